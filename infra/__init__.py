@@ -1,0 +1,1 @@
+"""Sentry Stacks: Sentry observability as code, one Pulumi stack per environment."""

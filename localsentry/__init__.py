@@ -1,0 +1,4 @@
+"""localsentry: a Sentry-compatible management API and ingest server on SQLite.
+
+Never imports pulumi or infra.
+"""
