@@ -1,0 +1,188 @@
+"""RenderedFile: a file on the machine that runs `pulumi up`, managed as a Pulumi resource.
+
+The file is written atomically (a temp file in the same folder, created with the final mode from the
+start, fsync, rename, fsync of the folder), so a reader never sees a half-written file and a secret is
+never readable by others, not even for an instant. Its content is a secret input and output, so it is
+encrypted in state. `pulumi refresh` detects drift: a file edited by hand shows a changed `sha256`
+(and content), a removed file is reported as deleted. `pulumi destroy` removes the file.
+
+The provider is pickled by reference (this module must stay importable as `infra.files`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime.rpc import UNKNOWN
+
+DEFAULT_MODE = 0o600
+_FIELDS = ("path", "content", "mode")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_atomic(path: str, content: str, mode: int = DEFAULT_MODE) -> None:
+    """Write `content` to `path` atomically; the file has `mode` from its first byte on."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, mode)  # mkstemp creates 0600; set the exact final mode before any byte is written
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+@dataclass(frozen=True)
+class RenderedFileInputs:
+    path: str
+    content: str
+    mode: int = DEFAULT_MODE
+
+    @staticmethod
+    def from_props(props: dict[str, Any]) -> RenderedFileInputs:
+        return RenderedFileInputs(
+            path=os.path.abspath(str(props["path"])),
+            content=str(props["content"]),
+            mode=int(props.get("mode") or DEFAULT_MODE),
+        )
+
+
+def outputs_from_disk(path: str) -> dict[str, Any] | None:
+    """The only place a file on disk becomes state. None when the file is gone."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            content = handle.read()
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+    return {"path": path, "content": content, "mode": mode, "sha256": sha256_text(content)}
+
+
+class RenderedFileProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures: list[CheckFailure] = []
+        path = news.get("path")
+        if not _is_unknown(path):
+            if not isinstance(path, str) or not path.strip():
+                failures.append(CheckFailure("path", "path must be a non-empty string (a file path)"))
+            elif "\x00" in path:
+                failures.append(CheckFailure("path", "path must not contain NUL characters"))
+            elif os.path.isdir(path):
+                failures.append(CheckFailure("path", f"{path} is a directory; path must name a file"))
+        content = news.get("content")
+        if not _is_unknown(content) and not isinstance(content, str):
+            failures.append(CheckFailure("content", "content must be a string"))
+        mode = news.get("mode", DEFAULT_MODE)
+        if not _is_unknown(mode) and mode is not None:
+            if isinstance(mode, bool) or not isinstance(mode, int | float) or not 0 <= int(mode) <= 0o777:
+                failures.append(CheckFailure("mode", "mode must be a permission number between 0 and 0o777"))
+        inputs = dict(news)
+        if isinstance(path, str) and path.strip() and not _is_unknown(path):
+            inputs["path"] = os.path.abspath(path)
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if any(_is_unknown(news.get(k)) for k in _FIELDS):
+            replaces = ["path"] if _is_unknown(news.get("path")) else []
+            return DiffResult(changes=True, replaces=replaces)
+        new = RenderedFileInputs.from_props(news)
+        replaces = ["path"] if olds.get("path") != new.path else []
+        changed = (
+            bool(replaces)
+            or olds.get("sha256") != sha256_text(new.content)
+            or int(olds.get("mode") or DEFAULT_MODE) != new.mode
+        )
+        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = RenderedFileInputs.from_props(props)
+        write_atomic(inputs.path, inputs.content, inputs.mode)
+        outs = outputs_from_disk(inputs.path)
+        assert outs is not None
+        return CreateResult(inputs.path, outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        path = str(props.get("path") or id_)
+        outs = outputs_from_disk(path)
+        if outs is None:
+            return ReadResult("", {})  # the file is gone: refresh drops it from state
+        inputs = {"path": path, "content": outs["content"], "mode": outs["mode"]}
+        return ReadResult(id_, outs, inputs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = RenderedFileInputs.from_props(news)
+        write_atomic(inputs.path, inputs.content, inputs.mode)
+        outs = outputs_from_disk(inputs.path)
+        assert outs is not None
+        return UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        path = str(props.get("path") or id_)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+class RenderedFile(Resource, module="files", name="RenderedFile"):
+    """A file written atomically with a secret content (default mode 0600)."""
+
+    path: pulumi.Output[str]
+    content: pulumi.Output[str]
+    mode: pulumi.Output[int]
+    sha256: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        path: pulumi.Input[str],
+        content: pulumi.Input[str],
+        mode: int = DEFAULT_MODE,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["content"])
+        super().__init__(
+            RenderedFileProvider(),
+            resource_name,
+            {"path": path, "content": pulumi.Output.secret(content), "mode": mode, "sha256": None},
+            pulumi.ResourceOptions.merge(opts, secret_opts),
+        )
+
+
+__all__ = ["RenderedFile", "RenderedFileInputs", "RenderedFileProvider", "outputs_from_disk", "write_atomic"]
