@@ -65,7 +65,7 @@ def write_atomic(path: str, content: str, mode: int = DEFAULT_MODE) -> None:
 
 
 def _is_unknown(value: Any) -> bool:
-    return value == UNKNOWN
+    return bool(value == UNKNOWN)
 
 
 @dataclass(frozen=True)
