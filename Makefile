@@ -1,0 +1,62 @@
+# Sentry Stacks - one entry point for setup, tests, lint, the demo and benchmarks.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+VENV := $(ROOT)/venv
+PY := $(VENV)/bin/python
+export PATH := $(ROOT)/tools/bin:$(VENV)/bin:$(PATH)
+# Pulumi: file backend inside the repo, passphrase secrets, no update checks or plugin downloads.
+export PULUMI_BACKEND_URL ?= file://$(ROOT)/state
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(ROOT)/state/passphrase
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_HOME ?= $(ROOT)/state/pulumi-home
+
+.PHONY: setup venv pulumi docker images browser state test test-fast lint demo demo-down bench clean
+
+setup: venv pulumi state docker images browser ## everything the tests and the demo need
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+pulumi: venv ## the Pulumi CLI (yours if >= 3.274 is on PATH, else built from Go modules)
+	VENV_PY=$(PY) scripts/install-pulumi >/dev/null
+	pulumi version
+
+state: ## the local file backend and its passphrase (generated once, mode 0600, git-ignored)
+	@mkdir -p state/pulumi-home && chmod 700 state
+	@test -s state/passphrase || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > state/passphrase)
+
+docker: ## a Docker engine that answers (installs and starts one on Debian as root)
+	scripts/docker-engine
+
+images: docker ## the local base image and the reference app's images
+	scripts/build-images
+
+browser: ## headless Chromium for the browser tests (Debian package)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "install chromium (apt-get install chromium) for the browser tests"
+
+test: setup ## the whole test suite (unit, sentry, program, e2e)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: venv state ## unit, sentry and program tiers only
+	$(PY) -m pytest -q tests/unit tests/sentry tests/program $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy infra localsentry
+
+demo: setup ## bring up the dev stack on the embedded localsentry (or your Sentry)
+	$(PY) scripts/demo up
+
+demo-down:
+	$(PY) scripts/demo down
+
+bench: setup ## benchmarks; writes docs/benchmarks.md
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
