@@ -77,9 +77,12 @@ class PulumiProject:
         return env
 
     def run(self, *args: str, check: bool = True, timeout: float = 600, stack: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [require_pulumi(), *args, "--non-interactive"]
-        if stack:
-            cmd += ["--stack", self.stack]
+        flags = ["--non-interactive"] + (["--stack", self.stack] if stack else [])
+        if "--" in args:
+            at = args.index("--")
+            cmd = [require_pulumi(), *args[:at], *flags, *args[at:]]
+        else:
+            cmd = [require_pulumi(), *args, *flags]
         proc = subprocess.run(cmd, cwd=self.workdir, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(
