@@ -76,7 +76,9 @@ class PulumiProject:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str, check: bool = True, timeout: float = 600, stack: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 600, stack: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         flags = ["--non-interactive"] + (["--stack", self.stack] if stack else [])
         if "--" in args:
             at = args.index("--")
@@ -86,7 +88,8 @@ class PulumiProject:
         proc = subprocess.run(cmd, cwd=self.workdir, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(
-                f"pulumi {' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+                f"pulumi {' '.join(args)} exited {proc.returncode}\n"
+                f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
             )
         return proc
 
