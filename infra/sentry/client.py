@@ -1,0 +1,528 @@
+"""The one way this toolkit talks HTTP to Sentry.
+
+* :func:`connection_from_config` reads the connection in a provider's ``configure()``: stack config
+  ``sentry:baseUrl`` / ``sentry:organization`` / ``sentry:token`` (secret), then the environment
+  (``SENTRY_BASE_URL`` / ``SENTRY_ORG`` / ``SENTRY_AUTH_TOKEN``), then the embedded localsentry
+  described by ``.localsentry/info.json`` in the provider process's cwd (the project root).
+* :class:`SentryClient`: a ``requests.Session`` per thread; retries with backoff for 5xx, 429 and
+  connection errors; pacing by the ``X-Sentry-Rate-Limit-*`` headers and a concurrency cap learned from
+  ``…-ConcurrentLimit``, shared by every thread of the process (module state, created lazily, never
+  pickled); cursor pagination through the ``Link`` header; :meth:`SentryClient.create` never repeats a
+  POST blindly: after an ambiguous failure it looks the object up first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from infra.sentry.errors import (
+    SentryApiError,
+    SentryAuthError,
+    SentryConfigError,
+    SentryNotFound,
+    SentryTransportError,
+    api_error,
+    redact,
+    register_secret,
+)
+
+LOCALSENTRY_INFO = Path(".localsentry") / "info.json"
+USER_AGENT = "sentry-stacks/0.1"
+TIMEOUT = (10.0, 60.0)
+MAX_ATTEMPTS = 8
+MAX_RATE_LIMITED_ATTEMPTS = 40
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 5.0
+INITIAL_CONCURRENCY = 4
+RATE_SAFETY = 0.85
+_REGIONS = {"us": "https://us.sentry.io", "de": "https://de.sentry.io", "sentry.io": "https://sentry.io"}
+
+
+# --------------------------------------------------------------------------- connection settings
+
+
+def normalize_base_url(url: str) -> str:
+    """The API root (ending in ``/api/0/``) for a base URL as users write it.
+
+    ``us`` / ``de`` / ``sentry.io`` → the sentry.io region; ``https://sentry.example.com``,
+    ``…/api/`` or ``…/api/0`` (self-hosted, localsentry) → ``…/api/0/``. A missing scheme means https.
+    """
+    text = url.strip()
+    if not text:
+        raise SentryConfigError("sentry:baseUrl is empty")
+    text = _REGIONS.get(text.lower(), text)
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SentryConfigError(f"sentry:baseUrl {url!r} is not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise SentryConfigError(f"sentry:baseUrl {url!r} must not carry a query or fragment")
+    path = parts.path.rstrip("/")
+    for suffix in ("/api/0", "/api"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    netloc = parts.netloc.lower() if "@" not in parts.netloc else None
+    if netloc is None:
+        raise SentryConfigError(f"sentry:baseUrl {url!r} must not contain credentials")
+    return f"{parts.scheme}://{netloc}{path}/api/0/"
+
+
+def is_sentry_io(api_root: str) -> bool:
+    """True for sentry.io (any region or customer domain)."""
+    host = urlsplit(api_root).hostname or ""
+    return host == "sentry.io" or host.endswith(".sentry.io")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to talk to Sentry. ``source`` says where the values came from."""
+
+    api_root: str
+    organization: str
+    token: str = field(repr=False)
+    source: str = "stack config"
+
+    @property
+    def is_sentry_io(self) -> bool:
+        return is_sentry_io(self.api_root)
+
+
+def _config_get(config: Any, key: str) -> str | None:
+    value = config.get(key) if config is not None else None
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def read_localsentry_info(root: Path | None = None) -> dict[str, Any] | None:
+    """The embedded localsentry's info file, or None when there is none."""
+    path = (root or Path.cwd()) / LOCALSENTRY_INFO
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise SentryConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or not data.get("url"):
+        raise SentryConfigError(f"{path} has no 'url'")
+    return data
+
+
+def connection_from_config(
+    config: Any, environ: Mapping[str, str] | None = None, root: Path | None = None
+) -> Connection:
+    """Resolve the connection: stack config, then environment, then the embedded localsentry.
+
+    `config` is a ``pulumi.dynamic.Config`` (or anything with ``get(key)``); namespaced keys are used.
+    """
+    env = os.environ if environ is None else environ
+    base = _config_get(config, "sentry:baseUrl")
+    org = _config_get(config, "sentry:organization")
+    token = _config_get(config, "sentry:token")
+    source = "stack config"
+    if base is None and env.get("SENTRY_BASE_URL"):
+        base, source = env["SENTRY_BASE_URL"], "environment"
+    org = org or env.get("SENTRY_ORG") or None
+    token = token or env.get("SENTRY_AUTH_TOKEN") or None
+    if base is None:
+        info = read_localsentry_info(root)
+        if info is None:
+            raise SentryConfigError(
+                "no Sentry connection: set sentry:baseUrl, sentry:organization and (as a secret) "
+                "sentry:token in the stack config, or SENTRY_BASE_URL / SENTRY_ORG / SENTRY_AUTH_TOKEN, "
+                f"or start the embedded localsentry (it writes {LOCALSENTRY_INFO})"
+            )
+        base, source = str(info["url"]), f"localsentry ({LOCALSENTRY_INFO})"
+        org = org or (str(info["organization"]) if info.get("organization") else None)
+        if token is None and info.get("token_file"):
+            token_path = Path(str(info["token_file"]))
+            if not token_path.is_absolute():
+                token_path = (root or Path.cwd()) / token_path
+            try:
+                token = token_path.read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise SentryConfigError(f"cannot read the localsentry token file {token_path}: {exc}") from None
+    api_root = normalize_base_url(base)
+    if not org:
+        raise SentryConfigError(f"no Sentry organization for {api_root}: set sentry:organization or SENTRY_ORG")
+    if not token:
+        raise SentryConfigError(
+            f"no Sentry token for {api_root}: run `pulumi config set --secret sentry:token <token>` "
+            "or set SENTRY_AUTH_TOKEN"
+        )
+    register_secret(token)
+    return Connection(api_root=api_root, organization=org, token=token, source=source)
+
+
+# --------------------------------------------------------------------------- pacing (process-wide)
+
+
+class Pacer:
+    """Rate and concurrency pacing shared by all threads that talk to one Sentry organization.
+
+    Learns the request rate from ``X-Sentry-Rate-Limit-Limit`` (per second, unless a 429 says
+    otherwise) and the concurrency cap from ``X-Sentry-Rate-Limit-ConcurrentLimit``; blocks everyone
+    until ``…-Reset`` when ``…-Remaining`` reaches 0 or a 429 arrives.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.in_flight = 0
+        self.concurrency = INITIAL_CONCURRENCY
+        self.rate: float | None = None  # requests per second we allow ourselves
+        self._next_slot = 0.0
+        self._blocked_until = 0.0
+        self.learned = False
+        self.throttled = 0  # 429s seen
+
+    def acquire(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self.in_flight < self.concurrency and now >= self._blocked_until:
+                    break
+                wait = self._blocked_until - now if now < self._blocked_until else 1.0
+                self._cond.wait(timeout=max(0.01, min(wait, 1.0)))
+            self.in_flight += 1
+            slot = now
+            if self.rate:
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + 1.0 / self.rate
+        if slot > now:
+            time.sleep(slot - now)
+
+    def release(self, headers: Mapping[str, str] | None, status: int | None, body: Any = None) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            if headers is not None:
+                self._learn(headers, status, body)
+            self._cond.notify_all()
+
+    def _learn(self, headers: Mapping[str, str], status: int | None, body: Any) -> None:
+        now_wall, now = time.time(), time.monotonic()
+        limit = _int_header(headers, "X-Sentry-Rate-Limit-Limit")
+        remaining = _int_header(headers, "X-Sentry-Rate-Limit-Remaining")
+        reset = _int_header(headers, "X-Sentry-Rate-Limit-Reset")
+        concurrent = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentLimit")
+        concurrent_left = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentRemaining")
+        window = 1.0
+        if status == 429 and isinstance(body, str):
+            match = re.search(r"Limit is (\d+) requests in (\d+) seconds", body)
+            if match:
+                window = max(1.0, float(match.group(2)))
+        if limit and limit > 0:
+            self.rate = max(0.5, limit * RATE_SAFETY / window)
+            self.learned = True
+        if concurrent and concurrent > 0:
+            self.concurrency = max(1, concurrent - 1) if concurrent > 2 else concurrent
+            self.learned = True
+        until = 0.0
+        if reset is not None and 0 <= reset - now_wall <= 120:
+            until = now + (reset - now_wall)
+        if status == 429:
+            self.throttled += 1
+            concurrency_hit = concurrent_left == 0 and remaining not in (0, None) and remaining > 0
+            if concurrency_hit:
+                self._blocked_until = max(self._blocked_until, now + random.uniform(0.05, 0.25))
+            else:
+                self._blocked_until = max(self._blocked_until, until or now + 1.0, now + 0.05)
+        elif remaining == 0 and until:
+            self._blocked_until = max(self._blocked_until, until)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+_PACERS: dict[str, Pacer] = {}
+_SESSIONS = threading.local()
+_MODULE_LOCK = threading.Lock()
+
+
+def pacer_for(api_root: str, organization: str) -> Pacer:
+    """The process-wide pacer of one organization (created on first use)."""
+    key = f"{api_root}|{organization}"
+    with _MODULE_LOCK:
+        pacer = _PACERS.get(key)
+        if pacer is None:
+            pacer = _PACERS[key] = Pacer()
+        return pacer
+
+
+def _session(token: str) -> requests.Session:
+    sessions: dict[str, requests.Session] | None = getattr(_SESSIONS, "by_token", None)
+    if sessions is None:
+        sessions = _SESSIONS.by_token = {}
+    session = sessions.get(token)
+    if session is None:
+        session = requests.Session()
+        session.headers.update(
+            {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+        )
+        sessions[token] = session
+    return session
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class AmbiguousWrite(Exception):
+    """A non-idempotent request may or may not have been applied (connection dropped, 5xx)."""
+
+    def __init__(self, cause: str, status: int | None = None, body: Any = None) -> None:
+        super().__init__(cause)
+        self.cause, self.status, self.body = cause, status, body
+
+
+_LINK = re.compile(r'<(?P<url>[^>]*)>\s*;(?P<attrs>[^<]*)')
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+
+
+def next_page_url(link_header: str | None) -> str | None:
+    """The URL of the next page from a Sentry ``Link`` header, or None when there are no more results."""
+    if not link_header:
+        return None
+    for match in _LINK.finditer(link_header):
+        attrs = dict(_ATTR.findall(match.group("attrs")))
+        if attrs.get("rel") == "next":
+            return match.group("url") if attrs.get("results") == "true" else None
+    return None
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def backoff(attempt: int) -> float:
+    """Full-jitter exponential backoff for retry number `attempt` (1-based)."""
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1))))
+
+
+class SentryClient:
+    """HTTP client for one connection. Thread-safe; cheap to create."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.org = connection.organization
+        self.pacer = pacer_for(connection.api_root, connection.organization)
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.connection.api_root + path.lstrip("/")
+
+    def _send(self, method: str, url: str, **kw: Any) -> requests.Response:
+        self.pacer.acquire()
+        response: requests.Response | None = None
+        try:
+            response = _session(self.connection.token).request(method, url, timeout=TIMEOUT, **kw)
+            return response
+        finally:
+            body = None
+            if response is not None and response.status_code == 429:
+                body = _decode(response)
+            self.pacer.release(
+                response.headers if response is not None else None,
+                response.status_code if response is not None else None,
+                body,
+            )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        what: str,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        advice: Callable[[int], str] | None = None,
+    ) -> requests.Response:
+        """Send one request with retries; return the successful (2xx/3xx) response.
+
+        GET/PUT/DELETE are retried on connection errors, 429 and 5xx. A POST is retried only when it
+        certainly was not applied (429, connection refused); otherwise :class:`AmbiguousWrite` is
+        raised so the caller can look the object up (see :meth:`create`).
+        """
+        idempotent = method.upper() != "POST"
+        url = self.url(path)
+        kw: dict[str, Any] = {"params": dict(params) if params else None, "allow_redirects": False}
+        if json_body is not None:
+            kw["json"] = json_body
+        attempts = throttled = 0
+        while True:
+            attempts += 1
+            try:
+                response = self._send(method, url, **kw)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                cause = redact(f"{type(exc).__name__}: {exc}")
+                never_sent = isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in str(exc)
+                if not idempotent and not never_sent:
+                    raise AmbiguousWrite(cause) from None
+                if attempts >= MAX_ATTEMPTS:
+                    raise SentryTransportError(action, what, cause, attempts) from None
+                self.sleep(backoff(attempts))
+                continue
+            status = response.status_code
+            if status < 400:
+                return response
+            body = _decode(response)
+            if status == 429:
+                throttled += 1
+                if throttled < MAX_RATE_LIMITED_ATTEMPTS:
+                    attempts -= 1  # pacing handles 429s; they do not use up the error budget
+                    self.sleep(backoff(min(throttled, 4)))
+                    continue
+            elif status >= 500:
+                if not idempotent:
+                    raise AmbiguousWrite(f"HTTP {status}", status, body)
+                if attempts < MAX_ATTEMPTS:
+                    self.sleep(backoff(attempts))
+                    continue
+            extra = advice(status) if advice else ""
+            raise api_error(action, what, status, body, advice=extra, attempts=attempts + throttled)
+
+    def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
+        return _decode(self.request("GET", path, action="read", what=what, params=params))
+
+    def get_or_none(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET, or None on 404."""
+        try:
+            return self.get(path, what=what, params=params)
+        except SentryNotFound:
+            return None
+
+    def put(self, path: str, body: Any, *, what: str, action: str = "update") -> Any:
+        return _decode(self.request("PUT", path, action=action, what=what, json_body=body))
+
+    def delete(self, path: str, *, what: str) -> bool:
+        """DELETE; False when it was already gone (404)."""
+        try:
+            self.request("DELETE", path, action="delete", what=what)
+        except SentryNotFound:
+            return False
+        return True
+
+    def paginate(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """Every item of a (cursor-paginated) list; follows ``Link: rel="next"; results="true"``."""
+        query: Mapping[str, Any] | None = {"per_page": 100, **(params or {})}
+        url: str | None = path
+        seen: set[str] = set()
+        while url is not None:
+            response = self.request("GET", url, action="list", what=what, params=query)
+            data = _decode(response)
+            if isinstance(data, list):
+                yield from data
+            nxt = next_page_url(response.headers.get("Link"))
+            if nxt is None or nxt in seen:
+                break
+            seen.add(nxt)
+            url, query = nxt, None  # the next URL carries the whole query
+
+    def create(
+        self,
+        path: str,
+        body: Any,
+        *,
+        what: str,
+        find: Callable[[], Any | None],
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """POST that never runs twice blindly: after an ambiguous failure, `find()` looks for the object
+        the POST may have created; it is returned if found, otherwise the POST is tried again."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = self.request("POST", path, action="create", what=what, json_body=body, params=params)
+                return _decode(response)
+            except AmbiguousWrite as exc:
+                found = find()
+                if found is not None:
+                    return found
+                if attempts >= MAX_ATTEMPTS:
+                    if exc.status is not None:
+                        raise api_error("create", what, exc.status, exc.body, attempts=attempts) from None
+                    raise SentryTransportError("create", what, exc.cause, attempts) from None
+                self.sleep(backoff(attempts))
+
+    def ping(self) -> dict[str, Any]:
+        """Check the connection; 401/403/404 become errors with advice on what to fix."""
+        conn = self.connection
+
+        def advice(status: int) -> str:
+            if status == 401:
+                return (
+                    f"The token (from {conn.source}) is invalid or expired: create a user auth token "
+                    "(sntryu_…) or an internal-integration token and set it with "
+                    "`pulumi config set --secret sentry:token <token>`"
+                )
+            if status == 403:
+                return (
+                    "The token lacks a scope: it needs org:read, project:admin, project:write and "
+                    "alerts:write (organization tokens, sntrys_…, only have org:ci and cannot manage projects)"
+                )
+            if status == 404:
+                return (
+                    f"No organization '{conn.organization}' at {conn.api_root}: check sentry:organization "
+                    "and sentry:baseUrl (sentry.io organizations live in the us or de region)"
+                )
+            return ""
+
+        response = self.request(
+            "GET", f"organizations/{conn.organization}/", action="check access to",
+            what=f"organization '{conn.organization}'", params={"detailed": 0}, advice=advice,
+        )
+        data = _decode(response)
+        return data if isinstance(data, dict) else {}
+
+
+def client_from_config(config: Any) -> SentryClient:
+    """A client for the connection resolved from `config` (see :func:`connection_from_config`)."""
+    return SentryClient(connection_from_config(config))
+
+
+__all__ = [
+    "LOCALSENTRY_INFO",
+    "AmbiguousWrite",
+    "Connection",
+    "Pacer",
+    "SentryApiError",
+    "SentryAuthError",
+    "SentryClient",
+    "backoff",
+    "client_from_config",
+    "connection_from_config",
+    "is_sentry_io",
+    "next_page_url",
+    "normalize_base_url",
+    "pacer_for",
+    "read_localsentry_info",
+]

@@ -1,0 +1,254 @@
+"""Project: a Sentry project, optionally shared by every stack of the app.
+
+Shared mode (``shared: true``): the stack that finds no project creates it and applies its settings
+(``settingsManaged: true``); the other stacks adopt it (``adopted: true``) and never write its
+settings: when their declared settings differ from Sentry's they fail with an error that names each
+difference, instead of taking turns overwriting each other. ``pulumi destroy`` leaves a shared project
+in place unless ``deleteOnDestroy`` is true.
+
+Create-time choices: ``defaultRules`` (keep Sentry's default alert) and ``defaultKey`` (``keep``,
+``deactivate`` or ``delete`` the "Default" key Sentry creates with every project).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from infra.sentry import ids
+from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.client import SentryClient
+from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
+from infra.sentry.project_model import (
+    DEFAULT_KEY_POLICIES,
+    FLAGS,
+    PLATFORMS,
+    SETTINGS,
+    ProjectInputs,
+    describe_differences,
+    inputs_from_outputs,
+    normalise,
+    outputs_from_api,
+)
+
+
+def get_project(client: SentryClient, org: str, slug_or_id: str) -> dict[str, Any] | None:
+    """The detailed project, or None if there is none under that slug/id (404, or a 302 redirect)."""
+    try:
+        response = client.request(
+            "GET", f"projects/{org}/{slug_or_id}/", action="read", what=f"project '{slug_or_id}'"
+        )
+    except SentryNotFound:
+        return None
+    if response.status_code != 200:
+        return None
+    data = response.json()
+    return data if isinstance(data, dict) else None
+
+
+def locate_project(client: SentryClient, org: str, project_id: str, slug: str) -> dict[str, Any] | None:
+    """The project with numeric id `project_id`, tried by slug, then id, then the org's list."""
+    for ref in (slug, project_id):
+        found = get_project(client, org, ref) if ref else None
+        if found is not None and str(found.get("id")) == project_id:
+            return found
+    for item in client.paginate(f"organizations/{org}/projects/", what="projects"):
+        if str(item.get("id")) == project_id:
+            return get_project(client, org, str(item.get("slug")))
+    return None
+
+
+def _team_slugs(project: dict[str, Any] | None) -> set[str]:
+    return {str(t.get("slug")) for t in (project or {}).get("teams") or [] if isinstance(t, dict)}
+
+
+class ProjectProvider(SentryProvider):
+    """CRUD for Sentry projects."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        c = Checker(news)
+        c.slug("slug")
+        c.str_list("teams", required=True, non_empty=True)
+        c.str_("name", max_len=50)
+        c.str_("platform", allowed=PLATFORMS)
+        c.int_("resolveAge", minimum=0, maximum=720 * 24)
+        c.str_list("allowedDomains", non_empty=True)
+        c.str_("subjectPrefix", max_len=200, allow_empty=True)
+        c.str_("subjectTemplate", max_len=200)
+        c.int_("digestsMinDelay", minimum=60, maximum=3600)
+        c.int_("digestsMaxDelay", minimum=60, maximum=3600)
+        for key in ("scrubIPAddresses", "dataScrubber", "dataScrubberDefaults", "scrapeJavaScript"):
+            c.bool_(key)
+        c.str_list("sensitiveFields")
+        c.str_list("safeFields")
+        for key in ("shared", "deleteOnDestroy", "adopt", "defaultRules"):
+            c.bool_(key)
+        c.str_("defaultKey", allowed=DEFAULT_KEY_POLICIES)
+        lo, hi = news.get("digestsMinDelay"), news.get("digestsMaxDelay")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            c.fail("digestsMinDelay", f"digestsMinDelay {lo} must not exceed digestsMaxDelay {hi}")
+        return CheckResult(declared(news), c.failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [
+            k for k in ("slug", "teams", *SETTINGS, *FLAGS)
+            if k in news and (is_unknown(news[k]) or normalise(k, news[k]) != normalise(k, olds.get(k)))
+        ]
+        replaces: list[str] = []
+        if "slug" in changed and (olds.get("adopted") or news.get("shared") != olds.get("shared")):
+            replaces = ["slug"]  # another project, not a rename of ours
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = ProjectInputs.from_props(props)
+        client, org = self.client, self.client.org
+        what = f"project '{inputs.slug}' in organization '{org}'"
+        existing = get_project(client, org, inputs.slug)
+        if existing is not None:
+            return self._adopt(existing, inputs)
+        team = inputs.teams[0]
+        try:
+            created = client.create(
+                f"teams/{org}/{team}/projects/", inputs.create_body(), what=what,
+                find=lambda: get_project(client, org, inputs.slug),
+            )
+        except SentryConflict:
+            existing = get_project(client, org, inputs.slug)
+            if existing is None:
+                raise
+            return self._adopt(existing, inputs)  # another stack created it a moment ago
+        project_id = str(created["id"])
+        try:
+            live = self._apply(client, org, inputs, get_project(client, org, project_id) or created)
+            self._default_key(client, org, inputs)
+        except Exception:
+            client.delete(f"projects/{org}/{inputs.slug}/", what=what)  # no orphan: create is all or nothing
+            raise
+        outs = outputs_from_api(live, inputs, organization=org, adopted=False)
+        return CreateResult(ids.make("project", org, project_id), outs)
+
+    def _adopt(self, existing: dict[str, Any], inputs: ProjectInputs) -> CreateResult:
+        client, org = self.client, self.client.org
+        if inputs.shared:
+            diffs = inputs.differences(existing)
+            if diffs:
+                raise SentryStateError(
+                    f"shared project '{inputs.slug}' in organization '{org}' already exists with settings "
+                    f"that differ from stack '{inputs.stack}': {describe_differences(diffs)}. Stacks sharing "
+                    "a project must declare the same project settings (keep them in Pulumi.yaml), or use "
+                    "one project per environment (projectMode: per-environment)"
+                )
+            live = existing
+        elif inputs.adopt:
+            live = self._apply(client, org, inputs, existing)
+        else:
+            raise SentryStateError(
+                f"project '{inputs.slug}' already exists in organization '{org}' and this stack did not "
+                "create it: set adoptExisting to manage it from this stack, or choose another slug"
+            )
+        outs = outputs_from_api(live, inputs, organization=org, adopted=True)
+        return CreateResult(ids.make("project", org, str(live["id"])), outs)
+
+    @staticmethod
+    def _apply(client: SentryClient, org: str, inputs: ProjectInputs, live: dict[str, Any]) -> dict[str, Any]:
+        """Bring `live` to the declared settings and teams; returns the project as Sentry has it now."""
+        slug = str(live["slug"])
+        what = f"project '{slug}' in organization '{org}'"
+        body = inputs.to_body(live)
+        if body:
+            updated = client.put(f"projects/{org}/{slug}/", body, what=what)
+            slug = str(updated.get("slug") or inputs.slug) if isinstance(updated, dict) else inputs.slug
+        current = _team_slugs(live)
+        wanted = set(inputs.teams)
+        for team in sorted(wanted - current):
+
+            def attached(team: str = team, slug: str = slug) -> str | None:
+                return team if team in _team_slugs(get_project(client, org, slug)) else None
+
+            client.create(f"projects/{org}/{slug}/teams/{team}/", None, what=f"team '{team}' of {what}", find=attached)
+        for team in sorted(current - wanted):
+            client.request("DELETE", f"projects/{org}/{slug}/teams/{team}/", action="remove team from", what=what)
+        fresh = get_project(client, org, slug)
+        if fresh is None:
+            raise SentryStateError(f"{what} disappeared while it was being configured")
+        return fresh
+
+    @staticmethod
+    def _default_key(client: SentryClient, org: str, inputs: ProjectInputs) -> None:
+        if inputs.default_key == "keep":
+            return
+        path = f"projects/{org}/{inputs.slug}/keys/"
+        for key in client.paginate(path, what=f"keys of project '{inputs.slug}'"):
+            if key.get("label") == "Default" or key.get("name") == "Default":
+                what = f"default key of project '{inputs.slug}'"
+                if inputs.default_key == "delete":
+                    client.delete(f"{path}{key['id']}/", what=what)
+                else:
+                    client.put(f"{path}{key['id']}/", {"isActive": False}, what=what)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        sid = ids.parse("project", id_)
+        inputs = ProjectInputs.from_props(props)
+        live = locate_project(self.client, sid.org, sid.object_id, str(props.get("slug") or ""))
+        if live is None:
+            return ReadResult("", {})
+        outs = outputs_from_api(live, inputs, organization=sid.org, adopted=bool(props.get("adopted")))
+        return ReadResult(id_, outs, inputs_from_outputs(outs))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        sid = ids.parse("project", id_)
+        inputs = ProjectInputs.from_props(news)
+        adopted = bool(olds.get("adopted"))
+        live = locate_project(self.client, sid.org, sid.object_id, str(olds.get("slug") or inputs.slug))
+        if live is None:
+            raise SentryStateError(
+                f"project '{olds.get('slug')}' ({id_}) no longer exists in Sentry: run `pulumi refresh`"
+            )
+        if inputs.shared and adopted:
+            diffs = inputs.differences(live)
+            if diffs:
+                raise SentryStateError(
+                    f"shared project '{inputs.slug}' is configured by the stack that created it, and its "
+                    f"settings differ from stack '{inputs.stack}': {describe_differences(diffs)}. Make the "
+                    "stacks agree (keep shared project settings in Pulumi.yaml) or use projectMode: "
+                    "per-environment"
+                )
+        else:
+            live = self._apply(self.client, sid.org, inputs, live)
+        return UpdateResult(outputs_from_api(live, inputs, organization=sid.org, adopted=adopted))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = ProjectInputs.from_props(props)
+        if inputs.shared and not inputs.delete_on_destroy:
+            return  # shared with other stacks: destroying one environment never deletes it
+        sid = ids.parse("project", id_)
+        live = locate_project(self.client, sid.org, sid.object_id, inputs.slug)
+        if live is not None:
+            self.client.delete(f"projects/{sid.org}/{live['slug']}/", what=f"project '{live['slug']}'")
+
+
+class Project(Resource, module="sentry", name="Project"):
+    """A Sentry project (``pulumi-python:dynamic/sentry:Project``)."""
+
+    slug: pulumi.Output[str]
+    name: pulumi.Output[str]
+    platform: pulumi.Output[str]
+    teams: pulumi.Output[list[str]]
+    projectId: pulumi.Output[str]
+    organization: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+    settingsManaged: pulumi.Output[bool]
+
+    def __init__(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS)}
+        full.update(props)
+        full.update({"projectId": None, "organization": None, "adopted": None, "settingsManaged": None,
+                     "dateCreated": None})
+        super().__init__(ProjectProvider(), resource_name, full, opts)
+
+
+__all__ = ["Project", "ProjectProvider", "get_project", "locate_project"]

@@ -1,0 +1,194 @@
+"""Pure conversion for the Project resource: inputs, Sentry bodies, normalisation, comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from infra.sentry.base import PROVIDER_KEY
+
+# A subset of Sentry's GETTING_STARTED_DOCS_PLATFORMS (src/sentry/models/project.py) plus "other".
+PLATFORMS: tuple[str, ...] = (
+    "other", "android", "apple", "apple-ios", "apple-macos", "bun", "capacitor", "cordova", "dart",
+    "deno", "dotnet", "dotnet-aspnet", "dotnet-aspnetcore", "dotnet-maui", "dotnet-wpf", "electron",
+    "elixir", "flutter", "go", "go-echo", "go-fiber", "go-gin", "go-http", "ionic", "java",
+    "java-log4j2", "java-logback", "java-spring", "java-spring-boot", "javascript", "javascript-angular",
+    "javascript-astro", "javascript-ember", "javascript-gatsby", "javascript-nextjs", "javascript-nuxt",
+    "javascript-react", "javascript-react-router", "javascript-remix", "javascript-solid",
+    "javascript-solidstart", "javascript-svelte", "javascript-sveltekit", "javascript-tanstackstart-react",
+    "javascript-vue", "kotlin", "minidump", "native", "native-qt", "nintendo-switch", "node",
+    "node-azurefunctions", "node-cloudflare-pages", "node-cloudflare-workers", "node-connect",
+    "node-express", "node-fastify", "node-gcpfunctions", "node-hapi", "node-koa", "node-nestjs", "php",
+    "php-laravel", "php-symfony", "playstation", "powershell", "python", "python-aiohttp",
+    "python-asgi", "python-awslambda", "python-bottle", "python-celery", "python-chalice",
+    "python-django", "python-falcon", "python-fastapi", "python-flask", "python-gcpfunctions",
+    "python-pylons", "python-pymongo", "python-pyramid", "python-quart", "python-rq", "python-sanic",
+    "python-serverless", "python-starlette", "python-tornado", "python-tryton", "python-wsgi",
+    "react-native", "ruby", "ruby-rack", "ruby-rails", "rust", "unity", "unreal", "xbox",
+)
+DEFAULT_KEY_POLICIES = ("keep", "deactivate", "delete")
+DefaultKeyPolicy = Literal["keep", "deactivate", "delete"]
+
+# Settings written with PUT /projects/{org}/{slug}/ (the request key is the output key).
+SETTINGS: dict[str, str] = {
+    "name": "str",
+    "platform": "str",
+    "resolveAge": "int",
+    "allowedDomains": "list",
+    "subjectPrefix": "str",
+    "subjectTemplate": "str",
+    "digestsMinDelay": "int",
+    "digestsMaxDelay": "int",
+    "scrubIPAddresses": "bool",
+    "dataScrubber": "bool",
+    "dataScrubberDefaults": "bool",
+    "sensitiveFields": "list",
+    "safeFields": "list",
+    "scrapeJavaScript": "bool",
+}
+UNORDERED = frozenset({"allowedDomains", "sensitiveFields", "safeFields", "teams"})
+# Inputs that only steer the provider (no Sentry field).
+FLAGS = ("shared", "deleteOnDestroy", "adopt", "defaultKey", "defaultRules", "stack")
+COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "settingsManaged")
+INPUT_KEYS = ("slug", "teams", *SETTINGS, *FLAGS)
+
+
+def normalise(key: str, value: Any) -> Any:
+    """A value in the form used for comparison: unordered lists sorted, absent defaults filled."""
+    if key in UNORDERED:
+        return sorted(str(v) for v in (value or []))
+    if key == "resolveAge":
+        return int(value or 0)
+    if key in ("platform", "subjectPrefix"):
+        return value or ""
+    if key in ("digestsMinDelay", "digestsMaxDelay") and value is not None:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class ProjectInputs:
+    """Checked inputs of a Project. ``settings`` holds only the declared SETTINGS (incl. name)."""
+
+    slug: str
+    teams: tuple[str, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+    shared: bool = False
+    delete_on_destroy: bool = True
+    adopt: bool = False
+    default_key: DefaultKeyPolicy = "keep"
+    default_rules: bool = True
+    stack: str = ""
+
+    @property
+    def name(self) -> str:
+        return str(self.settings.get("name") or self.slug)
+
+    @staticmethod
+    def from_props(props: Mapping[str, Any]) -> ProjectInputs:
+        shared = bool(props.get("shared", False))
+        policy = str(props.get("defaultKey") or "keep")
+        return ProjectInputs(
+            slug=str(props["slug"]),
+            teams=tuple(str(t) for t in props.get("teams") or ()),
+            settings={k: props[k] for k in SETTINGS if props.get(k) is not None},
+            shared=shared,
+            delete_on_destroy=bool(props.get("deleteOnDestroy", not shared)),
+            adopt=bool(props.get("adopt", False)),
+            default_key=policy if policy in DEFAULT_KEY_POLICIES else "keep",  # type: ignore[arg-type]
+            default_rules=bool(props.get("defaultRules", True)),
+            stack=str(props.get("stack") or ""),
+        )
+
+    def to_props(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "teams": list(self.teams),
+            **self.settings,
+            "shared": self.shared,
+            "deleteOnDestroy": self.delete_on_destroy,
+            "adopt": self.adopt,
+            "defaultKey": self.default_key,
+            "defaultRules": self.default_rules,
+            "stack": self.stack,
+        }
+
+    def create_body(self) -> dict[str, Any]:
+        """Body of POST /teams/{org}/{team}/projects/."""
+        body: dict[str, Any] = {"name": self.name, "slug": self.slug, "default_rules": self.default_rules}
+        if self.settings.get("platform"):
+            body["platform"] = self.settings["platform"]
+        return body
+
+    def to_body(self, live: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """PUT body with the declared settings (and slug) that differ from `live` (all when None)."""
+        wanted: dict[str, Any] = {"slug": self.slug, **self.settings}
+        if live is None:
+            return wanted
+        current = live_values(live)
+        return {k: v for k, v in wanted.items() if normalise(k, v) != normalise(k, current.get(k))}
+
+    def differences(self, live: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Declared settings and teams that differ from the live project: key -> (live, declared)."""
+        current = live_values(live)
+        wanted: dict[str, Any] = {**self.settings, "teams": list(self.teams)}
+        return {
+            k: (current.get(k), v) for k, v in wanted.items() if normalise(k, v) != normalise(k, current.get(k))
+        }
+
+
+def live_values(project: Mapping[str, Any]) -> dict[str, Any]:
+    """The managed fields of a Sentry project JSON (detailed shape)."""
+    values = {k: project.get(k) for k in SETTINGS}
+    values["slug"] = project.get("slug")
+    values["teams"] = sorted(str(t.get("slug")) for t in project.get("teams") or [] if isinstance(t, dict))
+    if not values["teams"] and isinstance(project.get("team"), dict):
+        values["teams"] = [str(project["team"].get("slug"))]
+    return values
+
+
+def outputs_from_api(
+    project: Mapping[str, Any], inputs: ProjectInputs, *, organization: str, adopted: bool
+) -> dict[str, Any]:
+    """The only place a Sentry project becomes state: the inputs with live values, plus computed fields."""
+    live = live_values(project)
+    outs = inputs.to_props()
+    for key in ("slug", "teams", *inputs.settings):
+        value = live.get(key)
+        outs[key] = normalise(key, value) if key in UNORDERED else value
+    outs.update(
+        projectId=str(project.get("id")),
+        organization=organization,
+        adopted=adopted,
+        settingsManaged=not (inputs.shared and adopted),
+        dateCreated=project.get("dateCreated"),
+    )
+    return outs
+
+
+def inputs_from_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs part of stored outputs (for ReadResult.inputs)."""
+    return {k: outs[k] for k in INPUT_KEYS if outs.get(k) is not None and k != PROVIDER_KEY}
+
+
+def describe_differences(diffs: Mapping[str, tuple[Any, Any]]) -> str:
+    return "; ".join(f"{k}: Sentry has {live!r}, this stack declares {want!r}" for k, (live, want) in diffs.items())
+
+
+__all__ = [
+    "COMPUTED",
+    "DEFAULT_KEY_POLICIES",
+    "FLAGS",
+    "INPUT_KEYS",
+    "PLATFORMS",
+    "SETTINGS",
+    "UNORDERED",
+    "DefaultKeyPolicy",
+    "ProjectInputs",
+    "describe_differences",
+    "inputs_from_outputs",
+    "live_values",
+    "normalise",
+    "outputs_from_api",
+]
