@@ -1,0 +1,184 @@
+"""InboundFilter: one of a project's built-in inbound data filters.
+
+Filters always exist in Sentry, so "create" sets the declared state and "delete" turns the filter off
+again (``resetOnDelete``, default true). Filters are project-wide: on a project shared by several
+stacks, the stacks that adopted it pass ``readOnly: true`` (they never write, and fail with a clear
+error when their declaration differs from Sentry's) and the creating stack owns the filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from infra.sentry import ids
+from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
+from infra.sentry.client import SentryClient
+from infra.sentry.errors import SentryStateError
+
+FILTER_IDS = ("browser-extensions", "localhost", "web-crawlers", "filtered-transaction", "legacy-browsers")
+SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "opera_mini",
+              "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
+              "opera_mini_pre_8", "edge_pre_79")
+INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete")
+COMPUTED = ("organization",)
+
+
+@dataclass(frozen=True)
+class InboundFilterInputs:
+    project: str
+    filter_id: str
+    active: bool = True
+    subfilters: tuple[str, ...] | None = None
+    read_only: bool = False
+    reset_on_delete: bool = True
+
+    @staticmethod
+    def from_props(props: Mapping[str, Any]) -> InboundFilterInputs:
+        subs = props.get("subfilters")
+        return InboundFilterInputs(
+            project=str(props["project"]),
+            filter_id=str(props["filterId"]),
+            active=bool(props.get("active", True)),
+            subfilters=tuple(sorted(str(s) for s in subs)) if isinstance(subs, (list, tuple)) else None,
+            read_only=bool(props.get("readOnly", False)),
+            reset_on_delete=bool(props.get("resetOnDelete", True)),
+        )
+
+    @property
+    def wanted(self) -> bool | list[str]:
+        """The filter's ``active`` value as Sentry lists it (a list of subfilters for legacy-browsers)."""
+        if self.filter_id == "legacy-browsers":
+            return sorted(self.subfilters or ())
+        return self.active
+
+    def to_body(self) -> dict[str, Any]:
+        if self.filter_id == "legacy-browsers":
+            return {"subfilters": sorted(self.subfilters or ())}
+        return {"active": self.active}
+
+    def reset_body(self) -> dict[str, Any]:
+        return {"subfilters": []} if self.filter_id == "legacy-browsers" else {"active": False}
+
+
+def norm_active(value: Any) -> bool | list[str]:
+    if isinstance(value, (list, tuple)):
+        return sorted(str(v) for v in value)
+    return bool(value)
+
+
+def outputs_from_api(live_active: Any, inputs: InboundFilterInputs, *, organization: str) -> dict[str, Any]:
+    outs: dict[str, Any] = {
+        "project": inputs.project, "filterId": inputs.filter_id, "readOnly": inputs.read_only,
+        "resetOnDelete": inputs.reset_on_delete, "organization": organization,
+    }
+    value = norm_active(live_active)
+    if isinstance(value, list):
+        outs["subfilters"] = value
+    else:
+        outs["active"] = value
+    return outs
+
+
+def live_filter(client: SentryClient, org: str, project: str, filter_id: str) -> tuple[bool, Any]:
+    """(found, active) for one filter of a project; found is False when the project or filter is gone."""
+    listing = client.get_or_none(f"projects/{org}/{project}/filters/", what=f"inbound filters of '{project}'")
+    for item in listing or []:
+        if isinstance(item, dict) and item.get("id") == filter_id:
+            return True, item.get("active")
+    return False, None
+
+
+class InboundFilterProvider(SentryProvider):
+    """Set / read / reset inbound filters."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        c = Checker(news)
+        c.slug("project")
+        c.str_("filterId", required=True, allowed=FILTER_IDS)
+        c.bool_("active")
+        c.bool_("readOnly")
+        c.bool_("resetOnDelete")
+        c.str_list("subfilters", allowed=SUBFILTERS)
+        fid = news.get("filterId")
+        if fid == "legacy-browsers" and news.get("active") is not None and not is_unknown(news.get("active")):
+            c.fail("active", "legacy-browsers takes subfilters (a list of browsers), not active")
+        if fid in FILTER_IDS and fid != "legacy-browsers" and news.get("subfilters") is not None:
+            c.fail("subfilters", f"only legacy-browsers takes subfilters; {fid} takes active: true|false")
+        return CheckResult(declared(news), c.failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces: list[str] = [k for k in ("project", "filterId") if k in news and news[k] != olds.get(k)]
+        new, old = InboundFilterInputs.from_props(news), InboundFilterInputs.from_props(olds)
+        changed = bool(replaces) or new != old or any(is_unknown(v) for v in news.values())
+        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
+
+    def _set(self, org: str, inputs: InboundFilterInputs) -> Any:
+        client = self.client
+        what = f"inbound filter '{inputs.filter_id}' of project '{inputs.project}'"
+        found, live = live_filter(client, org, inputs.project, inputs.filter_id)
+        if not found:
+            raise SentryStateError(f"{what}: no such filter (or project) in organization '{org}'")
+        if norm_active(live) == inputs.wanted:
+            return live
+        if inputs.read_only:
+            raise SentryStateError(
+                f"{what} is {norm_active(live)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
+                "project is shared and its filters are set by the stack that created it: make the stacks "
+                "agree, or use projectMode: per-environment"
+            )
+        client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(), what=what)
+        return inputs.wanted
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = InboundFilterInputs.from_props(props)
+        org = self.client.org
+        live = self._set(org, inputs)
+        return CreateResult(ids.make("filter", org, inputs.project, inputs.filter_id),
+                            outputs_from_api(live, inputs, organization=org))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        sid = ids.parse("filter", id_)
+        inputs = InboundFilterInputs.from_props(props)
+        found, live = live_filter(self.client, sid.org, sid.project, sid.object_id)
+        if not found:
+            return ReadResult("", {})
+        outs = outputs_from_api(live, inputs, organization=sid.org)
+        return ReadResult(id_, outs, {k: v for k, v in outs.items() if k in INPUT_KEYS and k != PROVIDER_KEY})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        sid = ids.parse("filter", id_)
+        inputs = InboundFilterInputs.from_props(news)
+        live = self._set(sid.org, inputs)
+        return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = InboundFilterInputs.from_props(props)
+        if inputs.read_only or not inputs.reset_on_delete:
+            return
+        sid = ids.parse("filter", id_)
+        found, _live = live_filter(self.client, sid.org, sid.project, sid.object_id)
+        if found:
+            self.client.put(f"projects/{sid.org}/{sid.project}/filters/{sid.object_id}/", inputs.reset_body(),
+                            what=f"inbound filter '{sid.object_id}' of project '{sid.project}'", action="reset")
+
+
+class InboundFilter(Resource, module="sentry", name="InboundFilter"):
+    """An inbound data filter (``pulumi-python:dynamic/sentry:InboundFilter``)."""
+
+    active: pulumi.Output[bool]
+    subfilters: pulumi.Output[list[str]]
+
+    def __init__(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
+        full.update(props)
+        super().__init__(InboundFilterProvider(), resource_name, full, opts)
+
+
+__all__ = ["FILTER_IDS", "SUBFILTERS", "InboundFilter", "InboundFilterInputs", "InboundFilterProvider"]
