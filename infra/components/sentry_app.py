@@ -24,10 +24,20 @@ Public attributes once constructed:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
+
+from infra.sentry.alert import Alert
+from infra.sentry.client_key import ClientKey
+from infra.sentry.inbound_filter import InboundFilter
+from infra.sentry.issue_alert import IssueAlert
+from infra.sentry.legacy_model import LegacyConversionError, issue_rule_from_workflow, metric_alert_from_monitor
+from infra.sentry.metric_alert import MetricAlert
+from infra.sentry.metric_monitor import MetricMonitor
+from infra.sentry.project import Project
 
 ProjectMode = Literal["shared", "per-environment"]
 DefaultKeyPolicy = Literal["keep", "deactivate", "delete"]
@@ -251,6 +261,95 @@ class SentryAppArgs:
     legacy_alerts: bool = False
 
 
+def _name_part(text: str) -> str:
+    """`text` as a logical-name fragment: lowercase, runs of other characters turned into '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _condition(cond: AlertCondition) -> dict[str, Any]:
+    return {"type": cond.type, "comparison": cond.comparison, "conditionResult": cond.result}
+
+
+def _action(action: AlertAction) -> dict[str, Any]:
+    config: dict[str, Any] = {"targetType": action.target_type}
+    if action.target_identifier is not None:
+        config["targetIdentifier"] = action.target_identifier
+    return {"type": action.type, "integrationId": action.integration_id, "data": dict(action.data), "config": config}
+
+
+def _loader(options: LoaderOptions | None) -> dict[str, bool] | None:
+    if options is None:
+        return None
+    values = {
+        "hasReplay": options.has_replay, "hasPerformance": options.has_performance, "hasDebug": options.has_debug,
+        "hasFeedback": options.has_feedback, "hasLogsAndMetrics": options.has_logs_and_metrics,
+    }
+    return {k: v for k, v in values.items() if v is not None} or None
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise SentryAppError(f"{kind} {name!r} is declared twice")
+        seen.add(name)
+
+
+def validate(args: SentryAppArgs) -> None:
+    """Raise :class:`SentryAppError` for the first inconsistency in `args` (naming what and where)."""
+    if args.project_mode not in ("shared", "per-environment"):
+        raise SentryAppError(f"project_mode {args.project_mode!r} is not allowed; allowed: shared, per-environment")
+    for field_name in ("app", "environment", "stack", "team"):
+        if not getattr(args, field_name):
+            raise SentryAppError(f"{field_name} must not be empty")
+    _unique("service", [s.service for s in args.services])
+    services = {s.service for s in args.services}
+    for svc in args.services:
+        if not svc.keys:
+            raise SentryAppError(f"service {svc.service!r} has no client key: declare at least one key generation")
+        _unique(f"key generation of service {svc.service!r}", [k.generation for k in svc.keys])
+        for key in svc.keys:
+            if not _GENERATION.match(key.generation):
+                raise SentryAppError(
+                    f"service {svc.service!r}: key generation {key.generation!r} is invalid; use lowercase "
+                    "letters, digits, '.', '_' and '-', starting with a letter or digit"
+                )
+        by_generation = {k.generation: k for k in svc.keys}
+        current = by_generation.get(svc.current_key)
+        if current is None:
+            raise SentryAppError(
+                f"service {svc.service!r}: current_key {svc.current_key!r} is not one of its key generations "
+                f"({', '.join(sorted(by_generation))})"
+            )
+        if not current.active:
+            raise SentryAppError(
+                f"service {svc.service!r}: current_key {svc.current_key!r} is a disabled key (active=False); "
+                "Sentry rejects events sent with a disabled key's DSN. Make an active generation current first"
+            )
+    _unique("alert", [a.name for a in args.alerts])
+    _unique("monitor", [m.name for m in args.monitors])
+    monitors = {m.name for m in args.monitors}
+    for alert in args.alerts:
+        for svc_name in alert.services:
+            if svc_name not in services:
+                raise SentryAppError(f"alert {alert.name!r} watches unknown service {svc_name!r}")
+        for monitor in alert.monitors:
+            if monitor not in monitors:
+                raise SentryAppError(f"alert {alert.name!r} references unknown monitor {monitor!r}")
+        if not alert.services and not alert.monitors:
+            raise SentryAppError(f"alert {alert.name!r} watches nothing: give it services or monitors")
+    for monitor_spec in args.monitors:
+        if monitor_spec.service not in services:
+            raise SentryAppError(f"monitor {monitor_spec.name!r} is on unknown service {monitor_spec.service!r}")
+    _unique("inbound filter", [f"{f.service}/{f.filter_id}" for f in args.filters])
+    for flt in args.filters:
+        if flt.service not in services:
+            raise SentryAppError(f"inbound filter {flt.filter_id!r} is on unknown service {flt.service!r}")
+
+
+_GENERATION = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
+
+
 class SentryApp(pulumi.ComponentResource):
     """The Sentry side of one environment of the app (type ``sentry-stacks:index:SentryApp``).
 
@@ -259,21 +358,153 @@ class SentryApp(pulumi.ComponentResource):
     """
 
     dsns: dict[str, pulumi.Output[str]]
-    keys: dict[str, dict[str, Any]]
-    projects: dict[str, Any]
-    alerts: dict[str, Any]
-    monitors: dict[str, Any]
-    filters: dict[str, dict[str, Any]]
+    keys: dict[str, dict[str, ClientKey]]
+    projects: dict[str, Project]
+    alerts: dict[str, pulumi.CustomResource]
+    monitors: dict[str, pulumi.CustomResource]
+    filters: dict[str, dict[str, InboundFilter]]
 
     def __init__(self, name: str, args: SentryAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("sentry-stacks:index:SentryApp", name, None, opts)
-        self.dsns = {}
-        self.keys = {}
-        self.projects = {}
-        self.alerts = {}
-        self.monitors = {}
-        self.filters = {}
-        self.register_outputs({})
+        validate(args)
+        self.args = args
+        self.dsns, self.keys, self.projects = {}, {}, {}
+        self.alerts, self.monitors, self.filters = {}, {}, {}
+        self._slugs: dict[str, pulumi.Output[str]] = {}
+        for svc in args.services:
+            self._service(svc)
+        for monitor in args.monitors:
+            self._monitor(monitor)
+        for alert in args.alerts:
+            self._alert(alert)
+        for flt in args.filters:
+            self._filter(flt)
+        self.register_outputs({
+            "dsns": self.dsns,
+            "projects": dict(self._slugs),
+            "keyIds": {s: {g: k.keyId for g, k in keys.items()} for s, keys in self.keys.items()},
+        })
+
+    @property
+    def shared(self) -> bool:
+        return self.args.project_mode == "shared"
+
+    def _opts(self, **kw: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kw)
+
+    def project_slug(self, svc: ServiceSentrySpec) -> str:
+        """The Sentry slug of `svc`'s project in this stack's mode."""
+        return svc.project_slug if self.shared else f"{svc.project_slug}-{_name_part(self.args.stack)}"[:100]
+
+    def _service(self, svc: ServiceSentrySpec) -> None:
+        a = self.args
+        name = svc.project_name
+        if not self.shared and len(f"{name} ({a.stack})") <= 50:
+            name = f"{name} ({a.stack})"
+        props: dict[str, Any] = {
+            "slug": self.project_slug(svc), "name": name, "platform": svc.platform, "teams": [a.team],
+            "resolveAge": svc.resolve_age_hours,
+            "allowedDomains": list(svc.allowed_domains) if svc.allowed_domains is not None else None,
+            "subjectPrefix": svc.subject_prefix,
+            "shared": self.shared,
+            "deleteOnDestroy": a.delete_shared_projects if self.shared else True,
+            "adopt": a.adopt_existing,
+            "defaultKey": svc.default_key, "defaultRules": svc.default_alert, "stack": a.stack,
+        }
+        project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
+        self.projects[svc.service] = project
+        self._slugs[svc.service] = project.slug
+        self.keys[svc.service] = {}
+        for key in svc.keys:
+            key_props: dict[str, Any] = {
+                "project": project.slug, "name": f"{a.stack}-{key.generation}", "isActive": key.active,
+                "rateLimit": (
+                    {"count": key.rate_limit.count, "window": key.rate_limit.window} if key.rate_limit else None
+                ),
+                "browserSdkVersion": key.browser_sdk_version, "dynamicSdkLoaderOptions": _loader(key.loader),
+                "adopt": a.adopt_existing,
+            }
+            resource = ClientKey(f"{a.stack}-{_name_part(svc.service)}-key-{key.generation}", key_props, self._opts())
+            self.keys[svc.service][key.generation] = resource
+        self.dsns[svc.service] = pulumi.Output.secret(self.keys[svc.service][svc.current_key].dsn)
+
+    def _sentry_name(self, name: str) -> str:
+        return f"[{self.args.app}/{self.args.stack}] {name}"
+
+    def _monitor(self, spec: MonitorSpec) -> None:
+        a = self.args
+        logical = f"{a.stack}-monitor-{_name_part(spec.name)}"
+        conditions = [
+            {"type": c.type, "comparison": c.comparison, "conditionResult": c.result} for c in spec.conditions
+        ]
+        common: dict[str, Any] = {
+            "project": self._slugs[spec.service], "name": self._sentry_name(spec.name)[:200],
+            "aggregate": spec.aggregate, "dataset": spec.dataset, "query": spec.query,
+            "environment": spec.environment or a.environment, "owner": spec.owner,
+            "eventTypes": list(spec.event_types) or None, "adopt": a.adopt_existing,
+        }
+        if a.legacy_alerts:
+            actions = [_action(act) for alert in a.alerts if spec.name in alert.monitors for act in alert.actions]
+            try:
+                fields = metric_alert_from_monitor(conditions, spec.time_window_seconds, actions)
+            except LegacyConversionError as exc:
+                raise SentryAppError(f"monitor {spec.name!r}: {exc}") from None
+            delta = spec.comparison_delta_seconds // 60 if spec.comparison_delta_seconds else None
+            self.monitors[spec.name] = MetricAlert(
+                logical, {**common, **fields, "comparisonDelta": delta}, self._opts())
+            return
+        self.monitors[spec.name] = MetricMonitor(logical, {
+            **common, "timeWindow": spec.time_window_seconds, "conditions": conditions,
+            "detectionType": spec.detection_type, "comparisonDelta": spec.comparison_delta_seconds,
+            "description": spec.description, "enabled": spec.enabled,
+        }, self._opts())
+
+    def _alert(self, spec: AlertSpec) -> None:
+        a = self.args
+        logical = f"{a.stack}-alert-{_name_part(spec.name)}"
+        triggers = [_condition(c) for c in spec.triggers]
+        filters = [_condition(c) for c in spec.filters]
+        actions = [_action(act) for act in spec.actions]
+        environment = spec.environment or a.environment
+        if a.legacy_alerts:
+            try:
+                rule = issue_rule_from_workflow(triggers, spec.trigger_logic, filters, spec.filter_logic, actions,
+                                                spec.frequency_minutes)
+            except LegacyConversionError as exc:
+                raise SentryAppError(f"alert {spec.name!r}: {exc}") from None
+            for svc in spec.services:  # a legacy rule belongs to one project
+                self.alerts[f"{spec.name}/{svc}"] = IssueAlert(f"{logical}-{_name_part(svc)}", {
+                    "project": self._slugs[svc], "name": self._sentry_name(spec.name)[:256], **rule,
+                    "environment": environment, "owner": spec.owner, "adopt": a.adopt_existing,
+                }, self._opts())
+            return
+        detectors = [
+            m.detectorId for n, m in self.monitors.items() if n in spec.monitors and isinstance(m, MetricMonitor)
+        ]
+        self.alerts[spec.name] = Alert(logical, {
+            "name": self._sentry_name(spec.name)[:256],
+            "projects": [self._slugs[s] for s in spec.services],
+            "detectorIds": detectors,
+            "triggers": {"logicType": spec.trigger_logic, "conditions": triggers},
+            "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
+            "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
+            "enabled": spec.enabled, "adopt": a.adopt_existing,
+        }, self._opts())
+
+    def _filter(self, spec: InboundFilterSpec) -> None:
+        a = self.args
+        project = self.projects[spec.service]
+        read_only: Any = project.adopted.apply(lambda adopted: bool(adopted)) if self.shared else False
+        props: dict[str, Any] = {
+            "project": project.slug, "filterId": spec.filter_id, "readOnly": read_only,
+            "resetOnDelete": not self.shared or a.delete_shared_projects,
+        }
+        if spec.filter_id == "legacy-browsers":
+            props["subfilters"] = list(spec.subfilters or ())
+        else:
+            props["active"] = spec.active
+        resource = InboundFilter(f"{a.stack}-{_name_part(spec.service)}-filter-{spec.filter_id}", props, self._opts())
+        self.filters.setdefault(spec.service, {})[spec.filter_id] = resource
 
 
 __all__ = [
@@ -292,4 +523,5 @@ __all__ = [
     "SentryAppArgs",
     "SentryAppError",
     "ServiceSentrySpec",
+    "validate",
 ]
