@@ -1,0 +1,160 @@
+"""localsentry's own control endpoints under `/_localsentry/` (admin token only): faults, limits, features,
+legacy-alert mode, organizations, tokens, request stats and raw ingested items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localsentry import auth
+from localsentry.api.common import org_features, org_row, org_settings, project_row
+from localsentry.app import LEGACY_MODES
+from localsentry.db import dumps, loads
+from localsentry.http import ApiError, Request, Response, Router
+
+C = "/_localsentry"
+CO = C + "/organizations/{organization_id_or_slug}"
+
+
+def get_info(req: Request) -> Response:
+    return Response(200, req.app.info())
+
+
+def put_faults(req: Request) -> Response:
+    spec = req.json()
+    try:
+        req.app.faults.configure(spec)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ApiError(400, {"detail": f"invalid fault spec: {exc}"}) from None
+    return Response(200, req.app.faults.describe())
+
+
+def get_faults(req: Request) -> Response:
+    return Response(200, req.app.faults.describe())
+
+
+def put_limits(req: Request) -> Response:
+    body = req.json_object()
+    values: dict[str, int | None] = {}
+    for name in ("rate_limit", "concurrent_limit"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ApiError(400, {name: ["Must be an integer >= 0 (0 turns the limit off)."]})
+        values[name] = value
+    req.app.limiter.set_limits(values["rate_limit"], values["concurrent_limit"])
+    return Response(200, req.app.limiter.limits())
+
+
+def put_features(req: Request) -> Response:
+    org = org_row(req)
+    body = req.json_object()
+    features = set(org_features(org))
+    for name, enabled in body.items():
+        if not isinstance(enabled, bool):
+            raise ApiError(400, {name: ["Must be a valid boolean."]})
+        (features.add if enabled else features.discard)(name)
+    with req.app.db.tx():
+        req.app.db.run("UPDATE orgs SET features = ? WHERE id = ?", (dumps(sorted(features)), org["id"]))
+    return Response(200, {"features": sorted(features)})
+
+
+def put_legacy_alerts(req: Request) -> Response:
+    org = org_row(req)
+    mode = req.json_object().get("mode")
+    if mode not in LEGACY_MODES:
+        raise ApiError(400, {"mode": [f"Must be one of {', '.join(LEGACY_MODES)}."]})
+    settings = org_settings(org)
+    settings["legacyAlertsMode"] = mode
+    with req.app.db.tx():
+        req.app.db.run("UPDATE orgs SET settings = ? WHERE id = ?", (dumps(settings), org["id"]))
+    return Response(200, {"mode": mode})
+
+
+def create_org(req: Request) -> Response:
+    body = req.json_object()
+    slug = body.get("slug")
+    from localsentry.api.common import valid_slug
+
+    if not valid_slug(slug):
+        raise ApiError(400, {"slug": ["Enter a valid slug."]})
+    if req.app.db.one("SELECT id FROM orgs WHERE slug = ?", (slug,)) is not None:
+        raise ApiError(409, {"detail": "An organization with this slug already exists."})
+    org_id = req.app.ensure_org(str(slug), body.get("name"))
+    team = body.get("team")
+    if team:
+        req.app.ensure_team(org_id, str(team))
+    return Response(201, {"id": str(org_id), "slug": slug})
+
+
+def create_token(req: Request) -> Response:
+    body = req.json_object()
+    scopes = body.get("scopes", [])
+    kind = body.get("kind", "user")
+    org_slug = body.get("organization") or req.app.config.organization
+    org = req.app.db.one("SELECT id, slug FROM orgs WHERE slug = ?", (org_slug,))
+    if org is None or not isinstance(scopes, list):
+        raise ApiError(400, {"detail": "unknown organization or scopes not a list"})
+    try:
+        token, token_id = auth.create_token(req.app.db, [str(s) for s in scopes], str(kind), int(org["id"]),
+                                            str(org["slug"]), req.base_url)  # fmt: skip
+    except ValueError as exc:
+        raise ApiError(400, {"detail": str(exc)}) from None
+    return Response(201, {"id": token_id, "token": token, "kind": kind})
+
+
+def get_stats(req: Request) -> Response:
+    return Response(200, req.app.stats.snapshot())
+
+
+def reset_stats(req: Request) -> Response:
+    req.app.stats.reset()
+    return Response(204)
+
+
+def serialize_item(row: Any) -> dict[str, Any]:
+    return {
+        "id": int(row["id"]),
+        "type": row["type"],
+        "eventId": row["event_id"],
+        "environment": row["environment"],
+        "release": row["release"],
+        "key": row["public"],
+        "received": row["received"],
+        "timestamp": row["timestamp"],
+        "payload": loads(row["payload"]),
+        "headers": loads(row["headers"]),
+    }
+
+
+def list_items(req: Request) -> Response:
+    """Every stored item of a project, newest first, filtered by type, environment, release and key."""
+    org = org_row(req)
+    project = project_row(req, org)
+    sql = "SELECT i.*, k.public FROM items i LEFT JOIN keys k ON k.id = i.key_id WHERE i.project_id = ?"
+    args: list[Any] = [project["id"]]
+    for param, column in (("type", "i.type"), ("environment", "i.environment"), ("release", "i.release"),
+                          ("key", "k.public"), ("event_id", "i.event_id")):  # fmt: skip
+        values = req.args(param)
+        if values:
+            sql += f" AND {column} IN ({','.join('?' * len(values))})"
+            args += values
+    limit = min(int(req.arg("limit") or 1000), 10000)
+    rows = req.app.db.all(sql + f" ORDER BY i.id DESC LIMIT {limit}", args)
+    return Response(200, [serialize_item(r) for r in rows])
+
+
+def register(router: Router) -> None:
+    admin: tuple[str, ...] = ()
+    for method, path, handler in (
+        ("GET", C + "/info", get_info),
+        ("GET", C + "/faults", get_faults),
+        ("PUT", C + "/faults", put_faults),
+        ("PUT", C + "/limits", put_limits),
+        ("PUT", CO + "/features", put_features),
+        ("PUT", CO + "/legacy-alerts", put_legacy_alerts),
+        ("POST", C + "/organizations", create_org),
+        ("POST", C + "/tokens", create_token),
+        ("GET", C + "/stats", get_stats),
+        ("POST", C + "/stats/reset", reset_stats),
+        ("GET", C + "/projects/{organization_id_or_slug}/{project_id_or_slug}/items/", list_items),
+    ):
+        router.add(method, path, handler, admin, kind="admin")

@@ -1,0 +1,110 @@
+"""Organization details (`/api/0/organizations/{org}/`) and the org-wide environment list."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from localsentry.api.common import org_features, org_row, org_settings
+from localsentry.db import dumps
+from localsentry.http import ApiError, Request, Response, Router
+
+ORG = "/api/0/organizations/{organization_id_or_slug}"
+ORG_READ = ("org:admin", "org:read", "org:write")
+ORG_WRITE = ("org:admin", "org:write")
+
+
+def serialize_org(req: Request, org: sqlite3.Row, detailed: bool = True) -> dict[str, Any]:
+    settings = org_settings(org)
+    url = req.base_url
+    body: dict[str, Any] = {
+        "id": str(org["id"]),
+        "slug": str(org["slug"]),
+        "name": str(org["name"]),
+        "status": {"id": "active", "name": "active"},
+        "dateCreated": str(org["created"]),
+        "isEarlyAdopter": False,
+        "require2FA": False,
+        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
+        "links": {"organizationUrl": url, "regionUrl": url},
+        "hasAuthProvider": False,
+        "allowMemberInvite": True,
+        "allowMemberProjectCreation": True,
+        "allowSuperuserAccess": False,
+        "features": sorted(org_features(org)),
+    }
+    if detailed:
+        scopes = sorted(req.principal.scopes) if req.principal else []
+        body.update(
+            {
+                "access": scopes,
+                "extraOptions": {},
+                "onboardingTasks": [],
+                "experiments": {},
+                "isDefault": False,
+                "defaultRole": "member",
+                "orgRoleList": [],
+                "teamRoleList": [],
+                "relayDsnEndpoint": settings.get("relayDsnEndpoint"),
+                "alertsMemberWrite": True,
+                "openMembership": True,
+            }
+        )
+    return body
+
+
+def get_org(req: Request) -> Response:
+    org = org_row(req)
+    return Response(200, serialize_org(req, org, detailed=req.arg("detailed") != "0"))
+
+
+def list_orgs(req: Request) -> Response:
+    principal = req.principal
+    rows = req.app.db.all("SELECT * FROM orgs ORDER BY slug")
+    if principal is not None and principal.org_id is not None:
+        rows = [r for r in rows if int(r["id"]) == principal.org_id]
+    return Response(200, [serialize_org(req, r, detailed=False) for r in rows])
+
+
+def update_org(req: Request) -> Response:
+    org = org_row(req)
+    body = req.json_object()
+    settings = org_settings(org)
+    db = req.app.db
+    with db.tx():
+        if "name" in body:
+            name = body["name"]
+            if not isinstance(name, str) or not name.strip() or len(name) > 64:
+                raise ApiError(400, {"name": ["Enter a valid name (1-64 characters)."]})
+            db.run("UPDATE orgs SET name = ? WHERE id = ?", (name, org["id"]))
+        if "relayDsnEndpoint" in body:
+            value = body["relayDsnEndpoint"]
+            if value is not None and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
+                raise ApiError(400, {"relayDsnEndpoint": ["Enter a valid URL."]})
+            settings["relayDsnEndpoint"] = value.rstrip("/") if isinstance(value, str) else None
+            db.run("UPDATE orgs SET settings = ? WHERE id = ?", (dumps(settings), org["id"]))
+    fresh = db.one("SELECT * FROM orgs WHERE id = ?", (org["id"],))
+    assert fresh is not None
+    return Response(200, serialize_org(req, fresh))
+
+
+def org_environments(req: Request) -> Response:
+    org = org_row(req)
+    visibility = req.arg("visibility", "visible")
+    hidden_filter = {"visible": " AND e.hidden = 0", "hidden": " AND e.hidden = 1", "all": ""}.get(visibility or "")
+    if hidden_filter is None:
+        raise ApiError(
+            400, {"detail": "Invalid value for 'visibility', valid values are: ['all', 'hidden', 'visible']"}
+        )
+    where = "WHERE p.org_id = ? AND p.deleted = 0 AND e.name != ''" + hidden_filter
+    sql = "SELECT MIN(e.id) AS id, e.name FROM environments e JOIN projects p ON p.id = e.project_id "
+    sql += where + " GROUP BY e.name ORDER BY e.name"
+    rows = req.app.db.all(sql, (org["id"],))
+    return Response(200, [{"id": str(r["id"]), "name": str(r["name"])} for r in rows])
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/api/0/organizations/", list_orgs, ("org:read",))
+    router.add("GET", ORG + "/", get_org, ORG_READ)
+    router.add("PUT", ORG + "/", update_org, ORG_WRITE)
+    router.add("GET", ORG + "/environments/", org_environments, ORG_READ)

@@ -1,0 +1,172 @@
+"""Ingest endpoints (`/api/{project_id}/envelope/`, `/store/`): Relay's checks, answers and storage by item type."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+import uuid
+
+from localsentry.api.common import has_feature, project_data
+from localsentry.http import ApiError, Request, Response, Router
+from localsentry.ingest.cors import cors_allowed, cors_headers, origin_of, preflight
+from localsentry.ingest.protocol import (
+    Auth,
+    Envelope,
+    Item,
+    decode_body,
+    dsn_auth,
+    parse_envelope,
+    relay_error,
+    request_auth,
+)
+from localsentry.ingest.storage import category_of, record_outcome, store_items
+
+REJECTED = "event submission rejected with_reason: ProjectId"
+RATE_LIMITED = (
+    "Sentry dropped data due to a quota or internal rate limit being reached. This will not affect your application. "
+    "See https://docs.sentry.io/product/accounts/quotas/ for more information."
+)
+KEY_QUOTA_CATEGORIES = ("default", "error", "security")
+
+
+def _project_id(req: Request) -> int | None:
+    raw = req.params.get("project_id")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise relay_error(400, "bad project path parameter")
+    return int(raw)
+
+
+def _resolve_key(
+    req: Request, auth: Auth, project_id: int | None, items: list[Item]
+) -> tuple[sqlite3.Row, sqlite3.Row]:
+    db = req.app.db
+    key = db.one("SELECT * FROM keys WHERE public = ? AND deleted = 0", (auth.key,))
+    project = None if key is None else db.one("SELECT * FROM projects WHERE id = ?", (key["project_id"],))
+    if key is None or project is None or project["deleted"]:
+        raise relay_error(403, REJECTED)
+    if not key["active"] or (project_id is not None and project_id != int(project["id"])):
+        with db.tx():
+            for item in items:
+                record_outcome(db, int(key["id"]), "invalid", category_of(item))
+        raise relay_error(403, REJECTED)
+    return key, project
+
+
+def _check_cors(req: Request, project: sqlite3.Row, key: sqlite3.Row, items: list[Item]) -> None:
+    origin = origin_of(req.headers)
+    if origin is None:
+        return
+    if not cors_allowed(origin, project_data(project).get("allowedDomains", ["*"])):
+        with req.app.db.tx():
+            for item in items:
+                record_outcome(req.app.db, int(key["id"]), "invalid", category_of(item))
+        raise relay_error(403, "event submission rejected with_reason: Cors")
+
+
+def _quota_left(req: Request, project: sqlite3.Row, key: sqlite3.Row) -> tuple[int | None, int]:
+    """Events the key may still accept in its current window (None = unlimited) and seconds to window end."""
+    count, window = key["rl_count"], key["rl_window"]
+    if not count or not window:
+        return None, 0
+    org = req.app.db.one("SELECT * FROM orgs WHERE id = ?", (project["org_id"],))
+    if org is None or not has_feature(org, "projects:rate-limits"):
+        return None, 0
+    now = time.time()
+    start = int(now - now % window)
+    used = req.app.db.scalar(
+        "SELECT COALESCE(SUM(n), 0) FROM outcomes WHERE key_id = ? AND ts >= ? AND outcome = 'accepted' "
+        "AND category IN ('default', 'error', 'security')",
+        (key["id"], start),
+    )
+    return max(int(count) - int(used), 0), max(math.ceil(start + window - now), 1)
+
+
+def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int | None) -> Response:
+    if auth is None:
+        if "dsn" not in envelope.headers:
+            raise relay_error(401, "missing authorization information")
+        auth = dsn_auth(envelope.headers["dsn"])
+    key, project = _resolve_key(req, auth, project_id, envelope.items)
+    _check_cors(req, project, key, envelope.items)
+    db = req.app.db
+    with db.tx():
+        left, retry_after = _quota_left(req, project, key)
+        accepted: list[Item] = []
+        limited = 0
+        for item in envelope.items:
+            if left is not None and category_of(item) in KEY_QUOTA_CATEGORIES:
+                if left <= 0:
+                    limited += 1
+                    record_outcome(db, int(key["id"]), "rate_limited", category_of(item))
+                    continue
+                left -= 1
+            accepted.append(item)
+        store_items(db, project, key, envelope.headers, accepted, auth)
+    headers = cors_headers(req.headers)
+    if limited:
+        limits = f"{retry_after}:{';'.join(KEY_QUOTA_CATEGORIES)}:key:key_quota"
+        headers.update({"Retry-After": str(retry_after), "X-Sentry-Rate-Limits": limits})
+        raise relay_error(429, RATE_LIMITED, headers=headers)
+    event_id = envelope.headers.get("event_id")
+    return Response(200, {"id": event_id} if event_id else {}, headers)
+
+
+def _body(req: Request) -> bytes:
+    if not req.body:
+        raise relay_error(400, "empty request body")
+    data = decode_body(req.body, req.headers.get("Content-Encoding"))
+    if not data.strip():
+        raise relay_error(400, "empty request body")
+    return data
+
+
+def with_cors(req: Request, err: ApiError) -> ApiError:
+    err.headers.update(cors_headers(req.headers))
+    return err
+
+
+def envelope_endpoint(req: Request) -> Response:
+    try:
+        project_id = _project_id(req)
+        auth = request_auth(req.headers, req.query_string)
+        envelope = parse_envelope(_body(req))
+        return _accept(req, envelope, auth, project_id)
+    except ApiError as err:
+        raise with_cors(req, err) from None
+
+
+def store_endpoint(req: Request) -> Response:
+    try:
+        project_id = _project_id(req)
+        auth = request_auth(req.headers, req.query_string)
+        if auth is None:
+            raise relay_error(401, "missing authorization information")
+        data = _body(req)
+        try:
+            event = json.loads(data)
+        except ValueError as exc:
+            raise relay_error(400, "invalid JSON data", [str(exc)]) from None
+        if not isinstance(event, dict):
+            raise relay_error(400, "invalid JSON data", ["expected an object"])
+        event_id = str(event.get("event_id") or "").replace("-", "") or uuid.uuid4().hex
+        event["event_id"] = event_id
+        kind = "transaction" if event.get("type") == "transaction" else "event"
+        envelope = Envelope({"event_id": event_id}, [Item({"type": kind}, json.dumps(event).encode())])
+        return _accept(req, envelope, auth, project_id)
+    except ApiError as err:
+        raise with_cors(req, err) from None
+
+
+def options_endpoint(req: Request) -> Response:
+    return preflight(req.headers)
+
+
+def register(router: Router) -> None:
+    for template in ("/api/{project_id}/envelope/", "/api/{project_id}/store/", "/api/store/"):
+        handler = envelope_endpoint if template.endswith("envelope/") else store_endpoint
+        router.add("POST", template, handler, None, kind="ingest")
+        router.add("OPTIONS", template, options_endpoint, None, kind="ingest")

@@ -1,0 +1,1 @@
+"""Shared test helpers (localsentry process control, unique names, browser lookup)."""
