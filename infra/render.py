@@ -1,0 +1,320 @@
+"""One environment mapping per service, and the files rendered from it.
+
+:func:`service_env` builds a service's environment (the toolkit's ``SENTRY_*``, ``PORT``/``BIND`` and the
+service's own ``environment``); that one mapping is written to the service's ``.env`` file *and* given
+to its container (inline in ``docker-compose.yml``, or as the pulumi-docker container's ``envs``), so
+the two can never disagree. :func:`render_env_file` checks it: the rendered file is parsed back with
+:func:`parse_dotenv` and must give exactly the mapping.
+
+Templates (``templates/*.j2``) use Jinja with ``StrictUndefined``; values go through filters:
+
+* ``dotenv``: ``'value'`` (single quotes: literal, no escapes, no ``$`` expansion) when the value has no
+  ``'``, ``\\``, or line break; otherwise ``"value"`` with ``\\\\``, ``\\"``, ``\\n``, ``\\r``, ``\\t``
+  and ``\\$`` escapes. This is the docker compose (v2) env-file syntax; python-dotenv and compose v1
+  read the same except ``\\$`` (they keep the backslash), which only occurs in values that also hold a
+  quote, backslash or line break.
+* ``yaml``: a YAML double-quoted scalar (every special character escaped; keys sorted).
+* ``compose``: ``yaml`` after doubling every ``$`` (compose would otherwise interpolate it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import jinja2
+
+from infra.sampling import SampleRates, format_rate
+from infra.settings import ServiceSettings, StackSettings
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+COMPOSE_FILE = "docker-compose.yml"
+LABEL_PREFIX = "sentry-stacks"
+
+
+# --------------------------------------------------------------------------- quoting
+
+_SINGLE_OK = re.compile(r"^[^'\\\n\r]*$")
+_DQ_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "$": "\\$"}
+
+
+def dotenv_quote(value: Any) -> str:
+    """Quote one value for a ``KEY=value`` line (see the module docstring)."""
+    text = _text(value)
+    if "\x00" in text:
+        raise ValueError("an environment value cannot contain a NUL character")
+    if _SINGLE_OK.match(text):
+        return f"'{text}'"
+    return '"' + "".join(_DQ_ESCAPES.get(ch, ch) for ch in text) + '"'
+
+
+def _yaml_escape(ch: str) -> str:
+    code = ord(ch)
+    if ch == "\\":
+        return "\\\\"
+    if ch == '"':
+        return '\\"'
+    if ch == "\n":
+        return "\\n"
+    if ch == "\t":
+        return "\\t"
+    if ch == "\r":
+        return "\\r"
+    if code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029, 0xFEFF) or 0xD800 <= code <= 0xDFFF:
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return ch
+
+
+def yaml_quote(value: Any) -> str:
+    """A YAML double-quoted scalar that any YAML 1.1/1.2 parser reads back as exactly `value`."""
+    return '"' + "".join(_yaml_escape(ch) for ch in _text(value)) + '"'
+
+
+def compose_quote(value: Any) -> str:
+    """`yaml_quote` for docker compose files: ``$`` doubled, so compose does not interpolate it."""
+    return yaml_quote(_text(value).replace("$", "$$"))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_DOTENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_DQ_UNESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t", "$": "$"}
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """Read back what :func:`dotenv_quote` writes (comments, blank lines, quoted values).
+
+    Strict on purpose: an unquoted or badly quoted value raises ValueError, so a hand-edited file
+    that drifted from the toolkit's format is noticed.
+    """
+    out: dict[str, str] = {}
+    i, lines = 0, text.split("\n")
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _DOTENV_LINE.match(line)
+        if not match:
+            raise ValueError(f"line {i}: expected KEY='value' or KEY=\"value\"")
+        key, rest = match.groups()
+        if rest.startswith("'") and rest.endswith("'") and len(rest) >= 2:
+            out[key] = rest[1:-1]
+            continue
+        if not rest.startswith('"'):
+            raise ValueError(f"line {i}: the value of {key} is not quoted")
+        value: list[str] = []
+        j = 1
+        while True:
+            if j >= len(rest):
+                raise ValueError(f"line {i}: unterminated double-quoted value of {key}")
+            ch = rest[j]
+            if ch == "\\" and j + 1 < len(rest):
+                value.append(_DQ_UNESCAPES.get(rest[j + 1], "\\" + rest[j + 1]))
+                j += 2
+            elif ch == '"':
+                if rest[j + 1 :].strip():
+                    raise ValueError(f"line {i}: text after the closing quote of {key}")
+                break
+            else:
+                value.append(ch)
+                j += 1
+        out[key] = "".join(value)
+    return out
+
+
+# --------------------------------------------------------------------------- environment mappings
+
+
+def container_dsn(dsn: str, dsn_host: str | None) -> str:
+    """The DSN as containers see it: with ``dsnHost`` its host (and port) replaced."""
+    if not dsn_host or not dsn:
+        return dsn
+    parts = urlsplit(dsn)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{dsn_host}" if userinfo else dsn_host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def service_env(
+    settings: StackSettings, svc: ServiceSettings, dsns: Mapping[str, str], rates: SampleRates
+) -> dict[str, str]:
+    """The one environment mapping of a service (keys sorted)."""
+    env: dict[str, str] = dict(svc.environment)
+    if svc.port is not None:
+        env["PORT"] = str(svc.port)
+        env["BIND"] = svc.bind
+    if svc.env_template != "service":
+        assert svc.dsn_service is not None
+        dsn = dsns.get(svc.dsn_service)
+        if dsn is None:
+            raise KeyError(f"no DSN for service {svc.dsn_service} (used by {svc.name})")
+        env.update(
+            SENTRY_DEBUG=_text(settings.debug),
+            SENTRY_DSN=container_dsn(dsn, settings.dsn_host),
+            SENTRY_ENVIRONMENT=settings.environment,
+            SENTRY_RELEASE=settings.release,
+            SENTRY_SAMPLE_RATE=format_rate(rates.errors),
+            SENTRY_SEND_DEFAULT_PII=_text(settings.send_default_pii),
+            SENTRY_TRACES_SAMPLE_RATE=format_rate(rates.traces),
+        )
+        if svc.env_template == "backend":
+            env.update(
+                SENTRY_PROFILES_SAMPLE_RATE=format_rate(rates.profiles),
+                SENTRY_PROFILE_SESSION_SAMPLE_RATE=format_rate(rates.profile_session),
+                SENTRY_PROFILE_LIFECYCLE=rates.profile_lifecycle,
+            )
+        else:
+            env.update(
+                SENTRY_REPLAYS_SESSION_SAMPLE_RATE=format_rate(rates.replays_session),
+                SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE=format_rate(rates.replays_on_error),
+            )
+    return dict(sorted(env.items()))
+
+
+def all_envs(settings: StackSettings, dsns: Mapping[str, str], rates: SampleRates) -> dict[str, dict[str, str]]:
+    return {svc.name: service_env(settings, svc, dsns, rates) for svc in settings.services}
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - dotenv and YAML, not HTML; values are quoted by the filters
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(dotenv=dotenv_quote, yaml=yaml_quote, compose=compose_quote)
+    return env
+
+
+def _header(settings: StackSettings, what: str) -> str:
+    return (
+        f"{what} of stack {settings.stack} ({settings.project}), rendered by sentry-stacks.\n"
+        "# Do not edit: `pulumi up` rewrites it and `scripts/render-env --check` reports edits."
+    )
+
+
+def render_env_file(settings: StackSettings, svc: ServiceSettings, env: Mapping[str, str]) -> str:
+    """The service's ``.env`` file; raises ValueError if it would not read back as exactly `env`."""
+    text = (
+        _environment()
+        .get_template(f"{svc.env_template}.env.j2")
+        .render(env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"))
+    )
+    parsed = parse_dotenv(text)
+    if parsed != dict(env):
+        missing = sorted(set(env) - set(parsed))
+        extra = sorted(set(parsed) - set(env))
+        changed = sorted(k for k in set(env) & set(parsed) if env[k] != parsed[k])
+        raise ValueError(
+            f"templates/{svc.env_template}.env.j2 does not render the environment of {svc.name} faithfully:"
+            f" missing {missing}, unexpected {extra}, changed {changed}"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    """What the compose template needs of one service (paths relative to the compose file)."""
+
+    svc: ServiceSettings
+    env: dict[str, str]
+    build_context: str | None
+    dockerfile: str | None
+    depends_on: tuple[tuple[str, str], ...]
+    labels: tuple[tuple[str, str], ...]
+
+
+def service_labels(settings: StackSettings, svc: ServiceSettings) -> dict[str, str]:
+    """Labels on every container: stack, service, environment, release, plus stack and service labels."""
+    labels = {
+        f"{LABEL_PREFIX}.project": settings.project,
+        f"{LABEL_PREFIX}.stack": settings.stack,
+        f"{LABEL_PREFIX}.service": svc.name,
+        f"{LABEL_PREFIX}.environment": settings.environment,
+        f"{LABEL_PREFIX}.release": settings.release,
+    }
+    labels.update(settings.labels)
+    labels.update(svc.labels)
+    return dict(sorted(labels.items()))
+
+
+def render_compose(settings: StackSettings, envs: Mapping[str, Mapping[str, str]], root: Path | None = None) -> str:
+    """``docker-compose.yml`` for the stack; build contexts relative to the deploy folder."""
+    root = root or Path.cwd()
+    deploy = Path(settings.deploy_dir)
+    deploy_abs = deploy if deploy.is_absolute() else root / deploy
+    by_name = {s.name: s for s in settings.services}
+    services: list[ComposeService] = []
+    for svc in settings.services:
+        context = dockerfile = None
+        if svc.build is not None:
+            ctx = Path(svc.build.context)
+            context = os.path.relpath(ctx if ctx.is_absolute() else root / ctx, deploy_abs)
+            dockerfile = svc.build.dockerfile
+        depends = tuple(
+            (dep, "service_healthy" if by_name[dep].healthcheck is not None else "service_started")
+            for dep in svc.depends_on
+        )
+        labels = tuple(service_labels(settings, svc).items())
+        services.append(ComposeService(svc, dict(sorted(envs[svc.name].items())), context, dockerfile, depends, labels))
+    return (
+        _environment()
+        .get_template("docker-compose.yml.j2")
+        .render(
+            services=services,
+            network_mode=settings.network_mode,
+            network_name=settings.compose_project,
+            header=_header(settings, "Containers"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RenderedSet:
+    """Every file of a stack (name inside the deploy folder -> content) and the env mappings."""
+
+    files: dict[str, str]
+    envs: dict[str, dict[str, str]]
+
+
+def render_all(
+    settings: StackSettings, dsns: Mapping[str, str], rates: SampleRates, root: Path | None = None
+) -> RenderedSet:
+    envs = all_envs(settings, dsns, rates)
+    files = {svc.env_file: render_env_file(settings, svc, envs[svc.name]) for svc in settings.services}
+    files[COMPOSE_FILE] = render_compose(settings, envs, root)
+    return RenderedSet(files=dict(sorted(files.items())), envs=envs)
+
+
+__all__ = [
+    "COMPOSE_FILE",
+    "TEMPLATES",
+    "ComposeService",
+    "RenderedSet",
+    "all_envs",
+    "compose_quote",
+    "container_dsn",
+    "dotenv_quote",
+    "parse_dotenv",
+    "render_all",
+    "render_compose",
+    "render_env_file",
+    "service_env",
+    "service_labels",
+    "yaml_quote",
+]
