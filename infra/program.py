@@ -1,0 +1,186 @@
+"""The Pulumi program: settings -> Sentry objects -> sample rates -> env mappings -> files -> containers.
+
+:func:`run` is called by the root ``__main__.py``. It validates the whole stack config first
+(:mod:`infra.settings`); on any problem it logs every one of them as an error and stops with a
+``RunError`` before a single resource is registered, so ``pulumi preview`` fails and nothing is
+created. :func:`build` then declares everything and returns the stack outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from infra.components.sentry_app import (
+    InboundFilterSpec,
+    SentryApp,
+    SentryAppArgs,
+    SentryAppError,
+    ServiceSentrySpec,
+)
+from infra.components.service import AppDeployment
+from infra.files import RenderedFile
+from infra.render import COMPOSE_FILE, RenderedSet, render_all
+from infra.sampling import SampleRates, derive_rates
+from infra.settings import (
+    SettingsError,
+    StackSettings,
+    config_from_pulumi,
+    load_settings,
+    project_defaults,
+    with_defaults,
+)
+
+
+def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
+    """StackSettings -> SentryAppArgs (one ServiceSentrySpec per service that owns a Sentry project)."""
+    if settings.sentry.team is None:
+        raise SentryAppError("no Sentry team: set sentry-stacks:team")
+    services: list[ServiceSentrySpec] = []
+    filters: list[InboundFilterSpec] = []
+    for svc in settings.sentry_services():
+        assert svc.sentry is not None
+        keys = settings.keys_for(svc.name)
+        services.append(
+            ServiceSentrySpec(
+                service=svc.name,
+                project_slug=svc.sentry.project,
+                project_name=svc.sentry.name,
+                platform=svc.sentry.platform,
+                keys=keys.generations,
+                current_key=keys.current,
+                resolve_age_hours=svc.sentry.resolve_age_hours,
+                allowed_domains=svc.sentry.allowed_domains,
+                subject_prefix=svc.sentry.subject_prefix,
+                default_key=svc.sentry.default_key,
+                default_alert=svc.sentry.default_alert,
+            )
+        )
+        filters.extend(svc.sentry.inbound_filters)
+    return SentryAppArgs(
+        app=settings.app,
+        environment=settings.environment,
+        stack=settings.stack,
+        team=settings.sentry.team,
+        services=tuple(services),
+        alerts=settings.alerts,
+        monitors=settings.monitors,
+        filters=tuple(filters),
+        project_mode=settings.project_mode,
+        delete_shared_projects=settings.delete_shared_projects,
+        adopt_existing=settings.adopt_existing,
+        legacy_alerts=settings.legacy_alerts,
+    )
+
+
+def _file_content(name: str) -> Callable[[RenderedSet], str]:
+    return lambda r: r.files[name]
+
+
+def file_names(settings: StackSettings) -> list[str]:
+    """Every file the stack renders into its deploy folder."""
+    return sorted([*(svc.env_file for svc in settings.services), COMPOSE_FILE])
+
+
+@dataclass
+class Program:
+    """What :func:`build` declared (for tests and for callers that add more)."""
+
+    settings: StackSettings
+    rates: SampleRates
+    sentry: SentryApp
+    rendered: pulumi.Output[RenderedSet]
+    files: dict[str, RenderedFile]
+    deployment: AppDeployment
+    outputs: dict[str, Any]
+
+
+def build(settings: StackSettings, root: Path | None = None) -> Program:
+    """Declare the stack's resources from validated settings and export its outputs."""
+    root = root or Path.cwd()
+    stack = settings.stack
+    rates = derive_rates(settings.sampling)
+    sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings))
+    missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
+    if missing:
+        raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
+    dsns: pulumi.Output[dict[str, str]] = pulumi.Output.secret(pulumi.Output.all(**sentry.dsns))
+    rendered: pulumi.Output[RenderedSet] = pulumi.Output.secret(
+        dsns.apply(lambda d: render_all(settings, d, rates, root))
+    )
+
+    deploy_dir = Path(settings.deploy_dir)
+    deploy_dir = deploy_dir if deploy_dir.is_absolute() else root / deploy_dir
+    files: dict[str, RenderedFile] = {}
+    for name in file_names(settings):
+        files[name] = RenderedFile(
+            f"{stack}-{name}",
+            path=str(deploy_dir / name),
+            content=rendered.apply(_file_content(name)),
+        )
+    compose = files[COMPOSE_FILE]
+    deployment = AppDeployment(
+        f"{stack}-deploy",
+        settings,
+        envs=rendered.apply(lambda r: r.envs),
+        compose_file=compose.path,
+        compose_sha256=compose.sha256,
+        root=root,
+        opts=pulumi.ResourceOptions(depends_on=list(files.values())),
+    )
+    outputs: dict[str, Any] = {
+        "environment": settings.environment,
+        "release": settings.release,
+        "releaseSource": settings.release_source,
+        "driver": settings.driver,
+        "networkMode": settings.network_mode,
+        "composeProject": settings.compose_project,
+        "deployDir": str(deploy_dir),
+        "dsns": dsns,
+        "currentKeys": {name: keys.current for name, keys in settings.keys},
+        "sentryProjects": {name: project.slug for name, project in sentry.projects.items()},
+        "sampleRates": rates.as_dict(),
+        "samplingExplanation": rates.explain(),
+        "files": {name: f.path for name, f in files.items()},
+        "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
+    }
+    for key, value in outputs.items():
+        pulumi.export(key, value)
+    return Program(settings, rates, sentry, rendered, files, deployment, outputs)
+
+
+def load(root: Path | None = None) -> StackSettings:
+    """The running stack's settings; logs every problem and raises RunError when there are any."""
+    root = root or Path.cwd()
+    config, secret_keys = config_from_pulumi()
+    defaults_file = root / "Pulumi.yaml"
+    if defaults_file.exists():
+        config = with_defaults(config, project_defaults(defaults_file, pulumi.get_project()))
+    try:
+        return load_settings(
+            config, stack=pulumi.get_stack(), project=pulumi.get_project(), secret_keys=secret_keys, root=root
+        )
+    except SettingsError as exc:
+        for problem in exc.problems:
+            pulumi.log.error(str(problem))
+        raise pulumi.RunError(
+            f"{len(exc.problems)} problem(s) in the settings of stack {pulumi.get_stack()} (listed above);"
+            " nothing was created or changed"
+        ) from None
+
+
+def run() -> None:
+    """Entry point of the Pulumi program (root ``__main__.py``)."""
+    settings = load()
+    try:
+        build(settings)
+    except SentryAppError as exc:
+        pulumi.log.error(str(exc))
+        raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
+
+
+__all__ = ["Program", "build", "file_names", "load", "run", "sentry_app_args"]
