@@ -97,7 +97,7 @@ class ProjectProvider(SentryProvider):
             if k in news and (is_unknown(news[k]) or normalise(k, news[k]) != normalise(k, olds.get(k)))
         ]
         replaces: list[str] = []
-        if "slug" in changed and (olds.get("adopted") or news.get("shared") != olds.get("shared")):
+        if "slug" in changed and (olds.get("adopted") or bool(news.get("shared")) != bool(olds.get("shared"))):
             replaces = ["slug"]  # another project, not a rename of ours
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 

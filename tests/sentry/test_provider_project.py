@@ -1,0 +1,167 @@
+"""Project provider lifecycle against a real localsentry process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from infra.sentry.errors import SentryStateError
+from infra.sentry.project import ProjectProvider
+from tests.support.localsentry import LocalSentry, unique
+
+pytestmark = pytest.mark.sentry
+
+
+def provider(ls: LocalSentry) -> ProjectProvider:
+    p = ProjectProvider()
+    p.configure(ConfigureRequest(Config(
+        {"sentry:baseUrl": ls.url, "sentry:organization": ls.org, "sentry:token": ls.token}, "sentry-stacks")))
+    return p
+
+
+def live(ls: LocalSentry, slug: str) -> Any:
+    return ls.api("GET", f"/api/0/projects/{ls.org}/{slug}/")
+
+
+def create(p: ProjectProvider, **props: Any) -> Any:
+    checked = p.check({}, props)
+    assert checked.failures == []
+    return p.create(checked.inputs), checked.inputs
+
+
+def test_create_read_refresh_delete(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("proj")
+    result, inputs = create(p, slug=slug, name="Shop backend", platform="python-django", teams=[ls.team],
+                            resolveAge=24, allowedDomains=["https://b.example", "https://a.example"],
+                            subjectPrefix="[shop]", defaultKey="delete", defaultRules=False, stack="dev")
+    outs = result.outs
+    assert result.id.startswith(f"{ls.org}/") and outs["projectId"] == result.id.split("/")[1]
+    assert outs["adopted"] is False and outs["settingsManaged"] is True
+    body = live(ls, slug).json()
+    assert (body["name"], body["platform"], body["resolveAge"], body["subjectPrefix"]) == (
+        "Shop backend", "python-django", 24, "[shop]")
+    assert sorted(body["allowedDomains"]) == ["https://a.example", "https://b.example"]
+    assert ls.keys(slug) == []  # the auto-created "Default" key was deleted
+    # refresh right after create: same inputs, no diff
+    read = p.read(result.id, outs)
+    assert read.id == result.id and read.inputs == {k: outs[k] for k in read.inputs}
+    assert p.diff(result.id, read.outs, inputs).changes is False
+    # delete, then delete again (404 is done), then read says gone
+    p.delete(result.id, outs)
+    assert live(ls, slug).status_code == 404
+    p.delete(result.id, outs)
+    assert p.read(result.id, outs).id == ""
+
+
+def test_update_each_mutable_field(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("proj")
+    other_team = unique("team")
+    assert ls.api("POST", f"/api/0/organizations/{ls.org}/teams/", json={"slug": other_team}).status_code == 201
+    result, inputs = create(p, slug=slug, name="Before", platform="python", teams=[ls.team], stack="dev")
+    outs = result.outs
+    changes: list[dict[str, Any]] = [
+        {"name": "After"}, {"platform": "javascript"}, {"resolveAge": 48}, {"allowedDomains": ["https://x.example"]},
+        {"subjectPrefix": "[x]"}, {"teams": [ls.team, other_team]}, {"teams": [other_team]},
+        {"slug": slug + "-renamed"},
+    ]
+    for change in changes:
+        news = {**inputs, **change}
+        assert p.diff(result.id, outs, news).changes is True, change
+        assert p.diff(result.id, outs, news).replaces == []
+        outs = p.update(result.id, outs, news).outs
+        inputs = news
+        assert p.diff(result.id, outs, inputs).changes is False, change
+    body = live(ls, slug + "-renamed").json()
+    assert (body["name"], body["platform"], body["resolveAge"], body["subjectPrefix"]) == ("After", "javascript", 48,
+                                                                                            "[x]")
+    assert [t["slug"] for t in body["teams"]] == [other_team]
+    assert outs["slug"] == slug + "-renamed" and outs["teams"] == [other_team]
+    p.delete(result.id, outs)
+    assert live(ls, slug + "-renamed").status_code == 404
+
+
+def test_refresh_shows_changes_made_behind_the_stacks_back(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("proj")
+    result, inputs = create(p, slug=slug, name="Web", platform="python", teams=[ls.team], resolveAge=24, stack="dev")
+    assert ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"resolveAge": 72, "name": "Hand"}).status_code == 200
+    read = p.read(result.id, result.outs)
+    assert read.inputs["resolveAge"] == 72 and read.inputs["name"] == "Hand"
+    assert read.inputs["platform"] == "python"  # unchanged fields stay as they were
+    assert p.diff(result.id, read.outs, inputs).changes is True  # the next up puts it back
+    outs = p.update(result.id, read.outs, inputs).outs
+    assert live(ls, slug).json()["resolveAge"] == 24 and outs["name"] == "Web"
+    # renamed behind our back: found again by numeric id
+    assert ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"slug": slug + "-x"}).status_code == 200
+    read = p.read(result.id, outs)
+    assert read.id == result.id and read.inputs["slug"] == slug + "-x"
+    p.delete(result.id, read.outs)
+    assert live(ls, slug + "-x").status_code == 404
+
+
+def test_adopt_only_when_told(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    existing = ls.create_project(name="Existing")
+    slug = existing["slug"]
+    with pytest.raises(SentryStateError, match=f"project '{slug}' already exists .* set adoptExisting"):
+        create(p, slug=slug, name="Mine", teams=[ls.team], stack="dev")
+    result, _ = create(p, slug=slug, name="Mine", teams=[ls.team], resolveAge=12, adopt=True, stack="dev")
+    assert result.outs["adopted"] is True and result.id == f"{ls.org}/{existing['id']}"
+    assert live(ls, slug).json()["name"] == "Mine"  # adopted per-environment projects are managed
+    assert len(ls.keys(slug)) == 1  # the default key of a project we did not create is left alone
+    p.delete(result.id, result.outs)
+    assert live(ls, slug).status_code == 404
+
+
+def test_shared_project_first_creates_others_adopt_destroy_keeps_it(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("shared")
+    common = {"slug": slug, "name": "Shared", "platform": "python", "teams": [ls.team], "resolveAge": 24,
+              "shared": True}
+    dev, _ = create(p, **common, stack="dev")
+    prod, prod_inputs = create(p, **common, stack="prod")
+    assert dev.id == prod.id and dev.outs["adopted"] is False and prod.outs["adopted"] is True
+    assert prod.outs["settingsManaged"] is False
+    # prod disagrees on a setting: a clear error, and Sentry keeps dev's value
+    with pytest.raises(SentryStateError, match=r"resolveAge: Sentry has 24, this stack declares 48"):
+        p.update(prod.id, prod.outs, {**prod_inputs, "resolveAge": 48})
+    assert live(ls, slug).json()["resolveAge"] == 24
+    with pytest.raises(SentryStateError, match="already exists with settings that differ from stack 'qa'"):
+        create(p, **{**common, "platform": "go"}, stack="qa")
+    # destroying either environment leaves the shared project in place
+    p.delete(prod.id, prod.outs)
+    p.delete(dev.id, dev.outs)
+    assert live(ls, slug).status_code == 200
+    # unless the explicit setting says so
+    p.delete(dev.id, {**dev.outs, "deleteOnDestroy": True})
+    assert live(ls, slug).status_code == 404
+
+
+def test_two_stacks_creating_the_same_shared_project_at_once(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("race")
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def up(stack: str) -> None:
+        try:
+            results.append(create(p, slug=slug, name="Race", teams=[ls.team], shared=True, stack=stack)[0])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=up, args=(s,)) for s in ("dev", "prod", "qa")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({r.id for r in results}) == 1
+    assert sorted(r.outs["adopted"] for r in results) == [False, True, True]
+    projects = ls.api("GET", f"/api/0/organizations/{ls.org}/projects/", params={"per_page": 100}).json()
+    assert [x["slug"] for x in projects].count(slug) == 1
+    p.delete(results[0].id, {**results[0].outs, "deleteOnDestroy": True})
