@@ -89,7 +89,8 @@ def test_refresh_shows_changes_made_behind_the_stacks_back(localsentry_session: 
     ls, p = localsentry_session, provider(localsentry_session)
     slug = unique("proj")
     result, inputs = create(p, slug=slug, name="Web", platform="python", teams=[ls.team], resolveAge=24, stack="dev")
-    assert ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"resolveAge": 72, "name": "Hand"}).status_code == 200
+    hand = ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"resolveAge": 72, "name": "Hand"})
+    assert hand.status_code == 200
     read = p.read(result.id, result.outs)
     assert read.inputs["resolveAge"] == 72 and read.inputs["name"] == "Hand"
     assert read.inputs["platform"] == "python"  # unchanged fields stay as they were
