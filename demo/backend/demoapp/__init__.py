@@ -1,0 +1,1 @@
+"""The reference backend of Sentry Stacks: Django + Celery + Redis, instrumented with sentry-sdk."""

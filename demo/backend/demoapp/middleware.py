@@ -1,0 +1,55 @@
+"""Request middleware: CORS for the browser frontend, and the Sentry user of each request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sentry_sdk
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from demoapp.sentry_config import USER_EMAIL_HEADER, USER_ID_HEADER, current_user, user_from_request
+
+Handler = Callable[[HttpRequest], HttpResponse]
+# the browser sends sentry-trace and baggage to the backend (tracePropagationTargets) and the user id
+CORS_HEADERS = ", ".join(["content-type", "sentry-trace", "baggage", USER_ID_HEADER.lower(), USER_EMAIL_HEADER.lower()])
+
+
+class CorsMiddleware:
+    """Answers preflight requests and allows the configured origins (CORS_ALLOWED_ORIGINS)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and origin and request.headers.get("Access-Control-Request-Method"):
+            response = HttpResponse(status=204)
+        else:
+            response = self.get_response(request)
+        allowed = settings.CORS_ALLOWED_ORIGINS
+        if origin and ("*" in allowed or origin in allowed):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response["Access-Control-Max-Age"] = "600"
+            response["Vary"] = "Origin"
+        return response
+
+
+class SentryUserMiddleware:
+    """Sets the Sentry user from X-User-Id (or the demo_user_id cookie) on the request's scope."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = user_from_request(request.headers, request.COOKIES, settings.SENTRY.send_default_pii)
+        request.sentry_user = user  # type: ignore[attr-defined]
+        if user is not None:
+            sentry_sdk.set_user(user)
+        token = current_user.set(user)
+        try:
+            return self.get_response(request)
+        finally:
+            current_user.reset(token)

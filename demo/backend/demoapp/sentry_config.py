@@ -1,0 +1,328 @@
+"""Sentry setup of the reference backend, driven by the toolkit's environment variables.
+
+This module imports only the standard library at import time (sentry-sdk is imported inside
+`init_sentry`), so tests load it without Django, Celery or a server.
+
+Variables (all optional; an empty value means "unset"):
+
+| variable                             | meaning                                           | default       |
+| ------------------------------------ | ------------------------------------------------- | ------------- |
+| SENTRY_DSN                           | where events go; unset disables Sentry            | (disabled)    |
+| SENTRY_ENVIRONMENT                   | environment name                                  | development   |
+| SENTRY_RELEASE                       | release string shared by all services             | (none)        |
+| SENTRY_SAMPLE_RATE                   | share of error events sent, 0..1                  | 1.0           |
+| SENTRY_TRACES_SAMPLE_RATE            | share of root transactions sampled, 0..1          | 0.0           |
+| SENTRY_PROFILES_SAMPLE_RATE          | transaction-based profiling, share of sampled     | 0.0           |
+|                                      | transactions, 0..1                                |               |
+| SENTRY_PROFILE_SESSION_SAMPLE_RATE   | continuous profiling, share of processes, 0..1    | 0.0           |
+| SENTRY_PROFILE_LIFECYCLE             | continuous profiler: trace (runs while a sampled  | trace         |
+|                                      | transaction is open) or manual                    |               |
+| SENTRY_SEND_DEFAULT_PII              | true/false: send IPs, emails, headers, cookies    | false         |
+| SENTRY_DEBUG                         | true/false: the SDK's debug logging               | false         |
+
+The SDK itself reads SENTRY_DSN, SENTRY_ENVIRONMENT (defaulting to "production") and SENTRY_RELEASE,
+but no sample rate, so every value is parsed here and passed explicitly. A bad value raises
+`ConfigError` naming the variable, the value and what is allowed; the app refuses to start.
+
+The two profiling modes exclude each other: the SDK silently ignores the continuous profiler when
+transaction-based profiling is on, so setting both rates above 0 is an error here.
+
+Sampling (`make_traces_sampler`): health checks are never sampled; otherwise an incoming parent
+decision (sentry-trace header, a Celery task enqueued inside a trace) is honoured; otherwise the
+configured SENTRY_TRACES_SAMPLE_RATE applies.
+
+Noise filter (`make_before_send`), in this order:
+1. In every environment, drop DisallowedHost: requests with a Host header outside
+   DJANGO_ALLOWED_HOSTS (scanners, bots, misrouted health probes). Matched by the exception type
+   or by Django's logger `django.security.DisallowedHost`.
+2. In development environments (development, dev, local), drop events recorded by known-noise
+   loggers: the dev server's request log (`django.server`), the autoreloader
+   (`django.utils.autoreload`), template variable lookups (`django.template`), SQL debug logging
+   (`django.db.backends`) and the demo's own `demoapp.noise` (see `GET /api/core/noise/`).
+Everything else, exceptions from views and tasks included, is sent.
+
+User context (`user_from_request`): `X-User-Id` header, else the `demo_user_id` cookie; the id is
+always attached; `X-User-Email` and the client IP only when SENTRY_SEND_DEFAULT_PII is true.
+Tasks enqueued during a request carry the user in a message header, and the worker sets it on the
+task's scope, so a task's error names the same user as the request that enqueued it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+PROFILE_LIFECYCLES = ("trace", "manual")
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "dev", "local"})
+HEALTH_PATHS = frozenset({"/api/health/", "/api/health", "/health", "/healthz"})
+ALWAYS_DROPPED_EXCEPTIONS = frozenset({"DisallowedHost"})
+ALWAYS_DROPPED_LOGGERS = frozenset({"django.security.DisallowedHost"})
+DEVELOPMENT_NOISE_LOGGERS = frozenset(
+    {"django.server", "django.utils.autoreload", "django.template", "django.db.backends", "demoapp.noise"}
+)
+USER_ID_HEADER = "X-User-Id"
+USER_EMAIL_HEADER = "X-User-Email"
+USER_COOKIE = "demo_user_id"
+USER_TASK_HEADER = "demo_sentry_user"
+# the user of the request being handled; Celery tasks enqueued meanwhile carry it to the worker
+current_user: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("demo_user", default=None)
+_USER_ID = re.compile(r"^[A-Za-z0-9_.@:+-]{1,128}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+
+Event = dict[str, Any]
+Hint = dict[str, Any]
+
+
+class ConfigError(ValueError):
+    """A SENTRY_* variable holds a value the app cannot use."""
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def parse_rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """A sample rate: a number from 0 to 1 inclusive."""
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number between 0 and 1, got {raw!r}")
+    return value
+
+
+def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    word = raw.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    allowed = "/".join(sorted(TRUE_WORDS | FALSE_WORDS))
+    raise ConfigError(f"{name} must be true or false ({allowed}), got {raw!r}")
+
+
+def parse_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw.lower() not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.lower()
+
+
+@dataclass(frozen=True)
+class SentryConfig:
+    dsn: str | None = None
+    environment: str = "development"
+    release: str | None = None
+    sample_rate: float = 1.0
+    traces_sample_rate: float = 0.0
+    profiles_sample_rate: float = 0.0
+    profile_session_sample_rate: float = 0.0
+    profile_lifecycle: str = "trace"
+    send_default_pii: bool = False
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SentryConfig:
+        """Parse and validate every variable; the first bad one raises ConfigError."""
+        config = cls(
+            dsn=_raw(env, "SENTRY_DSN"),
+            environment=_raw(env, "SENTRY_ENVIRONMENT") or "development",
+            release=_raw(env, "SENTRY_RELEASE"),
+            sample_rate=parse_rate(env, "SENTRY_SAMPLE_RATE", 1.0),
+            traces_sample_rate=parse_rate(env, "SENTRY_TRACES_SAMPLE_RATE", 0.0),
+            profiles_sample_rate=parse_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 0.0),
+            profile_session_sample_rate=parse_rate(env, "SENTRY_PROFILE_SESSION_SAMPLE_RATE", 0.0),
+            profile_lifecycle=parse_choice(env, "SENTRY_PROFILE_LIFECYCLE", PROFILE_LIFECYCLES, "trace"),
+            send_default_pii=parse_bool(env, "SENTRY_SEND_DEFAULT_PII", False),
+            debug=parse_bool(env, "SENTRY_DEBUG", False),
+        )
+        if config.profiles_sample_rate > 0 and config.profile_session_sample_rate > 0:
+            raise ConfigError(
+                "SENTRY_PROFILES_SAMPLE_RATE (transaction-based profiling) and "
+                "SENTRY_PROFILE_SESSION_SAMPLE_RATE (continuous profiling) are both above 0; "
+                "set only one of them (the other to 0 or empty)"
+            )
+        return config
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.lower() in DEVELOPMENT_ENVIRONMENTS
+
+    def sdk_options(self) -> dict[str, Any]:
+        """Keyword arguments for sentry_sdk.init (without integrations)."""
+        options: dict[str, Any] = {
+            "dsn": self.dsn,
+            "environment": self.environment,
+            "release": self.release,
+            "sample_rate": self.sample_rate,
+            "traces_sampler": make_traces_sampler(self.traces_sample_rate),
+            "send_default_pii": self.send_default_pii,
+            "debug": self.debug,
+            "before_send": make_before_send(self.environment),
+        }
+        if self.profiles_sample_rate > 0:
+            options["profiles_sample_rate"] = self.profiles_sample_rate
+        if self.profile_session_sample_rate > 0:
+            options["profile_session_sample_rate"] = self.profile_session_sample_rate
+            options["profile_lifecycle"] = self.profile_lifecycle
+        return options
+
+    def describe(self) -> str:
+        """One log line without the DSN (it carries the key)."""
+        return (
+            f"environment={self.environment} release={self.release or '-'} errors={self.sample_rate:g} "
+            f"traces={self.traces_sample_rate:g} profiles={self.profiles_sample_rate:g} "
+            f"profile_session={self.profile_session_sample_rate:g}/{self.profile_lifecycle} "
+            f"send_default_pii={str(self.send_default_pii).lower()} dsn={'set' if self.dsn else 'unset'}"
+        )
+
+
+def is_health_check(sampling_context: Mapping[str, Any]) -> bool:
+    """True for requests to a health endpoint, whatever integration started the transaction."""
+    environ = sampling_context.get("wsgi_environ")
+    if isinstance(environ, Mapping) and environ.get("PATH_INFO") in HEALTH_PATHS:
+        return True
+    scope = sampling_context.get("asgi_scope")
+    if isinstance(scope, Mapping) and scope.get("path") in HEALTH_PATHS:
+        return True
+    transaction = sampling_context.get("transaction_context")
+    if isinstance(transaction, Mapping):
+        name = str(transaction.get("name") or "")
+        if name in HEALTH_PATHS or name.split(" ", 1)[-1] in HEALTH_PATHS:
+            return True
+    return False
+
+
+def make_traces_sampler(rate: float) -> Callable[[Mapping[str, Any]], float]:
+    """Never sample health checks; else honour the parent's decision; else sample at `rate`."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"traces sample rate must be between 0 and 1, got {rate!r}")
+
+    def traces_sampler(sampling_context: Mapping[str, Any]) -> float:
+        if is_health_check(sampling_context):
+            return 0.0
+        parent_sampled = sampling_context.get("parent_sampled")
+        if parent_sampled is not None:
+            return 1.0 if parent_sampled else 0.0
+        return rate
+
+    return traces_sampler
+
+
+def _exception_types(event: Mapping[str, Any], hint: Mapping[str, Any] | None) -> set[str]:
+    types: set[str] = set()
+    exc_info = (hint or {}).get("exc_info")
+    if exc_info and exc_info[0] is not None:
+        types.add(exc_info[0].__name__)
+    values = (event.get("exception") or {}).get("values") or []
+    for value in values:
+        if isinstance(value, Mapping) and value.get("type"):
+            types.add(str(value["type"]))
+    return types
+
+
+def drop_reason(event: Mapping[str, Any], hint: Mapping[str, Any] | None, environment: str) -> str | None:
+    """Why the noise filter drops this event, or None to send it. The rule is in the module docstring."""
+    logger = str(event.get("logger") or "")
+    if logger in ALWAYS_DROPPED_LOGGERS or _exception_types(event, hint) & ALWAYS_DROPPED_EXCEPTIONS:
+        return "DisallowedHost"
+    if environment.lower() in DEVELOPMENT_ENVIRONMENTS and logger in DEVELOPMENT_NOISE_LOGGERS:
+        return f"development noise from logger {logger}"
+    return None
+
+
+def make_before_send(environment: str) -> Callable[[Event, Hint], Event | None]:
+    def before_send(event: Event, hint: Hint) -> Event | None:
+        reason = drop_reason(event, hint, environment)
+        if reason is not None:
+            log.debug("not sending event %s: %s", event.get("event_id", "?"), reason)
+            return None
+        return event
+
+    return before_send
+
+
+def user_from_request(
+    headers: Mapping[str, str], cookies: Mapping[str, str], send_default_pii: bool
+) -> dict[str, str] | None:
+    """The Sentry user for a request, or None. `headers` must be case-insensitive (Django's are)."""
+    user_id = (headers.get(USER_ID_HEADER) or cookies.get(USER_COOKIE) or "").strip()
+    if not user_id or not _USER_ID.match(user_id):
+        return None
+    user = {"id": user_id}
+    if send_default_pii:
+        email = (headers.get(USER_EMAIL_HEADER) or "").strip()
+        if email and _EMAIL.match(email):
+            user["email"] = email
+        user["ip_address"] = "{{auto}}"
+    return user
+
+
+_initialised = False
+
+
+def init_sentry(env: Mapping[str, str]) -> SentryConfig:
+    """Validate the variables and initialise sentry-sdk once per process (no-op without a DSN)."""
+    global _initialised
+    config = SentryConfig.from_env(env)
+    if _initialised:
+        return config
+    _initialised = True
+    if not config.dsn:
+        log.warning("Sentry disabled: SENTRY_DSN is not set (%s)", config.describe())
+        return config
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.redis import RedisIntegration
+
+    sentry_sdk.init(
+        **config.sdk_options(),
+        integrations=[
+            DjangoIntegration(transaction_style="url"),
+            CeleryIntegration(propagate_traces=True),
+            RedisIntegration(),
+        ],
+    )
+    log.info("Sentry enabled: %s", config.describe())
+    return config
+
+
+def main() -> int:
+    """`python3 -m demoapp.sentry_config`: validate the environment and print the settings (no DSN)."""
+    import os
+    import sys
+
+    try:
+        config = SentryConfig.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    print(f"sentry: {config.describe()}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

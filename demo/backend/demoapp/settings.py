@@ -1,0 +1,55 @@
+"""Django settings of the reference backend: everything from the environment, no database.
+
+Environment: PORT / BIND (bin/web), DJANGO_SECRET_KEY (generated per process when absent; nothing
+here signs anything that must outlive a process), DJANGO_ALLOWED_HOSTS (comma-separated; loopback
+names are always allowed so health checks and the host network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS
+(comma-separated origins or *; default *), CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
+and the SENTRY_* variables documented in demoapp/sentry_config.py.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from demoapp.sentry_config import init_sentry, parse_bool
+
+SENTRY = init_sentry(os.environ)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+DEBUG = parse_bool(os.environ, "DJANGO_DEBUG", False)
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
+ALLOWED_HOSTS += [h for h in LOOPBACK_HOSTS if h not in ALLOWED_HOSTS]
+CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "*").split(",") if o.strip()]
+
+INSTALLED_APPS: list[str] = []
+MIDDLEWARE = [
+    "demoapp.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "demoapp.middleware.SentryUserMiddleware",
+]
+ROOT_URLCONF = "demoapp.urls"
+WSGI_APPLICATION = "demoapp.wsgi.application"
+DATABASES: dict[str, dict[str, str]] = {}
+USE_TZ = True
+TIME_ZONE = "UTC"
+APPEND_SLASH = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
+}
