@@ -1,0 +1,291 @@
+"""DSN rotation against a real stack: config read/write, `pulumi up`, ingest round trip, key stats.
+
+`scripts/rotate-dsn` is the thin command line over this module; the decisions are in
+`infra/rotation.py`. Every step writes the stack config in one write (keys and the rotation record
+together) and then applies it with `pulumi up` through the Automation API, so the stack stays the
+source of truth and an interrupted rotation can be resumed from any machine with access to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from infra.rotation import Rotation, RotationRefused, ServiceKeys
+from infra.sentry.client import SentryClient, client_from_config
+from infra.workspace import PROJECT, ROOT, pulumi_binary, pulumi_env
+
+KEYS = f"{PROJECT}:keys"
+ROTATION = f"{PROJECT}:rotation"
+OUTPUT_KEYS = "sentryKeys"  # {service: {generation: {id, project, dsn (secret), active}}}
+Log = Callable[[str], None]
+
+
+def keys_from_config(raw: Any, services: Iterable[str]) -> dict[str, ServiceKeys]:
+    """`sentry-stacks:keys` as ServiceKeys per service (default: one active generation g1)."""
+    out: dict[str, ServiceKeys] = {}
+    raw = raw if isinstance(raw, dict) else {}
+    for service in services:
+        body = raw.get(service)
+        if not isinstance(body, dict):
+            out[service] = ServiceKeys(current="g1", generations=(("g1", True),))
+            continue
+        gens = []
+        for gen, value in sorted((body.get("generations") or {}).items()):
+            active = value if isinstance(value, bool) else bool((value or {}).get("active", True))
+            gens.append((gen, active))
+        out[service] = ServiceKeys(current=str(body.get("current", "g1")), generations=tuple(gens))
+    return out
+
+
+def keys_to_config(raw: Any, keys: dict[str, ServiceKeys]) -> dict[str, Any]:
+    """Write ServiceKeys back, keeping each generation's other settings (rateLimit, loader, ...)."""
+    out: dict[str, Any] = json.loads(json.dumps(raw)) if isinstance(raw, dict) else {}
+    for service, sk in keys.items():
+        body = out.setdefault(service, {})
+        old_gens = body.get("generations") or {}
+        gens: dict[str, Any] = {}
+        for gen, active in sk.generations:
+            old = old_gens.get(gen)
+            entry = dict(old) if isinstance(old, dict) else {}
+            entry["active"] = active
+            gens[gen] = entry
+        body["current"] = sk.current
+        body["generations"] = gens
+    return out
+
+
+@dataclass
+class StackHandle:
+    """The stack being rotated, with its config and last outputs."""
+
+    name: str
+    stack: Any
+    log: Log
+    config: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def open(name: str, log: Log) -> StackHandle:
+        from infra.workspace import select_stack
+
+        handle = StackHandle(name=name, stack=select_stack(name), log=log)
+        handle.reload()
+        return handle
+
+    def reload(self) -> None:
+        self.config = {k: _config_value(v) for k, v in self.stack.get_all_config().items()}
+        self.outputs = {k: v.value for k, v in self.stack.outputs().items()}
+
+    def services(self) -> list[str]:
+        keys = self.outputs.get(OUTPUT_KEYS)
+        if isinstance(keys, dict) and keys:
+            return sorted(keys)
+        raw = self.config.get(KEYS)
+        return sorted(raw) if isinstance(raw, dict) else []
+
+    def rotations(self) -> dict[str, Rotation]:
+        raw = self.config.get(ROTATION) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{ROTATION} must be an object of service -> rotation record")
+        return {service: Rotation.from_config(service, body) for service, body in raw.items()}
+
+    def write(self, keys: dict[str, ServiceKeys], rotations: dict[str, Rotation | None]) -> None:
+        """One config write holding both the key generations and the rotation records."""
+        new_keys = keys_to_config(self.config.get(KEYS), keys)
+        current = {k: v for k, v in (self.config.get(ROTATION) or {}).items()}
+        for service, rotation in rotations.items():
+            if rotation is None:
+                current.pop(service, None)
+            else:
+                current[service] = rotation.to_config()
+        payload = {
+            KEYS: {"value": json.dumps(new_keys), "objectValue": new_keys, "secret": False},
+            ROTATION: {"value": json.dumps(current), "objectValue": current, "secret": False},
+        }
+        self._pulumi("config", "set-all", "--json", json.dumps(payload))
+        self.reload()
+
+    def up(self) -> None:
+        self.clear_stale_lock()
+        self.log(f"pulumi up -s {self.name}")
+        self.stack.up(on_output=lambda line: self.log("  " + line.rstrip()))
+        self.reload()
+
+    def clear_stale_lock(self) -> None:
+        """A local-backend lock left by a killed `pulumi` on this host is removed (`pulumi cancel`)."""
+        backend = pulumi_env().get("PULUMI_BACKEND_URL", "")
+        if not backend.startswith("file://"):
+            return
+        locks = Path(backend[len("file://"):].split("?")[0]) / ".pulumi" / "locks"
+        for lock in locks.rglob(f"{self.name}/*.json") if locks.exists() else []:
+            try:
+                info = json.loads(lock.read_text())
+                pid = int(info.get("pid", 0))
+                host_ok = info.get("hostname") in (os.uname().nodename, None)
+            except (OSError, ValueError):
+                continue
+            if host_ok and pid and not _alive(pid):
+                self.log(f"removing the stale lock of a killed pulumi process (pid {pid})")
+                self._pulumi("cancel", "--yes")
+                return
+
+    def _pulumi(self, *args: str) -> str:
+        proc = subprocess.run(
+            [pulumi_binary(), *args, "--stack", self.name, "--non-interactive"],
+            cwd=ROOT, env={**os.environ, **pulumi_env()}, capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"pulumi {args[0]} {args[1] if len(args) > 1 else ''} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def sentry(self) -> SentryClient:
+        return client_from_config(self.config)
+
+    def key_output(self, service: str, generation: str) -> dict[str, Any] | None:
+        keys = self.outputs.get(OUTPUT_KEYS) or {}
+        entry = (keys.get(service) or {}).get(generation)
+        return entry if isinstance(entry, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _config_value(value: Any) -> Any:
+    text = value.value
+    try:
+        parsed = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    return parsed if isinstance(parsed, dict | list) else text
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def send_probe(dsn: str, environment: str | None, release: str | None, marker: str) -> str:
+    """Send one event with the real SDK to `dsn`; returns its event id (the SDK does not tell if it landed)."""
+    import sentry_sdk
+
+    client = sentry_sdk.Client(
+        dsn=dsn, environment=environment, release=release, default_integrations=False,
+        auto_enabling_integrations=False, traces_sample_rate=0.0,
+    )
+    scope = sentry_sdk.Scope()
+    scope.set_client(client)
+    scope.set_tag("sentry-stacks.probe", marker)
+    event_id = scope.capture_message(f"sentry-stacks DSN check {marker}", level="info")
+    client.flush(timeout=10)
+    client.close(timeout=2)
+    if not event_id:
+        raise RuntimeError("the Sentry SDK dropped the probe event before sending it")
+    return str(event_id)
+
+
+def read_back(client: SentryClient, org: str, project: str, event_id: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = client.get_or_none(f"projects/{org}/{project}/events/{event_id}/", what=f"event {event_id}")
+        if found:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1.0)
+
+
+def verify_key(handle: StackHandle, service: str, generation: str, timeout: float) -> str:
+    """A real ingest round trip with the key's DSN: an event sent and read back from Sentry's events API."""
+    entry = handle.key_output(service, generation)
+    if not entry or not entry.get("dsn"):
+        raise RotationRefused(
+            f"{service}: the stack has no DSN for key {generation} yet; run `rotate-dsn start` (it runs pulumi up)"
+        )
+    client = handle.sentry()
+    marker = f"{handle.name}/{service}/{generation}/{uuid.uuid4().hex[:8]}"
+    event_id = send_probe(entry["dsn"], handle.outputs.get("environment"), handle.outputs.get("release"), marker)
+    if not read_back(client, client.connection.organization, entry["project"], event_id, timeout):
+        raise RotationRefused(
+            f"{service}: the probe event {event_id} sent with the new key {generation} was not found in Sentry "
+            f"within {int(timeout)}s: the key is not accepting events (disabled, wrong project, or ingest down)"
+        )
+    return event_id
+
+
+# --------------------------------------------------------------------------- key stats and status
+
+
+def last_event(client: SentryClient, project: str, key_id: str, window: timedelta) -> datetime | None:
+    """When the key last had an accepted event within `window` (from the key stats endpoint), else None."""
+    now = datetime.now(UTC)
+    org = client.connection.organization
+    stats = client.get(
+        f"projects/{org}/{project}/keys/{key_id}/stats/",
+        what=f"stats of key {key_id[:8]}…",
+        params={"since": int((now - window).timestamp()), "until": int(now.timestamp()) + 1, "resolution": "10s"},
+    )
+    seen = [int(p["ts"]) for p in stats or [] if int(p.get("accepted") or 0) > 0]
+    if not seen:
+        return None
+    return datetime.fromtimestamp(max(seen) + 10, UTC)  # end of the newest bucket with events
+
+
+def files_carrying(handle: StackHandle, key_id: str) -> list[str]:
+    files = handle.outputs.get("files") or {}
+    paths = list(files.values()) if isinstance(files, dict) else list(files)
+    out = []
+    for path in paths:
+        try:
+            if key_id in Path(str(path)).read_text():
+                out.append(str(path))
+        except OSError:
+            continue
+    return sorted(out)
+
+
+def containers_carrying(key_id: str) -> list[str]:
+    """Names of running containers whose environment holds the key (docker inspect)."""
+    try:
+        ids = subprocess.run(["docker", "ps", "-q"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if not ids.stdout.split():
+        return []
+    inspect = subprocess.run(["docker", "inspect", *ids.stdout.split()], capture_output=True, text=True,
+                             timeout=60, check=False)
+    out = []
+    for container in json.loads(inspect.stdout or "[]"):
+        env = container.get("Config", {}).get("Env") or []
+        if any(key_id in item for item in env):
+            out.append(container.get("Name", "").lstrip("/"))
+    return sorted(out)
+
+
+__all__ = [
+    "KEYS",
+    "OUTPUT_KEYS",
+    "ROTATION",
+    "StackHandle",
+    "containers_carrying",
+    "files_carrying",
+    "keys_from_config",
+    "keys_to_config",
+    "last_event",
+    "read_back",
+    "send_probe",
+    "verify_key",
+]

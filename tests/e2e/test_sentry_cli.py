@@ -1,0 +1,233 @@
+"""Sentry resources through the real Pulumi CLI against a real localsentry process.
+
+Two stacks (dev, prod) of one app share one Sentry project per service and own their keys, alerts,
+monitors; preview after up is empty; refresh shows exactly the drift made behind the stack's back;
+destroying dev leaves the shared projects and prod untouched. Then scale under Sentry's rate limits,
+convergence under injected faults, and a grep for the token everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
+from tests.support.localsentry import LocalSentry
+
+pytestmark = pytest.mark.e2e
+
+PROGRAM = '''
+import pulumi
+from infra.components.sentry_app import (
+    AlertAction, AlertSpec, InboundFilterSpec, KeySpec, MonitorCondition, MonitorSpec, SentryApp, SentryAppArgs,
+    ServiceSentrySpec,
+)
+
+cfg = pulumi.Config()
+stack = pulumi.get_stack()
+app = cfg.require("app")
+n = cfg.require_int("services")
+with_extras = cfg.get_bool("extras") is not False
+services = tuple(
+    ServiceSentrySpec(
+        service=f"svc{i}", project_slug=f"{app}-svc{i}", project_name=f"{app} svc{i}", platform="python",
+        keys=(KeySpec("g1"),), current_key="g1",
+    )
+    for i in range(n)
+)
+email = AlertAction(type="email", target_type="issue_owners", data=(("fallthroughType", "ActiveMembers"),))
+monitors = tuple(
+    MonitorSpec(name=f"errors-{s.service}", service=s.service, aggregate="count()",
+                conditions=(MonitorCondition("gt", 100, 75), MonitorCondition("lte", 100, 0)))
+    for s in services
+) if with_extras else ()
+filters = tuple(
+    InboundFilterSpec(service=s.service, filter_id=f, active=True)
+    for s in services for f in ("browser-extensions", "web-crawlers")
+) if with_extras else ()
+alerts = (
+    AlertSpec(name="new-issues", services=tuple(s.service for s in services), actions=(email,),
+              monitors=tuple(m.name for m in monitors)),
+)
+sentry = SentryApp(f"{stack}-sentry", SentryAppArgs(
+    app=app, environment=cfg.require("environment"), stack=stack, team=cfg.require("team"),
+    services=services, alerts=alerts, monitors=monitors, filters=filters,
+))
+pulumi.export("dsns", sentry.dsns)
+'''
+
+
+def _stack(tmp_path: Path, ls: LocalSentry, stack: str, env: str, services: int, app: str = "shop",
+           extras: bool = True) -> PulumiProject:
+    require_pulumi()
+    require_langhost()
+    workdir = tmp_path / "proj"
+    if not (workdir / "Pulumi.yaml").exists():
+        write_project(workdir, "e2e-sentry", PROGRAM)
+    proj = PulumiProject(workdir, stack=stack)
+    proj.init()
+    proj.config_set("sentry:baseUrl", ls.url)
+    proj.config_set("sentry:organization", ls.org)
+    proj.config_set("sentry:token", ls.token, secret=True)
+    proj.config_set("app", app)
+    proj.config_set("services", str(services))
+    proj.config_set("extras", "true" if extras else "false")
+    proj.config_set("environment", env)
+    proj.config_set("team", ls.team)
+    return proj
+
+
+def _get(ls: LocalSentry, path: str, **params: Any) -> Any:
+    response = ls.api("GET", path, params=params)
+    assert response.status_code == 200, (path, response.status_code, response.text)
+    return response.json()
+
+
+def _all(ls: LocalSentry, path: str, **params: Any) -> list[Any]:
+    items: list[Any] = []
+    url = path
+    params = {"per_page": 100, **params}
+    while True:
+        response = ls.api("GET", url, params=params)
+        assert response.status_code == 200, response.text
+        items += response.json()
+        nxt = response.links.get("next")
+        if not nxt or nxt.get("results") != "true":
+            return items
+        params = {**params, "cursor": nxt["cursor"]}
+
+
+def _keys(ls: LocalSentry, project: str) -> list[dict[str, Any]]:
+    return _all(ls, f"/api/0/projects/{ls.org}/{project}/keys/")
+
+
+def _projects(ls: LocalSentry, prefix: str) -> list[str]:
+    return sorted(p["slug"] for p in _all(ls, f"/api/0/organizations/{ls.org}/projects/")
+                  if p["slug"].startswith(prefix))
+
+
+def _named(ls: LocalSentry, kind: str, stack: str) -> list[dict[str, Any]]:
+    return [o for o in _all(ls, f"/api/0/organizations/{ls.org}/{kind}/") if f"/{stack}]" in o["name"]]
+
+
+def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -> None:
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        dev = _stack(tmp_path, ls, "dev", "development", services=2)
+        dev.up()
+        prod = _stack(tmp_path, ls, "prod", "production", services=2)
+        prod.up()
+
+        assert _projects(ls, "shop-") == ["shop-svc0", "shop-svc1"], "one shared project per service"
+        for slug in ("shop-svc0", "shop-svc1"):
+            names = sorted(k["name"] for k in _keys(ls, slug))
+            assert names == ["dev-g1", "prod-g1"], names
+        assert len(_named(ls, "workflows", "dev")) == 1 and len(_named(ls, "workflows", "prod")) == 1
+        assert len(_named(ls, "detectors", "dev")) == 2 and len(_named(ls, "detectors", "prod")) == 2
+        dsns = dev.outputs(show_secrets=True)["dsns"]
+        prod_dsns = prod.outputs(show_secrets=True)["dsns"]
+        assert set(dsns) == {"svc0", "svc1"} and dsns["svc0"] != prod_dsns["svc0"]
+        assert dev.outputs()["dsns"] == "[secret]" or all(v == "[secret]" for v in dev.outputs()["dsns"].values())
+
+        # Nothing to do right after up, for both stacks.
+        dev.run("preview", "--expect-no-changes")
+        prod.run("preview", "--expect-no-changes")
+
+        # Drift behind the stack's back: disable dev's key of svc0, rename dev's alert.
+        key = next(k for k in _keys(ls, "shop-svc0") if k["name"] == "dev-g1")
+        assert ls.api("PUT", f"/api/0/projects/{ls.org}/shop-svc0/keys/{key['id']}/",
+                      json={"isActive": False}).status_code == 200
+        alert = _named(ls, "workflows", "dev")[0]
+        body = {**{k: alert[k] for k in ("triggers", "actionFilters", "config", "detectorIds", "enabled")},
+                "name": alert["name"] + " (renamed by hand)"}
+        renamed = ls.api("PUT", f"/api/0/organizations/{ls.org}/workflows/{alert['id']}/", json=body)
+        assert renamed.status_code == 200, renamed.text
+
+        refresh = dev.run("refresh", "--yes", "--diff", "--json")
+        changed = _changed_urns(refresh.stdout)
+        assert sorted(u.rsplit("::", 1)[1] for u in changed) == ["dev-alert-new-issues", "dev-svc0-key-g1"], changed
+        prod.run("preview", "--expect-no-changes")
+
+        # up puts it back.
+        dev.up()
+        key = next(k for k in _keys(ls, "shop-svc0") if k["name"] == "dev-g1")
+        assert key["isActive"] is True
+        assert not any("renamed by hand" in w["name"] for w in _named(ls, "workflows", "dev"))
+
+        # Destroying dev leaves the shared projects and prod's objects.
+        dev.run("destroy", "--yes")
+        assert _projects(ls, "shop-") == ["shop-svc0", "shop-svc1"]
+        for slug in ("shop-svc0", "shop-svc1"):
+            assert sorted(k["name"] for k in _keys(ls, slug)) == ["prod-g1"]
+        assert _named(ls, "workflows", "dev") == [] and _named(ls, "detectors", "dev") == []
+        assert len(_named(ls, "workflows", "prod")) == 1 and len(_named(ls, "detectors", "prod")) == 2
+        prod.run("preview", "--expect-no-changes")
+        prod.run("destroy", "--yes")
+        _assert_token_nowhere(ls, [dev, prod])
+    finally:
+        ls.stop()
+
+
+def _changed_urns(preview_json: str) -> list[str]:
+    """URNs whose refresh produced an update or delete, from `pulumi refresh --json`."""
+    data = json.loads(preview_json)
+    steps = data.get("steps", [])
+    return sorted(s["urn"] for s in steps if s.get("op") in ("update", "delete", "refresh")
+                  and s.get("diffReasons", True) and s.get("op") != "same"
+                  and (s.get("op") != "refresh" or s.get("oldState") != s.get("newState")))
+
+
+def _assert_token_nowhere(ls: LocalSentry, stacks: list[PulumiProject]) -> None:
+    for proj in stacks:
+        assert ls.token not in proj.state_text()
+        for path in proj.workdir.rglob("*"):
+            if path.is_file() and path.stat().st_size < 5_000_000:
+                assert ls.token not in path.read_text(errors="ignore"), path
+
+
+def test_scale_under_rate_limits(tmp_path: Path) -> None:
+    """>= 150 Sentry objects with --parallel 32 against 40 req/s and 25 concurrent: zero failures."""
+    ls = LocalSentry.start(tmp_path / "ls", rate_limit=40, concurrent_limit=25)
+    try:
+        proj = _stack(tmp_path, ls, "scale", "production", services=30, app="big")
+        up = proj.up("--parallel", "32")
+        assert "error" not in up.stdout.lower().split("resources:")[-1], up.stdout
+        objects = len(_projects(ls, "big-")) + sum(len(_keys(ls, s)) for s in _projects(ls, "big-"))
+        objects += len(_named(ls, "workflows", "scale")) + len(_named(ls, "detectors", "scale")) + 60  # filters
+        assert objects >= 150, objects
+        proj.run("preview", "--expect-no-changes")
+        proj.run("destroy", "--yes", "--parallel", "32")
+        assert _named(ls, "detectors", "scale") == []
+    finally:
+        ls.stop()
+
+
+def test_faults_converge_without_duplicates_or_orphans(tmp_path: Path) -> None:
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        proj = _stack(tmp_path, ls, "flaky", "production", services=6, app="flaky")
+        ls.set_faults({"seed": 7, "rules": [
+            {"path": "^/api/0/", "status": [500, 502, 503], "probability": 0.10},
+            {"path": "^/api/0/", "status": [429], "probability": 0.10},
+            {"path": "^/api/0/", "drop": True, "probability": 0.05},
+        ]})
+        first = proj.run("up", "--yes", "--skip-preview", "--parallel", "16", check=False)
+        if first.returncode != 0:
+            proj.run("refresh", "--yes", "--clear-pending-creates", check=False)
+            proj.up("--parallel", "16")
+        ls.set_faults({"rules": []})
+        proj.run("preview", "--expect-no-changes")
+        slugs = _projects(ls, "flaky-")
+        assert slugs == [f"flaky-svc{i}" for i in range(6)]
+        for slug in slugs:
+            assert sorted(k["name"] for k in _keys(ls, slug)) == ["flaky-g1"], slug
+        assert sorted(d["name"] for d in _named(ls, "detectors", "flaky")) == sorted(
+            f"[flaky/flaky] errors-svc{i}" for i in range(6))
+        assert len(_named(ls, "workflows", "flaky")) == 1
+        proj.run("destroy", "--yes")
+        assert _named(ls, "detectors", "flaky") == [] and _named(ls, "workflows", "flaky") == []
+    finally:
+        ls.stop()
