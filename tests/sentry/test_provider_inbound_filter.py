@@ -1,0 +1,76 @@
+"""InboundFilter provider lifecycle against a real localsentry process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from infra.sentry.errors import SentryStateError
+from infra.sentry.inbound_filter import InboundFilterProvider
+from tests.support.localsentry import LocalSentry, unique
+
+pytestmark = pytest.mark.sentry
+
+
+def provider(ls: LocalSentry) -> InboundFilterProvider:
+    p = InboundFilterProvider()
+    p.configure(ConfigureRequest(Config(
+        {"sentry:baseUrl": ls.url, "sentry:organization": ls.org, "sentry:token": ls.token}, "sentry-stacks")))
+    return p
+
+
+def create(p: InboundFilterProvider, **props: Any) -> tuple[Any, dict[str, Any]]:
+    checked = p.check({}, props)
+    assert checked.failures == []
+    return p.create(checked.inputs), checked.inputs
+
+
+def filters(ls: LocalSentry, project: str) -> dict[str, Any]:
+    return {f["id"]: f["active"] for f in ls.api("GET", f"/api/0/projects/{ls.org}/{project}/filters/").json()}
+
+
+def test_boolean_filter_lifecycle(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    project = ls.create_project(name=unique("web"), platform="python")["slug"]
+    result, inputs = create(p, project=project, filterId="localhost", active=True)
+    assert result.id == f"{ls.org}/{project}/localhost" and filters(ls, project)["localhost"] is True
+    read = p.read(result.id, result.outs)
+    assert p.diff(result.id, read.outs, inputs).changes is False
+    outs = p.update(result.id, read.outs, {**inputs, "active": False}).outs
+    assert filters(ls, project)["localhost"] is False and outs["active"] is False
+    # switched behind our back
+    assert ls.api("PUT", f"/api/0/projects/{ls.org}/{project}/filters/localhost/",
+                  json={"active": True}).status_code in (200, 201, 204)
+    read = p.read(result.id, outs)
+    assert read.inputs["active"] is True and p.diff(result.id, read.outs, {**inputs, "active": False}).changes
+    p.delete(result.id, read.outs)  # resetOnDelete: turned off again
+    assert filters(ls, project)["localhost"] is False
+    assert p.diff(result.id, outs, {**inputs, "filterId": "web-crawlers"}).replaces == ["filterId"]
+
+
+def test_legacy_browsers_subfilters(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    project = ls.create_project(name=unique("web"), platform="python")["slug"]
+    result, inputs = create(p, project=project, filterId="legacy-browsers", subfilters=["safari", "ie"])
+    assert filters(ls, project)["legacy-browsers"] == ["ie", "safari"]
+    outs = p.update(result.id, result.outs, {**inputs, "subfilters": ["ie", "opera", "safari"]}).outs
+    assert outs["subfilters"] == ["ie", "opera", "safari"]
+    assert p.diff(result.id, outs, {**inputs, "subfilters": ["safari", "opera", "ie"]}).changes is False
+    p.delete(result.id, outs)
+    assert filters(ls, project)["legacy-browsers"] == []
+
+
+def test_read_only_filter_of_a_shared_project_never_writes(localsentry_session: LocalSentry) -> None:
+    ls, p = localsentry_session, provider(localsentry_session)
+    project = ls.create_project(name=unique("web"), platform="python")["slug"]
+    owner, _ = create(p, project=project, filterId="web-crawlers", active=True)
+    adopter, _ = create(p, project=project, filterId="web-crawlers", active=True, readOnly=True)
+    with pytest.raises(SentryStateError, match=r"web-crawlers' of project .* is True in Sentry but this stack declares "
+                                               r"False; the project is shared"):
+        create(p, project=project, filterId="web-crawlers", active=False, readOnly=True)
+    p.delete(adopter.id, adopter.outs)
+    assert filters(ls, project)["web-crawlers"] is True  # the adopter's destroy leaves it alone
+    p.delete(owner.id, owner.outs)
+    assert filters(ls, project)["web-crawlers"] is False
