@@ -7,10 +7,14 @@ Spec (JSON), off by default::
                            "delay": 0.5, "delay_seconds": 0.2, "drop": 0.1, "drop_after_commit": 0.1,
                            "count": 3}]}
 
+Shorthand: `{"path": "...", "status": [500, 503], "probability": 0.1}` (one of the statuses, 429 included,
+with total probability 0.1), `{"drop": true, "probability": 0.05}`, `{"drop_after_commit": true, ...}`,
+`{"delay": true, "delay_seconds": 1, "probability": 0.5}`.
+
 `path` is a regex searched in the request path, `methods` limits the rule (default: all). Each rule draws
-once per matching request: at most one of drop / drop_after_commit / rate_limit / status happens, and a
-delay is drawn on its own. `count` caps how many faults a rule injects (then it is spent). The first rule
-whose path and method match decides; `/_localsentry/` paths are never faulted.
+once per matching request for at most one of drop / drop_after_commit / rate_limit / status, and once for a
+delay. Rules are tried in order and the first action drawn wins (later rules still add delays). `count` caps
+how many faults a rule injects (then it is spent). `/_localsentry/` paths are never faulted.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ERROR_STATUSES = (500, 502, 503)
-RULE_KEYS = {"path", "methods", "status", "rate_limit", "delay", "delay_seconds", "drop", "drop_after_commit", "count"}
+RULE_KEYS = {
+    "path", "methods", "status", "rate_limit", "delay", "delay_seconds", "drop", "drop_after_commit", "count",
+    "probability",
+}  # fmt: skip
 
 
 @dataclass
@@ -57,22 +64,29 @@ def parse_rule(spec: dict[str, Any]) -> Rule:
     path = re.compile(str(spec["path"])) if spec.get("path") else None
     methods = frozenset(str(m).upper() for m in spec["methods"]) if spec.get("methods") else None
     outcomes: list[tuple[str, int, float]] = []
+    shared = _prob(spec.get("probability", 1.0), "probability")
     for name in ("drop", "drop_after_commit", "rate_limit"):
-        if name in spec:
-            outcomes.append((name, 0, _prob(spec[name], name)))
-    for status, p in dict(spec.get("status") or {}).items():
+        if name in spec and spec[name] is not False:
+            outcomes.append((name, 0, shared if spec[name] is True else _prob(spec[name], name)))
+    statuses = spec.get("status") or {}
+    if isinstance(statuses, list):
+        statuses = {str(code): shared / len(statuses) for code in statuses}
+    for status, p in dict(statuses).items():
         code = int(status)
-        if code not in ERROR_STATUSES:
-            raise ValueError(f"status {code} not injectable (use {ERROR_STATUSES})")
-        outcomes.append(("status", code, _prob(p, f"status {code}")))
+        if code not in (*ERROR_STATUSES, 429):
+            raise ValueError(f"status {code} not injectable (use {(*ERROR_STATUSES, 429)})")
+        outcomes.append(
+            ("rate_limit", 0, _prob(p, "status 429")) if code == 429 else ("status", code, _prob(p, f"status {code}"))
+        )
     if sum(p for _, _, p in outcomes) > 1.0 + 1e-9:
         raise ValueError("fault probabilities of one rule add up to more than 1")
     delay_seconds = float(spec.get("delay_seconds", 0.5))
     if delay_seconds < 0 or delay_seconds > 120:
         raise ValueError("delay_seconds must be between 0 and 120")
     count = spec.get("count")
+    delay = spec.get("delay", 0.0)
     return Rule(
-        path, methods, outcomes, _prob(spec.get("delay", 0.0), "delay"), delay_seconds,
+        path, methods, outcomes, shared if delay is True else _prob(delay or 0.0, "delay"), delay_seconds,
         None if count is None else int(count), dict(spec),
     )  # fmt: skip
 
@@ -118,16 +132,18 @@ class Faults:
                     continue
                 if rule.count is not None and rule.injected >= rule.count:
                     continue
-                draw = self._random.random()
-                acc = 0.0
-                for name, status, p in rule.outcomes:
-                    acc += p
-                    if draw < acc:
-                        decision.action, decision.status = name, status
-                        break
+                hit = False
+                if rule.outcomes and decision.action is None:
+                    draw = self._random.random()
+                    acc = 0.0
+                    for name, status, p in rule.outcomes:
+                        acc += p
+                        if draw < acc:
+                            decision.action, decision.status, hit = name, status, True
+                            break
                 if rule.delay and self._random.random() < rule.delay:
-                    decision.delay = rule.delay_seconds
-                if decision.action or decision.delay:
+                    decision.delay = max(decision.delay, rule.delay_seconds)
+                    hit = True
+                if hit:
                     rule.injected += 1
-                break
         return decision

@@ -104,7 +104,7 @@ def org_environments(req: Request) -> Response:
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/api/0/organizations/", list_orgs, ("org:read",))
+    router.add("GET", "/api/0/organizations/", list_orgs, ORG_READ)
     router.add("GET", ORG + "/", get_org, ORG_READ)
     router.add("PUT", ORG + "/", update_org, ORG_WRITE)
     router.add("GET", ORG + "/environments/", org_environments, ORG_READ)
