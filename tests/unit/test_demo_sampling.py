@@ -190,7 +190,8 @@ class CaptureTransport(Transport):
         self.envelopes.append(envelope)
 
     def items(self, kind: str) -> list[dict[str, Any]]:
-        return [item.payload.json for env in self.envelopes for item in env.items if item.type == kind]
+        payloads = [item.payload.json for env in self.envelopes for item in env.items if item.type == kind]
+        return [p for p in payloads if p is not None]
 
 
 @pytest.fixture

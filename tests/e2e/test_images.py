@@ -1,0 +1,287 @@
+"""The local base image and the reference app's images on a real Docker engine.
+
+1. A container from the base image (built by scripts/build-base-image without any registry) runs
+   Python, creates a virtualenv and finds redis-server, with no network at all.
+2. Redis, backend, worker and frontend containers on the host network, on free ports, reporting to a
+   real localsentry: every HEALTHCHECK turns healthy; the health endpoints answer; the debug endpoint
+   answers 500 and its ZeroDivisionError arrives with the environment, release and user given by the
+   environment; a task runs on the worker; health checks are never traced; development noise is
+   dropped; the frontend's runtime config mirrors its environment; and in headless Chromium the "Test
+   Sentry" button's error arrives with the page's user while the page's trace continues in the backend.
+
+Without a Docker engine these tests skip with what to install (fail when CI=true).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.docker_support import Containers, DemoImages, demo_images, free_port, require_docker, wait_http
+from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry, unique
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def images() -> DemoImages:
+    require_docker()
+    return demo_images()
+
+
+def test_base_image_runs_python_without_network(images: DemoImages) -> None:
+    containers = Containers("ss-base")
+    try:
+        script = (
+            "import ssl, sqlite3, sys, venv, shutil; "
+            "venv.create('/tmp/v', with_pip=False); "
+            "print('base-ok', sum(range(10)), '%d.%d' % sys.version_info[:2], "
+            "bool(shutil.which('redis-server')), bool(shutil.which('tini')), ssl.OPENSSL_VERSION.split()[0])"
+        )
+        container = containers.run(images.base, "python3", "-c", script, role="smoke", network="none")
+        deadline = time.monotonic() + 60
+        while container.state().get("Running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        state = container.state()
+        output = container.logs()
+        assert state.get("ExitCode") == 0, output
+        words = output.split()
+        assert words[:2] == ["base-ok", "45"], output
+        assert words[2].startswith("3."), output
+        assert words[3:] == ["True", "True", "OpenSSL"], output
+    finally:
+        containers.close()
+
+
+@dataclass
+class Stack:
+    backend_url: str
+    frontend_url: str
+    backend_project: str
+    frontend_project: str
+    environment: str
+    release: str
+    frontend_env: dict[str, str]
+    sentry: LocalSentry
+    containers: Containers
+
+
+@pytest.fixture(scope="module")
+def stack(images: DemoImages, localsentry_session: LocalSentry) -> Iterator[Stack]:
+    ls = localsentry_session
+    backend_project = ls.create_project(unique("demo-backend"), platform="python-django")["slug"]
+    frontend_project = ls.create_project(unique("demo-frontend"), platform="javascript")["slug"]
+    redis_port, web_port, front_port = free_port(), free_port(), free_port()
+    release = unique("demo@1.0.0+e2e")
+    environment = "development"
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    backend_env = {
+        "PORT": str(web_port),
+        "BIND": "127.0.0.1",
+        "REDIS_URL": redis_url,
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "WEB_CONCURRENCY": "1",  # one process: its events reach Sentry in request order
+        "SENTRY_DSN": ls.dsn(backend_project),
+        "SENTRY_ENVIRONMENT": environment,
+        "SENTRY_RELEASE": release,
+        "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+        "SENTRY_PROFILE_SESSION_SAMPLE_RATE": "1.0",
+        "SENTRY_PROFILE_LIFECYCLE": "trace",
+        "SENTRY_SEND_DEFAULT_PII": "false",
+    }
+    frontend_env = {
+        "PORT": str(front_port),
+        "BIND": "127.0.0.1",
+        "SENTRY_DSN": ls.dsn(frontend_project),
+        "SENTRY_ENVIRONMENT": environment,
+        "SENTRY_RELEASE": release,
+        "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+        "SENTRY_REPLAYS_SESSION_SAMPLE_RATE": "0.1",
+        "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE": "1.0",
+        "SENTRY_SEND_DEFAULT_PII": "true",
+        "BACKEND_URL": f"http://127.0.0.1:{web_port}",
+    }
+    containers = Containers("ss-demo")
+    try:
+        redis = containers.run(
+            images.redis, "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+            role="redis",
+        )  # fmt: skip
+        web = containers.run(images.backend, role="web", env=backend_env)
+        worker = containers.run(images.backend, "/app/bin/worker", role="worker", env=backend_env)
+        front = containers.run(images.frontend, role="frontend", env=frontend_env)
+        for container in (redis, web, worker, front):
+            container.wait_healthy(timeout=120)
+        yield Stack(
+            backend_url=f"http://127.0.0.1:{web_port}",
+            frontend_url=f"http://127.0.0.1:{front_port}",
+            backend_project=backend_project,
+            frontend_project=frontend_project,
+            environment=environment,
+            release=release,
+            frontend_env=frontend_env,
+            sentry=ls,
+            containers=containers,
+        )
+    finally:
+        containers.close()
+
+
+def events(stack: Stack, project: str, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    items = stack.sentry.wait_items(project, count, timeout=timeout, type="event")
+    return [item["payload"] for item in items]
+
+
+def exception_type(event: dict[str, Any]) -> str | None:
+    values = (event.get("exception") or {}).get("values") or []
+    return str(values[-1]["type"]) if values else None
+
+
+def test_health_endpoints_answer(stack: Stack) -> None:
+    body = wait_http(f"{stack.backend_url}/api/health/").json()
+    assert body == {"status": "ok", "service": "backend", "release": stack.release}
+    deep = wait_http(f"{stack.backend_url}/api/health/?deep=1").json()
+    assert deep["redis"] == "ok"
+    assert wait_http(f"{stack.frontend_url}/health").json()["status"] == "ok"
+
+
+def test_debug_endpoint_error_arrives_with_environment_release_and_user(stack: Stack) -> None:
+    user = unique("user")
+    # noise first: if the development filter let it through it would arrive before the debug error
+    assert requests.get(f"{stack.backend_url}/api/core/noise/", timeout=10).status_code == 200
+    bad_host = requests.get(f"{stack.backend_url}/api/core/hello/", headers={"Host": "evil.example"}, timeout=10)
+    assert bad_host.status_code == 400
+    response = requests.get(f"{stack.backend_url}/api/core/sentry-debug/", headers={"X-User-Id": user}, timeout=10)
+    assert response.status_code == 500
+
+    found = events(stack, stack.backend_project, 1)
+    mine = [e for e in found if (e.get("user") or {}).get("id") == user]
+    assert len(mine) == 1, f"{found}\n{stack.containers.logs()}"
+    event = mine[0]
+    assert exception_type(event) == "ZeroDivisionError"
+    assert (event["environment"], event["release"]) == (stack.environment, stack.release)
+    assert event["transaction"] == "/api/core/sentry-debug/"
+    assert "ip_address" not in event["user"]  # SENTRY_SEND_DEFAULT_PII=false
+    loggers = {e.get("logger") for e in found}
+    assert "demoapp.noise" not in loggers and "django.security.DisallowedHost" not in loggers
+    assert all(exception_type(e) != "DisallowedHost" for e in found)
+
+
+def test_task_runs_on_the_worker_and_its_error_keeps_the_user(stack: Stack) -> None:
+    user = unique("user")
+    headers = {"X-User-Id": user}
+    enqueued = requests.post(f"{stack.backend_url}/api/tasks/", json={"x": 20, "y": 22}, headers=headers, timeout=10)
+    assert enqueued.status_code == 202
+    task_id = enqueued.json()["task_id"]
+    deadline = time.monotonic() + 60
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = requests.get(f"{stack.backend_url}/api/tasks/{task_id}/", timeout=10).json()
+        if status["state"] in ("SUCCESS", "FAILURE"):
+            break
+        time.sleep(0.2)
+    assert status.get("state") == "SUCCESS" and status.get("result") == 42, f"{status}\n{stack.containers.logs()}"
+
+    failing = requests.post(f"{stack.backend_url}/api/tasks/", json={"fail": True}, headers=headers, timeout=10)
+    assert failing.status_code == 202
+    deadline = time.monotonic() + 30
+    mine: list[dict[str, Any]] = []
+    while not mine and time.monotonic() < deadline:
+        mine = [
+            e
+            for e in events(stack, stack.backend_project, 1)
+            if exception_type(e) == "DemoTaskError" and (e.get("user") or {}).get("id") == user
+        ]
+        time.sleep(0.2)
+    assert mine, stack.containers.logs()
+    assert (mine[0]["environment"], mine[0]["release"]) == (stack.environment, stack.release)
+
+
+def test_health_checks_are_never_traced(stack: Stack) -> None:
+    for _ in range(5):
+        assert requests.get(f"{stack.backend_url}/api/health/", timeout=10).status_code == 200
+    marker = requests.get(f"{stack.backend_url}/api/core/hello/", timeout=10)
+    assert marker.status_code == 200
+    deadline = time.monotonic() + 30
+    names: list[str] = []
+    while "/api/core/hello/" not in names and time.monotonic() < deadline:
+        items = stack.sentry.items(stack.backend_project, type="transaction")
+        names = [item["payload"].get("transaction") for item in items]
+        time.sleep(0.2)
+    assert "/api/core/hello/" in names  # traced at rate 1.0 ...
+    assert "/api/health/" not in names  # ... while health checks (ours and Docker's) never are
+
+
+def test_frontend_runtime_config_reflects_its_environment(stack: Stack) -> None:
+    env = stack.frontend_env
+    config = wait_http(f"{stack.frontend_url}/runtime-config.json").json()
+    assert config == {
+        "dsn": env["SENTRY_DSN"],
+        "environment": env["SENTRY_ENVIRONMENT"],
+        "release": env["SENTRY_RELEASE"],
+        "sampleRate": 1.0,
+        "tracesSampleRate": 1.0,
+        "replaysSessionSampleRate": 0.1,
+        "replaysOnErrorSampleRate": 1.0,
+        "sendDefaultPii": True,
+        "debug": False,
+        "backendUrl": env["BACKEND_URL"],
+        "tracePropagationTargets": [env["BACKEND_URL"]],
+    }
+    script = requests.get(f"{stack.frontend_url}/config.js", timeout=10)
+    assert script.headers["Cache-Control"] == "no-store"
+    assert script.text.startswith("window.__SENTRY_STACKS_CONFIG__ = {")
+    assert env["SENTRY_DSN"] in script.text
+    page = requests.get(f"{stack.frontend_url}/", timeout=10)
+    assert page.status_code == 200 and 'id="test-sentry"' in page.text
+    assert requests.get(f"{stack.frontend_url}/dist/app.js", timeout=10).status_code == 200
+
+
+@pytest.mark.browser
+def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    user = unique("browser")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack.frontend_url}/?user={user}")
+            page.wait_for_selector("body[data-ready=true]")
+            page.wait_for_function("document.getElementById('status').textContent.includes('200')")
+            page.click("#test-sentry")
+            found: list[dict[str, Any]] = []
+            deadline = time.monotonic() + 30
+            while not found and time.monotonic() < deadline:
+                found = [
+                    e
+                    for e in events(stack, stack.frontend_project, 1)
+                    if (e.get("user") or {}).get("id") == user
+                    and "Sentry Stacks frontend test error" in str(e.get("exception"))
+                ]
+                time.sleep(0.2)
+        finally:
+            browser.close()
+    assert found, stack.containers.logs()
+    event = found[0]
+    assert (event["environment"], event["release"]) == (stack.environment, stack.release)
+    assert exception_type(event) == "Error"
+
+    # the pageload's fetch to the backend carried sentry-trace: the backend transaction joins that trace
+    trace_id = event["contexts"]["trace"]["trace_id"]
+    deadline = time.monotonic() + 30
+    joined: list[dict[str, Any]] = []
+    while not joined and time.monotonic() < deadline:
+        joined = [
+            item["payload"]
+            for item in stack.sentry.items(stack.backend_project, type="transaction")
+            if item["payload"]["contexts"]["trace"]["trace_id"] == trace_id
+        ]
+        time.sleep(0.2)
+    assert joined, "no backend transaction in the page's trace"
+    assert joined[0]["transaction"] == "/api/core/hello/"
+    assert joined[0]["user"]["id"] == user  # the page sends X-User-Id
