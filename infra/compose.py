@@ -40,6 +40,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -219,7 +220,16 @@ class ComposeInputs:
 
 
 def _is_unknown(value: Any) -> bool:
-    return bool(value == UNKNOWN)
+    """A preview-time unknown: the SDK hands over ``pulumi.output.Unknown`` objects (or the UNKNOWN string)."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, list | tuple):
+        return any(_is_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_is_unknown(v) for v in value.values())
+    return False
 
 
 class ComposeProvider(ResourceProvider):

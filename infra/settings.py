@@ -154,6 +154,8 @@ SERVICE_FIELDS = (
     "sentry",
 )
 BUILD_FIELDS = ("args", "context", "dockerfile", "target")
+#: service fields that serviceOverrides merges one level deep (a null sub-field removes it)
+MERGED_FIELDS = ("build", "healthcheck", "labels", "sentry")
 HEALTHCHECK_FIELDS = ("interval", "retries", "startPeriod", "test", "timeout")
 SENTRY_FIELDS = (
     "allowedDomains",
@@ -692,7 +694,7 @@ def load_settings(
     sampling = _sampling(ck, k("sampling"), get("sampling"))
     sentry_target = _sentry_target(ck, config, raw, env, root, project, require_sentry)
 
-    services = _services(
+    services, broken = _services(
         ck,
         prefix,
         get("services"),
@@ -702,10 +704,10 @@ def load_settings(
         globals_={"stack": stack, "environment": environment, "release": release or "", "app": app},
         project_mode=project_mode,
     )
-    keys = _keys(ck, k("keys"), get("keys"), services)
-    _rotation(ck, k("rotation"), get("rotation"), keys)
-    monitors = _monitors(ck, k("monitors"), get("monitors"), services)
-    alerts = _alerts(ck, k("alerts"), get("alerts"), services, {m.name for m in monitors})
+    keys = _keys(ck, k("keys"), get("keys"), services, broken)
+    _rotation(ck, k("rotation"), get("rotation"), keys, broken)
+    monitors = _monitors(ck, k("monitors"), get("monitors"), services, broken)
+    alerts = _alerts(ck, k("alerts"), get("alerts"), services, broken, {m.name for m in monitors})
 
     flags = {
         name: ck.boolean(k(name), get(name), False)
@@ -928,6 +930,8 @@ class _RawService:
     name: str
     fields: dict[str, tuple[Any, str]]
     env: dict[str, tuple[Any, str]]
+    #: (field, subfield) -> the serviceOverrides key that set it, for fields merged one level deep
+    sub_src: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def get(self, name: str) -> Any:
         return self.fields.get(name, (_MISSING, ""))[0]
@@ -982,9 +986,38 @@ def _merge_services(ck: _Checker, prefix: str, services_raw: Any, overrides_raw:
                         target.env.pop(var, None)
                     else:
                         target.env[var] = (val, f"{key}.environment")
+            elif fname in MERGED_FIELDS and isinstance(value, Mapping) and isinstance(target.get(fname), Mapping):
+                base_value, base_src = target.fields[fname]
+                combined = dict(base_value)
+                for sub, sub_value in value.items():
+                    if sub_value is None:
+                        combined.pop(sub, None)
+                    else:
+                        combined[sub] = sub_value
+                        target.sub_src[(fname, str(sub))] = key
+                target.fields[fname] = (combined, base_src)
             elif fname in SERVICE_FIELDS:
                 target.fields[fname] = (value, key)
     return [merged[n] for n in sorted(merged)]
+
+
+def _attribute_overrides(ck: _Checker, base: str, raws: Sequence[_RawService]) -> None:
+    """Problems in a merged sub-field point at the serviceOverrides key that set it."""
+    moves: list[tuple[str, str]] = []
+    for r in raws:
+        for (fname, sub), src in r.sub_src.items():
+            moves.append((f"{base}.{r.name}.{fname}.{sub}", f"{src}.{fname}.{sub}"))
+    if not moves:
+        return
+    fixed: list[Problem] = []
+    for p in ck.problems:
+        key = p.key
+        for old, new in moves:
+            if key == old or key.startswith((old + ".", old + "[")):
+                key = new + key[len(old) :]
+                break
+        fixed.append(Problem(key, p.value, p.message))
+    ck.problems = fixed
 
 
 def _ip(ck: _Checker, key: str, value: Any, default: str) -> str:
@@ -1186,7 +1219,9 @@ def _services(
     stack: str,
     globals_: Mapping[str, str],
     project_mode: ProjectMode,
-) -> tuple[ServiceSettings, ...]:
+) -> tuple[tuple[ServiceSettings, ...], set[str]]:
+    """The services, and the names of those whose sentry block is declared but invalid (already reported;
+    references to them are not reported again)."""
     base = f"{prefix}services"
     raws = _merge_services(ck, prefix, services_raw, overrides_raw)
     names = {r.name for r in raws}
@@ -1252,6 +1287,7 @@ def _services(
             labels=tuple(sorted(labels.items())),
         )
 
+    broken = {n for n, svc in staged.items() if svc.sentry is None and keys_of[n].get("sentry") not in (_MISSING, None)}
     _check_cycles(ck, base, staged, keys_of)
     _check_unique(ck, base, staged, keys_of, network_mode)
 
@@ -1272,7 +1308,9 @@ def _services(
             dsn_service, platform = name, svc.sentry.platform
         elif svc.dsn_from is not None:
             owner = staged.get(svc.dsn_from)
-            if owner is None or owner.sentry is None or svc.dsn_from == name:
+            if svc.dsn_from in broken:
+                broken.add(name)
+            elif owner is None or owner.sentry is None or svc.dsn_from == name:
                 owners = ", ".join(sorted(n for n, s in staged.items() if s.sentry is not None)) or "none"
                 ck.add(key("dsnFrom"), svc.dsn_from, f"must name a service with its own sentry project ({owners})")
             else:
@@ -1335,7 +1373,8 @@ def _services(
                 continue
             env[var] = resolve(vkey, val)
         final.append(replace(svc, command=command, healthcheck=health, environment=tuple(sorted(env.items()))))
-    return tuple(final)
+    _attribute_overrides(ck, base, raws)
+    return tuple(final), broken
 
 
 def _check_cycles(
@@ -1417,9 +1456,7 @@ class _Resolver:
     def allowed(self) -> str:
         return (
             "${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}"
-            " with <service> one of "
-            + ", ".join(["self", *sorted(self.services)])
-            + "; write $${ for a literal ${"
+            " with <service> one of " + ", ".join(["self", *sorted(self.services)]) + "; write $${ for a literal ${"
         )
 
     def __call__(self, key: str, text: str) -> str:
@@ -1461,7 +1498,9 @@ class _Resolver:
 BROWSER_SDK_RE = re.compile(r"^([0-9]+\.x|latest)$")
 
 
-def _keys(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings]) -> dict[str, ServiceKeys]:
+def _keys(
+    ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings], broken: set[str]
+) -> dict[str, ServiceKeys]:
     """Key generations per service that owns a Sentry project; default: one active generation ``g1``."""
     owners = {s.name for s in services if s.sentry is not None}
     by_name = {s.name: s for s in services}
@@ -1471,7 +1510,7 @@ def _keys(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings
         skey = f"{key}.{name}"
         svc = by_name.get(name)
         owner_ok = svc is not None and name in owners
-        if not owner_ok:
+        if not owner_ok and name not in broken:
             if svc is not None and svc.dsn_service is not None and svc.dsn_service != name:
                 msg = f"{name} uses the DSN of {svc.dsn_service} (dsnFrom); configure keys under {svc.dsn_service}"
             else:
@@ -1517,7 +1556,7 @@ def _keys(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings
     return out
 
 
-def _rotation(ck: _Checker, key: str, value: Any, keys: Mapping[str, ServiceKeys]) -> None:
+def _rotation(ck: _Checker, key: str, value: Any, keys: Mapping[str, ServiceKeys], broken: set[str]) -> None:
     """``rotation.<service>``: the record of a DSN rotation under way, written by scripts/rotate-dsn."""
     from infra.rotation import Rotation
 
@@ -1588,10 +1627,14 @@ def _generation(ck: _Checker, key: str, label: str, value: Any) -> KeySpec | Non
     return KeySpec(generation=label, active=active, rate_limit=rate_limit, browser_sdk_version=sdk, loader=loader)
 
 
-def _reporting_service(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings]) -> str | None:
+def _reporting_service(
+    ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings], broken: set[str]
+) -> str | None:
     """A service that reports to Sentry, mapped to the service that owns its project."""
     by_name = {s.name: s for s in services}
     svc = by_name.get(value) if isinstance(value, str) else None
+    if value in broken:
+        return None
     if svc is None or svc.dsn_service is None:
         allowed = ", ".join(sorted(s.name for s in services if s.dsn_service is not None)) or "none"
         ck.add(key, value, f"must name a service that reports to Sentry ({allowed})")
@@ -1640,7 +1683,12 @@ def _distinct_names(ck: _Checker, key: str, obj: Mapping[str, Any]) -> None:
 
 
 def _alerts(
-    ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings], monitor_names: set[str]
+    ck: _Checker,
+    key: str,
+    value: Any,
+    services: Sequence[ServiceSettings],
+    broken: set[str],
+    monitor_names: set[str],
 ) -> tuple[AlertSpec, ...]:
     obj = ck.obj(key, value, "a map of alert names to alert settings") or {}
     _distinct_names(ck, key, obj)
@@ -1658,7 +1706,7 @@ def _alerts(
         for i, s in enumerate(
             ck.list(f"{akey}.services", body.get("services", _MISSING), "a list of service names") or []
         ):
-            owner = _reporting_service(ck, f"{akey}.services[{i}]", s, services)
+            owner = _reporting_service(ck, f"{akey}.services[{i}]", s, services, broken)
             if owner is not None and owner not in svcs:
                 svcs.append(owner)
         if not body.get("services"):
@@ -1748,7 +1796,9 @@ def _actions(ck: _Checker, key: str, value: Any) -> tuple[AlertAction, ...]:
     return tuple(out)
 
 
-def _monitors(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings]) -> tuple[MonitorSpec, ...]:
+def _monitors(
+    ck: _Checker, key: str, value: Any, services: Sequence[ServiceSettings], broken: set[str]
+) -> tuple[MonitorSpec, ...]:
     obj = ck.obj(key, value, "a map of monitor names to monitor settings") or {}
     _distinct_names(ck, key, obj)
     out: list[MonitorSpec] = []
@@ -1761,7 +1811,7 @@ def _monitors(ck: _Checker, key: str, value: Any, services: Sequence[ServiceSett
         if body is None:
             continue
         ck.unknown_keys(mkey, body, MONITOR_FIELDS)
-        service = _reporting_service(ck, f"{mkey}.service", body.get("service", _MISSING), services)
+        service = _reporting_service(ck, f"{mkey}.service", body.get("service", _MISSING), services, broken)
         aggregate = ck.string(
             f"{mkey}.aggregate",
             body.get("aggregate", _MISSING),
