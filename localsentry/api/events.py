@@ -128,6 +128,15 @@ def _entries(payload: dict[str, Any], message: str) -> list[dict[str, Any]]:
     return entries
 
 
+def _neighbour(req: Request, row: sqlite3.Row, direction: str) -> str | None:
+    order = "ASC" if direction == ">" else "DESC"
+    found = req.app.db.one(
+        f"SELECT event_id FROM items WHERE project_id = ? AND type = ? AND id {direction} ? ORDER BY id {order} LIMIT 1",  # noqa: S608
+        (row["project_id"], row["type"], row["id"]),
+    )
+    return None if found is None else str(found["event_id"])
+
+
 def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     payload = loads(row["payload"]) or {}
     body = serialize_summary(row)
@@ -160,6 +169,11 @@ def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
             "release": release,
             "environment": row["environment"],
             "level": payload.get("level"),
+            "nextEventID": _neighbour(req, row, ">"),
+            "previousEventID": _neighbour(req, row, "<"),
+            "resolvedWith": [],
+            "sdkUpdates": [],
+            "userReport": None,
         }
     )
     if kind == "transaction":
@@ -212,7 +226,13 @@ def list_events(req: Request) -> Response:
     if filters:
         rows = [r for r in rows if all(_matches(r, *f) for f in filters)]
     full = (req.arg("full") or "").lower() in ("1", "true")
-    return paginate(req, rows, lambda r: serialize_detail(req, r) if full else serialize_summary(r))
+    return paginate(req, rows, lambda r: _full(req, r) if full else serialize_summary(r))
+
+
+def _full(req: Request, row: sqlite3.Row) -> dict[str, Any]:
+    body = serialize_detail(req, row)
+    body["event.type"] = body["type"]
+    return body
 
 
 def _matches(row: sqlite3.Row, key: str, value: str, negate: bool) -> bool:

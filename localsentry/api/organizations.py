@@ -46,11 +46,36 @@ def serialize_org(req: Request, org: sqlite3.Row, detailed: bool = True) -> dict
                 "orgRoleList": [],
                 "teamRoleList": [],
                 "relayDsnEndpoint": settings.get("relayDsnEndpoint"),
-                "alertsMemberWrite": True,
-                "openMembership": True,
+                **DETAILED_DEFAULTS,
             }
         )
+        body["defaultCodeReviewTriggers"] = list(body["defaultCodeReviewTriggers"])
+        body["projects"], body["teams"] = _projects_and_teams(req, org)
     return body
+
+
+DETAILED_DEFAULTS: dict[str, Any] = {
+    "aggregatedDataConsent": False, "alertsMemberWrite": True, "allowJoinRequests": True, "allowSharedIssues": True,
+    "attachmentsRole": "member", "autoEnableCodeReview": False, "autoOpenPrs": False, "dataScrubber": False,
+    "dataScrubberDefaults": False, "debugFilesRole": "admin", "defaultAutofixAutomationTuning": "off",
+    "defaultAutomatedRunStoppingPoint": "code_changes", "defaultCodeReviewTriggers": ("on_ready_for_review",),
+    "defaultCodingAgent": "seer", "defaultCodingAgentIntegrationId": None, "defaultSeerScannerAutomation": False,
+    "enableSeerCoding": False, "enhancedPrivacy": False, "eventsMemberAdmin": True, "hideAiFeatures": True,
+    "isDynamicallySampled": False, "issueAlertsThreadFlag": True, "metricAlertsThreadFlag": True,
+    "openMembership": True, "pendingAccessRequests": 0, "relayPiiConfig": None, "requiresSso": False,
+    "safeFields": [], "scrapeJavaScript": True, "scrubIPAddresses": False, "sensitiveFields": [],
+    "storeCrashReports": 0, "trustedRelays": [],
+}  # fmt: skip
+
+
+def _projects_and_teams(req: Request, org: sqlite3.Row) -> tuple[list[Any], list[Any]]:
+    from localsentry.api.project_model import serialize_project_summary
+    from localsentry.api.teams import serialize_team
+
+    db = req.app.db
+    projects = db.all("SELECT * FROM projects WHERE org_id = ? AND deleted = 0 ORDER BY slug", (org["id"],))
+    teams = db.all("SELECT * FROM teams WHERE org_id = ? AND deleted = 0 ORDER BY slug", (org["id"],))
+    return [serialize_project_summary(req, p) for p in projects], [serialize_team(req, t) for t in teams]
 
 
 def get_org(req: Request) -> Response:

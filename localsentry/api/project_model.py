@@ -189,6 +189,17 @@ def raw_options(data: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def project_flags(row: sqlite3.Row) -> dict[str, Any]:
+    """The fields the team-membership answers add to the summary shape."""
+    return {
+        "isInternal": False,
+        "isPublic": False,
+        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
+        "color": "#" + hashlib.md5(str(row["slug"]).encode(), usedforsecurity=False).hexdigest()[:6],
+        "status": "active",
+    }
+
+
 def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     from localsentry.api.organizations import serialize_org
 
@@ -196,17 +207,12 @@ def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     data = project_data(row)
     org = req.app.db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
     assert org is not None
-    color = "#" + hashlib.md5(str(row["slug"]).encode(), usedforsecurity=False).hexdigest()[:6]
     body.pop("environments", None)
     body.pop("hasUserReports", None)
     body.pop("latestDeploys", None)
+    body.update(project_flags(row))
     body.update(
         {
-            "isInternal": False,
-            "isPublic": False,
-            "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
-            "color": color,
-            "status": "active",
             "options": raw_options(data),
             "groupingConfig": "newstyle:2023-01-11",
             "derivedGroupingEnhancements": "",

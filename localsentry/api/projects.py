@@ -19,6 +19,7 @@ from localsentry.api.project_model import (
     PLATFORMS,
     RESERVED_SLUGS,
     create_project,
+    project_flags,
     serialize_project_detail,
     serialize_project_summary,
 )
@@ -246,7 +247,7 @@ def add_project_team(req: Request) -> Response:
         )
     fresh = req.app.db.one("SELECT * FROM projects WHERE id = ?", (row["id"],))
     assert fresh is not None
-    return Response(201, serialize_project_summary(req, fresh))
+    return Response(201, {**serialize_project_summary(req, fresh), **project_flags(fresh)})
 
 
 def remove_project_team(req: Request) -> Response:
@@ -257,7 +258,7 @@ def remove_project_team(req: Request) -> Response:
         req.app.db.run("DELETE FROM project_teams WHERE project_id = ? AND team_id = ?", (row["id"], team["id"]))
     fresh = req.app.db.one("SELECT * FROM projects WHERE id = ?", (row["id"],))
     assert fresh is not None
-    return Response(200, serialize_project_summary(req, fresh))
+    return Response(200, {**serialize_project_summary(req, fresh), **project_flags(fresh)})
 
 
 def register(router: Router) -> None:

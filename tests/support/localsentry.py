@@ -259,3 +259,31 @@ class LocalSentry:
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
+
+
+# -- contract checks against Sentry's published schema ---------------------------------------------------
+
+VALIDATED: set[tuple[str, str]] = set()
+
+
+def fill(template: str, **values: Any) -> str:
+    """Fill a schema path template: fill(T, org="o", project="p") fills {organization_id_or_slug} etc."""
+    aliases = {"org": "organization_id_or_slug", "project": "project_id_or_slug", "team": "team_id_or_slug"}
+    path = template
+    for name, value in values.items():
+        path = path.replace("{" + aliases.get(name, name) + "}", str(value))
+    assert "{" not in path, f"unfilled template {path}"
+    return path
+
+
+def check(resp: requests.Response, template: str, status: int | None = None, *, as_status: int | None = None) -> Any:
+    """Assert the status, validate the body against the schema operation (path template + method + status),
+    record the operation as covered, and return the parsed body."""
+    from localsentry import contract
+
+    method = str(resp.request.method)
+    assert status is None or resp.status_code == status, f"{method} {resp.url}: {resp.status_code} {resp.text[:800]}"
+    body = resp.json() if resp.content else None
+    contract.validate(method, template, resp.status_code, body, as_status=as_status)
+    VALIDATED.add((method, template))
+    return body
