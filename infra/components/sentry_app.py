@@ -244,7 +244,10 @@ class SentryAppArgs:
     ``adopt_existing``: adopt Sentry objects (per-environment projects, keys, alerts, monitors) that
     already exist under this stack's names instead of failing.
     ``legacy_alerts``: use the legacy issue-alert / metric-alert APIs (self-hosted Sentry < 26.7
-    only; refused against sentry.io).
+    only; refused against sentry.io). Each alert becomes one issue rule per service; each monitor a
+    metric alert whose actions come from the alerts that reference it (email to a user or team). A
+    legacy issue rule gets an environment only when the AlertSpec names one (Sentry refuses
+    environments that have not received an event yet).
     """
 
     app: str
@@ -472,10 +475,12 @@ class SentryApp(pulumi.ComponentResource):
                                                 spec.frequency_minutes)
             except LegacyConversionError as exc:
                 raise SentryAppError(f"alert {spec.name!r}: {exc}") from None
-            for svc in spec.services:  # a legacy rule belongs to one project
+            # A legacy rule belongs to one project, and may only name an environment that already exists in
+            # Sentry (environments appear with the first event): the stack's environment is not implied here.
+            for svc in spec.services:
                 self.alerts[f"{spec.name}/{svc}"] = IssueAlert(f"{logical}-{_name_part(svc)}", {
                     "project": self._slugs[svc], "name": self._sentry_name(spec.name)[:256], **rule,
-                    "environment": environment, "owner": spec.owner, "adopt": a.adopt_existing,
+                    "environment": spec.environment, "owner": spec.owner, "adopt": a.adopt_existing,
                 }, self._opts())
             return
         detectors = [

@@ -75,10 +75,20 @@ def outputs_from_api(rule: Mapping[str, Any], inputs: MetricAlertInputs, *, orga
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
     for key in inputs.fields:
         value = normalise(key, rule.get(key))
+        if key == "triggers" and isinstance(value, list):
+            value = _as_declared(value, inputs.fields["triggers"])
         if value is not None:
             outs[key] = value
     outs.update(alertRuleId=str(rule.get("id")), organization=organization, dateCreated=rule.get("dateCreated"))
     return outs
+
+
+def _as_declared(live: list[dict[str, Any]], declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Live triggers without the fields Sentry fills in that the stack did not declare (e.g. the rule's
+    resolveThreshold copied onto each trigger)."""
+    wanted = {t.get("label"): set(t) for t in declared}
+    return [{k: v for k, v in t.items() if k in wanted.get(t.get("label"), set(t)) or k in ("label", "actions")}
+            for t in live]
 
 
 def find_alert_rule(client: SentryClient, org: str, project: str, name: str) -> dict[str, Any] | None:
