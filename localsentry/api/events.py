@@ -130,10 +130,8 @@ def _entries(payload: dict[str, Any], message: str) -> list[dict[str, Any]]:
 
 def _neighbour(req: Request, row: sqlite3.Row, direction: str) -> str | None:
     order = "ASC" if direction == ">" else "DESC"
-    found = req.app.db.one(
-        f"SELECT event_id FROM items WHERE project_id = ? AND type = ? AND id {direction} ? ORDER BY id {order} LIMIT 1",  # noqa: S608
-        (row["project_id"], row["type"], row["id"]),
-    )
+    sql = f"SELECT event_id FROM items WHERE project_id = ? AND type = ? AND id {direction} ? "  # noqa: S608
+    found = req.app.db.one(sql + f"ORDER BY id {order} LIMIT 1", (row["project_id"], row["type"], row["id"]))
     return None if found is None else str(found["event_id"])
 
 

@@ -123,8 +123,8 @@ def test_project_endpoints(ls: LocalSentry) -> None:
     added = check(ls.api("POST", fill(P + "teams/{team_id_or_slug}/", org=ls.org, project=new_slug, team=other)),
                   P + "teams/{team_id_or_slug}/", 201)  # fmt: skip
     assert sorted(t["slug"] for t in added["teams"]) == sorted([ls.team, other])
-    removed = check(ls.api("DELETE", fill(P + "teams/{team_id_or_slug}/", org=ls.org, project=new_slug, team=other)),
-                    P + "teams/{team_id_or_slug}/", 200)  # fmt: skip
+    membership = fill(P + "teams/{team_id_or_slug}/", org=ls.org, project=new_slug, team=other)
+    removed = check(ls.api("DELETE", membership), P + "teams/{team_id_or_slug}/", 200)
     assert [t["slug"] for t in removed["teams"]] == [ls.team]
     check(ls.api("DELETE", fill(P, org=ls.org, project=new_slug)), P, 204)
     assert ls.api("GET", fill(P, org=ls.org, project=new_slug)).status_code == 404
@@ -142,8 +142,9 @@ def test_client_key_endpoints(ls: LocalSentry) -> None:
         assert [k["name"] for k in listed] == ["Fabulous Key", "Default"]
         got = check(ls.api("GET", fill(K, org=ls.org, project=slug, key_id=created["id"])), K, 200)
         assert got == created
+        loader = {"hasReplay": False, "hasDebug": True}
         update = {"name": "Fabulous Key", "isActive": False, "rateLimit": {"window": 7200, "count": 1000},
-                  "browserSdkVersion": "7.x", "dynamicSdkLoaderOptions": {"hasReplay": False, "hasDebug": True}}  # fmt: skip
+                  "browserSdkVersion": "7.x", "dynamicSdkLoaderOptions": loader}  # fmt: skip
         updated = check(ls.api("PUT", fill(K, org=ls.org, project=slug, key_id=created["id"]), json=update), K, 200)
         assert updated["isActive"] is False and updated["browserSdkVersion"] == "7.x"
         assert updated["dynamicSdkLoaderOptions"] == {"hasReplay": False, "hasPerformance": True, "hasDebug": True,

@@ -45,9 +45,15 @@ ACTION_FILTERS = [
     {
         "logicType": "any",
         "conditions": [{"type": "level", "comparison": {"level": 50, "match": "eq"}, "conditionResult": True}],
-        "actions": [{"type": "email", "integrationId": None, "data": {},
-                     "config": {"targetType": "user", "targetDisplay": None, "targetIdentifier": "56789"},
-                     "status": "active"}],  # fmt: skip
+        "actions": [
+            {
+                "type": "email",
+                "integrationId": None,
+                "data": {},
+                "config": {"targetType": "user", "targetDisplay": None, "targetIdentifier": "56789"},
+                "status": "active",
+            }
+        ],
     }
 ]
 DATA_SOURCES = [{"aggregate": "count()", "dataset": "events", "environment": "prod", "eventTypes": ["default", "error"],
@@ -162,7 +168,8 @@ def _metric_alert(ls: LocalSentry, project: str) -> dict[str, Any]:
     team = ls.api("GET", f"/api/0/teams/{ls.org}/{ls.team}/").json()["id"]
     action = {"type": "email", "targetType": "team", "targetIdentifier": team}
     return {
-        "name": unique("Apdex % Check"), "aggregate": "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
+        "name": unique("Apdex % Check"),
+        "aggregate": "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
         "timeWindow": 120, "projects": [project], "query": "", "thresholdType": 0, "dataset": "metrics", "queryType": 2,
         "resolveThreshold": 10, "comparisonDelta": 10080, "owner": f"team:{team}",
         "triggers": [{"label": "critical", "alertThreshold": 75, "actions": [action]},
