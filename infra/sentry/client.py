@@ -45,7 +45,8 @@ MAX_ATTEMPTS = 8
 MAX_RATE_LIMITED_ATTEMPTS = 40
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
-INITIAL_CONCURRENCY = 4
+INITIAL_CONCURRENCY = 4  # until the server advertises its limits
+UNADVERTISED_CONCURRENCY = 16  # servers that send no rate-limit headers (self-hosted has limits off)
 RATE_SAFETY = 0.85
 _REGIONS = {"us": "https://us.sentry.io", "de": "https://de.sentry.io", "sentry.io": "https://sentry.io"}
 
@@ -220,6 +221,11 @@ class Pacer:
         reset = _int_header(headers, "X-Sentry-Rate-Limit-Reset")
         concurrent = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentLimit")
         concurrent_left = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentRemaining")
+        if limit is None and concurrent is None and not self.learned and status is not None and status < 400:
+            self.concurrency = max(self.concurrency, UNADVERTISED_CONCURRENCY)
+        retry_after = _int_header(headers, "Retry-After")
+        if retry_after is not None and status in (429, 503) and 0 < retry_after <= 60:
+            self._blocked_until = max(self._blocked_until, now + retry_after)
         window = 1.0
         if status == 429 and isinstance(body, str):
             match = re.search(r"Limit is (\d+) requests in (\d+) seconds", body)

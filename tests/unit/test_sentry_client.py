@@ -184,6 +184,16 @@ def test_pacer_blocks_after_429_until_reset() -> None:
     assert pacer._blocked_until > time.monotonic()
 
 
+def test_pacer_without_advertised_limits_and_retry_after() -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    pacer.release({}, 200)  # self-hosted Sentry sends no rate-limit headers
+    assert pacer.concurrency == 16 and pacer.rate is None and not pacer.learned
+    pacer.acquire()
+    pacer.release({"Retry-After": "3"}, 503)
+    assert pacer._blocked_until > time.monotonic() + 2
+
+
 def test_pacer_caps_concurrency() -> None:
     import threading
 
