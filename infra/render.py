@@ -10,9 +10,9 @@ Templates (``templates/*.j2``) use Jinja with ``StrictUndefined``; values go thr
 
 * ``dotenv``: ``'value'`` (single quotes: literal, no escapes, no ``$`` expansion) when the value has no
   ``'``, ``\\``, or line break; otherwise ``"value"`` with ``\\\\``, ``\\"``, ``\\n``, ``\\r``, ``\\t``
-  and ``\\$`` escapes. This is the docker compose (v2) env-file syntax; python-dotenv and compose v1
-  read the same except ``\\$`` (they keep the backslash), which only occurs in values that also hold a
-  quote, backslash or line break.
+  and ``\\$`` escapes. This is the docker compose (v2) env-file syntax. python-dotenv (and compose v1,
+  which uses it) reads the same except ``${...}``, which it expands even in single quotes, and ``\\$``,
+  where it keeps the backslash. Containers never read these files: they get the mapping directly.
 * ``yaml``: a YAML double-quoted scalar (every special character escaped; keys sorted).
 * ``compose``: ``yaml`` after doubling every ``$`` (compose would otherwise interpolate it).
 """

@@ -281,13 +281,13 @@ class _Checker:
         self.problems: list[Problem] = []
         self.secret_roots = {k for k in secret_keys}
 
-    def _is_secret(self, key: str) -> bool:
+    def is_secret(self, key: str) -> bool:
         return any(key == root or key.startswith((root + ".", root + "[")) for root in self.secret_roots)
 
     def show(self, key: str, value: Any) -> str:
         if value is _MISSING:
             return "(not set)"
-        if self._is_secret(key):
+        if self.is_secret(key):
             return "[secret]"
         try:
             text = json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -707,7 +707,9 @@ def load_settings(
     keys = _keys(ck, k("keys"), get("keys"), services, broken)
     _rotation(ck, k("rotation"), get("rotation"), keys, broken)
     monitors = _monitors(ck, k("monitors"), get("monitors"), services, broken)
-    alerts = _alerts(ck, k("alerts"), get("alerts"), services, broken, {m.name for m in monitors})
+    declared = get("monitors")
+    monitor_names = {str(n) for n in declared} if isinstance(declared, Mapping) else {m.name for m in monitors}
+    alerts = _alerts(ck, k("alerts"), get("alerts"), services, broken, monitor_names)
 
     flags = {
         name: ck.boolean(k(name), get(name), False)
@@ -1470,7 +1472,8 @@ class _Resolver:
             svc_name = self.self_name if svc_name == "self" else svc_name
             svc = self.services.get(svc_name)
             if svc is None or attr not in self.ATTRS:
-                self.ck.add(key, text, f"unknown placeholder ${{{expr}}}; allowed: {self.allowed()}")
+                shown = "" if self.ck.is_secret(key) else f" ${{{expr}}}"
+                self.ck.add(key, text, f"unknown placeholder{shown}; allowed: {self.allowed()}")
                 return match.group(0)
             if svc.port is None:
                 self.ck.add(key, text, f"${{{expr}}}: service {svc.name} has no port")
