@@ -1,0 +1,285 @@
+"""Rendering: quoting of nasty values for dotenv and YAML, one env mapping per service, the compose file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+from infra.render import (
+    COMPOSE_FILE,
+    compose_quote,
+    container_dsn,
+    dotenv_quote,
+    parse_dotenv,
+    render_all,
+    render_env_file,
+    service_env,
+    yaml_quote,
+)
+from infra.sampling import derive_rates
+from tests.unit.settings_support import DSNS, RELEASE, settings_for, stack_config
+
+NASTY = [
+    "",
+    "plain",
+    "two words",
+    "  leading and trailing spaces  ",
+    "it's",
+    'say "hi"',
+    "both ' and \"",
+    "# not a comment",
+    "value # trailing hash",
+    "$HOME and ${HOME} and $$",
+    "back\\slash \\n not a newline",
+    "line one\nline two",
+    "carriage\r\nreturn",
+    "tab\there",
+    "= equals = ",
+    "unicode: é ü 😀 \u2028 \u00a0",
+    "yes",
+    "no",
+    "null",
+    "~",
+    "0755",
+    "1e3",
+    "- dash",
+    "key: value",
+    "{a: b}",
+    "[1, 2]",
+    "*anchor &ref !tag",
+    "%percent @at `backtick`",
+    "\x07bell \x1b[31mansi\x7f",
+]
+
+
+def as_config(value: str) -> str:
+    """A value as written in the stack config, where '${' starts a placeholder and '$${' is a literal '${'."""
+    return value.replace("${", "$${")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def docker_compose() -> list[str]:
+    """The compose CLI, or skip (fail in CI) saying what to install."""
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    message = "docker-compose is not installed: apt-get install docker-compose (or run `make docker`)"
+    if in_ci():
+        pytest.fail(f"CI requires the real component. {message}")
+    pytest.skip(message)
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------- quoting
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_dotenv_round_trip(value: str) -> None:
+    line = f"KEY={dotenv_quote(value)}"
+    assert "\n" not in line and "\r" not in line
+    assert parse_dotenv(line + "\n") == {"KEY": value}
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_yaml_round_trip(value: str) -> None:
+    assert yaml.safe_load(f"key: {yaml_quote(value)}\n") == {"key": value}
+    assert yaml.safe_load(f"- {yaml_quote(value)}\n") == [value]
+
+
+def test_dotenv_quoting_rules() -> None:
+    assert dotenv_quote("a b") == "'a b'"
+    assert dotenv_quote("$HOME") == "'$HOME'"  # single quotes: no expansion anywhere
+    assert dotenv_quote("it's") == '"it\'s"'
+    assert dotenv_quote("a\nb") == '"a\\nb"'
+    assert dotenv_quote('x\\"$y') == '"x\\\\\\"\\$y"'
+    assert dotenv_quote(True) == "'true'"
+    with pytest.raises(ValueError, match="NUL"):
+        dotenv_quote("a\x00b")
+
+
+def test_compose_doubles_dollars() -> None:
+    assert compose_quote("$HOME ${X}") == '"$$HOME $${X}"'
+    assert yaml.safe_load(f"k: {compose_quote('a$b')}") == {"k": "a$$b"}
+
+
+def test_parse_dotenv_is_strict() -> None:
+    with pytest.raises(ValueError, match="not quoted"):
+        parse_dotenv("A=unquoted\n")
+    with pytest.raises(ValueError, match="unterminated"):
+        parse_dotenv('A="open\n')
+    with pytest.raises(ValueError, match="expected KEY="):
+        parse_dotenv("not a line\n")
+    assert parse_dotenv("# comment\n\nA='1'\n  # indented comment\nB=\"2\"\n") == {"A": "1", "B": "2"}
+
+
+def test_compose_v1_reads_the_dotenv_values_the_same(tmp_path: Path) -> None:
+    """Through a real compose env_file, values read back the same in docker-compose, except those with '${'
+    (python-dotenv, used by compose v1, expands it even in single quotes) or with '$' next to a quote,
+    backslash or line break (double-quoted '\\$')."""
+    cmd = docker_compose()
+    values = {f"V{i}": v for i, v in enumerate(NASTY) if "${" not in v}
+    values = {k: v for k, v in values.items() if not ("$" in v and any(c in v for c in "'\\\n\r"))}
+    values = {k: v for k, v in values.items() if "\x1b" not in v and "\x07" not in v and "\x7f" not in v}
+    (tmp_path / "app.env").write_text("".join(f"{k}={dotenv_quote(v)}\n" for k, v in values.items()))
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    image: busybox\n    env_file: app.env\n")
+    out = subprocess.run(
+        [*cmd, "-p", "t", "-f", "docker-compose.yml", "config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    env = yaml.safe_load(out)["services"]["app"]["environment"]
+    # compose writes its config back with '$' escaped as '$$'
+    got = {k: (v if v is not None else "").replace("$$", "$") for k, v in env.items()}
+    assert got == values
+
+
+# --------------------------------------------------------------------------- env mappings
+
+
+def test_one_mapping_per_service() -> None:
+    s = settings_for("dev")
+    rates = derive_rates(s.sampling)
+    backend = service_env(s, s.service("backend"), DSNS, rates)
+    assert list(backend) == sorted(backend)
+    assert backend["SENTRY_DSN"] == DSNS["backend"] and backend["SENTRY_ENVIRONMENT"] == "development"
+    assert backend["SENTRY_RELEASE"] == RELEASE and backend["SENTRY_TRACES_SAMPLE_RATE"] == "1.0"
+    assert backend["SENTRY_PROFILE_SESSION_SAMPLE_RATE"] == "1.0" and backend["SENTRY_PROFILE_LIFECYCLE"] == "trace"
+    assert backend["SENTRY_SEND_DEFAULT_PII"] == "true" and backend["SENTRY_DEBUG"] == "false"
+    assert backend["PORT"] == "8000" and backend["BIND"] == "127.0.0.1"
+    assert "SENTRY_REPLAYS_SESSION_SAMPLE_RATE" not in backend
+    worker = service_env(s, s.service("worker"), DSNS, rates)
+    assert worker["SENTRY_DSN"] == DSNS["backend"] and "PORT" not in worker
+    frontend = service_env(s, s.service("frontend"), DSNS, rates)
+    assert frontend["SENTRY_REPLAYS_SESSION_SAMPLE_RATE"] == "0.1" and "SENTRY_PROFILES_SAMPLE_RATE" not in frontend
+    assert frontend["BACKEND_URL"] == "http://127.0.0.1:8000"
+    assert service_env(s, s.service("redis"), DSNS, rates) == {
+        "BIND": "127.0.0.1",
+        "PORT": "6380",
+        "REDIS_BIND": "127.0.0.1",
+        "REDIS_PORT": "6380",
+    }
+    with pytest.raises(KeyError, match="no DSN for service backend"):
+        service_env(s, s.service("worker"), {}, rates)
+
+
+def test_dsn_host_for_containers() -> None:
+    assert container_dsn("http://abc@127.0.0.1:9000/3", "host.docker.internal:9000") == (
+        "http://abc@host.docker.internal:9000/3"
+    )
+    assert container_dsn("http://abc@127.0.0.1:9000/3", None) == "http://abc@127.0.0.1:9000/3"
+    s = settings_for("dev", dsnHost="sentry.internal")
+    env = service_env(s, s.service("backend"), DSNS, derive_rates(s.sampling))
+    assert env["SENTRY_DSN"] == "https://0123456789abcdef0123456789abcdef@sentry.internal/11"
+
+
+def test_env_file_holds_exactly_the_mapping() -> None:
+    s = settings_for(
+        "dev", serviceOverrides={"backend": {"environment": {f"NASTY_{i}": as_config(v) for i, v in enumerate(NASTY)}}}
+    )
+    rendered = render_all(s, DSNS, derive_rates(s.sampling))
+    for svc in s.services:
+        assert parse_dotenv(rendered.files[svc.env_file]) == rendered.envs[svc.name]
+    text = rendered.files["backend.env"]
+    assert text.startswith("# Environment of backend of stack dev (sentry-stacks), rendered by sentry-stacks.\n")
+    keys = [line.split("=", 1)[0] for line in text.split("\n") if line and not line.startswith("#")]
+    sentry_keys = [k for k in keys if k.startswith("SENTRY_")]
+    assert sentry_keys == sorted(sentry_keys) and keys[len(sentry_keys) :] == sorted(keys[len(sentry_keys) :])
+
+
+def test_a_template_that_drops_a_variable_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import infra.render as render
+
+    s = settings_for("dev")
+    env = service_env(s, s.service("redis"), DSNS, derive_rates(s.sampling))
+    (tmp_path / "service.env.j2").write_text(
+        "{% for k, v in env | dictsort if k != 'PORT' %}{{ k }}={{ v | dotenv }}\n{% endfor %}"
+    )
+    monkeypatch.setattr(render, "TEMPLATES", tmp_path)
+    with pytest.raises(ValueError, match=r"does not render the environment of redis faithfully: missing \['PORT'\]"):
+        render_env_file(s, s.service("redis"), env)
+    (tmp_path / "service.env.j2").write_text("{{ env.NOPE }}")
+    with pytest.raises(jinja2.UndefinedError):
+        render_env_file(s, s.service("redis"), env)
+
+
+# --------------------------------------------------------------------------- compose file
+
+
+def test_compose_file_structure() -> None:
+    s = settings_for("prod")
+    rendered = render_all(s, DSNS, derive_rates(s.sampling))
+    doc = yaml.safe_load(rendered.files[COMPOSE_FILE])
+    assert sorted(doc["services"]) == ["backend", "frontend", "redis", "worker"] and "networks" not in doc
+    backend = doc["services"]["backend"]
+    assert backend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items()}
+    assert backend["network_mode"] == "host" and "ports" not in backend
+    assert backend["healthcheck"] == {
+        "test": ["CMD", "python3", "/app/healthcheck.py", "web"],
+        "interval": "3s",
+        "timeout": "4s",
+        "retries": 40,
+        "start_period": "5s",
+    }
+    assert backend["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert backend["restart"] == "unless-stopped"
+    assert backend["labels"]["sentry-stacks.stack"] == "prod" and backend["labels"]["sentry-stacks.release"] == RELEASE
+    assert doc["services"]["worker"]["command"] == ["/app/bin/worker"]
+
+
+def test_compose_file_in_bridge_mode(tmp_path: Path) -> None:
+    cfg = stack_config("dev", networkMode="bridge")
+    cfg["sentry-stacks:serviceOverrides"]["backend"].update(hostPort=18000, build={"context": "demo/backend"})
+    from infra.settings import load_settings
+
+    s = load_settings(cfg, stack="dev", git_release=lambda: RELEASE, environ={})
+    doc = yaml.safe_load(render_all(s, DSNS, derive_rates(s.sampling), root=tmp_path).files[COMPOSE_FILE])
+    backend = doc["services"]["backend"]
+    assert backend["ports"] == ["127.0.0.1:18000:8000/tcp"] and "network_mode" not in backend
+    assert backend["networks"] == {"default": {"aliases": ["backend"]}}
+    assert backend["build"] == {"context": "../../demo/backend"}  # relative to deploy/dev
+    assert backend["environment"]["REDIS_URL"] == "redis://redis:6380/0" and backend["environment"]["BIND"] == "0.0.0.0"
+    assert "ports" not in doc["services"]["redis"] and doc["networks"] == {"default": {"name": "sentry-stacks-dev"}}
+
+
+@pytest.mark.parametrize("mode", ["host", "bridge"])
+def test_docker_compose_config_accepts_the_file(tmp_path: Path, mode: str) -> None:
+    cmd = docker_compose()
+    cfg = stack_config("dev", networkMode=mode)
+    cfg["sentry-stacks:serviceOverrides"]["backend"]["environment"] = {
+        f"NASTY_{i}": as_config(v) for i, v in enumerate(NASTY)
+    }
+    from infra.settings import load_settings
+
+    s = load_settings(cfg, stack="dev", git_release=lambda: RELEASE, environ={})
+    rendered = render_all(s, DSNS, derive_rates(s.sampling), root=tmp_path)
+    deploy = tmp_path / "deploy" / "dev"
+    deploy.mkdir(parents=True)
+    (deploy / COMPOSE_FILE).write_text(rendered.files[COMPOSE_FILE])
+    proc = subprocess.run(
+        [*cmd, "-p", "sentry-stacks-dev", "-f", COMPOSE_FILE, "config"],
+        cwd=deploy,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = yaml.safe_load(proc.stdout)
+    for name, env in rendered.envs.items():
+        got = {
+            k: (v if v is not None else "").replace("$$", "$") for k, v in doc["services"][name]["environment"].items()
+        }
+        assert got == env, name
+    assert json.dumps(doc["services"]["redis"]["healthcheck"]["test"]) == '["CMD", "/usr/local/bin/redis-healthcheck"]'
