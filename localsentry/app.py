@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,6 @@ class Config:
 class Outcome:
     response: Response
     drop: bool = False
-    delay: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def write_secret_file(path: Path, text: str) -> None:
@@ -156,7 +154,7 @@ class App:
         path, _, query = target.partition("?")
         req = Request(method, path, query, headers, body, client, self)
         decision = self.faults.decide(method, path)
-        outcome = Outcome(Response(), delay=decision.delay)
+        outcome = Outcome(Response())
         if decision.delay:
             self.stats.fault("delay")
         route, found = self.router.match(method, path)
@@ -185,6 +183,8 @@ class App:
                 if not ticket.allowed:
                     rate_limited = True
                     raise ApiError(429, ticket.body)
+            if decision.delay:
+                time.sleep(decision.delay)  # a slow response holds its concurrency slot, as a slow server would
             if auth_error is not None and route is not None and route.scopes is not None:
                 raise auth_error
             if route is None:

@@ -79,8 +79,6 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         outcome = self.server.app.handle(self.command, self.path, self.headers, body, self.client_address[0])
-        if outcome.delay:
-            time.sleep(outcome.delay)
         if outcome.drop:
             self.close_connection = True
             try:

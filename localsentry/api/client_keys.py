@@ -263,9 +263,12 @@ def org_keys(req: Request) -> Response:
 
 
 RESOLUTIONS = {"10s": 10, "1m": 60, "1h": 3600, "1d": 86400}
+ERROR_CATEGORIES = ("default", "error", "security")
 
 
 def key_stats(req: Request) -> Response:
+    """Outcomes of one key per time bucket: `[{ts, total, accepted, dropped, filtered}]`. Like Sentry it counts
+    error events; `category=<name>|all` (localsentry extension) counts other data categories."""
     _, _, key = _key_row(req)
     resolution = req.arg("resolution") or "1h"
     if resolution not in RESOLUTIONS:
@@ -284,10 +287,14 @@ def key_stats(req: Request) -> Response:
     while ts <= until:
         buckets[ts] = {"ts": ts, "total": 0, "dropped": 0, "accepted": 0, "filtered": 0}
         ts += step
-    rows = req.app.db.all(
-        "SELECT ts, outcome, SUM(n) AS n FROM outcomes WHERE key_id = ? AND ts >= ? AND ts <= ? GROUP BY ts, outcome",
-        (key["id"], start, until),
-    )
+    category = req.arg("category") or "error"
+    categories = ERROR_CATEGORIES if category == "error" else None if category == "all" else (category,)
+    sql = "SELECT ts, outcome, SUM(n) AS n FROM outcomes WHERE key_id = ? AND ts >= ? AND ts <= ?"
+    args: list[Any] = [key["id"], start, until]
+    if categories is not None:
+        sql += f" AND category IN ({','.join('?' * len(categories))})"
+        args += categories
+    rows = req.app.db.all(sql + " GROUP BY ts, outcome", args)
     for row in rows:
         bucket = buckets.get(int(row["ts"]) - int(row["ts"]) % step)
         if bucket is None:

@@ -237,9 +237,17 @@ class LocalSentry:
 
     # -- conveniences --------------------------------------------------------------------------------
 
-    def create_project(self, name: str | None = None, team: str | None = None, **body: Any) -> dict[str, Any]:
+    def create_project(
+        self, name: str | None = None, team: str | None = None, organization: str | None = None, **body: Any
+    ) -> dict[str, Any]:
         body = {"name": name or unique("proj"), **body}
-        return dict(self._ok(self.api("POST", f"/api/0/teams/{self.org}/{team or self.team}/projects/", json=body)))
+        path = f"/api/0/teams/{organization or self.org}/{team or self.team}/projects/"
+        return dict(self._ok(self.api("POST", path, json=body)))
+
+    def create_org(self, slug: str | None = None, team: str | None = None) -> str:
+        """Another organization (with a team named like the default one unless given); returns its slug."""
+        body = {"slug": slug or unique("org"), "team": team or self.team}
+        return str(self._ok(self.api("POST", "/_localsentry/organizations", json=body))["slug"])
 
     def keys(self, project: str) -> list[dict[str, Any]]:
         return list(self._ok(self.api("GET", f"/api/0/projects/{self.org}/{project}/keys/")))
