@@ -502,7 +502,7 @@ class SentryApp(pulumi.ComponentResource):
         read_only: Any = project.adopted.apply(lambda adopted: bool(adopted)) if self.shared else False
         props: dict[str, Any] = {
             "project": project.slug, "filterId": spec.filter_id, "readOnly": read_only,
-            "resetOnDelete": not self.shared or a.delete_shared_projects,
+            "resetOnDelete": not self.shared or a.delete_shared_projects, "shared": self.shared,
         }
         if spec.filter_id == "legacy-browsers":
             props["subfilters"] = list(spec.subfilters or ())

@@ -2,8 +2,10 @@
 
 Filters always exist in Sentry, so "create" sets the declared state and "delete" turns the filter off
 again (``resetOnDelete``, default true). Filters are project-wide: on a project shared by several
-stacks, the stacks that adopted it pass ``readOnly: true`` (they never write, and fail with a clear
-error when their declaration differs from Sentry's) and the creating stack owns the filter.
+stacks (``shared: true``) the stacks that adopted the project pass ``readOnly: true``, so their create
+only checks that Sentry already has their declared value (an error names the difference otherwise);
+afterwards any sharing stack may change the filter from the value it last agreed with (``agreed``),
+while a value changed in Sentry since then is reported as a conflict, never overwritten.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ FILTER_IDS = ("browser-extensions", "localhost", "web-crawlers", "filtered-trans
 SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "opera_mini",
               "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
               "opera_mini_pre_8", "edge_pre_79")
-INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete")
-COMPUTED = ("organization",)
+INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete", "shared")
+COMPUTED = ("organization", "agreed")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class InboundFilterInputs:
     subfilters: tuple[str, ...] | None = None
     read_only: bool = False
     reset_on_delete: bool = True
+    shared: bool = False
 
     @staticmethod
     def from_props(props: Mapping[str, Any]) -> InboundFilterInputs:
@@ -47,6 +50,7 @@ class InboundFilterInputs:
             subfilters=tuple(sorted(str(s) for s in subs)) if isinstance(subs, (list, tuple)) else None,
             read_only=bool(props.get("readOnly", False)),
             reset_on_delete=bool(props.get("resetOnDelete", True)),
+            shared=bool(props.get("shared", False)),
         )
 
     @property
@@ -71,10 +75,14 @@ def norm_active(value: Any) -> bool | list[str]:
     return bool(value)
 
 
-def outputs_from_api(live_active: Any, inputs: InboundFilterInputs, *, organization: str) -> dict[str, Any]:
+def outputs_from_api(
+    live_active: Any, inputs: InboundFilterInputs, *, organization: str, agreed: Any = None
+) -> dict[str, Any]:
+    """State of a filter; ``agreed`` is the value this stack last wrote or agreed with (kept by refresh)."""
     outs: dict[str, Any] = {
         "project": inputs.project, "filterId": inputs.filter_id, "readOnly": inputs.read_only,
-        "resetOnDelete": inputs.reset_on_delete, "organization": organization,
+        "resetOnDelete": inputs.reset_on_delete, "shared": inputs.shared, "organization": organization,
+        "agreed": inputs.wanted if agreed is None else agreed,
     }
     value = norm_active(live_active)
     if isinstance(value, list):
@@ -103,6 +111,7 @@ class InboundFilterProvider(SentryProvider):
         c.bool_("active")
         c.bool_("readOnly")
         c.bool_("resetOnDelete")
+        c.bool_("shared")
         c.str_list("subfilters", allowed=SUBFILTERS)
         fid = news.get("filterId")
         if fid == "legacy-browsers" and news.get("active") is not None and not is_unknown(news.get("active")):
@@ -117,7 +126,8 @@ class InboundFilterProvider(SentryProvider):
         changed = bool(replaces) or new != old or any(is_unknown(v) for v in news.values())
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
 
-    def _set(self, org: str, inputs: InboundFilterInputs) -> Any:
+    def _set(self, org: str, inputs: InboundFilterInputs, agreed: Any = None) -> Any:
+        """Set the filter. `agreed` (update of a shared filter): the value this stack last agreed with."""
         client = self.client
         what = f"inbound filter '{inputs.filter_id}' of project '{inputs.project}'"
         found, live = live_filter(client, org, inputs.project, inputs.filter_id)
@@ -125,11 +135,17 @@ class InboundFilterProvider(SentryProvider):
             raise SentryStateError(f"{what}: no such filter (or project) in organization '{org}'")
         if norm_active(live) == inputs.wanted:
             return live
-        if inputs.read_only:
+        if inputs.read_only and agreed is None:
             raise SentryStateError(
                 f"{what} is {norm_active(live)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
-                "project is shared and its filters are set by the stack that created it: make the stacks "
-                "agree, or use projectMode: per-environment"
+                "project is shared and was set up by another stack: make the stacks agree, or use "
+                "projectMode: per-environment"
+            )
+        if inputs.shared and agreed is not None and norm_active(live) != norm_active(agreed):
+            raise SentryStateError(
+                f"{what} was changed in Sentry to {norm_active(live)!r} since this stack last applied "
+                f"{norm_active(agreed)!r} (by another stack sharing the project, or by hand), and this stack "
+                f"declares {inputs.wanted!r}: make the stacks agree, or use projectMode: per-environment"
             )
         client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(), what=what)
         return inputs.wanted
@@ -147,13 +163,15 @@ class InboundFilterProvider(SentryProvider):
         found, live = live_filter(self.client, sid.org, sid.project, sid.object_id)
         if not found:
             return ReadResult("", {})
-        outs = outputs_from_api(live, inputs, organization=sid.org)
+        outs = outputs_from_api(live, inputs, organization=sid.org, agreed=props.get("agreed"))
         return ReadResult(id_, outs, {k: v for k, v in outs.items() if k in INPUT_KEYS and k != PROVIDER_KEY})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("filter", id_)
         inputs = InboundFilterInputs.from_props(news)
-        live = self._set(sid.org, inputs)
+        agreed = olds.get("agreed")
+        live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(olds.get(
+            "subfilters" if inputs.filter_id == "legacy-browsers" else "active")))
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

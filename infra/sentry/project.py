@@ -1,10 +1,12 @@
 """Project: a Sentry project, optionally shared by every stack of the app.
 
-Shared mode (``shared: true``): the stack that finds no project creates it and applies its settings
-(``settingsManaged: true``); the other stacks adopt it (``adopted: true``) and never write its
-settings: when their declared settings differ from Sentry's they fail with an error that names each
-difference, instead of taking turns overwriting each other. ``pulumi destroy`` leaves a shared project
-in place unless ``deleteOnDestroy`` is true.
+Shared mode (``shared: true``): the stack that finds no project creates it; the other stacks adopt it
+(``adopted: true``) only if their declared settings match Sentry's, and fail with an error naming each
+difference otherwise. Afterwards any stack may change a shared setting, but only from the value it last
+agreed with (``agreedSettings``, kept across refreshes): a setting that changed in Sentry since then
+(another stack, or a hand) and differs from this stack's declaration is an error that names it, not an
+overwrite, so two stacks that disagree never take turns. ``pulumi destroy`` leaves a shared project in
+place unless ``deleteOnDestroy`` is true.
 
 Create-time choices: ``defaultRules`` (keep Sentry's default alert) and ``defaultKey`` (``keep``,
 ``deactivate`` or ``delete`` the "Default" key Sentry creates with every project).
@@ -22,6 +24,7 @@ from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
 from infra.sentry.project_model import (
+    COMPUTED,
     DEFAULT_KEY_POLICIES,
     FLAGS,
     PLATFORMS,
@@ -194,7 +197,8 @@ class ProjectProvider(SentryProvider):
         live = locate_project(self.client, sid.org, sid.object_id, str(props.get("slug") or ""))
         if live is None:
             return ReadResult("", {})
-        outs = outputs_from_api(live, inputs, organization=sid.org, adopted=bool(props.get("adopted")))
+        agreed = props.get("agreedSettings") if isinstance(props.get("agreedSettings"), dict) else None
+        outs = outputs_from_api(live, inputs, organization=sid.org, adopted=bool(props.get("adopted")), agreed=agreed)
         return ReadResult(id_, outs, inputs_from_outputs(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -206,17 +210,18 @@ class ProjectProvider(SentryProvider):
             raise SentryStateError(
                 f"project '{olds.get('slug')}' ({id_}) no longer exists in Sentry: run `pulumi refresh`"
             )
-        if inputs.shared and adopted:
-            diffs = inputs.differences(live)
-            if diffs:
+        if inputs.shared:
+            stored = olds.get("agreedSettings")
+            agreed: dict[str, Any] = stored if isinstance(stored, dict) else {}
+            conflicts = inputs.conflicts(live, agreed)
+            if conflicts:
                 raise SentryStateError(
-                    f"shared project '{inputs.slug}' is configured by the stack that created it, and its "
-                    f"settings differ from stack '{inputs.stack}': {describe_differences(diffs)}. Make the "
-                    "stacks agree (keep shared project settings in Pulumi.yaml) or use projectMode: "
+                    f"shared project '{inputs.slug}' was changed in Sentry since stack '{inputs.stack}' last "
+                    f"applied it (by another stack sharing it, or by hand): {describe_differences(conflicts)}. "
+                    "Make the stacks agree (keep shared project settings in Pulumi.yaml), or use projectMode: "
                     "per-environment"
                 )
-        else:
-            live = self._apply(self.client, sid.org, inputs, live)
+        live = self._apply(self.client, sid.org, inputs, live)
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org, adopted=adopted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -239,15 +244,14 @@ class Project(Resource, module="sentry", name="Project"):
     projectId: pulumi.Output[str]
     organization: pulumi.Output[str]
     adopted: pulumi.Output[bool]
-    settingsManaged: pulumi.Output[bool]
+    agreedSettings: pulumi.Output[dict[str, Any]]
 
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS)}
         full.update(props)
-        full.update({"projectId": None, "organization": None, "adopted": None, "settingsManaged": None,
-                     "dateCreated": None})
+        full.update({k: None for k in COMPUTED})
         super().__init__(ProjectProvider(), resource_name, full, opts)
 
 

@@ -50,7 +50,7 @@ SETTINGS: dict[str, str] = {
 UNORDERED = frozenset({"allowedDomains", "sensitiveFields", "safeFields", "teams"})
 # Inputs that only steer the provider (no Sentry field).
 FLAGS = ("shared", "deleteOnDestroy", "adopt", "defaultKey", "defaultRules", "stack")
-COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "settingsManaged")
+COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "agreedSettings")
 INPUT_KEYS = ("slug", "teams", *SETTINGS, *FLAGS)
 
 
@@ -129,6 +129,18 @@ class ProjectInputs:
         current = live_values(live)
         return {k: v for k, v in wanted.items() if normalise(k, v) != normalise(k, current.get(k))}
 
+    def agreed(self) -> dict[str, Any]:
+        """The declared settings and teams, normalised: what this stack agrees the shared project has."""
+        return {k: normalise(k, v) for k, v in {**self.settings, "teams": list(self.teams)}.items()}
+
+    def conflicts(self, live: Mapping[str, Any], agreed: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Differences from `live` on settings that changed in Sentry since this stack last agreed on them
+        (another stack sharing the project, or a hand, changed them): writing those would start a tug of war."""
+        return {
+            k: (live_v, want) for k, (live_v, want) in self.differences(live).items()
+            if k in agreed and normalise(k, live_v) != normalise(k, agreed[k])
+        }
+
     def differences(self, live: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Declared settings and teams that differ from the live project: key -> (live, declared)."""
         current = live_values(live)
@@ -149,9 +161,13 @@ def live_values(project: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def outputs_from_api(
-    project: Mapping[str, Any], inputs: ProjectInputs, *, organization: str, adopted: bool
+    project: Mapping[str, Any], inputs: ProjectInputs, *, organization: str, adopted: bool,
+    agreed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The only place a Sentry project becomes state: the inputs with live values, plus computed fields."""
+    """The only place a Sentry project becomes state: the inputs with live values, plus computed fields.
+
+    ``agreedSettings`` records the settings this stack last wrote or agreed with (default: the declared
+    ones); refresh keeps it, so a later change by another stack sharing the project is recognised."""
     live = live_values(project)
     outs = inputs.to_props()
     for key in ("slug", "teams", *inputs.settings):
@@ -161,7 +177,7 @@ def outputs_from_api(
         projectId=str(project.get("id")),
         organization=organization,
         adopted=adopted,
-        settingsManaged=not (inputs.shared and adopted),
+        agreedSettings=dict(agreed) if agreed is not None else inputs.agreed(),
         dateCreated=project.get("dateCreated"),
     )
     return outs

@@ -36,7 +36,7 @@ class Mocks(pulumi.runtime.Mocks):
         outs = {k: v for k, v in args.inputs.items() if k != "__provider"}
         kind = args.typ.removeprefix(PREFIX)
         if kind == "Project":
-            outs.update(projectId="42", adopted=self.adopted, settingsManaged=not self.adopted)
+            outs.update(projectId="42", adopted=self.adopted)
         elif kind == "ClientKey":
             public = hashlib.md5(args.name.encode()).hexdigest()
             outs.update(keyId=public, public=public, dsn=f"http://{public}@localhost:9/42", secret="s" * 32)
@@ -124,6 +124,7 @@ def test_resource_graph_and_names(mocks: Mocks) -> Any:
         assert filters["dev-frontend-filter-legacy-browsers"]["subfilters"] == ["ie"]
         assert filters["dev-frontend-filter-localhost"]["readOnly"] is False  # this stack created the project
         assert filters["dev-frontend-filter-localhost"]["resetOnDelete"] is False
+        assert filters["dev-frontend-filter-localhost"]["shared"] is True
         for resource in mocks.resources:
             assert resource.typ.startswith(PREFIX) or resource.typ == "sentry-stacks:index:SentryApp"
 

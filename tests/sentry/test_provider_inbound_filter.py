@@ -65,12 +65,23 @@ def test_legacy_browsers_subfilters(localsentry_session: LocalSentry) -> None:
 def test_read_only_filter_of_a_shared_project_never_writes(localsentry_session: LocalSentry) -> None:
     ls, p = localsentry_session, provider(localsentry_session)
     project = ls.create_project(name=unique("web"), platform="python")["slug"]
-    owner, _ = create(p, project=project, filterId="web-crawlers", active=True)
-    adopter, _ = create(p, project=project, filterId="web-crawlers", active=True, readOnly=True)
+    owner, owner_inputs = create(p, project=project, filterId="web-crawlers", active=True, shared=True,
+                                 resetOnDelete=False)
+    adopter, adopter_inputs = create(p, project=project, filterId="web-crawlers", active=True, readOnly=True,
+                                     shared=True)
     with pytest.raises(SentryStateError, match=r"web-crawlers' of project .* is True in Sentry but this stack declares "
                                                r"False; the project is shared"):
-        create(p, project=project, filterId="web-crawlers", active=False, readOnly=True)
-    p.delete(adopter.id, adopter.outs)
+        create(p, project=project, filterId="web-crawlers", active=False, readOnly=True, shared=True)
+    # the adopter turns it off (it agreed on True); the owner, still declaring True, gets a conflict on refresh + up
+    adopter_outs = p.update(adopter.id, adopter.outs, {**adopter_inputs, "active": False}).outs
+    read = p.read(owner.id, owner.outs)
+    assert read.inputs["active"] is False and p.diff(owner.id, read.outs, owner_inputs).changes is True
+    with pytest.raises(SentryStateError, match=r"was changed in Sentry to False since this stack last applied True"):
+        p.update(owner.id, read.outs, owner_inputs)
+    assert filters(ls, project)["web-crawlers"] is False
+    adopter_outs = p.update(adopter.id, adopter_outs, {**adopter_inputs, "active": True}).outs
+    p.delete(adopter.id, adopter_outs)
     assert filters(ls, project)["web-crawlers"] is True  # the adopter's destroy leaves it alone
-    p.delete(owner.id, owner.outs)
+    assert filters(ls, project)["web-crawlers"] is True  # the adopter's destroy leaves it alone
+    p.delete(owner.id, {**owner.outs, "resetOnDelete": True})
     assert filters(ls, project)["web-crawlers"] is False

@@ -40,7 +40,7 @@ def test_create_read_refresh_delete(localsentry_session: LocalSentry) -> None:
                             subjectPrefix="[shop]", defaultKey="delete", defaultRules=False, stack="dev")
     outs = result.outs
     assert result.id.startswith(f"{ls.org}/") and outs["projectId"] == result.id.split("/")[1]
-    assert outs["adopted"] is False and outs["settingsManaged"] is True
+    assert outs["adopted"] is False and outs["agreedSettings"]["resolveAge"] == 24
     body = live(ls, slug).json()
     assert (body["name"], body["platform"], body["resolveAge"], body["subjectPrefix"]) == (
         "Shop backend", "python-django", 24, "[shop]")
@@ -127,16 +127,28 @@ def test_shared_project_first_creates_others_adopt_destroy_keeps_it(localsentry_
     dev, _ = create(p, **common, stack="dev")
     prod, prod_inputs = create(p, **common, stack="prod")
     assert dev.id == prod.id and dev.outs["adopted"] is False and prod.outs["adopted"] is True
-    assert prod.outs["settingsManaged"] is False
-    # prod disagrees on a setting: a clear error, and Sentry keeps dev's value
-    with pytest.raises(SentryStateError, match=r"resolveAge: Sentry has 24, this stack declares 48"):
-        p.update(prod.id, prod.outs, {**prod_inputs, "resolveAge": 48})
-    assert live(ls, slug).json()["resolveAge"] == 24
     with pytest.raises(SentryStateError, match="already exists with settings that differ from stack 'qa'"):
         create(p, **{**common, "platform": "go"}, stack="qa")
+    # prod changes a shared setting it agreed with: allowed (it is the one changing it)
+    prod_outs = p.update(prod.id, prod.outs, {**prod_inputs, "resolveAge": 48}).outs
+    assert live(ls, slug).json()["resolveAge"] == 48
+    # dev, still declaring 24, refreshes and runs up: a clear error instead of putting 24 back
+    dev_inputs = {**common, "stack": "dev"}
+    read = p.read(dev.id, dev.outs)
+    assert read.inputs["resolveAge"] == 48 and p.diff(dev.id, read.outs, dev_inputs).changes is True
+    with pytest.raises(SentryStateError, match=r"changed in Sentry since stack 'dev' last applied it .*resolveAge: "
+                                               r"Sentry has 48, this stack declares 24"):
+        p.update(dev.id, read.outs, dev_inputs)
+    assert live(ls, slug).json()["resolveAge"] == 48  # no tug of war
+    # once dev agrees, it may go on; and prod (destroyed creator or not) keeps its say
+    dev_outs = p.update(dev.id, read.outs, {**dev_inputs, "resolveAge": 48}).outs
+    assert dev_outs["agreedSettings"]["resolveAge"] == 48
+    dev_outs = p.update(dev.id, dev_outs, {**dev_inputs, "resolveAge": 72}).outs
+    with pytest.raises(SentryStateError, match="resolveAge: Sentry has 72, this stack declares 48"):
+        p.update(prod.id, p.read(prod.id, prod_outs).outs, {**prod_inputs, "resolveAge": 48})
     # destroying either environment leaves the shared project in place
-    p.delete(prod.id, prod.outs)
-    p.delete(dev.id, dev.outs)
+    p.delete(prod.id, prod_outs)
+    p.delete(dev.id, dev_outs)
     assert live(ls, slug).status_code == 200
     # unless the explicit setting says so
     p.delete(dev.id, {**dev.outs, "deleteOnDestroy": True})
