@@ -146,9 +146,14 @@ def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -
         renamed = ls.api("PUT", f"/api/0/organizations/{ls.org}/workflows/{alert['id']}/", json=body)
         assert renamed.status_code == 200, renamed.text
 
-        refresh = dev.run("refresh", "--yes", "--diff", "--json")
-        changed = _changed_urns(refresh.stdout)
-        assert sorted(u.rsplit("::", 1)[1] for u in changed) == ["dev-alert-new-issues", "dev-svc0-key-g1"], changed
+        before = _resource_outputs(dev)
+        refresh = dev.run("refresh", "--yes", "--json")
+        summary = json.JSONDecoder().raw_decode(refresh.stdout.lstrip())[0]["changeSummary"]
+        assert summary.get("update") == 2 and not summary.get("delete"), summary
+        after = _resource_outputs(dev)
+        changed = sorted(name for name in after if after[name] != before.get(name))
+        assert changed == ["dev-alert-new-issues", "dev-svc0-key-g1"], changed
+        assert after["dev-svc0-key-g1"]["isActive"] is False
         prod.run("preview", "--expect-no-changes")
 
         # up puts it back.
@@ -171,13 +176,15 @@ def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -
         ls.stop()
 
 
-def _changed_urns(preview_json: str) -> list[str]:
-    """URNs whose refresh produced an update or delete, from `pulumi refresh --json`."""
-    data = json.loads(preview_json)
-    steps = data.get("steps", [])
-    return sorted(s["urn"] for s in steps if s.get("op") in ("update", "delete", "refresh")
-                  and s.get("diffReasons", True) and s.get("op") != "same"
-                  and (s.get("op") != "refresh" or s.get("oldState") != s.get("newState")))
+def _resource_outputs(proj: PulumiProject) -> dict[str, dict[str, Any]]:
+    """name -> outputs (secrets decrypted) of every Sentry resource in the stack's state."""
+    state = json.loads(proj.run("stack", "export", "--show-secrets").stdout)
+    out = {}
+    for res in state["deployment"].get("resources", []):
+        if res["type"].startswith("pulumi-python:dynamic/sentry:"):
+            outputs = {k: v for k, v in res.get("outputs", {}).items() if k != "__provider"}
+            out[res["urn"].rsplit("::", 1)[1]] = outputs
+    return out
 
 
 def _assert_token_nowhere(ls: LocalSentry, stacks: list[PulumiProject]) -> None:
@@ -218,6 +225,8 @@ def test_faults_converge_without_duplicates_or_orphans(tmp_path: Path) -> None:
         if first.returncode != 0:
             proj.run("refresh", "--yes", "--clear-pending-creates", check=False)
             proj.up("--parallel", "16")
+        injected = [r["injected"] for r in ls.api("GET", "/_localsentry/faults").json()["rules"]]
+        assert all(n > 0 for n in injected), f"every kind of fault must have been injected: {injected}"
         ls.set_faults({"rules": []})
         proj.run("preview", "--expect-no-changes")
         slugs = _projects(ls, "flaky-")
