@@ -325,6 +325,13 @@ def _decode(response: requests.Response) -> Any:
         return response.text
 
 
+_AUTH_ADVICE = {
+    401: "Check sentry:token (set it with `pulumi config set --secret sentry:token <token>`)",
+    403: "The token lacks a scope this needs (project:admin, project:write, alerts:write, org:read); "
+         "organization tokens (sntrys_…) cannot manage projects, keys or alerts",
+}
+
+
 def backoff(attempt: int) -> float:
     """Full-jitter exponential backoff for retry number `attempt` (1-based)."""
     return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1))))
@@ -412,7 +419,7 @@ class SentryClient:
                 if attempts < MAX_ATTEMPTS:
                     self.sleep(backoff(attempts))
                     continue
-            extra = advice(status) if advice else ""
+            extra = advice(status) if advice else _AUTH_ADVICE.get(status, "")
             raise api_error(action, what, status, body, advice=extra, attempts=attempts + throttled)
 
     def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
