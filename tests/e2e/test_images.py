@@ -156,13 +156,20 @@ def test_debug_endpoint_error_arrives_with_environment_release_and_user(stack: S
     assert requests.get(f"{stack.backend_url}/api/core/noise/", timeout=10).status_code == 200
     bad_host = requests.get(f"{stack.backend_url}/api/core/hello/", headers={"Host": "evil.example"}, timeout=10)
     assert bad_host.status_code == 400
-    response = requests.get(f"{stack.backend_url}/api/core/sentry-debug/", headers={"X-User-Id": user}, timeout=10)
+    response = requests.get(
+        f"{stack.backend_url}/api/core/sentry-debug/", headers={"X-User-Id": user, "X-Request-Id": user}, timeout=10
+    )
     assert response.status_code == 500
+    event_id = response.headers.get("X-Sentry-Event-Id")
+    assert event_id and len(event_id) == 32, response.headers
 
     found = events(stack, stack.backend_project, 1)
     mine = [e for e in found if (e.get("user") or {}).get("id") == user]
     assert len(mine) == 1, f"{found}\n{stack.containers.logs()}"
     event = mine[0]
+    assert event["event_id"].replace("-", "") == event_id
+    tags = event["tags"] if isinstance(event["tags"], dict) else {t["key"]: t["value"] for t in event["tags"]}
+    assert tags["request_id"] == user
     assert exception_type(event) == "ZeroDivisionError"
     assert (event["environment"], event["release"]) == (stack.environment, stack.release)
     assert event["transaction"] == "/api/core/sentry-debug/"

@@ -38,7 +38,11 @@ class CorsMiddleware:
 
 
 class SentryUserMiddleware:
-    """Sets the Sentry user from X-User-Id (or the demo_user_id cookie) on the request's scope."""
+    """Sets the Sentry user from X-User-Id (or the demo_user_id cookie) on the request's scope.
+
+    Also tags events with the caller's X-Request-Id (a common correlation header) and answers a 5xx with
+    the captured event's id in X-Sentry-Event-Id, so a caller (or a support ticket) can find the event.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -48,8 +52,16 @@ class SentryUserMiddleware:
         request.sentry_user = user  # type: ignore[attr-defined]
         if user is not None:
             sentry_sdk.set_user(user)
+        request_id = request.headers.get("X-Request-Id")
+        if request_id:
+            sentry_sdk.set_tag("request_id", request_id[:64])
         token = current_user.set(user)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             current_user.reset(token)
+        if response.status_code >= 500:
+            event_id = sentry_sdk.last_event_id()
+            if event_id:
+                response["X-Sentry-Event-Id"] = event_id
+        return response
