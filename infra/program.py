@@ -143,6 +143,15 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "dsns": dsns,
         "currentKeys": {name: keys.current for name, keys in settings.keys},
         "sentryProjects": {name: project.slug for name, project in sentry.projects.items()},
+        # every key generation of every service, for scripts/rotate-dsn (status, verify, finish)
+        "sentryKeys": {
+            service: {
+                generation: {"id": key.public, "project": sentry.projects[service].slug, "active": key.isActive,
+                             "dsn": pulumi.Output.secret(key.dsn)}
+                for generation, key in generations.items()
+            }
+            for service, generations in sentry.keys.items()
+        },
         "sampleRates": rates.as_dict(),
         "samplingExplanation": rates.explain(),
         "files": {name: f.path for name, f in files.items()},
