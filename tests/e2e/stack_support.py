@@ -1,0 +1,101 @@
+"""The repository's own Pulumi project (dev/prod stacks of the reference app) in a throw-away copy.
+
+The copy holds Pulumi.yaml, the stack files, __main__.py and templates (the `infra` package comes from the
+venv, installed editable); the venv is linked. Sentry is a real localsentry process, found by the program
+through `.localsentry/info.json` as the embedded default. Ports are moved to free ones so tests never clash
+with a running `make demo`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
+from tests.support.localsentry import LocalSentry
+
+COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def copy_project(dest: Path, ls: LocalSentry) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "templates", dest / "templates")
+    (dest / "venv").symlink_to(ROOT / "venv")
+    info_dir = dest / ".localsentry"
+    info_dir.mkdir(mode=0o700)
+    info = dict(ls.info)
+    info["token_file"] = str(ls.token_file)
+    (info_dir / "info.json").write_text(json.dumps(info))
+    return dest
+
+
+class AppStack(PulumiProject):
+    """One stack (dev or prod) of the reference app, on free ports, with a fixed release."""
+
+    ports: dict[str, int]
+
+    @classmethod
+    def create(cls, workdir: Path, stack: str, release: str, compose_prefix: str = "") -> AppStack:
+        require_pulumi()
+        require_langhost()
+        proj = cls(workdir, stack=stack)
+        proj.init()
+        proj.ports = {name: free_port() for name in ("backend", "frontend", "redis")}
+        for name, port in proj.ports.items():
+            proj.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{name}.port", str(port))
+        proj.config_set("sentry-stacks:release", release)
+        return proj
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def containers(self, project: str | None = None) -> list[dict[str, Any]]:
+        project = project or self.outputs().get("composeProject")
+        ids = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()
+        if not ids:
+            return []
+        return list(json.loads(subprocess.run(["docker", "inspect", *ids], capture_output=True, text=True,
+                                              check=True).stdout))
+
+    def wait_healthy(self, timeout: float = 120) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.containers()
+            health = {c["Name"]: c["State"].get("Health", {}).get("Status") for c in found}
+            if found and all(v == "healthy" for v in health.values()):
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"containers not healthy in {timeout}s: {health}")
+            time.sleep(1)
+
+
+def wait_http(url: str, timeout: float = 60) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = requests.get(url, timeout=5)
+            if response.status_code < 500:
+                return response
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer in {timeout}s")
+        time.sleep(0.5)
