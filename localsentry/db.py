@@ -93,6 +93,7 @@ class Database:
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.executescript(SCHEMA)
         self._depth = 0
+        self.memo: set[tuple[Any, ...]] = set()  # rows known to exist (idempotent inserts skipped by ingest)
 
     @contextmanager
     def tx(self) -> Iterator[Database]:

@@ -136,25 +136,19 @@ def compile_template(template: str) -> re.Pattern[str]:
 class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self._by_depth: dict[int, list[Route]] = {}
 
     def add(
         self, method: str, template: str, handler: Handler, scopes: tuple[str, ...] | None, kind: str = "api"
     ) -> None:
-        self.routes.append(Route(method, template, compile_template(template), handler, scopes, kind))
-
-    def route(
-        self, method: str, template: str, *scopes: str, kind: str = "api", public: bool = False
-    ) -> Callable[[Handler], Handler]:
-        def decorate(handler: Handler) -> Handler:
-            self.add(method, template, handler, None if public else tuple(scopes), kind)
-            return handler
-
-        return decorate
+        route = Route(method, template, compile_template(template), handler, scopes, kind)
+        self.routes.append(route)
+        self._by_depth.setdefault(template.count("/"), []).append(route)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
         """The route and its params, or None and the methods allowed on that path."""
         allowed: list[str] = []
-        for route in self.routes:
+        for route in self._by_depth.get(path.count("/"), ()):
             found = route.regex.match(path)
             if found is None:
                 continue

@@ -35,6 +35,7 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid the delayed-ACK stall
     server: Server
 
     def version_string(self) -> str:
@@ -115,6 +116,15 @@ def serve(config: Config, announce: bool = True) -> int:
     if not config.url:
         app.url = f"http://{shown_host}:{port}"
     app.bootstrap()
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)  # before announcing: a client may stop us right after the first line
+    signal.signal(signal.SIGINT, stop)
     info = app.info()
     text = json.dumps(info)
     if config.info_file:
@@ -127,15 +137,6 @@ def serve(config: Config, announce: bool = True) -> int:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
-    stopping = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -105,7 +105,8 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
                     continue
                 left -= 1
             accepted.append(item)
-        store_items(db, project, key, envelope.headers, accepted, auth)
+        facts = store_items(db, project, key, envelope.headers, accepted, auth)
+    db.memo.update(facts)
     headers = cors_headers(req.headers)
     if limited:
         limits = f"{retry_after}:{';'.join(KEY_QUOTA_CATEGORIES)}:key:key_quota"

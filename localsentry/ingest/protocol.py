@@ -125,20 +125,27 @@ def decode_body(body: bytes, encoding: str | None) -> bytes:
     return body
 
 
+_UNPARSED = object()
+
+
 @dataclass
 class Item:
     headers: dict[str, Any]
     payload: bytes
+    _parsed: Any = field(default=_UNPARSED, repr=False, compare=False)
 
     @property
     def type(self) -> str:
         return str(self.headers.get("type"))
 
     def json(self) -> Any:
-        try:
-            return json.loads(self.payload) if self.payload.strip() else None
-        except ValueError:
-            return None
+        """The payload as JSON (None if it is not JSON); parsed once."""
+        if self._parsed is _UNPARSED:
+            try:
+                self._parsed = json.loads(self.payload) if self.payload.strip() else None
+            except (ValueError, UnicodeDecodeError):
+                self._parsed = None
+        return self._parsed
 
 
 @dataclass

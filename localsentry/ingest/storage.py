@@ -75,38 +75,56 @@ def _attrs(item_type: str, payload: Any) -> tuple[str | None, str | None, float 
     )
 
 
+def _once(db: Database, facts: list[tuple[Any, ...]], fact: tuple[Any, ...], sql: str, args: tuple[Any, ...]) -> None:
+    """Run an idempotent statement unless the fact is already known to be stored."""
+    if fact not in db.memo:
+        db.run(sql, args)
+        facts.append(fact)
+
+
+def _stored_text(item: Item, payload: Any, event_id: str | None) -> str:
+    """The payload as stored: the JSON as sent (event id filled in when missing), else base64 of the bytes."""
+    if payload is None:
+        return json.dumps({"raw_base64": base64.b64encode(item.payload).decode()})
+    if item.type in ("event", "transaction") and isinstance(payload, dict) and "event_id" not in payload:
+        payload["event_id"] = event_id
+        return json.dumps(payload, separators=(",", ":"))
+    return item.payload.decode("utf-8", errors="replace")
+
+
 def store_items(
     db: Database, project: sqlite3.Row, key: sqlite3.Row, envelope_headers: dict[str, Any], items: list[Item],
     auth: Auth,
-) -> None:  # fmt: skip
-    """Insert accepted items and their side effects (environments, releases, first event); count outcomes."""
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    """Insert accepted items and their side effects (environments, releases, first event); count outcomes.
+    Returns facts to remember once the transaction has committed (`Database.memo`)."""
     project_id, key_id = int(project["id"]), int(key["id"])
     received = time.time()
     envelope_event_id = envelope_headers.get("event_id")
+    envelope = {k: v for k, v in envelope_headers.items() if k != "dsn"}
+    facts: list[tuple[Any, ...]] = []
     for item in items:
         payload = item.json()
-        raw_json = payload is not None or item.type in ("event", "transaction")
         env, release, timestamp, event_id = _attrs(item.type, payload)
         if item.type in ("event", "transaction", "feedback") and envelope_event_id and not event_id:
             event_id = str(envelope_event_id)
-        if item.type in ("event", "transaction") and isinstance(payload, dict):
-            payload.setdefault("event_id", event_id)
-        stored = (
-            payload if raw_json and payload is not None else {"raw_base64": base64.b64encode(item.payload).decode()}
-        )
-        headers = dict(item.headers, envelope={k: v for k, v in envelope_headers.items() if k != "dsn"},
-                       auth=auth.source, client=auth.client)  # fmt: skip
+        headers = dict(item.headers, envelope=envelope, auth=auth.source, client=auth.client)
         db.run(
             "INSERT INTO items (project_id, key_id, event_id, type, environment, release, received, timestamp, "
             "payload, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (project_id, key_id, event_id, item.type, env, release, received, timestamp,
-             json.dumps(stored, separators=(",", ":")), dumps(headers)),
+             _stored_text(item, payload, event_id), dumps(headers)),
         )  # fmt: skip
-        db.run("INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)", (project_id, item.type))
+        kind_sql = "INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)"
+        _once(db, facts, ("type", project_id, item.type), kind_sql, (project_id, item.type))
         if env:
-            db.run("INSERT OR IGNORE INTO environments (project_id, name) VALUES (?, ?)", (project_id, env))
+            env_sql = "INSERT OR IGNORE INTO environments (project_id, name) VALUES (?, ?)"
+            _once(db, facts, ("env", project_id, env), env_sql, (project_id, env))
         if release and item.type in ("event", "transaction", "session", "sessions"):
-            db.run("INSERT OR IGNORE INTO releases (project_id, version) VALUES (?, ?)", (project_id, release))
+            release_sql = "INSERT OR IGNORE INTO releases (project_id, version) VALUES (?, ?)"
+            _once(db, facts, ("release", project_id, release), release_sql, (project_id, release))
         if item.type == "event":
-            db.run("UPDATE projects SET first_event = ? WHERE id = ? AND first_event IS NULL", (now_iso(), project_id))
+            first_sql = "UPDATE projects SET first_event = ? WHERE id = ? AND first_event IS NULL"
+            _once(db, facts, ("first_event", project_id), first_sql, (now_iso(), project_id))
         record_outcome(db, key_id, "accepted", category_of(item))
+    return facts

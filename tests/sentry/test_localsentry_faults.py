@@ -25,7 +25,7 @@ def test_injected_errors_are_counted_and_spent(localsentry: LocalSentry) -> None
     assert error.status_code == 500 and error.json()["detail"] == "Internal Error"
     assert len(error.json()["errorId"]) == 32
     ls.set_faults(path="^/api/0/organizations/", rate_limit=1.0, count=1)
-    limited = ls.api("GET", org)
+    limited = ls.api("GET", org, retry_429=False)
     assert limited.status_code == 429 and limited.json().startswith("You are attempting to use this endpoint")
     assert "Retry-After" not in limited.headers and limited.headers["X-Sentry-Rate-Limit-Remaining"] == "0"
     assert ls.api("GET", "/_localsentry/faults").json()["rules"][0]["injected"] == 1

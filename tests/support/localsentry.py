@@ -184,8 +184,13 @@ class LocalSentry:
             self._local.session = session
         return session
 
-    def api(self, method: str, path: str, *, token: Any = _DEFAULT, **kw: Any) -> requests.Response:
-        """Call the server; `token=None` sends no Authorization header, `token="..."` another token."""
+    def api(
+        self, method: str, path: str, *, token: Any = _DEFAULT, retry_429: bool = True, **kw: Any
+    ) -> requests.Response:
+        """Call the server; `token=None` sends no Authorization header, `token="..."` another token.
+
+        The server enforces Sentry's API rate limits (40/s, 25 concurrent by default), so a rate-limit 429 is
+        waited out (until `X-Sentry-Rate-Limit-Reset`) and retried; `retry_429=False` returns it as is."""
         url = path if path.startswith("http") else self.url + path
         headers = dict(kw.pop("headers", None) or {})
         token = self.token if token is _DEFAULT else token
@@ -193,7 +198,13 @@ class LocalSentry:
             headers.setdefault("Authorization", f"Bearer {token}")
         kw.setdefault("timeout", 30)
         kw.setdefault("allow_redirects", False)
-        return self.session.request(method, url, headers=headers, **kw)
+        for _ in range(50):
+            resp = self.session.request(method, url, headers=headers, **kw)
+            if not (retry_429 and resp.status_code == 429 and resp.text.startswith('"You are attempting')):
+                return resp
+            reset = resp.headers.get("X-Sentry-Rate-Limit-Reset")
+            time.sleep(min(max(float(reset) - time.time(), 0.02), 1.0) if reset else 0.1)
+        return resp
 
     def _ok(self, resp: requests.Response) -> Any:
         if resp.status_code >= 300:
