@@ -46,8 +46,6 @@ def serialize_team(req: Request, team: sqlite3.Row, projects: bool = False) -> d
 
 def list_teams(req: Request) -> Response:
     org = org_row(req)
-    if req.principal is not None and not any(s.startswith("org:") and s != "org:ci" for s in req.principal.scopes):
-        raise ApiError(403, {"detail": "You do not have permission to perform this action."})
     rows = req.app.db.all("SELECT * FROM teams WHERE org_id = ? AND deleted = 0 ORDER BY slug", (org["id"],))
     query = (req.arg("query") or "").strip()
     for token in query.split():

@@ -11,6 +11,7 @@ import uuid
 from localsentry.api.common import has_feature, project_data
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ingest.cors import cors_allowed, cors_headers, origin_of, preflight
+from localsentry.ingest.filters import filter_reason
 from localsentry.ingest.protocol import (
     Auth,
     Envelope,
@@ -97,7 +98,11 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         left, retry_after = _quota_left(req, project, key)
         accepted: list[Item] = []
         limited = 0
+        filters = project_data(project).get("filters", {})
         for item in envelope.items:
+            if filter_reason(item, filters) is not None:
+                record_outcome(db, int(key["id"]), "filtered", category_of(item))
+                continue
             if left is not None and category_of(item) in KEY_QUOTA_CATEGORIES:
                 if left <= 0:
                     limited += 1

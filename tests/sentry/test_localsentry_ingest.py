@@ -199,3 +199,21 @@ def test_items_stored_by_type(target: dict[str, Any]) -> None:
     assert all(i["key"] == key for i in stored.values())
     detail = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/").json()
     assert detail["hasSessions"] and detail["hasReplays"] and detail["hasProfiles"] and detail["hasMonitors"]
+
+
+def test_inbound_filters_drop_and_count(target: dict[str, Any]) -> None:
+    ls, project, key = target["ls"], target["project"], target["key"]
+    filters = f"/api/0/projects/{ls.org}/{project['slug']}/filters/"
+    assert ls.api("PUT", filters + "localhost/", json={"active": True}).status_code == 204
+    local = event(request={"url": "http://localhost:8000/checkout"})
+    remote = event(request={"url": "https://shop.example.com/checkout"})
+    health = ({"type": "transaction"}, {"event_id": uuid.uuid4().hex, "type": "transaction", "transaction": "/healthz"})
+    resp = post(target["url"], envelope(local, remote, health), params={"sentry_key": key["public"]})
+    assert resp.status_code == 200
+    stored = ls.items(project["slug"])
+    assert [i["payload"]["request"]["url"] for i in stored] == ["https://shop.example.com/checkout"]
+    stats = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/keys/{key['id']}/stats/").json()
+    assert sum(b["filtered"] for b in stats) == 1 and sum(b["accepted"] for b in stats) == 1
+    everything = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/keys/{key['id']}/stats/",
+                        params={"category": "all"}).json()  # fmt: skip
+    assert sum(b["filtered"] for b in everything) == 2
