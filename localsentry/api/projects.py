@@ -7,6 +7,7 @@ from typing import Any
 from localsentry.api.common import (
     SLUG_ERROR,
     bool_field,
+    has_feature,
     org_row,
     project_data,
     project_row,
@@ -186,6 +187,10 @@ def _apply_update(req: Request, row: Any, body: dict[str, Any]) -> dict[str, Any
     if "storeCrashReports" in body:
         data["storeCrashReports"] = body["storeCrashReports"]
     if "options" in body and isinstance(body["options"], dict):
+        custom = {"filters:blacklisted_ips", "filters:releases", "filters:error_messages"} & set(body["options"])
+        org = db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
+        if custom and (org is None or not has_feature(org, "projects:custom-inbound-filters")):
+            raise ApiError(400, {"detail": "You do not have that feature enabled"})
         data.setdefault("options", {}).update(body["options"])
     if errors:
         raise ApiError(400, errors)

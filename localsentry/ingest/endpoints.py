@@ -98,9 +98,10 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         left, retry_after = _quota_left(req, project, key)
         accepted: list[Item] = []
         limited = 0
-        filters = project_data(project).get("filters", {})
+        data = project_data(project)
+        filters, options = data.get("filters", {}), data.get("options", {})
         for item in envelope.items:
-            if filter_reason(item, filters) is not None:
+            if filter_reason(item, filters, options) is not None:
                 record_outcome(db, int(key["id"]), "filtered", category_of(item))
                 continue
             if left is not None and category_of(item) in KEY_QUOTA_CATEGORIES:

@@ -3,6 +3,7 @@ version of Relay's rules). A filtered item is dropped, counted as `filtered`, an
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,7 +51,26 @@ def _exception_texts(event: dict[str, Any]) -> list[str]:
     return texts
 
 
-def filter_reason(item: Item, filters: dict[str, Any]) -> str | None:
+def _globs(options: dict[str, Any], name: str) -> list[str]:
+    return [p.strip() for p in str(options.get(name) or "").splitlines() if p.strip()]
+
+
+def _custom_reason(payload: dict[str, Any], options: dict[str, Any]) -> str | None:
+    """Custom filters from project options (`projects:custom-inbound-filters`): messages, releases, IPs."""
+    texts = [*_exception_texts(payload)[:1], str(payload.get("message") or "")]
+    if any(fnmatch.fnmatch(t, p) for p in _globs(options, "filters:error_messages") for t in texts if t):
+        return "error-message"
+    release = str(payload.get("release") or "")
+    if release and any(fnmatch.fnmatch(release, p) for p in _globs(options, "filters:releases")):
+        return "release-version"
+    user = payload.get("user") if isinstance(payload.get("user"), dict) else None
+    ip = str(user.get("ip_address") or "") if user else ""
+    if ip and ip in _globs(options, "filters:blacklisted_ips"):
+        return "ip-address"
+    return None
+
+
+def filter_reason(item: Item, filters: dict[str, Any], options: dict[str, Any] | None = None) -> str | None:
     """The filter that drops this item, or None."""
     payload = item.json()
     if not isinstance(payload, dict):
@@ -60,6 +80,9 @@ def filter_reason(item: Item, filters: dict[str, Any]) -> str | None:
         return "filtered-transaction" if filters.get("filtered-transaction") and HEALTH_CHECKS.search(name) else None
     if item.type != "event":
         return None
+    custom = _custom_reason(payload, options or {})
+    if custom is not None:
+        return custom
     request: dict[str, Any] = payload["request"] if isinstance(payload.get("request"), dict) else {}
     user: dict[str, Any] = payload["user"] if isinstance(payload.get("user"), dict) else {}
     user_agent = _header(request, "user-agent")

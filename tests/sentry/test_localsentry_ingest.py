@@ -217,3 +217,20 @@ def test_inbound_filters_drop_and_count(target: dict[str, Any]) -> None:
     everything = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/keys/{key['id']}/stats/",
                         params={"category": "all"}).json()  # fmt: skip
     assert sum(b["filtered"] for b in everything) == 2
+
+
+def test_custom_inbound_filters_need_the_feature(localsentry: LocalSentry) -> None:
+    ls = localsentry
+    project = ls.create_project()
+    path = f"/api/0/projects/{ls.org}/{project['slug']}/"
+    options = {"options": {"filters:error_messages": "*ConnectionResetError*", "filters:releases": "0.*"}}
+    assert ls.api("PUT", path, json=options).json() == {"detail": "You do not have that feature enabled"}
+    ls.set_features(None, {"projects:custom-inbound-filters": True})
+    assert ls.api("PUT", path, json=options).status_code == 200
+    key = ls.keys(project["slug"])[0]["public"]
+    noisy = event(exception={"values": [{"type": "ConnectionResetError", "value": "peer reset"}]})
+    old = event(release="0.9")
+    kept = event(release="1.0", message="kept")
+    resp = post(f"{ls.url}/api/{project['id']}/envelope/", envelope(noisy, old, kept), params={"sentry_key": key})
+    assert resp.status_code == 200
+    assert [i["payload"]["message"] for i in ls.items(project["slug"])] == ["kept"]
