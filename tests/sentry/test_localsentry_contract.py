@@ -205,6 +205,29 @@ def test_contract_operations_listed_match_the_server(ls: LocalSentry) -> None:
     assert sorted(set(OPERATIONS) | set(ALERT_OPERATIONS)) == sorted(contract.implemented())
 
 
+def test_route_scopes_are_the_schemas(ls: LocalSentry) -> None:
+    from localsentry.api import build_router
+
+    routes = {(r.method, r.template): set(r.scopes or ()) for r in build_router().routes}
+    for method, template in contract.implemented():
+        assert routes[(method, template)] == contract.scopes(method, template), (method, template)
+
+
+def test_error_statuses_are_documented(ls: LocalSentry) -> None:
+    slug = str(_project(ls)["slug"])
+    check(ls.api("GET", fill(P, org=ls.org, project="missing")), P, 404)
+    check(ls.api("POST", fill(T + "projects/", org=ls.org, team=ls.team), json={"name": "x", "slug": slug}),
+          T + "projects/", 409)  # fmt: skip
+    check(ls.api("POST", fill(T + "projects/", org=ls.org, team=ls.team), json={}), T + "projects/", 400)
+    check(ls.api("POST", fill(P + "keys/", org=ls.org, project=slug), json={"rateLimit": None}), P + "keys/", 400)
+    check(ls.api("GET", fill(K, org=ls.org, project=slug, key_id="0" * 32)), K, 404)
+    reader = ls.create_token(["project:read"])
+    check(ls.api("DELETE", fill(P, org=ls.org, project=slug), token=reader), P, 403)
+    check(ls.api("GET", fill(O, org=ls.org), token=None), O, 401)
+    check(ls.api("PUT", fill(P + "filters/{filter_id}/", org=ls.org, project=slug, filter_id="nope"), json={}),
+          P + "filters/{filter_id}/", 404)  # fmt: skip
+
+
 def test_every_listed_operation_was_validated(request: pytest.FixtureRequest) -> None:
     ran = {item.name for item in request.session.items if Path(str(item.fspath)) == Path(__file__)}
     if len(ran) < len([n for n in globals() if n.startswith("test_")]):
