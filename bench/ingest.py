@@ -78,7 +78,7 @@ def blast(url: str, path: str, headers: dict[str, str], bodies: list[bytes], thr
     ok = [0] * threads
 
     def worker(n: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
         for body in bodies[n::threads]:
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
