@@ -168,7 +168,6 @@ def test_one_mapping_per_service() -> None:
     assert service_env(s, s.service("redis"), DSNS, rates) == {
         "BIND": "127.0.0.1",
         "PORT": "6380",
-        "REDIS_BIND": "127.0.0.1",
         "REDIS_PORT": "6380",
     }
     with pytest.raises(KeyError, match="no DSN for service backend"):
