@@ -114,6 +114,7 @@ TOP_LEVEL_KEYS = (
     "adoptExisting",
     "alerts",
     "app",
+    "composeProject",
     "debug",
     "deleteSharedProjects",
     "deployDir",
@@ -554,11 +555,13 @@ class StackSettings:
     health_timeout: int
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
+    compose_project_name: str | None = None
 
     @property
     def compose_project(self) -> str:
-        """``docker compose -p`` name: ``<project>-<stack>``."""
-        return f"{self.project}-{self.stack}"
+        """``docker compose -p`` name (also the docker driver's container and network prefix):
+        ``<project>-<stack>`` unless ``composeProject`` sets another (e.g. to run a copy side by side)."""
+        return self.compose_project_name or f"{self.project}-{self.stack}"
 
     def service(self, name: str) -> ServiceSettings:
         for svc in self.services:
@@ -683,6 +686,12 @@ def load_settings(
     network_mode = cast(NetworkMode, ck.choice(k("networkMode"), get("networkMode"), NETWORK_MODES, "host"))
     project_mode = cast(ProjectMode, ck.choice(k("projectMode"), get("projectMode"), PROJECT_MODES, "shared"))
     deploy_dir = ck.string(k("deployDir"), get("deployDir"), f"deploy/{stack}", rule="a folder path") or ""
+    compose_project = ck.string(
+        k("composeProject"),
+        get("composeProject"),
+        pattern=re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$"),
+        rule="a compose project name: lowercase letters, digits, '-' and '_' (default <project>-<stack>)",
+    )
     health_timeout = ck.integer(k("healthTimeout"), get("healthTimeout"), low=10, high=3600)
     dsn_host = ck.string(
         k("dsnHost"),
@@ -742,6 +751,7 @@ def load_settings(
         health_timeout=health_timeout or 180,
         dsn_host=dsn_host,
         sentry=sentry_target,
+        compose_project_name=compose_project,
     )
 
 

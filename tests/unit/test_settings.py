@@ -67,6 +67,7 @@ def test_dev_and_prod_load() -> None:
     assert dev.send_default_pii and not prod.send_default_pii
     assert [s.name for s in dev.services] == ["backend", "frontend", "redis", "worker"]
     assert dev.compose_project == "sentry-stacks-dev" and dev.deploy_dir == "deploy/dev"
+    assert settings_for("dev", composeProject="shop-e2e-1").compose_project == "shop-e2e-1"
     backend, worker = dev.service("backend"), dev.service("worker")
     assert backend.port == 8000 and prod.service("backend").port == 8100
     assert dict(backend.environment)["REDIS_URL"] == "redis://127.0.0.1:6380/0"
@@ -151,6 +152,7 @@ def test_unknown_key_suggests_the_nearest() -> None:
         ("sendDefaultPii", "maybe", 'sentry-stacks:sendDefaultPii = "maybe": must be a boolean: true or false'),
         ("healthTimeout", "5", 'sentry-stacks:healthTimeout = "5": must be a whole number from 10 to 3600'),
         ("dsnHost", "http://x", 'sentry-stacks:dsnHost = "http://x": must be a host name or host:port'),
+        ("composeProject", "My Project", 'sentry-stacks:composeProject = "My Project": must be a compose project name'),
         ("labels", {"bad key!": "x"}, "sentry-stacks:labels.bad key! = \"x\": bad name 'bad key!'"),
         ("services", {}, "sentry-stacks:services = {}: must describe at least one service"),
         ("sampling", "[1, 2]", "sentry-stacks:sampling = [1, 2]: must be an object"),
