@@ -1,0 +1,161 @@
+"""Benchmark (not a test): throughput under Sentry's rate limits, create then destroy >= 200 objects.
+
+    venv/bin/python bench/throughput.py [--services 40] [--parallel 8,32,64] [--quick]
+
+localsentry enforces Sentry's limits (40 requests per second per token in a fixed 1 s window, 25 concurrent
+requests; 429 with a bare JSON string body beyond them). For each `--parallel` level a fresh stack of N
+services in "per-environment" project mode (5N+1 objects; N=40 gives 201, and `destroy` really deletes all of
+them: projects, keys, monitors, the alert, and resets the filters) runs `pulumi up` and then `pulumi destroy`
+at that parallelism through the real CLI.
+
+Printed per phase: wall time, API requests answered, achieved requests per second over the busy window (first
+to last request, sampled every 0.2 s) divided by the 40/s limit, 429 answers seen, failed resource operations
+(must be 0) and objects left in localsentry after destroy (must be 0). Last stdout line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import LocalSentry, Run, Stack, emit, objects_for, sentry_objects, unique
+
+RATE, CONCURRENT = 40, 25
+
+
+class Sampler:
+    """Samples localsentry's API request count every `interval` s; yields the busy window."""
+
+    def __init__(self, ls: LocalSentry, interval: float = 0.2) -> None:
+        self.ls, self.interval = ls, interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _count(self) -> int:
+        stats = self.ls.stats()
+        return sum(int(c) for route, c in stats["by_route"].items() if route.split(" ")[1].startswith("/api/0/"))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter(), self._count()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.perf_counter(), self._count()))
+
+    def window(self) -> float:
+        """Seconds from the sample before the first request to the first sample showing the last one."""
+        first = next((i for i, (_t, n) in enumerate(self.samples) if n > 0), None)
+        if first is None:
+            return 0.0
+        final = self.samples[-1][1]
+        last = next(i for i, (_t, n) in enumerate(self.samples) if n == final)
+        start = self.samples[max(first - 1, 0)][0]
+        return max(self.samples[last][0] - start, self.interval)
+
+
+def failed_operations(run: Run) -> int:
+    """Resource operations the CLI reports as failed (`N errored` in its summary, else `**... failed**`)."""
+    match = re.search(r"^\s+(\d+) errored", run.stdout, re.MULTILINE)
+    if match:
+        return int(match.group(1))
+    failed = len(re.findall(r"^\s*[-+~ ]*\s*pulumi-python:dynamic/\S+ \S+ \*\*\w+ failed\*\*", run.stdout, re.M))
+    return failed or (0 if run.ok else 1)
+
+
+def changed(run: Run, verb: str) -> int:
+    match = re.search(rf"^\s+[-+~]\s+(\d+) {verb}", run.stdout, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def phase(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, Any]:
+    time.sleep(1.1)  # start in a fresh rate-limit window
+    ls.reset_stats()
+    with Sampler(ls) as sampler:
+        run = stack.up("--parallel", str(parallel)) if op == "up" else stack.destroy("--parallel", str(parallel))
+    stats = ls.stats()
+    api = {r: int(c) for r, c in stats["by_route_status"].items() if r.split(" ")[1].startswith("/api/0/")}
+    throttled = sum(c for r, c in api.items() if r.endswith(" 429"))
+    answered = sum(api.values()) - throttled
+    window = sampler.window()
+    rate = answered / window if window else 0.0
+    result = {
+        "op": op, "parallel": parallel, "ok": run.ok, "seconds": round(run.seconds, 1),
+        "busy_seconds": round(window, 1), "requests": answered, "throttled_429": throttled,
+        "requests_per_second": round(rate, 1), "ratio_to_limit": round(rate / RATE, 2),
+        "wall_requests_per_second": round(answered / run.seconds, 1),
+        # the CLI also counts the stack and the SentryApp component: Sentry objects are 2 fewer
+        "objects": max((changed(run, "created") if op == "up" else changed(run, "deleted")) - 2, 0),
+        "failed_operations": failed_operations(run),
+    }  # fmt: skip
+    if not run.ok:
+        result["error"] = run.tail(ls.token, lines=12)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=40, help="services per stack (5N+1 objects)")
+    parser.add_argument("--parallel", default="8,32,64")
+    parser.add_argument("--quick", action="store_true", help="--parallel 32 only")
+    args = parser.parse_args()
+    levels = [32] if args.quick else [int(p) for p in args.parallel.split(",")]
+    n = args.services
+    results: list[dict[str, Any]] = []
+    leftover: dict[int, int] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        base = Path(tmp)
+        with LocalSentry.start(base, rate_limit=RATE, concurrent_limit=CONCURRENT) as ls:
+            for parallel in levels:
+                app = unique("tp").replace("-", "")
+                stack = Stack.create(base, ls, app=app, services=n, project_mode="per-environment",
+                                     pulumi_home=base / "pulumi-home")  # fmt: skip
+                up = phase(ls, stack, "up", parallel)
+                results.append(up)
+                down = phase(ls, stack, "destroy", parallel)
+                results.append(down)
+                if not down["ok"]:
+                    stack.destroy()  # clean up; the failure is reported above
+                objs = sentry_objects(ls, app, stack.name)
+                leftover[parallel] = sum(len(v) for v in objs.values())
+                down["left_in_sentry"] = leftover[parallel]
+                stack.remove()
+    print(f"Throughput under Sentry's limits ({RATE} req/s, {CONCURRENT} concurrent), {objects_for(n)} objects "
+          f"({n} services, per-environment projects)")  # fmt: skip
+    print(f"{'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
+          f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
+    for r in results:
+        left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
+        print(f"{r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} {r['busy_seconds']:>6.1f} "
+              f"{r['requests']:>8} {r['requests_per_second']:>6.1f} {r['ratio_to_limit']:>6.2f} "
+              f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
+        if r.get("error"):
+            print("    " + r["error"].replace("\n", "\n    "))
+    failed = sum(r["failed_operations"] for r in results)
+    print(f"failed operations in total: {failed} (must be 0); objects left after destroy: {sum(leftover.values())}")
+    emit({
+        "benchmark": "throughput", "rate_limit": RATE, "concurrent_limit": CONCURRENT, "services": n,
+        "objects": objects_for(n), "results": results, "failed_operations": failed,
+        "left_in_sentry": sum(leftover.values()), "seconds": round(time.perf_counter() - started, 1),
+    })  # fmt: skip
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
