@@ -1,0 +1,105 @@
+"""Benchmark (not a test): wall time of a no-op `pulumi preview` as the stack grows.
+
+    venv/bin/python bench/scale.py [--services 2,10,40] [--repeat 5] [--quick]
+
+Stacks of N services (5N+1 Sentry objects: 11, 51 and 201 for N = 2, 10, 40) are brought up once against
+localsentry, then `pulumi preview --expect-no-changes` runs on each of them and on an empty program (no
+resources; the same Pulumi.yaml, config and CLI), round-robin, `--repeat` times. Printed: the median wall
+time of each, divided by the empty program's median measured in the same run, the marginal cost per object,
+and the API requests the previews sent (must be 0: a preview without --refresh never calls Sentry). CPU
+time (user + system of the CLI and its plugins) is printed too: on a shared machine it varies less than
+wall time.
+Last stdout line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import LocalSentry, Stack, delete_projects, emit, median, objects_for, unique
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", default="2,10,40", help="stack sizes in services (5N+1 objects each)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="--repeat 3")
+    args = parser.parse_args()
+    sizes = [0] + [int(s) for s in args.services.split(",")]
+    repeat = 3 if args.quick else args.repeat
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    times: dict[int, list[float]] = {n: [] for n in sizes}
+    cpu: dict[int, list[float]] = {n: [] for n in sizes}
+    requests: dict[int, int] = dict.fromkeys(sizes, 0)
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        base = Path(tmp)
+        with LocalSentry.start(base, rate_limit=40, concurrent_limit=25) as ls:
+            stacks: dict[int, Stack] = {}
+            ls.set_limits(rate_limit=0, concurrent_limit=0)  # set-up only: fast, not measured
+            try:
+                for n in sizes:
+                    app = unique("sc").replace("-", "")
+                    stacks[n] = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home")
+                    stacks[n].up("--parallel", "16", check=True)
+                ls.set_limits(rate_limit=40, concurrent_limit=25)
+                for n in sizes:  # warm-up (page cache, compiled bytecode), not measured
+                    stacks[n].preview("--expect-no-changes", check=True)
+                for _ in range(repeat):
+                    for n in sizes:
+                        ls.reset_stats()
+                        run = stacks[n].preview("--expect-no-changes")
+                        if not run.ok:
+                            failures.append(f"N={n}: {run.tail(ls.token, lines=8)}")
+                        times[n].append(run.seconds)
+                        cpu[n].append(run.cpu_seconds)
+                        stats = ls.stats()
+                        requests[n] += sum(int(c) for r, c in stats["by_route"].items() if " /api/0/" in r)
+            finally:
+                ls.set_limits(rate_limit=0, concurrent_limit=0)
+                for stack in stacks.values():
+                    stack.destroy("--parallel", "16")
+                    delete_projects(ls, stack.app)
+                    stack.remove()
+    empty, empty_cpu = median(times[0]), median(cpu[0])
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        med = median(times[n])
+        objects = objects_for(n)
+        rows.append({
+            "services": n, "objects": objects, "median_seconds": round(med, 2), "min_seconds": round(min(times[n]), 2),
+            "ratio_to_empty": round(med / empty, 2), "api_requests": requests[n],
+            "median_cpu_seconds": round(median(cpu[n]), 2), "cpu_ratio_to_empty": round(median(cpu[n]) / empty_cpu, 2),
+            "ms_per_object": round((med - empty) / objects * 1000, 1) if objects else None,
+            "samples": [round(t, 2) for t in times[n]],
+        })  # fmt: skip
+    print(f"No-op preview wall time ({repeat} runs each, round-robin, median; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after)")  # fmt: skip
+    print(f"{'objects':>7} {'median s':>8} {'min s':>6} {'x empty':>7} {'ms/object':>9} {'API requests':>12} "
+          f"{'CPU s':>6} {'CPU x empty':>11}")
+    for r in rows:
+        per = f"{r['ms_per_object']:.1f}" if r["ms_per_object"] is not None else "-"
+        label = "empty" if r["objects"] == 0 else str(r["objects"])
+        print(f"{label:>7} {r['median_seconds']:>8.2f} {r['min_seconds']:>6.2f} {r['ratio_to_empty']:>7.2f} "
+              f"{per:>9} {r['api_requests']:>12} {r['median_cpu_seconds']:>6.2f} {r['cpu_ratio_to_empty']:>11.2f}")
+    for failure in failures:
+        print("preview failed: " + failure)
+    emit({
+        "benchmark": "scale", "repeat": repeat, "results": rows, "failures": len(failures),
+        "loadavg_before": round(load_before, 2), "loadavg_after": round(os.getloadavg()[0], 2),
+        "seconds": round(time.perf_counter() - started, 1),
+    })  # fmt: skip
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
