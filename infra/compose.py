@@ -40,8 +40,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
+
+from infra.unknown import is_unknown
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -219,49 +219,36 @@ class ComposeInputs:
         }
 
 
-def _is_unknown(value: Any) -> bool:
-    """A preview-time unknown: the SDK hands over ``pulumi.output.Unknown`` objects (or the UNKNOWN string)."""
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, list | tuple):
-        return any(_is_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(_is_unknown(v) for v in value.values())
-    return False
-
-
 class ComposeProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         project = news.get("project")
-        if not _is_unknown(project) and (not isinstance(project, str) or not PROJECT_RE.match(project)):
+        if not is_unknown(project) and (not isinstance(project, str) or not PROJECT_RE.match(project)):
             failures.append(
                 CheckFailure("project", "must be a compose project name: lowercase letters, digits, - and _")
             )
         path = news.get("file")
-        if not _is_unknown(path) and (not isinstance(path, str) or not path.strip()):
+        if not is_unknown(path) and (not isinstance(path, str) or not path.strip()):
             failures.append(CheckFailure("file", "must be the path of the rendered compose file"))
         services = news.get("services")
-        if not _is_unknown(services) and (
+        if not is_unknown(services) and (
             not isinstance(services, list) or not services or not all(isinstance(s, str) for s in services)
         ):
             failures.append(CheckFailure("services", "must be a non-empty list of service names"))
         timeout = news.get("healthTimeout", 180)
-        if not _is_unknown(timeout) and (
+        if not is_unknown(timeout) and (
             isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
         ):
             failures.append(CheckFailure("healthTimeout", "must be a positive number of seconds"))
         inputs = dict(news)
-        if isinstance(path, str) and path.strip() and not _is_unknown(path):
+        if isinstance(path, str) and path.strip() and not is_unknown(path):
             inputs["file"] = os.path.abspath(path)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if _is_unknown(news.get("project")):
+        if is_unknown(news.get("project")):
             return DiffResult(changes=True, replaces=["project"], delete_before_replace=True)
-        if any(_is_unknown(news.get(k)) for k in _FIELDS):
+        if any(is_unknown(news.get(k)) for k in _FIELDS):
             return DiffResult(changes=True)
         new = ComposeInputs.from_props(news)
         if olds.get("project") != new.project:

@@ -29,7 +29,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.runtime.rpc import UNKNOWN
+
+from infra.unknown import is_unknown
 
 DEFAULT_MODE = 0o600
 _FIELDS = ("path", "content", "mode")
@@ -64,10 +65,6 @@ def write_atomic(path: str, content: str, mode: int = DEFAULT_MODE) -> None:
         os.close(dir_fd)
 
 
-def _is_unknown(value: Any) -> bool:
-    return bool(value == UNKNOWN)
-
-
 @dataclass(frozen=True)
 class RenderedFileInputs:
     path: str
@@ -98,7 +95,7 @@ class RenderedFileProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         path = news.get("path")
-        if not _is_unknown(path):
+        if not is_unknown(path):
             if not isinstance(path, str) or not path.strip():
                 failures.append(CheckFailure("path", "path must be a non-empty string (a file path)"))
             elif "\x00" in path:
@@ -106,20 +103,20 @@ class RenderedFileProvider(ResourceProvider):
             elif os.path.isdir(path):
                 failures.append(CheckFailure("path", f"{path} is a directory; path must name a file"))
         content = news.get("content")
-        if not _is_unknown(content) and not isinstance(content, str):
+        if not is_unknown(content) and not isinstance(content, str):
             failures.append(CheckFailure("content", "content must be a string"))
         mode = news.get("mode", DEFAULT_MODE)
-        if not _is_unknown(mode) and mode is not None:
+        if not is_unknown(mode) and mode is not None:
             if isinstance(mode, bool) or not isinstance(mode, int | float) or not 0 <= int(mode) <= 0o777:
                 failures.append(CheckFailure("mode", "mode must be a permission number between 0 and 0o777"))
         inputs = dict(news)
-        if isinstance(path, str) and path.strip() and not _is_unknown(path):
+        if isinstance(path, str) and path.strip() and not is_unknown(path):
             inputs["path"] = os.path.abspath(path)
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if any(_is_unknown(news.get(k)) for k in _FIELDS):
-            replaces = ["path"] if _is_unknown(news.get("path")) else []
+        if any(is_unknown(news.get(k)) for k in _FIELDS):
+            replaces = ["path"] if is_unknown(news.get("path")) else []
             return DiffResult(changes=True, replaces=replaces)
         new = RenderedFileInputs.from_props(news)
         replaces = ["path"] if olds.get("path") != new.path else []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.rotation import Rotation, RotationRefused, ServiceKeys
-from infra.sentry.client import SentryClient, client_from_config
+from infra.sentry.client import SentryClient
 from infra.workspace import PROJECT, ROOT, pulumi_binary, pulumi_env
 
 KEYS = f"{PROJECT}:keys"
@@ -70,14 +70,15 @@ class StackHandle:
     name: str
     stack: Any
     log: Log
+    root: Path = ROOT
     config: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def open(name: str, log: Log) -> StackHandle:
+    def open(name: str, log: Log, root: Path = ROOT) -> StackHandle:
         from infra.workspace import select_stack
 
-        handle = StackHandle(name=name, stack=select_stack(name), log=log)
+        handle = StackHandle(name=name, stack=select_stack(name, root), log=log, root=root)
         handle.reload()
         return handle
 
@@ -122,7 +123,7 @@ class StackHandle:
 
     def clear_stale_lock(self) -> None:
         """A local-backend lock left by a killed `pulumi` on this host is removed (`pulumi cancel`)."""
-        backend = pulumi_env().get("PULUMI_BACKEND_URL", "")
+        backend = pulumi_env(self.root).get("PULUMI_BACKEND_URL", "")
         if not backend.startswith("file://"):
             return
         locks = Path(backend[len("file://"):].split("?")[0]) / ".pulumi" / "locks"
@@ -141,14 +142,16 @@ class StackHandle:
     def _pulumi(self, *args: str) -> str:
         proc = subprocess.run(
             [pulumi_binary(), *args, "--stack", self.name, "--non-interactive"],
-            cwd=ROOT, env={**os.environ, **pulumi_env()}, capture_output=True, text=True, check=False,
+            cwd=self.root, env={**os.environ, **pulumi_env(self.root)}, capture_output=True, text=True, check=False,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"pulumi {args[0]} {args[1] if len(args) > 1 else ''} failed: {proc.stderr.strip()}")
         return proc.stdout
 
     def sentry(self) -> SentryClient:
-        return client_from_config(self.config)
+        from infra.sentry.client import connection_from_config
+
+        return SentryClient(connection_from_config(self.config, root=self.root))
 
     def key_output(self, service: str, generation: str) -> dict[str, Any] | None:
         keys = self.outputs.get(OUTPUT_KEYS) or {}
@@ -186,10 +189,8 @@ def send_probe(dsn: str, environment: str | None, release: str | None, marker: s
         dsn=dsn, environment=environment, release=release, default_integrations=False,
         auto_enabling_integrations=False, traces_sample_rate=0.0,
     )
-    scope = sentry_sdk.Scope()
-    scope.set_client(client)
-    scope.set_tag("sentry-stacks.probe", marker)
-    event_id = scope.capture_message(f"sentry-stacks DSN check {marker}", level="info")
+    event = {"message": f"sentry-stacks DSN check {marker}", "level": "info", "tags": {"sentry-stacks.probe": marker}}
+    event_id = client.capture_event(event, scope=sentry_sdk.Scope())  # type: ignore[arg-type]
     client.flush(timeout=10)
     client.close(timeout=2)
     if not event_id:
@@ -230,7 +231,10 @@ def verify_key(handle: StackHandle, service: str, generation: str, timeout: floa
 
 
 def last_event(client: SentryClient, project: str, key_id: str, window: timedelta) -> datetime | None:
-    """When the key last had an accepted event within `window` (from the key stats endpoint), else None."""
+    """When the key last received an event within `window` (key stats), else None.
+
+    Filtered and rate-limited events count too: they show that a client still sends with this key.
+    """
     now = datetime.now(UTC)
     org = client.connection.organization
     stats = client.get(
@@ -238,7 +242,7 @@ def last_event(client: SentryClient, project: str, key_id: str, window: timedelt
         what=f"stats of key {key_id[:8]}…",
         params={"since": int((now - window).timestamp()), "until": int(now.timestamp()) + 1, "resolution": "10s"},
     )
-    seen = [int(p["ts"]) for p in stats or [] if int(p.get("accepted") or 0) > 0]
+    seen = [int(p["ts"]) for p in stats or [] if int(p.get("total") or p.get("accepted") or 0) > 0]
     if not seen:
         return None
     return datetime.fromtimestamp(max(seen) + 10, UTC)  # end of the newest bucket with events

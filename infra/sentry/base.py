@@ -12,24 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
-from pulumi.runtime.rpc import UNKNOWN
 
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError
+from infra.unknown import is_unknown
 
 PROVIDER_KEY = "__provider"
 SLUG_RE = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
-
-
-def is_unknown(value: Any) -> bool:
-    """True if `value` is, or contains, a preview-time unknown."""
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, Mapping):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_unknown(v) for v in value)
-    return False
 
 
 def declared(props: Mapping[str, Any]) -> dict[str, Any]:

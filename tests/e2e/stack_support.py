@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import requests
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import LocalSentry
 
+# A desktop browser's user agent: the frontend project's web-crawlers filter drops HeadlessChrome, as Sentry does.
+DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 
@@ -59,6 +62,8 @@ class AppStack(PulumiProject):
         for name, port in proj.ports.items():
             proj.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{name}.port", str(port))
         proj.config_set("sentry-stacks:release", release)
+        # containers of this copy never collide with `make demo` or another test's stack
+        proj.config_set("sentry-stacks:composeProject", f"e2e{stack}{uuid.uuid4().hex[:8]}")
         return proj
 
     def url(self, service: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.docker_support import demo_images, require_docker
-from tests.e2e.stack_support import AppStack, copy_project, wait_http
+from tests.e2e.stack_support import DESKTOP_UA, AppStack, copy_project, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +37,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     stacks = {name: AppStack.create(work, name, release) for name in ("dev", "prod")}
     try:
         for stack in stacks.values():
+            preview = stack.run("preview", "--diff")  # a fresh stack previews cleanly (unknowns tolerated)
+            assert "create" in preview.stdout
             stack.up()
         yield {"ls": ls, "stacks": stacks, "release": release, "work": work}
     finally:
@@ -150,7 +152,7 @@ def test_frontend_button_error_arrives_with_environment_release_and_user(
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page()
+                page = browser.new_page(user_agent=DESKTOP_UA)
                 page.goto(f"{stack.url('frontend')}/?user={user}")
                 page.wait_for_selector("body[data-ready=true]")
                 page.click("#test-sentry")
