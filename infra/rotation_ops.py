@@ -237,15 +237,17 @@ def last_event(client: SentryClient, project: str, key_id: str, window: timedelt
     """
     now = datetime.now(UTC)
     org = client.connection.organization
+    resolution, step = ("10s", 10) if window <= timedelta(hours=3) else ("1m", 60) if window <= timedelta(days=1) \
+        else ("1h", 3600)
     stats = client.get(
         f"projects/{org}/{project}/keys/{key_id}/stats/",
         what=f"stats of key {key_id[:8]}…",
-        params={"since": int((now - window).timestamp()), "until": int(now.timestamp()) + 1, "resolution": "10s"},
+        params={"since": int((now - window).timestamp()), "until": int(now.timestamp()) + 1, "resolution": resolution},
     )
     seen = [int(p["ts"]) for p in stats or [] if int(p.get("total") or p.get("accepted") or 0) > 0]
     if not seen:
         return None
-    return datetime.fromtimestamp(max(seen) + 10, UTC)  # end of the newest bucket with events
+    return datetime.fromtimestamp(max(seen) + step, UTC)  # end of the newest bucket with events
 
 
 def files_carrying(handle: StackHandle, key_id: str) -> list[str]:
