@@ -1,2 +1,3 @@
 import infra.program
+
 infra.program.run()
