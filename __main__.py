@@ -1,3 +1,2 @@
 import infra.program
-
 infra.program.run()
