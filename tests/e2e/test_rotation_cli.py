@@ -39,12 +39,17 @@ def dev(tmp_path: Path) -> Iterator[tuple[AppStack, LocalSentry]]:
     ls = LocalSentry.start(tmp_path / "ls")
     work = copy_project(tmp_path / "proj", ls)
     stack = AppStack.create(work, "dev", f"rot-{uuid.uuid4().hex[:6]}")
+    project = ""
     try:
         stack.up()
+        project = stack.outputs()["composeProject"]
         stack.wait_healthy()
         yield stack, ls
+        stack.run("destroy", "--yes")
+        assert stack.containers(project) == [], "destroy must remove every container"
     finally:
-        stack.run("destroy", "--yes", check=False)
+        if project and stack.containers(project):
+            stack.run("destroy", "--yes", check=False)
         ls.stop()
 
 
