@@ -13,12 +13,12 @@ case). Rates 0%, 5% and 20%. Each cell is a fresh stack of N services (5N+1 obje
    orphans (objects under the stack's names the state does not know), stray "Default" keys, missing objects;
 4. `pulumi destroy` under the same faults (one rerun if it fails), then what is left in Sentry.
 
-Then `kill -9` of the CLI during an `up`: at random points (seeded), and once while a client-key POST is in
-flight (a 3 s delay on it makes the moment certain). After the kill: the plugins the CLI leaves behind are
-observed (they keep working) and ended once localsentry has been quiet for 1 s; faults off; the stale lock of
-the file backend is removed with `pulumi cancel --yes`; one `pulumi up` rerun; then the same checks. When the
-rerun fails because a create of the killed run is found by its stack-scoped name and not adopted, the
-recovery with `adoptExisting: true` for one `up` is measured too. Last stdout line: one JSON object.
+Then `kill -9` of the CLI during an `up`: at random points (seeded), and once each while a client-key POST and
+a project POST is in flight (a one-shot 3 s delay on it makes the moment certain). After the kill: the plugins
+the CLI leaves behind are observed (they keep working) and ended once localsentry has been quiet for 1 s;
+faults off; the stale lock of the file backend is removed with `pulumi cancel --yes`; one `pulumi up` rerun;
+then the same checks. When the rerun does not converge, the recovery with `adoptExisting: true` for one `up`
+is measured too. Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
@@ -146,35 +146,42 @@ def fault_cell(ls: LocalSentry, base: Path, kind: str, rate: float, seed: int, n
     return result
 
 
-def wait_quiet(ls: LocalSentry, quiet: float = 1.0, limit: float = 15.0) -> int:
-    """Wait until localsentry has seen no API request for `quiet` seconds; returns the count seen meanwhile."""
-    start_count = last = api_requests(ls)
-    last_change = time.monotonic()
-    deadline = last_change + limit
-    while time.monotonic() < deadline:
+def wait_quiet(ls: LocalSentry, since: int, minimum: float, quiet: float = 1.0, limit: float = 20.0) -> int:
+    """Wait at least `minimum` s, then until localsentry has answered no API request for `quiet` s (a request
+    is counted when answered, so `minimum` covers one held by a delay). Returns the requests after `since`."""
+    start = last_change = time.monotonic()
+    last = api_requests(ls)
+    while time.monotonic() - start < limit:
         time.sleep(0.1)
         now = api_requests(ls)
         if now != last:
             last, last_change = now, time.monotonic()
-        elif time.monotonic() - last_change >= quiet:
+        elif time.monotonic() - start >= minimum and time.monotonic() - last_change >= quiet:
             break
-    return last - start_count
+    return last - since
+
+
+# kill -9 while this POST is in flight (held 3 s by a one-shot delay fault, so the moment is certain)
+TARGETS = {
+    "key-create": "^/api/0/projects/[^/]+/[^/]+/keys/$",
+    "project-create": "^/api/0/teams/[^/]+/[^/]+/projects/$",
+}
 
 
 def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> dict[str, Any]:
-    """`kill -9` of the CLI during `up` (mode "random": after `when` seconds; "during-create": while a key POST
-    is in flight), then cancel, one rerun, and the checks."""
+    """`kill -9` of the CLI during `up` (mode "random": after `when` seconds; a TARGETS key: while that POST is
+    in flight), then cancel, one rerun, and the checks."""
     app = unique("kl").replace("-", "")
     st = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home")
     result: dict[str, Any] = {"cell": f"kill -9 ({mode})", "kind": "kill", "mode": mode, "objects": objects_for(n)}
     try:
-        if mode == "during-create":
-            ls.set_faults({"rules": [{"path": "/keys/$", "methods": ["POST"], "delay": 1.0, "delay_seconds": 3,
+        if mode in TARGETS:
+            ls.set_faults({"rules": [{"path": TARGETS[mode], "methods": ["POST"], "delay": 1.0, "delay_seconds": 3,
                                       "count": 1}]})  # fmt: skip
         ls.reset_stats()
         proc = st.popen("up", "--yes", "--skip-preview", "--parallel", "16")
         start = time.perf_counter()
-        if mode == "during-create":
+        if mode in TARGETS:
             while ls.stats()["faults"].get("delay", 0) < 1 and proc.poll() is None:
                 time.sleep(0.02)
             time.sleep(0.3)
@@ -185,11 +192,13 @@ def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> di
         if killed:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
+        before = api_requests(ls)
         result.update(killed=killed, kill_after_seconds=round(time.perf_counter() - start, 2),
-                      requests_before_kill=api_requests(ls))  # fmt: skip
+                      requests_before_kill=before)  # fmt: skip
         plugins = session_pids(proc.pid)
         result["plugins_left_running"] = len(plugins)
-        result["requests_after_kill"] = wait_quiet(ls)
+        # the surviving plugins finish their in-flight calls (a held POST answers 3 s after it arrived)
+        result["requests_after_kill"] = wait_quiet(ls, before, minimum=3.5 if mode in TARGETS else 0.5)
         still = session_pids(proc.pid)
         for pid in still:  # the CLI's own plugins, started by this benchmark
             try:
@@ -198,13 +207,20 @@ def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> di
                 pass
         result["plugins_ended_by_benchmark"] = len(still)
         ls.set_faults({"rules": []})
-        result["pending_operations"] = len(st.pending_operations()) if killed else 0
+        try:
+            result["pending_operations"] = len(st.pending_operations()) if killed else 0
+        except RuntimeError as exc:  # the state file as the killed CLI left it could not be read
+            files = {str(f.relative_to(st.workdir)): f.stat().st_size
+                     for f in (st.workdir / ".state" / ".pulumi" / "stacks").rglob("*") if f.is_file()}
+            result.update(pending_operations=None, state_after_kill=f"{str(exc).splitlines()[-1]}; files: {files}")
         cancel = st.run("cancel", "--yes")
         result["cancel"] = "lock removed" if cancel.ok else first_error(cancel, ls.token)
         rerun = st.up("--parallel", "16")
         result.update(reruns=1, up_ok=rerun.ok, rerun_ok=rerun.ok)
         if not rerun.ok:
             result["rerun_error"] = first_error(rerun, ls.token)
+        if "failed to load checkpoint" in rerun.stdout + rerun.stderr:
+            repair_state(st, result)
         check(st, result)
         if not result["converged"]:
             recover(st, result)
@@ -220,6 +236,18 @@ def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> di
         st.run("cancel", "--yes")
         st.remove()
     return result
+
+
+def repair_state(st: Stack, result: dict[str, Any]) -> None:
+    """The killed CLI left a zero-byte `<stack>.json.attrs` (the blob's metadata sidecar, not written atomically),
+    and Pulumi answers 'failed to load checkpoint: EOF' to every command: remove the empty sidecar, up again."""
+    empty = [f for f in (st.workdir / ".state" / ".pulumi" / "stacks").rglob("*.attrs") if f.stat().st_size == 0]
+    for f in empty:
+        f.unlink()
+    st.run("cancel", "--yes")
+    again = st.up("--parallel", "16")
+    result["state_repair"] = {"removed_empty_files": [f.name for f in empty], "up_ok": again.ok,
+                              **({} if again.ok else {"error": first_error(again, st.ls.token)})}  # fmt: skip
 
 
 def recover(st: Stack, result: dict[str, Any]) -> None:
@@ -266,7 +294,8 @@ def main() -> int:
             points = [round(rng.uniform(0.3, 1.0) * baseline, 2) for _ in range(kills)]
             for when in points:
                 results.append(kill_cell(ls, base, n, "random", when))
-            results.append(kill_cell(ls, base, n, "during-create", 0))
+            for target in TARGETS:
+                results.append(kill_cell(ls, base, n, target, 0))
     print(f"Fault matrix: {objects_for(n)} Sentry objects per stack ({n} services), localsentry 40 req/s and 25 "
           f"concurrent, seed {args.seed}")  # fmt: skip
     print(f"{'cell':<24} {'injected':>8} {'1st up':>6} {'rerun':>5} {'converged':>9} {'dups':>4} {'orphans':>7} "
@@ -293,6 +322,12 @@ def main() -> int:
                 f"{r['plugins_left_running']} plugin processes kept running and sent {r['requests_after_kill']} more "
                 f"requests; {r['pending_operations']} pending operations in state; pulumi cancel: {r['cancel']}"
             )  # fmt: skip
+            if r.get("state_after_kill"):
+                notes.append(f"stack export right after the kill failed: {r['state_after_kill']}")
+            if r.get("state_repair"):
+                rep = r["state_repair"]
+                notes.append(f"state repair: removed {rep['removed_empty_files']}, then up ok={yes(rep['up_ok'])}"
+                             + (f"; error: {rep['error']}" if rep.get("error") else ""))  # fmt: skip
             if r.get("recovery_with_adopt_existing"):
                 rec = r["recovery_with_adopt_existing"]
                 notes.append(f"recovery with adoptExisting=true for one up: converged={yes(rec['converged'])}, "

@@ -1,0 +1,444 @@
+"""Run every benchmark and write docs/benchmarks.md (this is `make bench`).
+
+    venv/bin/python bench/run_all.py [--quick] [--only api_requests,faults] [--out docs/benchmarks.md]
+
+Runs, one after the other (they share this machine's two cores with nothing else of ours):
+api_requests.py, throughput.py, scale.py, faults.py, then ingest.py and rotation.py when they exist. Each
+prints its figures and, as its last stdout line, one JSON object; this runner streams their output, collects
+those lines and writes the figures, the machine (nproc, memory, CPU model, load, versions of pulumi, Python,
+the Pulumi SDK and sentry-sdk) and the exact commands to docs/benchmarks.md. `--quick` runs smaller versions
+(passed on to every script that accepts it) for a run of a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import ROOT, machine
+
+BENCH = ROOT / "bench"
+PY = "venv/bin/python"
+ORDER = ("api_requests", "throughput", "scale", "faults", "ingest", "rotation")
+QUICK_ARGS = {"ingest": ["--envelopes", "1000"]}  # scripts without --quick get a smaller run this way
+TIMEOUT = 30 * 60
+
+
+def accepts_quick(script: Path) -> bool:
+    proc = subprocess.run([str(ROOT / PY), str(script), "--help"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)  # fmt: skip
+    return "--quick" in proc.stdout
+
+
+def run_one(name: str, quick: bool) -> dict[str, Any]:
+    script = BENCH / f"{name}.py"
+    args: list[str] = []
+    if quick:
+        args = ["--quick"] if accepts_quick(script) else QUICK_ARGS.get(name, [])
+    command = [PY, f"bench/{name}.py", *args]
+    print(f"\n=== {shlex.join(command)}", flush=True)
+    start = time.perf_counter()
+    lines: list[str] = []
+    proc = subprocess.Popen([str(ROOT / PY), str(script), *args], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            print(line, end="", flush=True)
+        code = proc.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    seconds = time.perf_counter() - start
+    data: dict[str, Any] | None = None
+    text = lines
+    if lines:
+        try:
+            parsed = json.loads(lines[-1])
+            if isinstance(parsed, dict):
+                data, text = parsed, lines[:-1]
+        except ValueError:
+            pass
+    return {"name": name, "command": shlex.join(command), "exit_code": code, "seconds": round(seconds, 1),
+            "data": data, "text": "\n".join(text).strip()}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def yes(value: Any) -> str:
+    return "-" if value is None else ("yes" if value else "**no**")
+
+
+LABEL = {"up": "up from empty", "noop-up": "no-op up", "preview": "preview", "refresh": "refresh",
+         "change": "up changing N+1 objects", "destroy": "destroy"}  # fmt: skip
+
+
+def md_api_requests(d: dict[str, Any]) -> str:
+    rows = []
+    for r in d["results"]:
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ("0 = minimum" if r["requests"] == 0 else "**miss**")
+        rows.append([r["services"], r["objects"], LABEL.get(r["op"], r["op"]), r["requests"], r["minimum"], ratio,
+                     r["writes"], r["reads"], r["throttled_429"]])  # fmt: skip
+    out = [table(["N", "objects", "operation", "requests", "minimum", "requests / minimum", "writes", "reads",
+                  "429s"], rows)]  # fmt: skip
+    causes: dict[tuple[str, str, str], dict[int, int]] = {}
+    for r in d["results"]:
+        for c in r["causes"]:
+            causes.setdefault((r["op"], c["request"], c["code"]), {})[r["services"]] = c["count"]
+    if causes:
+        sizes = d["sizes"]
+        out.append("\nRequests above the minimum, by the code path that sends them (count for N = "
+                   + ", ".join(map(str, sizes)) + "):\n")  # fmt: skip
+        rows = [[LABEL.get(op, op), f"`{req}`", code, " / ".join(str(per.get(n, 0)) for n in sizes)]
+                for (op, req, code), per in causes.items()]  # fmt: skip
+        out.append(table(["operation", "request", "code path", "count"], rows))
+    unexplained = [r for r in d["results"] if r["unexplained"]]
+    if unexplained:
+        out.append("\nRequests the model does not explain (measured minus model): "
+                   + "; ".join(f"N={r['services']} {r['op']}: {r['unexplained']}" for r in unexplained))
+    else:
+        out.append("\nEvery measured request is explained by the model of the code paths above (no retries, no "
+                   "429s, nothing unaccounted for).")  # fmt: skip
+    return "\n".join(out)
+
+
+def md_throughput(d: dict[str, Any]) -> str:
+    rows = [[r["parallel"], r["op"], r["objects"], r["seconds"], r["busy_seconds"], r["requests"],
+             r["requests_per_second"], f"{r['ratio_to_limit']:.2f}", r["throttled_429"], r["failed_operations"],
+             r.get("left_in_sentry", "-") if r["op"] == "destroy" else "-"] for r in d["results"]]  # fmt: skip
+    return table(["--parallel", "phase", "Sentry objects", "wall s", "busy s", "API requests", "requests/s",
+                  f"/ {d['rate_limit']} req/s limit", "429s", "failed operations", "left in Sentry"], rows)
+
+
+def md_scale(d: dict[str, Any]) -> str:
+    rows = [["empty program" if r["objects"] == 0 else r["objects"], r["median_seconds"],
+             f"{r['ratio_to_empty']:.2f}", r["ms_per_object"] if r["ms_per_object"] is not None else "-",
+             r.get("median_cpu_seconds", "-"), f"{r.get('cpu_ratio_to_empty', 0):.2f}", r["api_requests"],
+             ", ".join(map(str, r["samples"]))] for r in d["results"]]  # fmt: skip
+    note = (f"\n{d['repeat']} runs of each, round-robin, median. Load average {d['loadavg_before']} before and "
+            f"{d['loadavg_after']} after (other work shares the machine; CPU time varies less than wall time).")
+    return table(["Sentry objects", "median wall s", "/ empty", "ms per object", "CPU s", "CPU / empty",
+                  "API requests", "samples (s)"], rows) + note  # fmt: skip
+
+
+def md_faults(d: dict[str, Any]) -> str:
+    rows = []
+    for r in d["results"]:
+        injected = sum((r.get("faults_up") or {}).values()) + sum((r.get("faults_destroy") or {}).values())
+        if r["kind"] == "kill":
+            first = "killed" if r.get("killed") else "finished first"
+            what = str(r["mode"]).replace("-create", "")
+            cell = (f"kill -9 at {r['kill_after_seconds']} s" if r["mode"] == "random"
+                    else f"kill -9 during a {what} create ({r['kill_after_seconds']} s)")  # fmt: skip
+        else:
+            first, cell = yes(r.get("first_up_ok")), r["cell"]
+        rerun = yes(r.get("rerun_ok")) if r.get("reruns") else "not needed"
+        rows.append([cell, "-" if r["kind"] == "kill" else injected, first, rerun, yes(r.get("converged")),
+                     r.get("duplicates", "-"), r.get("orphans", "-"), r.get("stray_default_keys", "-"),
+                     yes(r.get("destroy_ok")), r.get("left_after_destroy", "-")])  # fmt: skip
+    out = [table(["cell", "faults injected", "first up ok", "single rerun ok", "converged", "duplicates", "orphans",
+                  "stray Default keys", "destroy ok", "left after destroy"], rows)]  # fmt: skip
+    notes = []
+    for r in d["results"]:
+        parts = []
+        for key, text in (("first_error", "first up"), ("rerun_error", "rerun"), ("destroy_error", "destroy")):
+            if r.get(key):
+                parts.append(f"{text}: `{r[key]}`")
+        if r["kind"] == "kill":
+            parts.append(f"{r['requests_before_kill']} API requests before the kill; {r['plugins_left_running']} "
+                         f"plugin processes kept running after it and sent {r['requests_after_kill']} more "
+                         f"requests; {r['pending_operations']} pending operations in the state; `pulumi cancel "
+                         f"--yes`: {r['cancel']}")  # fmt: skip
+            if r.get("state_after_kill"):
+                parts.append(f"`pulumi stack export` right after the kill failed: `{r['state_after_kill']}`")
+            if r.get("state_repair"):
+                rep = r["state_repair"]
+                parts.append(f"state repaired by removing the empty {', '.join(rep['removed_empty_files'])}; then "
+                             f"`up` ok: {yes(rep['up_ok'])}" + (f" (`{rep['error']}`)" if rep.get("error") else ""))
+            if r.get("preview_error"):
+                parts.append(f"preview --expect-no-changes after the rerun: {r['preview_error']}")
+            rec = r.get("recovery_with_adopt_existing")
+            if rec:
+                parts.append(f"recovery with `adoptExisting: true` for one `up` (then false again): converged "
+                             f"{yes(rec['converged'])}, duplicates {rec['duplicates']}, orphans {rec['orphans']}, "
+                             f"stray Default keys {rec['stray_default_keys']}, missing {rec['missing']}")  # fmt: skip
+        details = (r.get("inventory") or {}).get("details") or []
+        if details and (r.get("orphans") or r.get("duplicates")):
+            parts.append("found: " + "; ".join(details[:6]))
+        if parts:
+            cell = r["cell"] if r["kind"] != "kill" else f"{r['cell']} at {r['kill_after_seconds']} s"
+            notes.append(f"- **{cell}**: " + "; ".join(parts))
+    if notes:
+        out.append("\n" + "\n".join(notes))
+    return "\n".join(out)
+
+
+def md_generic(d: dict[str, Any]) -> str:
+    scalars = [[k, v] for k, v in d.items() if not isinstance(v, (dict, list)) and k != "benchmark"]
+    nested = {k: v for k, v in d.items() if isinstance(v, (dict, list))}
+    out = [table(["figure", "value"], scalars)] if scalars else []
+    if nested:
+        out.append("```json\n" + json.dumps(nested, indent=1, sort_keys=True)[:6000] + "\n```")
+    return "\n".join(out)
+
+
+RENDER = {"api_requests": md_api_requests, "throughput": md_throughput, "scale": md_scale, "faults": md_faults}
+TITLE = {
+    "api_requests": "1. Requests per operation",
+    "throughput": "2. Throughput under Sentry's limits",
+    "scale": "3. Scale: no-op preview",
+    "faults": "4. Fault tolerance",
+    "ingest": "Ingest (localsentry)",
+    "rotation": "5. Rotation under load",
+}
+
+
+def headline(results: dict[str, dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    d = (results.get("api_requests") or {}).get("data")
+    if d:
+        biggest = max(d["sizes"])
+        by_op = {r["op"]: r for r in d["results"] if r["services"] == biggest}
+        up, noop, prev = by_op.get("up"), by_op.get("noop-up"), by_op.get("preview")
+        if up and noop and prev:
+            lines.append(
+                f"Requests ({biggest} services, {up['objects']} objects): `up` from empty {up['requests']} requests "
+                f"for {up['minimum']} objects ({up['ratio']:.2f}x the one-write-per-object minimum); no-op `up` "
+                f"{noop['requests']} and `preview` {prev['requests']} requests; `refresh` "
+                f"{by_op['refresh']['ratio']:.2f}x and `destroy` {by_op['destroy']['ratio']:.2f}x their minimum.")
+    d = (results.get("throughput") or {}).get("data")
+    if d:
+        ups = [r for r in d["results"] if r["op"] == "up"]
+        best = max(ups, key=lambda r: r["ratio_to_limit"]) if ups else None
+        throttled = sum(r["throttled_429"] for r in d["results"])
+        if best:
+            lines.append(
+                f"Throughput: {d['objects']} objects created and destroyed at --parallel "
+                f"{', '.join(str(r['parallel']) for r in ups)} against 40 req/s and 25 concurrent: up to "
+                f"{best['requests_per_second']} requests/s ({best['ratio_to_limit']:.2f} of the limit), {throttled} "
+                f"429 answers, {d['failed_operations']} failed operations, {d['left_in_sentry']} objects left.")
+    d = (results.get("scale") or {}).get("data")
+    if d:
+        parts = [f"{r['objects']} objects {r['ratio_to_empty']:.2f}x" for r in d["results"] if r["objects"]]
+        lines.append("No-op preview wall time vs an empty program: " + ", ".join(parts) + " (0 API requests).")
+    d = (results.get("faults") or {}).get("data")
+    if d:
+        cells = [r for r in d["results"] if r["kind"] != "kill"]
+        kills = [r for r in d["results"] if r["kind"] == "kill"]
+        lines.append(
+            f"Faults: {sum(bool(r.get('converged')) for r in cells)} of {len(cells)} fault cells (5xx, 429, slow, "
+            f"dropped connections at 0/5/20%) converged, with {sum(r.get('duplicates', 0) for r in cells)} "
+            f"duplicates and {sum(r.get('orphans', 0) for r in cells)} orphans; after `kill -9` of the CLI, "
+            f"{sum(bool(r.get('converged')) for r in kills)} of {len(kills)} single reruns converged "
+            f"({sum(r.get('orphans', 0) for r in kills)} orphans; see below).")
+    for name in ("ingest", "rotation"):
+        item = results.get(name)
+        if item and item.get("data"):
+            figures = {k: v for k, v in item["data"].items() if isinstance(v, (int, float)) and k != "seconds"}
+            lines.append(f"{TITLE[name]}: " + ", ".join(f"{k} {v}" for k, v in list(figures.items())[:6]))
+        elif item and item.get("text"):
+            lines.append(f"{TITLE[name]}: " + item["text"].strip().splitlines()[-1])
+    return lines
+
+
+def write_doc(out: Path, results: dict[str, dict[str, Any]], info: dict[str, Any], quick: bool,
+              argv: list[str], started: str, info_after: dict[str, Any]) -> None:  # fmt: skip
+    total = sum(r["seconds"] for r in results.values())
+    doc = ["# Benchmarks", "",
+           f"Generated by `make bench` (`{shlex.join([PY, 'bench/run_all.py', *argv])}`) on {started}"
+           f"{' (quick run: smaller sizes)' if quick else ''}; all benchmarks took {total / 60:.1f} min.",
+           "Every figure below was measured in that one run; every ratio divides two figures of the same run.",
+           "", "## Headline", ""]  # fmt: skip
+    doc += [f"- {line}" for line in headline(results)]
+    load = f"{info.get('loadavg', ['?'])[0]} / {info_after.get('loadavg', ['?'])[0]}"
+    doc += ["", "## Machine", "", table(["", ""], [
+        ["CPUs (nproc)", info.get("nproc")], ["CPU model", info.get("cpu")],
+        ["memory", f"{info.get('memory_gib')} GiB"], ["OS", info.get("os")], ["Pulumi CLI", info.get("pulumi")],
+        ["Pulumi Python SDK", info.get("pulumi_package")], ["Python", info.get("python")],
+        ["sentry-sdk", info.get("sentry_sdk_package")], ["load average (1 min) before / after", load],
+    ]), ""]  # fmt: skip
+    doc += ["All traffic goes to localsentry on 127.0.0.1 (port 0), which enforces Sentry's limits (40 requests/s "
+            "per token in a fixed 1 s window, 25 concurrent) unless a benchmark says otherwise. Pulumi runs the real "
+            "CLI on a throw-away file backend with the repository's Python language host.", ""]  # fmt: skip
+    doc += ["## Commands", "", "```sh",
+            f"{'make bench':<45} # = venv/bin/python bench/run_all.py",
+            f"{'venv/bin/python bench/run_all.py --quick':<45} # smaller sizes, a few minutes", "# this run:"]
+    doc += [f"{r['command']:<45} # {r['seconds']:.0f} s, exit {r['exit_code']}" for r in results.values()]
+    doc += ["```", ""]
+    for name, r in results.items():
+        doc += [f"## {TITLE.get(name, name)}", "",
+                f"`{r['command']}` ({r['seconds']:.0f} s, exit {r['exit_code']})", ""]
+        if r["data"] is not None and name in RENDER:
+            doc += [RENDER[name](r["data"]), ""]
+        elif r["data"] is not None:
+            doc += [md_generic(r["data"]), ""]
+        if r["data"] is not None and name in NOTES:
+            doc += NOTES[name](r["data"])
+        if r["text"]:
+            doc += ["<details><summary>printed output</summary>", "", "```text", r["text"], "```", "", "</details>",
+                    ""]  # fmt: skip
+    out.write_text("\n".join(doc).rstrip() + "\n")
+
+
+def notes_api_requests(d: dict[str, Any]) -> list[str]:
+    out = [
+        "Minimum: one write per object created, changed or deleted; no request for a no-op `up` or a `preview`; "
+        "one read per object for `refresh`. `destroy` in the default shared project mode deletes the stack's keys, "
+        "monitors and alert (2N+1) and deliberately keeps the shared projects and their filters for the other "
+        "stacks. The 'Default' key delete is a write the stack's `defaultKey: delete` policy asks for.",
+        "",
+    ]
+    ups = [r for r in d["results"] if r["op"] in ("up", "change") and r["ratio"] and r["ratio"] > 1]
+    if ups:
+        worst = max(ups, key=lambda r: r["ratio"])
+        out += [
+            f"Why `up` misses its minimum (up to {worst['ratio']:.2f}x, N={worst['services']} "
+            f"{LABEL[worst['op']]}): the extra requests are reads, all sent by infra/sentry. Every create first "
+            "looks its object up by name (the adoption check, which also finds a create whose response was lost); "
+            "a project is read twice more after its POST (by id, then again at the end of `_apply()`, even when "
+            "nothing was changed); each inbound filter lists its project's filters before its PUT (two filters, two "
+            "identical lists); each monitor reads its project only to learn the numeric project id (the Project "
+            "resource already has it as `projectId`); and the alert resolves every watched project's issue_stream "
+            "detector with two reads per project, on create and again on every update, although the ids are in "
+            "its state (`issueStreamDetectors`). The table above gives each count.",
+            "",
+        ]
+    return out
+
+
+def notes_throughput(d: dict[str, Any]) -> list[str]:
+    return [
+        "The client paces itself to 85% of the advertised rate (`RATE_SAFETY` in infra/sentry/client.py: 34 of "
+        "40 requests/s) and one slot below the concurrency limit, so 0.85 is the ceiling of the ratio. Pulumi's "
+        "Python dynamic-provider host serves at most 4 operations at a time (`ThreadPoolExecutor(max_workers=4)` "
+        "in pulumi/dynamic/__main__.py), so `--parallel` above 4 changes nothing for dynamic resources: each "
+        "operation's requests are sequential, and 4 operations in flight on a loaded 2-core machine do not "
+        "always fill the 34/s the pacer allows. `destroy` is also held back by dependency order (a project is "
+        "deleted after its keys, filters and monitors) and sends fewer requests per object.",
+        "",
+    ]
+
+
+def notes_scale(d: dict[str, Any]) -> list[str]:
+    return [
+        "The empty program is the same project, config and CLI with no resources (it does not import infra/). "
+        "A no-op preview sends no request to Sentry; its cost is the CLI, the language host running the program "
+        "and a check and a diff call per resource to the dynamic provider. The smallest stack also pays the fixed "
+        "cost of importing infra/ and starting the dynamic provider, so its ms per object is the highest; the "
+        "marginal cost per object is what the larger stacks show.",
+        "",
+    ]
+
+
+def notes_faults(d: dict[str, Any]) -> list[str]:
+    out = [
+        "Faults are drawn per /api/0/ request with the cell's probability and a fixed seed; dropped connections "
+        "are half before and half after the request was applied (the ambiguous case a POST must not repeat "
+        "blindly); slow responses take 2 s and hold a concurrency slot. 'Converged' means `pulumi up` succeeded "
+        "within one rerun and `pulumi preview --expect-no-changes` then passed; duplicates are two Sentry objects "
+        "for one declared object, orphans are objects under the stack's names that the state does not know. "
+        "Destroy runs under the same faults.",
+        "",
+    ]
+    kills = [r for r in d["results"] if r["kind"] == "kill"]
+    if kills:
+        out += [
+            "`kill -9` of the CLI: the file backend keeps the stack locked (`pulumi up` answers 'the stack is "
+            "currently locked by 1 lock(s)') until `pulumi cancel --yes`. The language host and the dynamic "
+            "provider survive the CLI and keep running: they finish their in-flight calls (the requests after the "
+            "kill) and do not exit on their own; the benchmark ends them once localsentry has been quiet for 1 s.",
+            "",
+        ]
+    refused = [r for r in kills if "already exists" in str(r.get("rerun_error", ""))]
+    if refused:
+        out += [
+            f"Why {len(refused)} of {len(kills)} reruns after `kill -9` failed with 'already exists': creates that "
+            "had started are recorded as pending operations; the next `pulumi up` drops them from the state "
+            "(warning 'Attempting to deploy or update resources with N pending operations from previous "
+            "deployment') and creates again. A create whose Sentry object had already been made (or was made by "
+            "the surviving provider after the kill) finds it by its stack-scoped name (key `{stack}-{generation}`, "
+            "monitor and alert `[app/stack] name`) and refuses it, because infra/sentry adopts existing objects "
+            "only with `adoptExisting` (ClientKeyProvider.create, MetricMonitorProvider.create and "
+            "AlertProvider.create raise SentryStateError 'already exists ... and this stack did not create it'). "
+            "Those objects are the orphans. Recovery: one `up` with `adoptExisting: true`, then false again "
+            "(measured above), or `pulumi import` of each object.",
+            "",
+        ]
+    broken = [r for r in kills if r.get("state_after_kill") or r.get("state_repair")]
+    if broken:
+        out += [
+            f"Why {len(broken)} kill(s) left a stack no Pulumi command could load ('failed to load checkpoint: "
+            "EOF'): the file backend stores each checkpoint as `<stack>.json` (written to a temporary file and "
+            "renamed) plus a metadata sidecar `<stack>.json.attrs` that is not written atomically; a kill during "
+            "that write leaves it empty. `pulumi cancel` does not help; removing the empty `.attrs` file does "
+            "(measured above). This is Pulumi's file backend, not this project's code.",
+            "",
+        ]
+    own_project = [r for r in kills if "set up by another stack" in str(r.get("rerun_error", ""))]
+    if own_project:
+        out += [
+            f"Why {len(own_project)} rerun(s) after `kill -9` during a project create failed on an inbound filter "
+            "and cannot be recovered with `adoptExisting`: the rerun's ProjectProvider.create finds the project "
+            "the killed run created and, in shared mode, adopts it as another stack's project (`adopted: true`, "
+            "infra/sentry/project.py `_adopt`). That path skips `_default_key`, so Sentry's 'Default' key stays "
+            "(a live DSN nobody manages: the stray Default key above), and SentryApp passes `readOnly = adopted` "
+            "to the project's inbound filters (infra/components/sentry_app.py `_filter`), so InboundFilter refuses "
+            "to set the filters the killed run never set ('... is False in Sentry but this stack declares True; "
+            "the project is shared and was set up by another stack'). `adoptExisting` does not change either.",
+            "",
+        ]
+    return out
+
+
+NOTES = {"api_requests": notes_api_requests, "throughput": notes_throughput, "scale": notes_scale,
+         "faults": notes_faults}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a few minutes)")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names (default: all present)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    names = [n for n in ORDER if (BENCH / f"{n}.py").exists()]
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = [w for w in wanted if w not in names]
+        if unknown:
+            parser.error(f"unknown or missing benchmarks: {', '.join(unknown)} (present: {', '.join(names)})")
+        names = [n for n in names if n in wanted]
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    info = machine()
+    print("machine: " + json.dumps(info, sort_keys=True), flush=True)
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        results[name] = run_one(name, args.quick)
+    info_after = machine()
+    out = Path(args.out)
+    argv = list(sys.argv[1:])
+    write_doc(out, results, info, args.quick, argv, started, info_after)
+    print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    failed = [n for n, r in results.items() if r["exit_code"] != 0]
+    if failed:
+        print(f"benchmarks that exited non-zero: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
