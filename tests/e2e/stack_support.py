@@ -20,10 +20,9 @@ from typing import Any
 import requests
 
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
-from tests.support.localsentry import LocalSentry
+from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
-# A desktop browser's user agent: the frontend project's web-crawlers filter drops HeadlessChrome, as Sentry does.
-DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+__all__ = ["DESKTOP_UA", "AppStack", "copy_project", "free_port", "wait_http"]
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from tests.e2e.docker_support import Containers, DemoImages, demo_images, free_port, require_docker, wait_http
-from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry, unique
+from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -256,7 +256,7 @@ def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(user_agent=DESKTOP_UA)
             page.goto(f"{stack.frontend_url}/?user={user}")
             page.wait_for_selector("body[data-ready=true]")
             page.wait_for_function("document.getElementById('status').textContent.includes('200')")

@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+# A desktop browser's user agent for pages that report to a JavaScript project: Sentry's web-crawlers inbound
+# filter (on by default for JavaScript projects) drops events whose user agent says HeadlessChrome.
+DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 
 
 def unique(prefix: str = "t") -> str:
