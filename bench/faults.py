@@ -67,11 +67,20 @@ def rules(kind: str, rate: float) -> list[dict[str, Any]]:
     raise ValueError(kind)
 
 
+NOISE = ("update failed", "Resource monitor has terminated", "preview failed", "destroy failed")
+
+
 def first_error(run: Run, token: str) -> str:
-    """The first provider error message of a failed run (exception class and text), else its last lines."""
+    """The cause of a failed run: the first infra.sentry error, else the first diagnostic `error:` line that is
+    not a consequence (an engine shutting down after another failure), else the last lines."""
     text = run.stdout + "\n" + run.stderr
-    match = re.search(r"^\s*(infra\.sentry\.errors\.\w+|[\w.]*Error): (.+)$", text, re.MULTILINE)
-    line = f"{match.group(1).rsplit('.', 1)[-1]}: {match.group(2).strip()}" if match else run.tail(lines=3)
+    match = re.search(r"infra\.sentry\.errors\.(\w+): (.+)$", text, re.MULTILINE)
+    if match:
+        line = f"{match.group(1)}: {match.group(2).strip()}"
+    else:
+        errors = [m.group(1).strip() for m in re.finditer(r"^\s*error: (.+)$", text, re.MULTILINE)]
+        errors = [e for e in errors if not any(n in e for n in NOISE) and not e.startswith("Traceback")]
+        line = errors[0] if errors else run.tail(lines=3)
     return line.replace(token, "[secret]")[:400]
 
 
@@ -219,6 +228,7 @@ def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> di
         result.update(reruns=1, up_ok=rerun.ok, rerun_ok=rerun.ok)
         if not rerun.ok:
             result["rerun_error"] = first_error(rerun, ls.token)
+            result["rerun_output"] = rerun.tail(ls.token, lines=60)
         if "failed to load checkpoint" in rerun.stdout + rerun.stderr:
             repair_state(st, result)
         check(st, result)
