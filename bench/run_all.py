@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -29,21 +30,24 @@ from _support import ROOT, machine
 BENCH = ROOT / "bench"
 PY = "venv/bin/python"
 ORDER = ("api_requests", "throughput", "scale", "faults", "ingest", "rotation")
-QUICK_ARGS = {"ingest": ["--envelopes", "1000"]}  # scripts without --quick get a smaller run this way
+# for scripts without --quick: smaller-run flags, passed only when the script's --help lists them
+QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")]}
 TIMEOUT = 30 * 60
 
 
-def accepts_quick(script: Path) -> bool:
+def quick_args(name: str, script: Path) -> list[str]:
     proc = subprocess.run([str(ROOT / PY), str(script), "--help"], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)  # fmt: skip
-    return "--quick" in proc.stdout
+    if re.search(r"--quick\b", proc.stdout):
+        return ["--quick"]
+    return [part for flag, value in QUICK_ARGS.get(name, []) if flag in proc.stdout for part in (flag, value)]
 
 
 def run_one(name: str, quick: bool) -> dict[str, Any]:
     script = BENCH / f"{name}.py"
     args: list[str] = []
     if quick:
-        args = ["--quick"] if accepts_quick(script) else QUICK_ARGS.get(name, [])
+        args = quick_args(name, script)
     command = [PY, f"bench/{name}.py", *args]
     print(f"\n=== {shlex.join(command)}", flush=True)
     start = time.perf_counter()
@@ -246,7 +250,9 @@ def headline(results: dict[str, dict[str, Any]]) -> list[str]:
             f"dropped connections at 0/5/20%) converged, with {sum(r.get('duplicates', 0) for r in cells)} "
             f"duplicates and {sum(r.get('orphans', 0) for r in cells)} orphans; after `kill -9` of the CLI, "
             f"{sum(bool(r.get('converged')) for r in kills)} of {len(kills)} single reruns converged "
-            f"({sum(r.get('orphans', 0) for r in kills)} orphans; see below).")
+            f"({sum(r.get('orphans', 0) for r in kills)} orphans, {sum(r.get('duplicates', 0) for r in kills)} "
+            f"duplicates); of the others, one `up` with `adoptExisting: true` recovered {recovered(kills)} of "
+            f"{sum(1 for r in kills if r.get('recovery_with_adopt_existing'))} (causes in section 4).")
     for name in ("ingest", "rotation"):
         item = results.get(name)
         if item and item.get("data"):
@@ -294,6 +300,11 @@ def write_doc(out: Path, results: dict[str, dict[str, Any]], info: dict[str, Any
             doc += ["<details><summary>printed output</summary>", "", "```text", r["text"], "```", "", "</details>",
                     ""]  # fmt: skip
     out.write_text("\n".join(doc).rstrip() + "\n")
+
+
+def recovered(kills: list[dict[str, Any]]) -> int:
+    """Kill cells whose recovery with adoptExisting converged."""
+    return sum(bool((r.get("recovery_with_adopt_existing") or {}).get("converged")) for r in kills)
 
 
 def notes_api_requests(d: dict[str, Any]) -> list[str]:
@@ -377,7 +388,9 @@ def notes_faults(d: dict[str, Any]) -> list[str]:
             "only with `adoptExisting` (ClientKeyProvider.create, MetricMonitorProvider.create and "
             "AlertProvider.create raise SentryStateError 'already exists ... and this stack did not create it'). "
             "Those objects are the orphans. Recovery: one `up` with `adoptExisting: true`, then false again "
-            "(measured above), or `pulumi import` of each object.",
+            f"(measured above: it converged for {recovered(refused)} of these {len(refused)}; a failure there is the "
+            "project case below), "
+            "or `pulumi import` of each object.",
             "",
         ]
     broken = [r for r in kills if r.get("state_after_kill") or r.get("state_repair")]
@@ -390,14 +403,16 @@ def notes_faults(d: dict[str, Any]) -> list[str]:
             "(measured above). This is Pulumi's file backend, not this project's code.",
             "",
         ]
-    own_project = [r for r in kills if "set up by another stack" in str(r.get("rerun_error", ""))]
+    own_project = [r for r in kills if "set up by another stack" in str(r.get("rerun_error", ""))
+                   + str((r.get("recovery_with_adopt_existing") or {}).get("error", ""))]
     if own_project:
         stray = sum(int(r.get("stray_default_keys") or 0) for r in own_project)
         stray_text = (f"{stray} stray Default key(s) in this run" if stray else
                       "none in this run: the surviving provider had deleted it before it was ended")  # fmt: skip
         out += [
-            f"Why {len(own_project)} rerun(s) after `kill -9` failed on an inbound filter and could not be recovered "
-            "with `adoptExisting`: the kill interrupted a project create; the rerun's ProjectProvider.create finds "
+            f"Why {len(own_project)} stack(s) killed during `up` failed on an inbound filter and could not be "
+            "recovered with `adoptExisting` (in the rerun, or in the recovery after an 'already exists'): the kill "
+            "interrupted a project create; the rerun's ProjectProvider.create finds "
             "the project the killed run created and, in shared mode, adopts it as if another stack had created it "
             "(`adopted: true`, infra/sentry/project.py `_adopt`). SentryApp passes `readOnly = adopted` to the "
             "project's inbound filters (infra/components/sentry_app.py `_filter`), so InboundFilter refuses to set "
