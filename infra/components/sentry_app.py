@@ -43,6 +43,13 @@ ProjectMode = Literal["shared", "per-environment"]
 DefaultKeyPolicy = Literal["keep", "deactivate", "delete"]
 
 
+# Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
+# "[app/stack] name"), so an object found under such a name at create time is this stack's own: a create
+# interrupted by a crash (kill -9 of the CLI) whose POST had landed. Adopting it is what makes the rerun
+# converge without a duplicate. (adoptExisting still governs projects, whose slugs are not stack-scoped.)
+OWN_NAME_ADOPT = True
+
+
 class SentryAppError(ValueError):
     """An inconsistent SentryAppArgs (raised at construction, i.e. during preview)."""
 
@@ -425,7 +432,7 @@ class SentryApp(pulumi.ComponentResource):
                     {"count": key.rate_limit.count, "window": key.rate_limit.window} if key.rate_limit else None
                 ),
                 "browserSdkVersion": key.browser_sdk_version, "dynamicSdkLoaderOptions": _loader(key.loader),
-                "adopt": a.adopt_existing,
+                "adopt": OWN_NAME_ADOPT,
             }
             resource = ClientKey(f"{a.stack}-{_name_part(svc.service)}-key-{key.generation}", key_props, self._opts())
             self.keys[svc.service][key.generation] = resource
@@ -444,7 +451,7 @@ class SentryApp(pulumi.ComponentResource):
             "project": self._slugs[spec.service], "name": self._sentry_name(spec.name)[:200],
             "aggregate": spec.aggregate, "dataset": spec.dataset, "query": spec.query,
             "environment": spec.environment or a.environment, "owner": spec.owner,
-            "eventTypes": list(spec.event_types) or None, "adopt": a.adopt_existing,
+            "eventTypes": list(spec.event_types) or None, "adopt": OWN_NAME_ADOPT,
         }
         if a.legacy_alerts:
             actions = [_action(act) for alert in a.alerts if spec.name in alert.monitors for act in alert.actions]
@@ -480,7 +487,7 @@ class SentryApp(pulumi.ComponentResource):
             for svc in spec.services:
                 self.alerts[f"{spec.name}/{svc}"] = IssueAlert(f"{logical}-{_name_part(svc)}", {
                     "project": self._slugs[svc], "name": self._sentry_name(spec.name)[:256], **rule,
-                    "environment": spec.environment, "owner": spec.owner, "adopt": a.adopt_existing,
+                    "environment": spec.environment, "owner": spec.owner, "adopt": OWN_NAME_ADOPT,
                 }, self._opts())
             return
         detectors = [
@@ -493,7 +500,7 @@ class SentryApp(pulumi.ComponentResource):
             "triggers": {"logicType": spec.trigger_logic, "conditions": triggers},
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
-            "enabled": spec.enabled, "adopt": a.adopt_existing,
+            "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT,
         }, self._opts())
 
     def _filter(self, spec: InboundFilterSpec) -> None:

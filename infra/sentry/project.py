@@ -109,6 +109,8 @@ class ProjectProvider(SentryProvider):
         client, org = self.client, self.client.org
         what = f"project '{inputs.slug}' in organization '{org}'"
         existing = get_project(client, org, inputs.slug)
+        if existing is not None and self._unfinished(client, org, inputs, existing):
+            return self._finish_create(client, org, inputs, existing)
         if existing is not None:
             return self._adopt(existing, inputs)
         team = inputs.teams[0]
@@ -124,13 +126,41 @@ class ProjectProvider(SentryProvider):
             return self._adopt(existing, inputs)  # another stack created it a moment ago
         project_id = str(created["id"])
         try:
-            live = self._apply(client, org, inputs, get_project(client, org, project_id) or created)
-            self._default_key(client, org, inputs)
+            return self._finish_create(client, org, inputs, get_project(client, org, project_id) or created)
         except Exception:
             client.delete(f"projects/{org}/{inputs.slug}/", what=what)  # no orphan: create is all or nothing
             raise
+
+    def _finish_create(
+        self, client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any]
+    ) -> CreateResult:
+        """Settings, teams and the "Default" key of a project this create made (now or in a crashed run)."""
+        live = self._apply(client, org, inputs, project)
+        self._default_key(client, org, inputs)
         outs = outputs_from_api(live, inputs, organization=org, adopted=False)
-        return CreateResult(ids.make("project", org, project_id), outs)
+        return CreateResult(ids.make("project", org, str(live["id"])), outs)
+
+    @staticmethod
+    def _unfinished(client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any]) -> bool:
+        """True when the project is this stack's own create that never finished: a crashed run's POST landed
+        (same name, platform and default-rules choice as our POST), but the "Default" key Sentry adds is still
+        as Sentry made it and no stack has added a key yet. A finished create (by any stack) deletes or
+        disables that key, so the project then belongs to whoever finished it; a project made by hand has
+        another name or, made with Sentry's defaults, its default alert."""
+        platform = inputs.settings.get("platform")
+        if project.get("name") != inputs.name or (platform and project.get("platform") != platform):
+            return False
+        if not inputs.default_rules:
+            alerts = client.get(f"organizations/{org}/workflows/", what=f"alerts of project '{inputs.slug}'",
+                                params={"project": str(project["id"])})
+            if alerts:
+                return False
+        keys = list(client.paginate(f"projects/{org}/{inputs.slug}/keys/", what=f"keys of project '{inputs.slug}'"))
+        defaults = [k for k in keys if k.get("label") == "Default" or k.get("name") == "Default"]
+        if len(defaults) != len(keys) or not defaults:
+            return False
+        # with defaultKey "keep" a finished create leaves the key as Sentry made it: no way to tell, so adopt
+        return inputs.default_key != "keep" and any(bool(k.get("isActive")) for k in defaults)
 
     def _adopt(self, existing: dict[str, Any], inputs: ProjectInputs) -> CreateResult:
         client, org = self.client, self.client.org

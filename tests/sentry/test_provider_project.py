@@ -178,3 +178,24 @@ def test_two_stacks_creating_the_same_shared_project_at_once(localsentry_session
     projects = ls.api("GET", f"/api/0/organizations/{ls.org}/projects/", params={"per_page": 100}).json()
     assert [x["slug"] for x in projects].count(slug) == 1
     p.delete(results[0].id, {**results[0].outs, "deleteOnDestroy": True})
+
+
+def test_create_interrupted_by_a_crash_is_finished_not_adopted(localsentry_session: LocalSentry) -> None:
+    """kill -9 of the CLI after the POST landed: the rerun's create finishes that project as its own."""
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("crashed")
+    common = {"slug": slug, "name": "Crashed", "platform": "python", "teams": [ls.team], "shared": True,
+              "defaultKey": "delete", "defaultRules": False, "resolveAge": 6}
+    # what the crashed run's POST left behind: the project as Sentry makes it, with its "Default" key
+    ls.create_project(name="Crashed", slug=slug, platform="python", default_rules=False)
+    assert [k["name"] for k in ls.keys(slug)] == ["Default"]
+    result, _ = create(p, **common, stack="dev")
+    assert result.outs["adopted"] is False, "our own unfinished create, not another stack's project"
+    assert ls.keys(slug) == [] and live(ls, slug).json()["resolveAge"] == 6
+
+    # a project made by hand under the same slug keeps its owner: created with Sentry's default alert
+    other = unique("byhand")
+    ls.create_project(name="Crashed", slug=other, platform="python")
+    with pytest.raises(SentryStateError, match="already exists with settings that differ"):
+        create(p, **{**common, "slug": other}, stack="dev")
+    assert [k["name"] for k in ls.keys(other)] == ["Default"], "a project we did not make is left alone"
