@@ -105,14 +105,14 @@ class PulumiProject:
 
     def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
         args = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
-        return json.loads(self.run(*args).stdout or "{}")
+        return dict(json.loads(self.run(*args).stdout or "{}"))
 
     def state_text(self) -> str:
         files = list((self.state_dir / ".pulumi" / "stacks").rglob(f"{self.stack}.json"))
         return "\n".join(f.read_text() for f in files)
 
     def export(self) -> dict[str, Any]:
-        return json.loads(self.run("stack", "export").stdout)
+        return dict(json.loads(self.run("stack", "export").stdout))
 
 
 def write_project(workdir: Path, name: str, program: str) -> None:

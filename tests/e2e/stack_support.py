@@ -12,6 +12,7 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +23,7 @@ import requests
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
-__all__ = ["DESKTOP_UA", "AppStack", "copy_project", "free_port", "wait_http"]
+__all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "wait_http"]
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 
@@ -89,6 +90,54 @@ class AppStack(PulumiProject):
             if time.monotonic() > deadline:
                 raise AssertionError(f"containers not healthy in {timeout}s: {health}")
             time.sleep(1)
+
+
+class BackendTraffic(threading.Thread):
+    """Requests to the backend, alternating debug errors (event id from X-Sentry-Event-Id) and traced hellos.
+
+    With the default pause, about 20 requests per second; `pause=0` sends as fast as one client can.
+    """
+
+    def __init__(self, base: str, run: str, pause: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.base, self.run_id, self.pause = base, run, pause
+        self.errors: list[str] = []
+        self.transactions: list[str] = []
+        self.refused = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        session = requests.Session()
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            request_id = f"{self.run_id}-{i}"
+            path = "/api/core/sentry-debug/" if i % 2 else "/api/core/hello/"
+            try:
+                response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
+            except requests.RequestException:
+                self.refused += 1  # container being replaced: no request reached the app, no event
+                time.sleep(max(self.pause, 0.05))
+                continue
+            if response.status_code == 500 and response.headers.get("X-Sentry-Event-Id"):
+                self.errors.append(response.headers["X-Sentry-Event-Id"])
+            elif response.status_code == 200:
+                self.transactions.append(request_id)
+            time.sleep(self.pause)
+
+    def sent(self) -> int:
+        return len(self.errors) + len(self.transactions)
+
+    def unaccounted(self, items: list[dict[str, Any]]) -> list[str]:
+        """Events this traffic caused that are not among `items` (localsentry's stored items of the project)."""
+        errors = {str(i["payload"].get("event_id", "")).replace("-", "") for i in items if i["type"] == "event"}
+        transactions = {str(item_tags(i["payload"]).get("request_id")) for i in items if i["type"] == "transaction"}
+        return [e for e in self.errors if e not in errors] + [t for t in self.transactions if t not in transactions]
+
+
+def item_tags(payload: dict[str, Any]) -> dict[str, Any]:
+    tags = payload.get("tags") or {}
+    return tags if isinstance(tags, dict) else {t[0]: t[1] for t in tags}
 
 
 def wait_http(url: str, timeout: float = 60) -> requests.Response:

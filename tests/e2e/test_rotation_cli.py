@@ -13,19 +13,17 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from tests.e2e.docker_support import demo_images, require_docker
 from tests.e2e.pulumi_support import ROOT
-from tests.e2e.stack_support import DESKTOP_UA, AppStack, copy_project, wait_http
+from tests.e2e.stack_support import DESKTOP_UA, AppStack, BackendTraffic, copy_project, item_tags, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry
 
 pytestmark = pytest.mark.e2e
@@ -61,42 +59,6 @@ def rotate(stack: AppStack, *args: str, check: bool = True, timeout: float = 600
     if check and proc.returncode != 0:
         raise AssertionError(f"rotate-dsn {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
-
-
-class BackendTraffic(threading.Thread):
-    """About 20 requests per second: debug errors (event id from X-Sentry-Event-Id) and traced hellos."""
-
-    def __init__(self, base: str, run: str) -> None:
-        super().__init__(daemon=True)
-        self.base, self.run_id = base, run
-        self.errors: list[str] = []
-        self.transactions: list[str] = []
-        self.refused = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        session = requests.Session()
-        i = 0
-        while not self.stop.is_set():
-            i += 1
-            request_id = f"{self.run_id}-{i}"
-            path = "/api/core/sentry-debug/" if i % 2 else "/api/core/hello/"
-            try:
-                response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
-            except requests.RequestException:
-                self.refused += 1  # container being replaced: no request reached the app, no event
-                time.sleep(0.05)
-                continue
-            if response.status_code == 500 and response.headers.get("X-Sentry-Event-Id"):
-                self.errors.append(response.headers["X-Sentry-Event-Id"])
-            elif response.status_code == 200:
-                self.transactions.append(request_id)
-            time.sleep(0.05)
-
-
-def _tags(payload: dict[str, Any]) -> dict[str, Any]:
-    tags = payload.get("tags") or {}
-    return tags if isinstance(tags, dict) else {t[0]: t[1] for t in tags}
 
 
 def _post_with_dsn(dsn: str) -> int:
@@ -193,7 +155,7 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
         frontend_items = ls.items(projects["frontend"], environment="development", limit=10000)
         errors = {i["payload"].get("event_id", "").replace("-", ""): i["key"] for i in backend_items
                   if i["type"] == "event"}
-        transactions = {str(_tags(i["payload"]).get("request_id")): i["key"] for i in backend_items
+        transactions = {str(item_tags(i["payload"]).get("request_id")): i["key"] for i in backend_items
                         if i["type"] == "transaction"}
         messages = {i["payload"].get("event_id", "").replace("-", ""): i["key"] for i in frontend_items
                     if i["type"] == "event"}
