@@ -1,0 +1,47 @@
+"""Bad stack settings fail `pulumi preview` through the real CLI, each named with its key and what is allowed,
+and nothing is created: no Sentry object, no file, no container."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.stack_support import AppStack, copy_project
+from tests.support.localsentry import LocalSentry
+
+pytestmark = pytest.mark.e2e
+
+BAD = {
+    "sentry-stacks:sampling.traces": ("1.5", "sentry-stacks:sampling.traces"),
+    "sentry-stacks:driver": ("kubernetes", "allowed: compose, docker"),
+    "sentry-stacks:services.backend.sentry.platform": ("cobol", "sentry-stacks:services.backend.sentry.platform"),
+    "sentry-stacks:services.frontend.sentry.project": ("Bad Slug!", "sentry-stacks:services.frontend.sentry.project"),
+    "sentry-stacks:serviceOverrides.backend.port": ("70000", "sentry-stacks:serviceOverrides.backend.port"),
+}
+
+
+def test_each_bad_setting_fails_preview_and_nothing_is_created(tmp_path: Path) -> None:
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "bad-settings")
+        for key, (value, _) in BAD.items():
+            stack.run("config", "set", "--path", key, value)
+        stack.run("config", "set", "--path", "sentry-stacks:sampling.budget.spansPerMonth", "--", "-5")
+        stack.config_set("sentry:baseUrl", ls.url)  # a Sentry without an organization
+        preview = stack.run("preview", check=False)
+        output = preview.stdout + preview.stderr
+        assert preview.returncode != 0
+        for key, (_, expected) in BAD.items():
+            assert expected in output, f"{key}: {output}"
+        assert "spansPerMonth" in output
+        assert "sentry:organization" in output
+        up = stack.run("up", "--yes", "--skip-preview", check=False)
+        assert up.returncode != 0
+        projects = ls.api("GET", f"/api/0/organizations/{ls.org}/projects/").json()
+        assert projects == [], "nothing may be created in Sentry"
+        assert not (stack.workdir / "deploy").exists(), "no file may be written"
+        resources = stack.export()["deployment"].get("resources") or []
+        assert [r["type"] for r in resources if r["type"] != "pulumi:pulumi:Stack"] == []
+    finally:
+        ls.stop()
