@@ -7,7 +7,10 @@ nothing read in ``configure()`` (the token above all) can ever reach the state f
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +29,61 @@ def declared(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != PROVIDER_KEY and v is not None}
 
 
+_WATCHING = threading.Event()
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _command_of(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm", encoding="ascii", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def watch_cli(interval: float = 0.25) -> None:
+    """End this provider process as soon as the `pulumi` CLI that started it is gone.
+
+    A CLI killed with SIGKILL cannot stop its plugins: the provider would go on creating Sentry objects that no
+    state will ever record (seen: up to 20 requests after the kill). Stopping within `interval` keeps what the
+    engine journalled as pending close to what happened in Sentry, which the rerun's idempotent creates then
+    pick up. Linux only (/proc); elsewhere, and when no `pulumi` ancestor is found (tests), it does nothing.
+    """
+    if _WATCHING.is_set():
+        return
+    _WATCHING.set()
+    pid: int | None = os.getpid()
+    cli = None
+    for _ in range(4):  # python <- pulumi-resource-pulumi-python (sh) <- pulumi
+        pid = _parent_of(pid) if pid else None
+        if not pid or pid <= 1:
+            break
+        if _command_of(pid) == "pulumi":
+            cli = pid
+            break
+    if cli is None:
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(cli, 0)
+            except ProcessLookupError:
+                os._exit(70)  # the CLI died: stop before touching Sentry again
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="pulumi-cli-watch", daemon=True).start()
+
+
 class SentryProvider(ResourceProvider):
     """Base of the Sentry providers: configure() and the client."""
 
@@ -36,6 +94,7 @@ class SentryProvider(ResourceProvider):
         self.__dict__.update(state)
 
     def configure(self, req: ConfigureRequest) -> None:
+        watch_cli()
         try:
             self._client: SentryClient | None = SentryClient(connection_from_config(req.config))
             self._config_error: SentryConfigError | None = None

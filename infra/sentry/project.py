@@ -109,7 +109,8 @@ class ProjectProvider(SentryProvider):
         client, org = self.client, self.client.org
         what = f"project '{inputs.slug}' in organization '{org}'"
         existing = get_project(client, org, inputs.slug)
-        if existing is not None and self._unfinished(client, org, inputs, existing):
+        if existing is not None and (self._unfinished(client, org, inputs, existing)
+                                     or self._ours_unrecorded(client, org, inputs)):
             return self._finish_create(client, org, inputs, existing)
         if existing is not None:
             return self._adopt(existing, inputs)
@@ -139,6 +140,16 @@ class ProjectProvider(SentryProvider):
         self._default_key(client, org, inputs)
         outs = outputs_from_api(live, inputs, organization=org, adopted=False)
         return CreateResult(ids.make("project", org, str(live["id"])), outs)
+
+    @staticmethod
+    def _ours_unrecorded(client: SentryClient, org: str, inputs: ProjectInputs) -> bool:
+        """True when a shared project holds no key but this stack's own: a create that finished after the CLI
+        died (so no state recorded it), or a project every other stack has left. Nobody else uses it, so this
+        stack takes it as its own instead of treating its settings as another stack's."""
+        if not inputs.shared or not inputs.stack or inputs.default_key == "keep":
+            return False
+        keys = client.paginate(f"projects/{org}/{inputs.slug}/keys/", what=f"keys of project '{inputs.slug}'")
+        return all(str(k.get("name") or "").startswith(f"{inputs.stack}-") for k in keys)
 
     @staticmethod
     def _unfinished(client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any]) -> bool:
