@@ -1,6 +1,6 @@
 """Shared helpers of the benchmarks (not a benchmark itself; run_all.py skips files starting with '_').
 
-* :data:`PROGRAM`: a Sentry-only Pulumi program (a copy of the e2e program, not an import of test code):
+* :data:`PROGRAM`: the Sentry-only Pulumi program shared with the e2e tests (tests/support/sentry_program.py):
   per service a project, a client key, two inbound filters and a metric monitor, plus one alert, i.e.
   ``5 * services + 1`` Sentry objects. ``services: 0`` declares nothing (the empty program).
 * :class:`Stack`: one Pulumi stack of that program on a throw-away file backend, driven through the real
@@ -35,53 +35,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.localsentry import LocalSentry, unique  # noqa: E402
+from tests.support.sentry_program import PROGRAM  # noqa: E402
 
 TOOLS_BIN = ROOT / "tools" / "bin"
 VENV = ROOT / "venv"
 PULUMI = str(TOOLS_BIN / "pulumi")
 OBJECTS_PER_SERVICE = 5  # project, key, 2 inbound filters, metric monitor
 
-PROGRAM = '''
-import pulumi
-
-cfg = pulumi.Config()
-n = cfg.require_int("services")
-if n > 0:
-    from infra.components.sentry_app import (
-        AlertAction, AlertSpec, InboundFilterSpec, KeySpec, MonitorCondition, MonitorSpec, SentryApp,
-        SentryAppArgs, ServiceSentrySpec,
-    )
-
-    stack = pulumi.get_stack()
-    app = cfg.require("app")
-    services = tuple(
-        ServiceSentrySpec(
-            service=f"svc{i}", project_slug=f"{app}-svc{i}", project_name=f"{app} svc{i}", platform="python",
-            keys=(KeySpec("g1"),), current_key="g1",
-        )
-        for i in range(n)
-    )
-    email = AlertAction(type="email", target_type="issue_owners", data=(("fallthroughType", "ActiveMembers"),))
-    monitors = tuple(
-        MonitorSpec(name=f"errors-{s.service}", service=s.service, aggregate="count()",
-                    conditions=(MonitorCondition("gt", 100, 75), MonitorCondition("lte", 100, 0)))
-        for s in services
-    )
-    filters = tuple(
-        InboundFilterSpec(service=s.service, filter_id=f, active=True)
-        for s in services for f in ("browser-extensions", "web-crawlers")
-    )
-    alerts = (
-        AlertSpec(name="new-issues", services=tuple(s.service for s in services), actions=(email,),
-                  monitors=tuple(m.name for m in monitors)),
-    )
-    sentry = SentryApp(f"{stack}-sentry", SentryAppArgs(
-        app=app, environment=cfg.require("environment"), stack=stack, team=cfg.require("team"),
-        services=services, alerts=alerts, monitors=monitors, filters=filters,
-        project_mode=cfg.get("projectMode") or "shared", adopt_existing=cfg.get_bool("adoptExisting") or False,
-    ))
-    pulumi.export("dsns", sentry.dsns)
-'''
 
 SENTRY_TYPES = "pulumi-python:dynamic/sentry:"
 

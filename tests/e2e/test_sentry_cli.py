@@ -16,48 +16,10 @@ import pytest
 
 from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
 from tests.support.localsentry import LocalSentry
+from tests.support.sentry_program import PROGRAM
 
 pytestmark = pytest.mark.e2e
 
-PROGRAM = '''
-import pulumi
-from infra.components.sentry_app import (
-    AlertAction, AlertSpec, InboundFilterSpec, KeySpec, MonitorCondition, MonitorSpec, SentryApp, SentryAppArgs,
-    ServiceSentrySpec,
-)
-
-cfg = pulumi.Config()
-stack = pulumi.get_stack()
-app = cfg.require("app")
-n = cfg.require_int("services")
-with_extras = cfg.get_bool("extras") is not False
-services = tuple(
-    ServiceSentrySpec(
-        service=f"svc{i}", project_slug=f"{app}-svc{i}", project_name=f"{app} svc{i}", platform="python",
-        keys=(KeySpec("g1"),), current_key="g1",
-    )
-    for i in range(n)
-)
-email = AlertAction(type="email", target_type="issue_owners", data=(("fallthroughType", "ActiveMembers"),))
-monitors = tuple(
-    MonitorSpec(name=f"errors-{s.service}", service=s.service, aggregate="count()",
-                conditions=(MonitorCondition("gt", 100, 75), MonitorCondition("lte", 100, 0)))
-    for s in services
-) if with_extras else ()
-filters = tuple(
-    InboundFilterSpec(service=s.service, filter_id=f, active=True)
-    for s in services for f in ("browser-extensions", "web-crawlers")
-) if with_extras else ()
-alerts = (
-    AlertSpec(name="new-issues", services=tuple(s.service for s in services), actions=(email,),
-              monitors=tuple(m.name for m in monitors)),
-)
-sentry = SentryApp(f"{stack}-sentry", SentryAppArgs(
-    app=app, environment=cfg.require("environment"), stack=stack, team=cfg.require("team"),
-    services=services, alerts=alerts, monitors=monitors, filters=filters,
-))
-pulumi.export("dsns", sentry.dsns)
-'''
 
 
 def _stack(tmp_path: Path, ls: LocalSentry, stack: str, env: str, services: int, app: str = "shop",
