@@ -95,7 +95,7 @@ def main() -> None:
         during = drive(stack, run + "-rot", args.clients, args.rate)
         t1 = time.monotonic()
         rotate(stack, "--service", "backend", "--verify-timeout", "60", "start")
-        time.sleep(args.quiet + 2)  # the old key goes quiet: every container already sends with the new DSN
+        time.sleep(args.quiet + 12)  # quiet window + one 10 s key-stats bucket: the old key has gone quiet
         rotate(stack, "--service", "backend", "--grace", "0s", "--quiet", f"{args.quiet}s", "finish")
         elapsed = time.monotonic() - t1
         stop(during)

@@ -127,7 +127,9 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
                 browser_message(i)
                 time.sleep(0.2)
             assert new["frontend"]["g2"]["id"] in page.evaluate("JSON.stringify(window.__SENTRY_STACKS_CONFIG__)")
-            time.sleep(22)  # the old keys go quiet for the quiet window while traffic continues on the new ones
+            # the old keys go quiet for the quiet window (20 s) while traffic continues on the new ones; key stats
+            # come in 10 s buckets and the last event counts as the end of its bucket, hence 20 + 10 + margin
+            time.sleep(33)
             rotate(stack, "--all", "--grace", "0s", "--quiet", "20s", "finish")
             for i in range(15, 20):
                 browser_message(i)
