@@ -69,10 +69,17 @@ class InboundFilterInputs:
         return {"subfilters": []} if self.filter_id == "legacy-browsers" else {"active": False}
 
 
-def norm_active(value: Any) -> bool | list[str]:
+def norm_active(value: Any, filter_id: str) -> Any:
+    """A filter's ``active`` as Sentry means it. legacy-browsers: a sorted list of subfilters, where
+    Sentry's ``false`` (none selected, stored as "0") is ``[]`` and ``true`` ("1", all legacy browsers)
+    stays ``true``. Other filters: a bool (absent = false). Any other value is kept as sent."""
     if isinstance(value, (list, tuple)):
         return sorted(str(v) for v in value)
-    return bool(value)
+    if filter_id == "legacy-browsers" and value in (False, None):
+        return []
+    if value is None:
+        return False
+    return value
 
 
 def outputs_from_api(
@@ -84,7 +91,7 @@ def outputs_from_api(
         "resetOnDelete": inputs.reset_on_delete, "shared": inputs.shared, "organization": organization,
         "agreed": inputs.wanted if agreed is None else agreed,
     }
-    value = norm_active(live_active)
+    value = norm_active(live_active, inputs.filter_id)
     if isinstance(value, list):
         outs["subfilters"] = value
     else:
@@ -133,18 +140,19 @@ class InboundFilterProvider(SentryProvider):
         found, live = live_filter(client, org, inputs.project, inputs.filter_id)
         if not found:
             raise SentryStateError(f"{what}: no such filter (or project) in organization '{org}'")
-        if norm_active(live) == inputs.wanted:
+        fid = inputs.filter_id
+        if norm_active(live, fid) == inputs.wanted:
             return live
         if inputs.read_only and agreed is None:
             raise SentryStateError(
-                f"{what} is {norm_active(live)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
+                f"{what} is {norm_active(live, fid)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
                 "project is shared and was set up by another stack: make the stacks agree, or use "
                 "projectMode: per-environment"
             )
-        if inputs.shared and agreed is not None and norm_active(live) != norm_active(agreed):
+        if inputs.shared and agreed is not None and norm_active(live, fid) != norm_active(agreed, fid):
             raise SentryStateError(
-                f"{what} was changed in Sentry to {norm_active(live)!r} since this stack last applied "
-                f"{norm_active(agreed)!r} (by another stack sharing the project, or by hand), and this stack "
+                f"{what} was changed in Sentry to {norm_active(live, fid)!r} since this stack last applied "
+                f"{norm_active(agreed, fid)!r} (by another stack sharing the project, or by hand), and this stack "
                 f"declares {inputs.wanted!r}: make the stacks agree, or use projectMode: per-environment"
             )
         client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(), what=what)
@@ -171,7 +179,7 @@ class InboundFilterProvider(SentryProvider):
         inputs = InboundFilterInputs.from_props(news)
         agreed = olds.get("agreed")
         live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(olds.get(
-            "subfilters" if inputs.filter_id == "legacy-browsers" else "active")))
+            "subfilters" if inputs.filter_id == "legacy-browsers" else "active"), inputs.filter_id))
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

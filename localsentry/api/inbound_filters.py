@@ -22,7 +22,8 @@ def list_filters(req: Request) -> Response:
     body: list[dict[str, Any]] = []
     for fid in FILTER_IDS:
         value = state.get(fid, [] if fid == "legacy-browsers" else False)
-        body.append({"id": fid, "active": sorted(value) if fid == "legacy-browsers" else bool(value)})
+        # like Sentry: legacy-browsers with none selected is stored as "0" and listed as false
+        body.append({"id": fid, "active": (sorted(value) or False) if fid == "legacy-browsers" else bool(value)})
     return Response(200, body)
 
 
