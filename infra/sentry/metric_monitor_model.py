@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
-from infra.sentry.compare import as_float, as_int
+from infra.sentry.compare import as_declared, as_float, as_int
 
 DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
 QUERY_TYPES = {"events": 0, "transactions": 1, "generic_metrics": 1, "events_analytics_platform": 1,
@@ -189,6 +189,8 @@ def outputs_from_api(detector: Mapping[str, Any], inputs: MetricMonitorInputs, *
     for key in MUTABLE:
         if key in declared or (key in NULLABLE and live.get(key) is not None):
             value = normalise(key, live.get(key))
+            if key == "conditions":  # as declared: e.g. server-added keys of an anomaly comparison
+                value = norm_conditions(as_declared(value, outs["conditions"]))
             if value is None:
                 outs.pop(key, None)
             else:
