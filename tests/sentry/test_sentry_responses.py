@@ -11,7 +11,7 @@ given to `read()` are only the declared inputs and ids: an adopted object's firs
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +306,112 @@ def test_corpus_covers_every_operation_the_providers_read() -> None:
     every = covered(PROJECTS) | covered(KEYS) | covered(DETECTORS) | covered(WORKFLOWS) | covered(RULES) | covered(
         ALERT_RULES) | {n for n, _ in FILTER_LISTS}
     assert names <= every, sorted(names - every)
+
+
+def test_pagination_follows_a_path_only_link_header(sentry: ReplaySentry) -> None:
+    """Sentry's Link header may carry only a path (as in go-sentry's recorded keys list): it is resolved against the
+    base URL, not appended to the API root (which requested /api/0/api/0/...)."""
+    keys = bodies("recorded/go-keys-list.json")
+    source = next(s for s in json.loads((DATA / "recorded" / "SOURCES.json").read_text())
+                  if s["file"] == "go-keys-list.json")
+    assert source["link_header"].startswith("</api/0/projects/")  # recorded: a path, not a URL
+    path = f"{API}/projects/{ORG}/web/keys/"
+    first = f'<{path}?&cursor=0:0:1>; rel="previous"; results="false"; cursor="0:0:1", ' \
+            f'<{path}?&cursor=1584513610301:0:1>; rel="next"; results="true"; cursor="1584513610301:0:1"'
+    last = source["link_header"].replace("/the-interstellar-jurisdiction/pump-station/", f"/{ORG}/web/")
+    sentry.add("GET", path, [keys[0][1]], headers={"Link": first})
+    sentry.add("GET", f"{path}?&cursor=1584513610301:0:1", [keys[1][1]], headers={"Link": last})
+    p = configured(ClientKeyProvider, sentry)
+    listed = list(p.client.paginate(f"projects/{ORG}/web/keys/", what="keys"))
+    assert [k["id"] for k in listed] == [keys[0][1]["id"], keys[1][1]["id"]]
+    assert [r[1] for r in sentry.requests] == [path, path]  # never /api/0/api/0/...
+
+
+# ---------------------------------------------------------------- unknown fields and unknown enum values
+
+def with_extras(value: Any) -> Any:
+    """`value` with a field Sentry might add one day in every object, at every depth."""
+    if isinstance(value, dict):
+        return {**{k: with_extras(v) for k, v in value.items()}, "futureField": {"nested": [1, "two"]}}
+    if isinstance(value, list):
+        return [with_extras(v) for v in value]
+    return value
+
+
+_DECLARE: dict[str, Any] = {"project": declare_project, "key": declare_key, "monitor": declare_monitor,
+                            "alert": declare_alert, "rule": declare_rule, "alert-rule": declare_alert_rule}
+
+
+def _resource(kind: str, body: Mapping[str, Any]) -> tuple[type[SentryProvider], str, str, dict[str, Any]]:
+    """(provider class, GET path, resource id, declaration) of a corpus body of `kind`."""
+    org_object, project_object = f"{ORG}/{body['id']}", f"{ORG}/web/{body['id']}"
+    cls, path, id_ = {
+        "project": (ProjectProvider, f"projects/{ORG}/{body.get('slug')}/", org_object),
+        "key": (ClientKeyProvider, f"projects/{ORG}/web/keys/{body['id']}/", project_object),
+        "monitor": (MetricMonitorProvider, f"organizations/{ORG}/detectors/{body['id']}/", org_object),
+        "alert": (AlertProvider, f"organizations/{ORG}/workflows/{body['id']}/", org_object),
+        "rule": (IssueAlertProvider, f"projects/{ORG}/web/rules/{body['id']}/", project_object),
+        "alert-rule": (MetricAlertProvider, f"organizations/{ORG}/alert-rules/{body['id']}/", org_object),
+    }[kind]
+    return cls, f"{API}/{path}", id_, dict(_DECLARE[kind](body))
+
+
+EXTRA_CASES = [("project", PROJECTS[0][1]), ("key", KEYS[0][1]),
+               ("monitor", next(b for _, b in DETECTORS if b.get("type") == "metric_issue")),
+               ("alert", WORKFLOWS[0][1]), ("rule", RULES[-1][1]), ("alert-rule", ALERT_RULES[-1][1])]
+
+
+@pytest.mark.parametrize(("kind", "body"), EXTRA_CASES, ids=[k for k, _ in EXTRA_CASES])
+def test_unknown_fields_at_any_depth_are_ignored(sentry: ReplaySentry, kind: str, body: dict[str, Any]) -> None:
+    """Fields Sentry may add one day, in every object at every depth: parsed, never stored, never a change."""
+    cls, path, id_, declared = _resource(kind, body)  # the declaration of the body without the new fields
+    sentry.add("GET", path, with_extras(body))
+    computed = {"issueStreamDetectors": {}} if cls is AlertProvider else {}
+    outs = refresh_shows_no_change(configured(cls, sentry), id_, declared, **computed)
+    assert "futureField" not in json.dumps(outs)
+
+
+def _unknown_enums(kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], Callable[[dict[str, Any]], Any]]:
+    """`body` with values outside the sets this project knows, and where each shows up in the outputs."""
+    b = json.loads(json.dumps(body))
+    if kind == "project":
+        b["platform"] = "cobol-on-mars"
+        return b, lambda outs: outs["platform"]
+    if kind == "monitor":
+        b["config"]["detectionType"] = "quantum"
+        b["conditionGroup"]["conditions"][0].update(type="beyond", conditionResult="critical")
+        return b, lambda outs: (outs["detectionType"], outs["conditions"][-1]["type"],
+                                outs["conditions"][-1]["conditionResult"])
+    if kind == "alert":
+        b["triggers"]["logicType"] = "most"
+        b["actionFilters"][0]["actions"][0]["type"] = "carrier_pigeon"
+        return b, lambda outs: (outs["triggers"]["logicType"], outs["actionFilters"][0]["actions"][0]["type"])
+    if kind == "rule":
+        b["actionMatch"] = "some"
+        b["actions"][0]["id"] = "sentry.rules.actions.future.FutureAction"
+        return b, lambda outs: (outs["actionMatch"], "sentry.rules.actions.future.FutureAction" in
+                                {n["id"] for n in outs["actions"]})
+    assert kind == "alert-rule"
+    b["triggers"][0]["actions"][0]["type"] = "pigeon"
+    b["thresholdType"] = 7
+    return b, lambda outs: (outs["thresholdType"], outs["triggers"][0]["actions"][0]["type"])
+
+
+ENUM_CASES = [c for c in EXTRA_CASES if c[0] != "key"]
+
+
+@pytest.mark.parametrize(("kind", "body"), ENUM_CASES, ids=[k for k, _ in ENUM_CASES])
+def test_unknown_enum_values_are_kept_and_shown(sentry: ReplaySentry, kind: str, body: dict[str, Any]) -> None:
+    """A value outside a known set (Sentry added a platform, a detection type, an action type): no crash; it is kept
+    in the outputs as Sentry sent it and shows as a change against the declaration."""
+    cls, path, id_, declared = _resource(kind, body)
+    changed, shown = _unknown_enums(kind, body)
+    sentry.add("GET", path, changed)
+    p = configured(cls, sentry)
+    computed = {"issueStreamDetectors": {}} if cls is AlertProvider else {}
+    read = p.read(id_, {**p.check({}, declared).inputs, **computed})
+    expected = {"project": "cobol-on-mars", "monitor": ("quantum", "beyond", "critical"),
+                "alert": ("most", "carrier_pigeon"), "rule": ("some", True),
+                "alert-rule": (7, "pigeon")}[kind]
+    assert shown(dict(read.outs)) == expected
+    assert p.diff(id_, read.outs, p.check({}, declared).inputs).changes is True

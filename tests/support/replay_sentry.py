@@ -1,7 +1,8 @@
 """A loopback HTTP server that answers with Sentry's own response bodies (recorded or published examples).
 
 The providers talk to it through their real client (sessions, retries, pagination), so a test sees exactly
-what a provider does with a body Sentry sends: ``server.add("GET", "/api/0/...", body)``. Requests are kept
+what a provider does with a body Sentry sends: ``server.add("GET", "/api/0/...", body)`` (a route with
+``?query`` matches only that exact query, e.g. one page of a cursor-paginated list). Requests are kept
 in ``server.requests`` as ``(method, path, json_body)``. Unrouted paths answer 404 like Sentry.
 """
 
@@ -26,13 +27,15 @@ class ReplaySentry:
                 return
 
             def _answer(self) -> None:
-                path = urlsplit(self.path).path
+                parts = urlsplit(self.path)
+                path = parts.path
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 with replay._lock:
                     replay.requests.append((self.command, path, json.loads(raw) if raw else None))
+                    missing = (404, {"detail": "The requested resource does not exist"}, {})
                     status, body, headers = replay.routes.get(
-                        (self.command, path), (404, {"detail": "The requested resource does not exist"}, {}))
+                        (self.command, f"{path}?{parts.query}"), replay.routes.get((self.command, path), missing))
                 data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
