@@ -1,5 +1,8 @@
 """InboundFilter: one of a project's built-in inbound data filters.
 
+legacy-browsers takes ``subfilters`` (a list of browsers; ``[]`` is none, which Sentry lists as ``false``)
+or ``active: true`` (all legacy browsers, which Sentry lists as ``true``).
+
 Filters always exist in Sentry, so "create" sets the declared state and "delete" turns the filter off
 again (``resetOnDelete``, default true). Filters are project-wide: on a project shared by several
 stacks (``shared: true``) the stacks that adopted the project pass ``readOnly: true``, so their create
@@ -46,7 +49,7 @@ class InboundFilterInputs:
         return InboundFilterInputs(
             project=str(props["project"]),
             filter_id=str(props["filterId"]),
-            active=bool(props.get("active", True)),
+            active=bool(props.get("active", props.get("filterId") != "legacy-browsers")),
             subfilters=tuple(sorted(str(s) for s in subs)) if isinstance(subs, (list, tuple)) else None,
             read_only=bool(props.get("readOnly", False)),
             reset_on_delete=bool(props.get("resetOnDelete", True)),
@@ -55,14 +58,18 @@ class InboundFilterInputs:
 
     @property
     def wanted(self) -> bool | list[str]:
-        """The filter's ``active`` value as Sentry lists it (a list of subfilters for legacy-browsers)."""
+        """The filter's ``active`` value as Sentry lists it. legacy-browsers: the sorted subfilters, or ``True``
+        for ``active: true`` without subfilters (Sentry's "all legacy browsers"), or ``[]`` (none)."""
         if self.filter_id == "legacy-browsers":
+            if self.subfilters is None and self.active:
+                return True
             return sorted(self.subfilters or ())
         return self.active
 
     def to_body(self) -> dict[str, Any]:
         if self.filter_id == "legacy-browsers":
-            return {"subfilters": sorted(self.subfilters or ())}
+            wanted = self.wanted
+            return {"active": True} if wanted is True else {"subfilters": wanted}
         return {"active": self.active}
 
     def reset_body(self) -> dict[str, Any]:
@@ -121,8 +128,9 @@ class InboundFilterProvider(SentryProvider):
         c.bool_("shared")
         c.str_list("subfilters", allowed=SUBFILTERS)
         fid = news.get("filterId")
-        if fid == "legacy-browsers" and news.get("active") is not None and not is_unknown(news.get("active")):
-            c.fail("active", "legacy-browsers takes subfilters (a list of browsers), not active")
+        if fid == "legacy-browsers" and news.get("active") is not None and news.get("subfilters") is not None:
+            c.fail("active", "legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
+                   "legacy browsers, false: none), not both")
         if fid in FILTER_IDS and fid != "legacy-browsers" and news.get("subfilters") is not None:
             c.fail("subfilters", f"only legacy-browsers takes subfilters; {fid} takes active: true|false")
         return CheckResult(declared(news), c.failures)
@@ -178,8 +186,8 @@ class InboundFilterProvider(SentryProvider):
         sid = ids.parse("filter", id_)
         inputs = InboundFilterInputs.from_props(news)
         agreed = olds.get("agreed")
-        live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(olds.get(
-            "subfilters" if inputs.filter_id == "legacy-browsers" else "active"), inputs.filter_id))
+        previous = olds.get("subfilters") if olds.get("subfilters") is not None else olds.get("active")
+        live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(previous, inputs.filter_id))
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

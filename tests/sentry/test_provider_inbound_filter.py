@@ -133,3 +133,21 @@ def test_legacy_browsers_none_selected_in_a_shared_project(localsentry: LocalSen
     assert p.diff(first.id, refreshed.outs, first_inputs).changes is True
     with pytest.raises(SentryStateError, match=r"was changed in Sentry to \['ie'\] since this stack last applied \[\]"):
         p.update(first.id, refreshed.outs, first_inputs)
+
+
+def test_legacy_browsers_active_true_is_sentrys_all(localsentry: LocalSentry) -> None:
+    """`active: true` on legacy-browsers is Sentry's "all legacy browsers": written as such, listed true, no drift."""
+    ls, p = localsentry, provider(localsentry)
+    project = ls.create_project(name=unique("web"), platform="python")["slug"]
+    result, inputs = create(p, project=project, filterId="legacy-browsers", active=True)
+    assert filters(ls, project)["legacy-browsers"] is True and result.outs["active"] is True
+    read = p.read(result.id, result.outs)
+    assert p.diff(result.id, read.outs, inputs).changes is False
+    assert p.diff(result.id, read.outs, {k: v for k, v in inputs.items() if k != "active"} | {"subfilters": []}).changes
+    ls.reset_stats()
+    assert p.update(result.id, read.outs, inputs).outs["active"] is True and filter_puts(ls) == 0
+    outs = p.update(result.id, read.outs, {**{k: v for k, v in inputs.items() if k != "active"},
+                                           "subfilters": ["ie"]}).outs
+    assert filters(ls, project)["legacy-browsers"] == ["ie"] and outs["subfilters"] == ["ie"]
+    p.delete(result.id, outs)
+    assert filters(ls, project)["legacy-browsers"] is False
