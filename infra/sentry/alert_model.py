@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
-from infra.sentry.compare import as_declared
+from infra.sentry.compare import as_declared, as_int
 
 LOGIC_TYPES = ("any", "any-short", "all", "none")
 FILTER_LOGIC_TYPES = ("any", "any-short", "all", "none")
@@ -94,7 +94,7 @@ def normalise(key: str, value: Any) -> Any:
     if key in ("projects", "detectorIds"):
         return norm_ids(value)
     if key == "frequency":
-        return int(value) if value is not None else 30
+        return as_int(value) if value is not None else 30
     if key == "enabled":
         return True if value is None else bool(value)
     if key == "adopt":

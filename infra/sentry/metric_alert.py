@@ -18,7 +18,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
-from infra.sentry.compare import as_declared
+from infra.sentry.compare import as_declared, as_float, as_int
 from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import (
     GONE_ADVICE,
@@ -43,9 +43,9 @@ def normalise(key: str, value: Any) -> Any:
     if key == "eventTypes":
         return sorted(value) if value else None
     if key in ("timeWindow", "thresholdType", "queryType", "comparisonDelta", "thresholdPeriod") and value is not None:
-        return int(value)
+        return as_int(value)
     if key == "resolveThreshold" and value is not None:
-        return float(value)
+        return as_float(value)
     if key == "query":
         return value or ""
     if key == "adopt":
