@@ -415,3 +415,39 @@ def test_unknown_enum_values_are_kept_and_shown(sentry: ReplaySentry, kind: str,
                 "alert-rule": (7, "pigeon")}[kind]
     assert shown(dict(read.outs)) == expected
     assert p.diff(id_, read.outs, p.check({}, declared).inputs).changes is True
+
+
+ADOPT_CASES = [("project", b) for _, b in PROJECTS if "team" in b or "teams" in b] + [("key", b) for _, b in KEYS] \
+    + [("monitor", b) for _, b in DETECTORS if b.get("type") == "metric_issue"] \
+    + [("alert", b) for n, b in WORKFLOWS if n not in MOCKS] + [("rule", b) for _, b in RULES] \
+    + [("alert-rule", b) for _, b in ALERT_RULES]
+
+
+@pytest.mark.parametrize(("kind", "body"), ADOPT_CASES, ids=[f"{k}-{b['id']}-{i}" for i, (k, b) in
+                                                             enumerate(ADOPT_CASES)])
+def test_adopted_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind: str, body: dict[str, Any]) -> None:
+    """create() with adopt finds the object Sentry has (from its list shape), adopts it, and the first refresh of
+    the adopted object shows no change (Sentry answers a PUT with the object as it is)."""
+    cls, path, id_, declared = _resource(kind, body)
+    declared = {**declared, "adopt": True}
+    sentry.add("GET", path, body)
+    sentry.add("PUT", path, body)
+    lists = {"key": f"{API}/projects/{ORG}/web/keys/", "monitor": f"{API}/organizations/{ORG}/detectors/",
+             "alert": f"{API}/organizations/{ORG}/workflows/", "rule": f"{API}/projects/{ORG}/web/rules/",
+             "alert-rule": f"{API}/organizations/{ORG}/alert-rules/", "project": f"{API}/organizations/{ORG}/projects/"}
+    sentry.add("GET", lists[kind], [body])
+    sentry.add("GET", f"{API}/projects/{ORG}/web/", {"id": str(body.get("projectId")), "slug": "web"})
+    if kind == "alert-rule":
+        declared["project"] = body["projects"][0]
+    if kind == "project":  # a project with no key yet: not an unfinished create of this stack
+        sentry.add("GET", f"{API}/projects/{ORG}/{body['slug']}/keys/", [])
+    p = configured(cls, sentry)
+    checked = p.check({}, declared)
+    assert [(f.property, f.reason) for f in checked.failures] == []
+    created = p.create(checked.inputs)
+    assert created.id == id_ and p.diff(id_, created.outs, checked.inputs).changes is False
+    read = p.read(id_, created.outs)
+    assert p.diff(id_, read.outs, checked.inputs).changes is False and read.outs == created.outs
+    assert not any(method == "POST" for method, _, _ in sentry.requests)  # adopted, never created a second one
+    if kind in ("project", "key"):
+        assert sentry.writes() == []  # Sentry already has what is declared: nothing to write
