@@ -451,3 +451,31 @@ def test_adopted_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind
     assert not any(method == "POST" for method, _, _ in sentry.requests)  # adopted, never created a second one
     if kind in ("project", "key"):
         assert sentry.writes() == []  # Sentry already has what is declared: nothing to write
+
+
+CREATE_PATHS = {"key": f"{API}/projects/{ORG}/web/keys/",
+                "monitor": f"{API}/organizations/{ORG}/projects/web/detectors/",
+                "alert": f"{API}/organizations/{ORG}/workflows/", "rule": f"{API}/projects/{ORG}/web/rules/",
+                "alert-rule": f"{API}/organizations/{ORG}/alert-rules/"}
+CREATED = [(kind, body) for kind, cases in (("key", KEYS), ("monitor", DETECTORS), ("alert", WORKFLOWS),
+                                            ("rule", RULES), ("alert-rule", ALERT_RULES))
+           for name, body in cases if name.startswith("post-")]
+
+
+@pytest.mark.parametrize(("kind", "body"), CREATED, ids=[k for k, _ in CREATED])
+def test_created_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind: str, body: dict[str, Any]) -> None:
+    """Sentry's published answer to the provider's POST becomes state that the first refresh leaves unchanged."""
+    cls, path, id_, declared = _resource(kind, body)
+    if kind == "alert-rule":
+        declared["project"] = body["projects"][0]
+    sentry.add("POST", CREATE_PATHS[kind], body, status=201)
+    sentry.add("GET", path, body)
+    sentry.add("GET", f"{API}/projects/{ORG}/web/", {"id": str(body.get("projectId")), "slug": "web"})
+    for listing in ("projects/acme/web/keys/", "organizations/acme/detectors/", "organizations/acme/workflows/",
+                    "projects/acme/web/rules/", "organizations/acme/alert-rules/"):
+        sentry.add("GET", f"{API}/{listing}", [])  # nothing to find again: a fresh create
+    p = configured(cls, sentry)
+    created = p.create(p.check({}, declared).inputs)
+    assert created.id == id_ and [m for m, _, _ in sentry.writes()] == ["POST"]
+    read = p.read(id_, created.outs)
+    assert p.diff(id_, read.outs, p.check({}, declared).inputs).changes is False and read.outs == created.outs
