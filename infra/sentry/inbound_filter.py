@@ -66,6 +66,11 @@ class InboundFilterInputs:
             return sorted(self.subfilters or ())
         return self.active
 
+    def compared(self) -> tuple[Any, ...]:
+        """What diff() compares: the value as Sentry means it (so ``subfilters: []`` and an older state's
+        ``active: false`` are the same), and the flags."""
+        return self.project, self.filter_id, self.wanted, self.read_only, self.reset_on_delete, self.shared
+
     def to_body(self) -> dict[str, Any]:
         if self.filter_id == "legacy-browsers":
             wanted = self.wanted
@@ -138,7 +143,7 @@ class InboundFilterProvider(SentryProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces: list[str] = [k for k in ("project", "filterId") if k in news and news[k] != olds.get(k)]
         new, old = InboundFilterInputs.from_props(news), InboundFilterInputs.from_props(olds)
-        changed = bool(replaces) or new != old or any(is_unknown(v) for v in news.values())
+        changed = bool(replaces) or new.compared() != old.compared() or any(is_unknown(v) for v in news.values())
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
 
     def _set(self, org: str, inputs: InboundFilterInputs, agreed: Any = None) -> Any:
