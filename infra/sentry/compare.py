@@ -30,7 +30,7 @@ Fields compared, one line each (``Resource.field``: compared as, and why)
 - ``ClientKey`` DSN variants (``cdn``, ``crons``, ``otlp_*``, ...), ``label``: outputs only, never compared.
 - ``InboundFilter.active`` (boolean filters): bool, absent = false.
 - ``InboundFilter.subfilters`` (legacy-browsers): sorted set; Sentry's ``false`` (stored "0") = ``[]``.
-- ``InboundFilter`` legacy-browsers ``active: true`` (Sentry's "all"): kept as true, shown as drift.
+- ``InboundFilter`` legacy-browsers ``active: true`` (Sentry's "all", stored "1"): true, never a list.
 - ``MetricMonitor.name``, ``aggregate``, ``dataset``: strings, from ``dataSources[0].queryObj.snubaQuery``.
 - ``MetricMonitor.query``: string, null/absent = "".
 - ``MetricMonitor.queryType``: int; absent (``snubaQuery`` has none) = derived from the dataset, as Sentry does.
@@ -44,7 +44,8 @@ Fields compared, one line each (``Resource.field``: compared as, and why)
 - ``Alert.projects``, ``detectorIds``: sorted id strings (ids come back as strings or numbers).
 - ``Alert.frequency``: int minutes from ``config.frequency``, absent = 30 (Sentry's default).
 - ``Alert.triggers``, ``actionFilters``: logicType, conditions, actions as declared (:func:`as_declared`);
-  Sentry's ``id``, ``status``, ``organizationId``, ``targetDisplay`` dropped; ids as strings.
+  Sentry's ``id``, ``status``, ``targetDisplay`` and ``data``/``config`` keys nobody declared dropped; ids as
+  strings.
 - ``IssueAlert.actionMatch``, ``filterMatch``: strings, absent = all; ``frequency``: int, absent = 30.
 - ``IssueAlert.conditions``, ``filters``, ``actions``: nodes as declared; Sentry adds ``name`` labels,
   ``uuid``s and "" target ids; ids as strings.
