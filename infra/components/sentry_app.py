@@ -229,7 +229,8 @@ class InboundFilterSpec:
 
     ``filter_id``: ``browser-extensions|localhost|web-crawlers|filtered-transaction|legacy-browsers``.
     ``active`` for the boolean filters; ``subfilters`` for ``legacy-browsers`` (e.g. ``("ie",
-    "safari")``). Filters are project-wide: in shared mode every stack must declare the same ones.
+    "safari")``; with no subfilters, ``active=True`` means all legacy browsers and ``active=False``
+    none). Filters are project-wide: in shared mode every stack must declare the same ones.
     """
 
     service: str
@@ -511,7 +512,9 @@ class SentryApp(pulumi.ComponentResource):
             "project": project.slug, "filterId": spec.filter_id, "readOnly": read_only,
             "resetOnDelete": not self.shared or a.delete_shared_projects, "shared": self.shared,
         }
-        if spec.filter_id == "legacy-browsers":
+        if spec.filter_id == "legacy-browsers" and spec.subfilters is None and spec.active:
+            props["active"] = True  # all legacy browsers (Sentry's `active: true`), not none
+        elif spec.filter_id == "legacy-browsers":
             props["subfilters"] = list(spec.subfilters or ())
         else:
             props["active"] = spec.active

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_declared, as_int
 
 LOGIC_TYPES = ("any", "any-short", "all", "none")
 FILTER_LOGIC_TYPES = ("any", "any-short", "all", "none")
@@ -93,7 +94,7 @@ def normalise(key: str, value: Any) -> Any:
     if key in ("projects", "detectorIds"):
         return norm_ids(value)
     if key == "frequency":
-        return int(value) if value is not None else 30
+        return as_int(value) if value is not None else 30
     if key == "enabled":
         return True if value is None else bool(value)
     if key == "adopt":
@@ -177,8 +178,9 @@ def outputs_from_api(
         name=workflow.get("name"),
         projects=projects,
         detectorIds=sorted(live_ids - stream_ids),
-        triggers=norm_triggers(workflow.get("triggers")),
-        actionFilters=norm_action_filters(workflow.get("actionFilters")),
+        triggers=norm_triggers(as_declared(norm_triggers(workflow.get("triggers")), inputs.triggers)),
+        actionFilters=norm_action_filters(as_declared(norm_action_filters(workflow.get("actionFilters")),
+                                                      list(inputs.action_filters))),
         frequency=normalise("frequency", (config or {}).get("frequency")),
         enabled=normalise("enabled", workflow.get("enabled")),
         workflowId=str(workflow.get("id")),

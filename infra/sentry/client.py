@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -457,7 +457,8 @@ class SentryClient:
             if nxt is None or nxt in seen:
                 break
             seen.add(nxt)
-            url, query = nxt, None  # the next URL carries the whole query
+            # the next URL carries the whole query; Sentry may send only a path (/api/0/...): resolve it
+            url, query = urljoin(self.connection.api_root, nxt), None
 
     def create(
         self,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_declared, as_float, as_int
 
 DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
 QUERY_TYPES = {"events": 0, "transactions": 1, "generic_metrics": 1, "events_analytics_platform": 1,
@@ -30,12 +31,17 @@ NULLABLE = ("environment", "owner", "description", "comparisonDelta")
 def norm_conditions(value: Any) -> list[dict[str, Any]]:
     out = []
     for cond in value or []:
-        comparison = cond.get("comparison")
-        if isinstance(comparison, (int, float)) and not isinstance(comparison, bool):
-            comparison = float(comparison)
-        out.append({"type": cond.get("type"), "comparison": comparison,
-                    "conditionResult": int(cond.get("conditionResult", 75))})
-    return sorted(out, key=lambda c: (-c["conditionResult"], json.dumps(c, sort_keys=True, default=str)))
+        if not isinstance(cond, Mapping):
+            continue
+        out.append({"type": cond.get("type"), "comparison": as_float(cond.get("comparison")),
+                    "conditionResult": as_int(cond.get("conditionResult", 75))})
+    return sorted(out, key=_condition_order)
+
+
+def _condition_order(cond: Mapping[str, Any]) -> tuple[float, str]:
+    result = cond["conditionResult"]
+    rank = -float(result) if isinstance(result, (int, float)) and not isinstance(result, bool) else 1.0
+    return rank, json.dumps(cond, sort_keys=True, default=str)
 
 
 def normalise(key: str, value: Any) -> Any:
@@ -44,7 +50,7 @@ def normalise(key: str, value: Any) -> Any:
     if key == "eventTypes":
         return sorted(str(v) for v in value or [])
     if key in ("timeWindow", "queryType", "comparisonDelta") and value is not None:
-        return int(value)
+        return as_int(value)
     if key == "enabled":
         return True if value is None else bool(value)
     if key == "adopt":
@@ -155,6 +161,8 @@ def live_values(detector: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(owner, Mapping):
         owner = f"{owner.get('type')}:{owner.get('id')}"
     query_type = data.get("queryType", query_obj.get("queryType") if query_obj else None)
+    if query_type is None:  # Sentry's snubaQuery carries none: it is fixed by the dataset
+        query_type = QUERY_TYPES.get(str(data.get("dataset") or "events"))
     return {
         "name": detector.get("name"),
         "aggregate": data.get("aggregate"),
@@ -181,6 +189,8 @@ def outputs_from_api(detector: Mapping[str, Any], inputs: MetricMonitorInputs, *
     for key in MUTABLE:
         if key in declared or (key in NULLABLE and live.get(key) is not None):
             value = normalise(key, live.get(key))
+            if key == "conditions":  # as declared: e.g. server-added keys of an anomaly comparison
+                value = norm_conditions(as_declared(value, outs["conditions"]))
             if value is None:
                 outs.pop(key, None)
             else:
@@ -220,6 +230,7 @@ __all__ = [
     "IDENTITY",
     "INPUT_KEYS",
     "MUTABLE",
+    "QUERY_TYPES",
     "TIME_WINDOWS",
     "MetricMonitorInputs",
     "changed_fields",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_int
 
 # A subset of Sentry's GETTING_STARTED_DOCS_PLATFORMS (src/sentry/models/project.py) plus "other".
 PLATFORMS: tuple[str, ...] = (
@@ -59,11 +60,11 @@ def normalise(key: str, value: Any) -> Any:
     if key in UNORDERED:
         return sorted(str(v) for v in (value or []))
     if key == "resolveAge":
-        return int(value or 0)
+        return as_int(value or 0)
     if key in ("platform", "subjectPrefix"):
         return value or ""
     if key in ("digestsMinDelay", "digestsMaxDelay") and value is not None:
-        return int(value)
+        return as_int(value)
     return value
 
 

@@ -180,6 +180,23 @@ def test_adopting_stack_makes_filters_read_only() -> Any:
 
 
 @pulumi.runtime.test
+def test_legacy_browsers_true_means_all_and_false_none(mocks: Mocks) -> Any:
+    """`legacy-browsers: true` (no list) is Sentry's "all legacy browsers", never written as none."""
+    filters = (InboundFilterSpec("frontend", "legacy-browsers", True), InboundFilterSpec("backend", "legacy-browsers",
+                                                                                          False))
+    app = SentryApp("dev-sentry", make_args("dev", filters=filters))
+
+    def check(_: Any) -> None:
+        got = {r.name: r.inputs for r in by_kind(mocks, "InboundFilter")}
+        assert got["dev-frontend-filter-legacy-browsers"]["active"] is True
+        assert "subfilters" not in got["dev-frontend-filter-legacy-browsers"]
+        assert got["dev-backend-filter-legacy-browsers"]["subfilters"] == []
+        assert "active" not in got["dev-backend-filter-legacy-browsers"]
+
+    return everything(app).apply(check)
+
+
+@pulumi.runtime.test
 def test_legacy_mode_uses_legacy_resources(mocks: Mocks) -> Any:
     args = make_args(
         "dev", legacy_alerts=True,

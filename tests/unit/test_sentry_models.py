@@ -216,7 +216,8 @@ def test_inbound_filter_check_failures() -> None:
                                "web-crawlers, filtered-transaction, legacy-browsers"]
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "active": True,
                                             "subfilters": ["netscape"]})
-    assert got["active"] == ["legacy-browsers takes subfilters (a list of browsers), not active"]
+    assert got["active"] == ["legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
+                             "legacy browsers, false: none), not both"]
     assert "subfilters item 'netscape' is not allowed" in got["subfilters"][0]
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "localhost", "subfilters": ["ie"]})
     assert got["subfilters"] == ["only legacy-browsers takes subfilters; localhost takes active: true|false"]
