@@ -19,9 +19,9 @@ from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError
 from infra.unknown import is_unknown
+from infra.vocabulary import SLUG_RE
 
 PROVIDER_KEY = "__provider"
-SLUG_RE = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
 
 
 def declared(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from infra.settings.problems import MISSING, Issue, check
+from infra.settings.problems import MISSING, Issue, check, suggest
 from infra.settings.types import Bool, Model, choice, number, one_of_numbers, text, whole
 from infra.vocabulary import (
     ACTION_TYPES,
@@ -16,6 +16,7 @@ from infra.vocabulary import (
     DATASETS,
     DETECTION_TYPES,
     EVENT_TYPES,
+    FILTER_TYPES,
     FREQUENCIES,
     GENERATION_RE,
     GENERATION_RULE,
@@ -25,6 +26,7 @@ from infra.vocabulary import (
     MONITOR_WINDOWS,
     OWNER_RE,
     TARGET_TYPES,
+    TRIGGER_TYPES,
 )
 
 ALERT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -189,6 +191,12 @@ class AlertSettings(Model):
         if not self.actions:
             issues.append(Issue(("actions",), [],
                                 "must list at least one action, e.g. [{type: email, targetType: issue_owners}]"))
+        for field, conditions, allowed in (("triggers", self.triggers or [], TRIGGER_TYPES),
+                                           ("filters", self.filters, FILTER_TYPES)):
+            for i, cond in enumerate(conditions):
+                if cond.type not in allowed:
+                    issues.append(Issue((field, i, "type"), cond.type, f"unknown {field[:-1]} type;"
+                                        f" {suggest(cond.type, allowed)}allowed: {', '.join(allowed)}"))
         check(issues)
         return self
 

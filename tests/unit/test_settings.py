@@ -593,6 +593,16 @@ def test_sampling_problems(sampling: dict[str, Any], expected: str) -> None:
             'sentry-stacks:alerts.a.triggerLogic = "some": unknown value; allowed: any, any-short, all, none',
         ),
         (
+            {"a": {"services": ["backend"], "actions": [{"type": "email"}], "triggers": ["first_seen"]}},
+            {},
+            'sentry-stacks:alerts.a.triggers[0].type = "first_seen": unknown trigger type; did you mean \'first_seen_event\'?',
+        ),
+        (
+            {"a": {"services": ["backend"], "actions": [{"type": "email"}], "filters": [{"type": "levels"}]}},
+            {},
+            'sentry-stacks:alerts.a.filters[0].type = "levels": unknown filter type; did you mean \'level\'? allowed: age_comparison',
+        ),
+        (
             {"a": {"services": ["backend"], "actions": [{"type": "email"}], "monitors": ["nope"]}},
             {},
             'sentry-stacks:alerts.a.monitors[0] = "nope": no such monitor',
