@@ -236,7 +236,7 @@ class SentryConfig(Model):
     each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG, SENTRY_AUTH_TOKEN), then to the embedded
     localsentry."""
 
-    base_url: Annotated[str, WrapValidator(_base_url), Field(json_schema_extra={"format": "uri"})] | None = Field(
+    base_url: Annotated[str, WrapValidator(_base_url)] | None = Field(
         None, description="Sentry URL (https://sentry.example.com) or a sentry.io region (us, de);"
         " default SENTRY_BASE_URL, else the embedded localsentry")
     organization: Slug | None = Field(None, description="Organization slug; default SENTRY_ORG")
