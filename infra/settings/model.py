@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Self, get_args, get_origin
 from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
 from infra.connection import ConnectionValues, normalize_base_url
+from infra.rotation import Rotation
 from infra.sentry.errors import SentryConfigError
 from infra.settings.problems import MISSING, Issue, Loc, check, fail, join_loc, rule_error
 from infra.settings.sampling import SamplingSettings
@@ -117,7 +118,7 @@ class StackConfig(Model):
         None, validate_default=True, description="Slug of the Sentry team that owns the projects"
         " (required with sentry:baseUrl; localsentry: its team)")
     services: dict[str, ServiceSettingsModel] = Field(
-        default_factory=dict, description="The app's services (containers), by name")
+        default_factory=dict, validate_default=True, description="The app's services (containers), by name")
     service_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per stack: service fields that replace those in services"
         " (build, healthcheck, labels, sentry merge one level deep; null removes a field or variable)")
@@ -177,8 +178,6 @@ class StackConfig(Model):
     @field_validator("rotation", mode="after")
     @classmethod
     def _rotation(cls, value: dict[str, dict[str, Any]], info: ValidationInfo) -> Any:
-        from infra.rotation import Rotation
-
         services, keys = info.data.get("services"), info.data.get("keys")
         if services is None or keys is None:
             return value
