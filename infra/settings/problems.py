@@ -122,6 +122,17 @@ class Renderer:
         return Problem(key, self.show(key, value), message)
 
 
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "bool_type": "a boolean: true or false",
+    "bool_parsing": "a boolean: true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+}
+
+
 def _expand(message: str, loc: Loc, render: Renderer) -> str:
     """``{@a.b}`` in a rule's message -> the full key of ``a.b`` under `loc`."""
     return re.sub(r"\{@([^}]*)\}", lambda m: render.key_of((*loc, *parse_path(m.group(1)))), message)
@@ -166,6 +177,8 @@ def problems_from(
             staged.append((group, 1, render.problem(loc, err["input"], f"must be {what}")))
         elif kind in ("list_type", "tuple_type"):
             staged.append((group, 1, render.problem(loc, err["input"], "must be a list")))
+        elif kind in _TYPE_WORDS:
+            staged.append((group, 1, render.problem(loc, err["input"], f"must be {_TYPE_WORDS[kind]}")))
         else:
             message = err["msg"]
             if kind != "rule":
