@@ -10,7 +10,8 @@ Schema (``schema/stack-config.schema.json``) and the README's configuration refe
 
 Modules: ``types`` (field types with their messages), ``problems`` (messages), ``sampling``, ``services``,
 ``sentry_objects`` (keys, alerts, monitors), ``model`` (the stack file), ``result`` (the dataclasses the
-rest of the toolkit uses), ``loader`` (load_settings), ``schema`` (schema and reference).
+rest of the toolkit uses), ``loader`` (load_settings), ``build`` (the dataclasses from the model,
+placeholders), ``schema`` (schema and reference).
 """
 
 from __future__ import annotations
