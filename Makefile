@@ -18,7 +18,7 @@ setup: venv pulumi state docker images browser ## everything the tests and the d
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
@@ -37,7 +37,7 @@ images: docker ## the local base image and the reference app's images
 	scripts/build-images
 
 browser: ## headless Chromium for the browser tests (Debian package)
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "install chromium (apt-get install chromium) for the browser tests"
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; }; } || echo "install chromium (apt-get install chromium) for the browser tests"
 
 test: setup ## the whole test suite (unit, sentry, program, e2e)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
