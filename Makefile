@@ -11,7 +11,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/state/pulumi-home
 
-.PHONY: setup venv pulumi docker images browser state test test-fast lint demo demo-down bench clean
+.PHONY: setup venv pulumi docker images browser state test test-fast lint schema demo demo-down bench clean
 
 setup: venv pulumi state docker images browser ## everything the tests and the demo need
 
@@ -48,6 +48,10 @@ test-fast: venv state ## unit, sentry and program tiers only
 lint: venv
 	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python
 	$(VENV)/bin/mypy infra localsentry
+	$(PY) -m infra.settings.schema --check
+
+schema: venv ## regenerate the editor schema and the README's configuration reference from the settings model
+	$(PY) -m infra.settings.schema
 
 demo: setup ## bring up the dev stack on the embedded localsentry (or your Sentry)
 	$(PY) scripts/demo up

@@ -9,25 +9,10 @@ from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
 from infra.sentry.compare import as_declared, as_int
+from infra.vocabulary import ACTION_TYPES, FILTER_TYPES, FREQUENCIES, LOGIC_TYPES, TARGET_TYPES, TRIGGER_TYPES
 
-LOGIC_TYPES = ("any", "any-short", "all", "none")
-FILTER_LOGIC_TYPES = ("any", "any-short", "all", "none")
-FREQUENCIES = (0, 5, 10, 30, 60, 180, 720, 1440)
-TRIGGER_TYPES = (
-    "first_seen_event", "regression_event", "reappeared_event", "issue_resolved_trigger",
-    "seer_activity_trigger", "new_high_priority_issue", "existing_high_priority_issue",
-)
-FILTER_TYPES = (
-    "age_comparison", "assigned_to", "issue_category", "issue_occurrences", "issue_priority_deescalating",
-    "issue_priority_greater_or_equal", "event_unique_user_frequency_count", "event_frequency_count",
-    "event_frequency_percent", "percent_sessions_count", "percent_sessions_percent", "event_attribute",
-    "tagged_event", "latest_release", "latest_adopted_release", "level",
-)
-ACTION_TYPES = (
-    "email", "slack", "pagerduty", "discord", "msteams", "opsgenie", "vsts", "jira", "jira_server",
-    "github", "github_enterprise", "sentry_app", "webhook", "plugin",
-)
-TARGET_TYPES = ("user", "team", "issue_owners", "specific", "sentry_app")
+# Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
+FILTER_LOGIC_TYPES = LOGIC_TYPES
 INPUT_KEYS = ("name", "projects", "detectorIds", "triggers", "actionFilters", "frequency", "environment",
               "owner", "enabled", "adopt")
 COMPUTED = ("workflowId", "organization", "issueStreamDetectors", "dateCreated")

@@ -24,11 +24,8 @@ from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
+from infra.vocabulary import FILTER_IDS, SUBFILTERS
 
-FILTER_IDS = ("browser-extensions", "localhost", "web-crawlers", "filtered-transaction", "legacy-browsers")
-SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "opera_mini",
-              "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
-              "opera_mini_pre_8", "edge_pre_79")
 INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete", "shared")
 COMPUTED = ("organization", "agreed")
 

@@ -9,16 +9,21 @@ from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
 from infra.sentry.compare import as_declared, as_float, as_int
+from infra.vocabulary import (
+    COMPARISON_DELTAS,
+    DATASETS,
+    DETECTION_TYPES,
+    EVENT_TYPES,
+    MONITOR_CONDITION_TYPES,
+    MONITOR_RESULTS,
+    MONITOR_WINDOWS,
+    QUERY_TYPES,
+)
 
-DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
-QUERY_TYPES = {"events": 0, "transactions": 1, "generic_metrics": 1, "events_analytics_platform": 1,
-               "metrics": 2, "sessions": 2}
-TIME_WINDOWS = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)  # seconds (not minutes!)
-DETECTION_TYPES = ("static", "percent", "dynamic")
-COMPARISON_DELTAS = (300, 900, 3600, 86400, 604800, 2592000)
-CONDITION_TYPES = ("gt", "lte", "anomaly_detection")
-CONDITION_RESULTS = (75, 50, 0)
-EVENT_TYPES = ("error", "default", "transaction", "trace_item_span", "trace_item_log")
+# Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
+TIME_WINDOWS = MONITOR_WINDOWS  # seconds (not minutes!)
+CONDITION_TYPES = MONITOR_CONDITION_TYPES
+CONDITION_RESULTS = MONITOR_RESULTS
 DATA_SOURCE = ("aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes")
 MUTABLE = ("name", "aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes",
            "detectionType", "comparisonDelta", "conditions", "owner", "description", "enabled")
