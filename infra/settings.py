@@ -37,6 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from infra import privacy as pv
 from infra.components.sentry_app import (
     AlertAction,
     AlertCondition,
@@ -48,6 +49,7 @@ from infra.components.sentry_app import (
     MonitorSpec,
     RateLimit,
 )
+from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import PROFILE_LIFECYCLES, Budget, ProfileLifecycle, SamplingConfig
 
 NS = "sentry-stacks"
@@ -95,6 +97,7 @@ SLUG_RULE = "a slug: lowercase letters, digits, '-' and '_', not only digits (^(
 PROJECT_SLUG_MAX = 100
 RESERVED_ENV = frozenset({"PORT", "BIND"})
 SENTRY_ENV_COMMON = (
+    "SENTRY_DATA_COLLECTION",
     "SENTRY_DEBUG",
     "SENTRY_DSN",
     "SENTRY_ENVIRONMENT",
@@ -113,8 +116,10 @@ SENTRY_ENV_FRONTEND = ("SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "SENTRY_REPLAYS_SE
 TOP_LEVEL_KEYS = (
     "adoptExisting",
     "alerts",
+    "allowPersonalData",
     "app",
     "composeProject",
+    "dataCollection",
     "debug",
     "deleteSharedProjects",
     "deployDir",
@@ -127,6 +132,7 @@ TOP_LEVEL_KEYS = (
     "legacyAlerts",
     "monitors",
     "networkMode",
+    "privacy",
     "projectMode",
     "release",
     "rotation",
@@ -556,6 +562,9 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
+    #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
+    privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
+    shared_privacy: SharedPrivacy | None = None
 
     @property
     def compose_project(self) -> str:
@@ -634,7 +643,10 @@ def _decode(ck: _Checker, key: str, value: Any, structured: bool) -> Any:
         return None
 
 
-_STRUCTURED = {"alerts", "keys", "labels", "monitors", "rotation", "sampling", "serviceOverrides", "services"}
+_STRUCTURED = {
+    "alerts", "dataCollection", "keys", "labels", "monitors", "privacy", "rotation", "sampling", "serviceOverrides",
+    "services",
+}
 
 
 def load_settings(
@@ -722,8 +734,9 @@ def load_settings(
 
     flags = {
         name: ck.boolean(k(name), get(name), False)
-        for name in ("deleteSharedProjects", "adoptExisting", "legacyAlerts", "sendDefaultPii", "debug")
+        for name in ("deleteSharedProjects", "adoptExisting", "legacyAlerts", "debug")
     }
+    privacy, shared_privacy = _privacy(ck, prefix, raw, environment, root, stack, project, project_mode)
     if ck.problems:
         raise SettingsError(ck.problems)
     return StackSettings(
@@ -740,7 +753,7 @@ def load_settings(
         delete_shared_projects=flags["deleteSharedProjects"],
         adopt_existing=flags["adoptExisting"],
         legacy_alerts=flags["legacyAlerts"],
-        send_default_pii=flags["sendDefaultPii"],
+        send_default_pii=bool(privacy.sendDefaultPii),  # deprecated alias, kept for callers: see privacy
         debug=flags["debug"],
         sampling=sampling,
         services=services,
@@ -752,10 +765,31 @@ def load_settings(
         dsn_host=dsn_host,
         sentry=sentry_target,
         compose_project_name=compose_project,
+        privacy=privacy,
+        shared_privacy=shared_privacy,
     )
 
 
 # --------------------------------------------------------------------------- top-level pieces
+
+
+def _privacy(
+    ck: _Checker, prefix: str, raw: Mapping[str, Any], environment: str, root: Path, stack: str, project: str,
+    project_mode: str,
+) -> tuple[StackPrivacy, SharedPrivacy | None]:
+    """dataCollection, sendDefaultPii, privacy, allowPersonalData: the pydantic model of infra/privacy.py,
+    its errors as problems with the config key path; in shared mode, merged with the other stacks' privacy."""
+    from pydantic import ValidationError
+
+    try:
+        model = pv.load_stack_privacy(raw, environment)
+    except ValidationError as exc:
+        for p in pv.problems_from(exc):
+            ck.add(f"{prefix}{p.key}", p.value, p.message)
+        return StackPrivacy(environment=environment), None
+    if project_mode != "shared":
+        return model, None
+    return model, pv.merge_shared(stack, model.privacy, pv.sibling_privacy(root, project, stack))
 
 
 ENV_NAME_BAD = re.compile(r"[\n\r\f/]")

@@ -125,6 +125,9 @@ class ServiceSentrySpec:
     subject_prefix: str | None = None
     default_key: DefaultKeyPolicy = "delete"
     default_alert: bool = False
+    #: the project's privacy fields (Sentry PUT keys: dataScrubber, scrubIPAddresses, sensitiveFields...);
+    #: in shared mode already the strictest of the stacks sharing it (infra/privacy.py); () = not managed
+    privacy: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -421,6 +424,7 @@ class SentryApp(pulumi.ComponentResource):
             "adopt": a.adopt_existing,
             "defaultKey": svc.default_key, "defaultRules": svc.default_alert, "stack": a.stack,
         }
+        props.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in svc.privacy})
         project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
         self.projects[svc.service] = project
         self._slugs[svc.service] = project.slug
