@@ -270,7 +270,9 @@ class StackPrivacy(_Model):
 
     environment: str = Field(description="the stack's Sentry environment (production and prod are guarded)")
     dataCollection: DataCollection | None = Field(default=None, description="what the SDKs collect")
-    sendDefaultPii: bool | None = Field(default=None, description="deprecated: use dataCollection")
+    sendDefaultPii: bool | None = Field(
+        default=None, description="deprecated: use dataCollection", json_schema_extra={"deprecated": True}
+    )
     privacy: ProjectPrivacy = Field(default=ProjectPrivacy(), description="the Sentry projects' privacy settings")
     allowPersonalData: bool = Field(default=False, description="let a production stack collect personal data")
 

@@ -212,3 +212,19 @@ def test_rendered_comment_says_what_is_collected() -> None:
     assert "user info and IP address: yes; cookies: yes" in text
     assert "IP addresses removed (asked by stack prod)" in text and "Sentry also filters: iban" in text
     assert "HTTP bodies: none" in "\n".join(pv.describe(pv.DataCollection(httpBodies=())))
+
+
+def test_the_model_describes_itself_for_the_json_schema() -> None:
+    schema = pv.StackPrivacy.model_json_schema()
+    assert set(schema["properties"]) == {"environment", "dataCollection", "sendDefaultPii", "privacy",
+                                         "allowPersonalData"}
+    assert schema["properties"]["sendDefaultPii"]["deprecated"] is True
+    fields = schema["$defs"]["DataCollection"]["properties"]
+    assert fields["userInfo"]["default"] is False and "IP address" in fields["userInfo"]["description"]
+    assert fields["httpBodies"]["items"]["enum"] == list(pv.HTTP_BODIES)
+    assert set(schema["$defs"]["ProjectPrivacy"]["properties"]) == set(pv.PROJECT_FIELDS)
+
+
+def test_the_cli_gives_objects_as_json_text() -> None:
+    s = settings_for("dev", dataCollection='{"userInfo": false, "cookies": {"allow": ["theme"]}}')
+    assert s.privacy.collection.userInfo is False and s.privacy.collection.cookies == pv.Allow(allow=("theme",))
