@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from infra import privacy as pv
 from infra.components.sentry_app import (
     InboundFilterSpec,
     SentryApp,
@@ -42,6 +43,7 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
         raise SentryAppError("no Sentry team: set sentry-stacks:team")
     services: list[ServiceSentrySpec] = []
     filters: list[InboundFilterSpec] = []
+    privacy = tuple(sorted(pv.project_values(settings.privacy, settings.shared_privacy).items()))
     for svc in settings.sentry_services():
         assert svc.sentry is not None
         keys = settings.keys_for(svc.name)
@@ -58,6 +60,7 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
                 subject_prefix=svc.sentry.subject_prefix,
                 default_key=svc.sentry.default_key,
                 default_alert=svc.sentry.default_alert,
+                privacy=privacy,
             )
         )
         filters.extend(svc.sentry.inbound_filters)
@@ -103,6 +106,10 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     """Declare the stack's resources from validated settings and export its outputs."""
     root = root or Path.cwd()
     stack = settings.stack
+    for warning in settings.privacy.warnings:
+        pulumi.log.warn(warning)
+    for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
+        pulumi.log.info(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
     sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
@@ -151,6 +158,13 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
                 for generation, key in generations.items()
             }
             for service, generations in sentry.keys.items()
+        },
+        # what this environment collects and what Sentry scrubs (docs/privacy.md)
+        "privacy": {
+            "dataCollection": pv.compact(settings.privacy.collection),
+            "projects": pv.project_values(settings.privacy, settings.shared_privacy),
+            "askedBy": {k: list(v) for k, v in settings.shared_privacy.sources.items()}
+            if settings.shared_privacy is not None else {},
         },
         "sampleRates": rates.as_dict(),
         "samplingExplanation": rates.explain(),

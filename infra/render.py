@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 
+from infra import privacy as pv
 from infra.sampling import SampleRates, format_rate
 from infra.settings import ServiceSettings, StackSettings
 
@@ -164,9 +165,11 @@ def service_env(
             SENTRY_ENVIRONMENT=settings.environment,
             SENTRY_RELEASE=settings.release,
             SENTRY_SAMPLE_RATE=format_rate(rates.errors),
-            SENTRY_SEND_DEFAULT_PII=_text(settings.send_default_pii),
             SENTRY_TRACES_SAMPLE_RATE=format_rate(rates.traces),
         )
+        collection = settings.privacy.collection
+        options = pv.python_options(collection) if svc.env_template == "backend" else pv.javascript_options(collection)
+        env["SENTRY_DATA_COLLECTION"] = pv.env_json(options)
         if svc.env_template == "backend":
             env.update(
                 SENTRY_PROFILES_SAMPLE_RATE=format_rate(rates.profiles),
@@ -208,12 +211,24 @@ def _header(settings: StackSettings, what: str) -> str:
     )
 
 
+def privacy_lines(settings: StackSettings) -> list[str]:
+    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy.py)."""
+    shared = settings.shared_privacy
+    return pv.describe(
+        settings.privacy.collection, pv.project_values(settings.privacy, shared), stack=settings.stack,
+        sources=shared.sources if shared is not None else None,
+    )
+
+
 def render_env_file(settings: StackSettings, svc: ServiceSettings, env: Mapping[str, str]) -> str:
     """The service's ``.env`` file; raises ValueError if it would not read back as exactly `env`."""
     text = (
         _environment()
         .get_template(f"{svc.env_template}.env.j2")
-        .render(env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"))
+        .render(
+            env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
+            privacy=privacy_lines(settings),
+        )
     )
     parsed = parse_dotenv(text)
     if parsed != dict(env):
@@ -311,6 +326,7 @@ __all__ = [
     "container_dsn",
     "dotenv_quote",
     "parse_dotenv",
+    "privacy_lines",
     "render_all",
     "render_compose",
     "render_env_file",

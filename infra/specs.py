@@ -84,6 +84,9 @@ class ServiceSentrySpec:
     subject_prefix: str | None = None
     default_key: DefaultKeyPolicy = "delete"
     default_alert: bool = False
+    #: the project's privacy fields (Sentry PUT keys: dataScrubber, scrubIPAddresses, sensitiveFields...);
+    #: in shared mode already the strictest of the stacks sharing it (infra/privacy.py); () = not managed
+    privacy: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ class SentryApp(pulumi.ComponentResource):
             "adopt": a.adopt_existing,
             "defaultKey": svc.default_key, "defaultRules": svc.default_alert, "stack": a.stack,
         }
+        props.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in svc.privacy})
         project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
         self.projects[svc.service] = project
         self._slugs[svc.service] = project.slug

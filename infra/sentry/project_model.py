@@ -33,6 +33,8 @@ SETTINGS: dict[str, str] = {
     "scrapeJavaScript": "bool",
 }
 UNORDERED = frozenset({"allowedDomains", "sensitiveFields", "safeFields", "teams"})
+# Sentry's defaults of the privacy booleans: an answer without them (null, or left out) means these
+PRIVACY_DEFAULTS = {"dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}
 # Inputs that only steer the provider (no Sentry field).
 FLAGS = ("shared", "deleteOnDestroy", "adopt", "defaultKey", "defaultRules", "stack")
 COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "agreedSettings")
@@ -42,7 +44,9 @@ INPUT_KEYS = ("slug", "teams", *SETTINGS, *FLAGS)
 def normalise(key: str, value: Any) -> Any:
     """A value in the form used for comparison: unordered lists sorted, absent defaults filled."""
     if key in UNORDERED:
-        return sorted(str(v) for v in (value or []))
+        return sorted(str(v).strip() for v in (value or []) if str(v).strip())
+    if key in PRIVACY_DEFAULTS:
+        return PRIVACY_DEFAULTS[key] if value is None else bool(value)
     if key == "resolveAge":
         return as_int(value or 0)
     if key in ("platform", "subjectPrefix"):

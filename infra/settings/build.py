@@ -81,7 +81,7 @@ def build(
         delete_shared_projects=cfg.delete_shared_projects,
         adopt_existing=cfg.adopt_existing,
         legacy_alerts=cfg.legacy_alerts,
-        send_default_pii=cfg.send_default_pii,
+        send_default_pii=bool(cfg.send_default_pii),  # deprecated alias: see privacy
         debug=cfg.debug,
         sampling=cfg.sampling.to_config(),
         services=tuple(final),
@@ -93,6 +93,7 @@ def build(
         dsn_host=cfg.dsn_host,
         sentry=target,
         compose_project_name=cfg.compose_project,
+        privacy=cfg.stack_privacy(stack),
     )
     return settings, problems
 

@@ -12,11 +12,13 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+import infra.privacy as pv
 from infra.connection import resolve_connection
 from infra.settings.build import build
 from infra.settings.model import NS, SENTRY_NS, Context, StackFile, describe, key_of
@@ -24,7 +26,10 @@ from infra.settings.problems import MISSING, Loc, Problem, Renderer, SettingsErr
 from infra.settings.result import SentryTarget, StackSettings
 from infra.settings.services import MERGED_FIELDS
 
-_STRUCTURED = {"alerts", "keys", "labels", "monitors", "rotation", "sampling", "serviceOverrides", "services"}
+_STRUCTURED = {
+    "alerts", "dataCollection", "keys", "labels", "monitors", "privacy", "rotation", "sampling", "serviceOverrides",
+    "services",
+}
 
 
 def git_short_head(root: Path) -> str | None:
@@ -191,6 +196,9 @@ def load_settings(
     settings, late = build(model.stack, stack, project, target, render)
     if late:
         raise SettingsError(late)
+    if settings.project_mode == "shared":  # the strictest privacy of every stack sharing the projects wins
+        others = pv.sibling_privacy(root, project, stack)
+        settings = replace(settings, shared_privacy=pv.merge_shared(stack, model.stack.privacy, others))
     return settings
 
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
+import infra.privacy as pv
 from infra.connection import ConnectionValues, normalize_base_url
 from infra.rotation import Rotation
 from infra.sentry.errors import SentryConfigError
@@ -136,7 +137,18 @@ class StackConfig(Model):
         False, description="Adopt Sentry objects that already exist under this stack's names")
     legacy_alerts: Bool = Field(
         False, description="Use the legacy alert APIs (self-hosted Sentry before 26.7 only)")
-    send_default_pii: Bool = Field(False, description="SDK send_default_pii (user IP, cookies, headers)")
+    data_collection: pv.DataCollection | None = Field(
+        None, description="What the SDKs collect (docs/privacy.md): userInfo, cookies, httpHeaders, httpBodies,"
+        " urlQueryParams, ...; default: no user info, cookies or IP headers")
+    privacy: pv.ProjectPrivacy = Field(
+        default_factory=lambda: pv.ProjectPrivacy(), description="The Sentry projects' privacy settings"
+        " (dataScrubber, dataScrubberDefaults, scrubIPAddresses, sensitiveFields, safeFields); in shared mode the"
+        " strictest of the stacks sharing a project wins; a field left out is not managed")
+    allow_personal_data: Bool = Field(
+        False, description="Let a production stack collect user info or IP addresses")
+    send_default_pii: Bool | None = Field(
+        None, description="Deprecated alias of dataCollection (true: everything, false: the defaults);"
+        " dataCollection wins when both are set")
     debug: Bool = Field(False, description="SDK debug logging")
 
     @field_validator("release", mode="after")
@@ -209,6 +221,19 @@ class StackConfig(Model):
         if services is not None:
             check(check_references(None, value, reporting(services), None))
         return value
+
+    @model_validator(mode="after")
+    def _personal_data(self, info: ValidationInfo) -> Self:
+        """The production guardrail (infra/privacy.py): no user info or IP addresses unless allowPersonalData."""
+        problems = pv.personal_data_problems(self.stack_privacy(_context(info).stack))
+        check([Issue(tuple(key.split(".")), value, message) for key, value, message in problems])
+        return self
+
+    def stack_privacy(self, stack: str) -> pv.StackPrivacy:
+        """This stack's privacy settings as infra/privacy.py models them (validated above, guardrail included)."""
+        return pv.StackPrivacy.model_construct(
+            environment=self.environment or stack, dataCollection=self.data_collection,
+            sendDefaultPii=self.send_default_pii, privacy=self.privacy, allowPersonalData=self.allow_personal_data)
 
     @field_validator("alerts", mode="after")
     @classmethod

@@ -181,7 +181,7 @@ def problems_from(
             staged.append((group, 1, render.problem(loc, err["input"], f"must be {_TYPE_WORDS[kind]}")))
         else:
             message = err["msg"]
-            if kind != "rule":
+            if kind != "rule" and not message.startswith(("must ", "allowed")):
                 message = f"must be valid: {message}"
             staged.append((group, 1, render.problem(loc, err["input"], message)))
     staged.sort(key=lambda item: (item[0], item[1]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import SamplingConfig
 from infra.settings.model import ProjectMode
 from infra.settings.services import Driver, EnvTemplate, NetworkMode
@@ -128,6 +129,9 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
+    #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
+    privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
+    shared_privacy: SharedPrivacy | None = None
 
     @property
     def compose_project(self) -> str:

@@ -22,6 +22,7 @@ from localsentry.ingest.protocol import (
     relay_error,
     request_auth,
 )
+from localsentry.ingest.scrub import scrub_items
 from localsentry.ingest.storage import category_of, record_outcome, store_items
 
 REJECTED = "event submission rejected with_reason: ProjectId"
@@ -111,6 +112,7 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
                     continue
                 left -= 1
             accepted.append(item)
+        accepted = scrub_items(accepted, data)  # the project's Security & Privacy settings, before storage
         facts = store_items(db, project, key, envelope.headers, accepted, auth)
     db.memo.update(facts)
     headers = cors_headers(req.headers)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 
+from infra.privacy import DEFAULT, env_json, python_options
 from tests.e2e.docker_support import Containers, DemoImages, demo_images, free_port, require_docker, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, unique
 
@@ -92,7 +93,8 @@ def stack(images: DemoImages, localsentry_session: LocalSentry) -> Iterator[Stac
         "SENTRY_TRACES_SAMPLE_RATE": "1.0",
         "SENTRY_PROFILE_SESSION_SAMPLE_RATE": "1.0",
         "SENTRY_PROFILE_LIFECYCLE": "trace",
-        "SENTRY_SEND_DEFAULT_PII": "false",
+        # what the prod stack renders: no user info (sentry-stacks:dataCollection, docs/privacy.md)
+        "SENTRY_DATA_COLLECTION": env_json(python_options(DEFAULT)),
     }
     frontend_env = {
         "PORT": str(front_port),
@@ -173,7 +175,7 @@ def test_debug_endpoint_error_arrives_with_environment_release_and_user(stack: S
     assert exception_type(event) == "ZeroDivisionError"
     assert (event["environment"], event["release"]) == (stack.environment, stack.release)
     assert event["transaction"] == "/api/core/sentry-debug/"
-    assert "ip_address" not in event["user"]  # SENTRY_SEND_DEFAULT_PII=false
+    assert "ip_address" not in event["user"]  # SENTRY_DATA_COLLECTION: user_info false
     loggers = {e.get("logger") for e in found}
     assert "demoapp.noise" not in loggers and "django.security.DisallowedHost" not in loggers
     assert all(exception_type(e) != "DisallowedHost" for e in found)

@@ -367,3 +367,33 @@ def test_preview_with_unknown_dsns(tmp_path: Path, preview: bool) -> None:
     assert sorted(m.of("pulumi-python:dynamic/files:RenderedFile")) == [
         f"dev-{n}" for n in program.file_names(settings("dev", tmp_path))
     ]
+
+
+@pulumi.runtime.test
+def test_privacy_reaches_the_projects_and_the_outputs(mocks: Mocks, tmp_path: Path) -> Any:
+    """dev shares its projects with prod: each project gets the strictest privacy of the two stack files."""
+    s = settings("dev", tmp_path)
+    p = program.build(s, root=ROOT)
+    assert p.outputs["privacy"]["dataCollection"]["userInfo"] is True
+    assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is True
+    assert p.outputs["privacy"]["askedBy"]["scrubIPAddresses"] == ["prod"]
+
+    def check(_: Any) -> None:
+        for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
+            assert project.inputs["scrubIPAddresses"] is True  # prod asked for it
+            assert project.inputs["dataScrubber"] is True and project.inputs["dataScrubberDefaults"] is True
+            assert project.inputs.get("sensitiveFields") is None  # nobody declares it: not managed
+
+    return done(p).apply(check)
+
+
+@pulumi.runtime.test
+def test_per_environment_projects_get_the_stacks_own_privacy(mocks: Mocks, tmp_path: Path) -> Any:
+    s = settings("dev", tmp_path, projectMode="per-environment")
+    p = program.build(s, root=ROOT)
+
+    def check(_: Any) -> None:
+        for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
+            assert project.inputs["scrubIPAddresses"] is False
+
+    return done(p).apply(check)

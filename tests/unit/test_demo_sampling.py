@@ -7,6 +7,7 @@ part of the installed packages); neither needs Django, Celery or a running serve
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,7 +54,8 @@ def test_defaults_when_nothing_is_set() -> None:
     assert (config.sample_rate, config.traces_sample_rate) == (1.0, 0.0)
     assert (config.profiles_sample_rate, config.profile_session_sample_rate) == (0.0, 0.0)
     assert config.profile_lifecycle == "trace"
-    assert config.send_default_pii is False and config.debug is False
+    assert config.send_default_pii is None and config.data_collection is None and config.debug is False
+    assert not config.user_info and "send_default_pii" not in config.sdk_options()  # no deprecation warning
 
 
 def test_every_variable_is_read() -> None:
@@ -76,7 +78,45 @@ def test_every_variable_is_read() -> None:
     assert (config.sample_rate, config.traces_sample_rate) == (0.9, 0.05)
     assert (config.profiles_sample_rate, config.profile_session_sample_rate) == (0.0, 0.1)
     assert config.profile_lifecycle == "manual"
-    assert config.send_default_pii is True and config.debug is False
+    assert config.send_default_pii is True and config.debug is False and config.user_info
+
+
+def test_data_collection_is_passed_and_wins_over_send_default_pii() -> None:
+    dc = {"user_info": False, "cookies": {"mode": "off"}, "http_headers": {"request": {"mode": "denylist"}},
+          "http_bodies": [], "stack_frame_variables": {"mode": "allowlist", "terms": ["x"]}}
+    config = sc.SentryConfig.from_env({"SENTRY_DATA_COLLECTION": json.dumps(dc), "SENTRY_SEND_DEFAULT_PII": "true"})
+    options = config.sdk_options()
+    assert options["data_collection"] == dc and "send_default_pii" not in options and not config.user_info
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{not json", "must be a JSON object"),
+        ("[1]", "must be a JSON object"),
+        ('{"userinfo": true}', "unknown key(s) userinfo; allowed: user_info"),
+        ('{"user_info": "yes"}', "user_info must be true or false"),
+        ('{"cookies": {"mode": "some"}}', "cookies must be"),
+        ('{"http_bodies": ["incoming_response"]}', "http_bodies must be a list of incoming_request"),
+        ('{"frame_context_lines": -1}', "frame_context_lines must be a whole number"),
+    ],
+)
+def test_a_bad_data_collection_names_the_variable(value: str, message: str) -> None:
+    with pytest.raises(sc.ConfigError) as error:
+        sc.SentryConfig.from_env({"SENTRY_DATA_COLLECTION": value})
+    assert "SENTRY_DATA_COLLECTION" in str(error.value) and message in str(error.value)
+
+
+def test_the_rendered_dev_and_prod_values_parse() -> None:
+    from infra.render import service_env
+    from infra.sampling import derive_rates
+    from tests.unit.settings_support import DSNS, settings_for
+
+    for stack, user_info in (("dev", True), ("prod", False)):
+        s = settings_for(stack)
+        env = service_env(s, s.service("backend"), DSNS, derive_rates(s.sampling))
+        config = sc.SentryConfig.from_env(env)
+        assert config.user_info is user_info and "send_default_pii" not in config.sdk_options()
 
 
 @pytest.mark.parametrize("name", RATE_VARS)
@@ -323,7 +363,7 @@ def test_unusable_user_ids_are_ignored(bad: str) -> None:
     assert sc.user_from_request({"X-User-Id": bad}, {}, False) is None
 
 
-def test_email_and_ip_only_with_send_default_pii() -> None:
+def test_email_and_ip_only_with_user_info() -> None:
     headers = {"X-User-Id": "alice", "X-User-Email": "alice@example.com"}
     assert sc.user_from_request(headers, {}, False) == {"id": "alice"}
     assert sc.user_from_request(headers, {}, True) == {

@@ -45,8 +45,9 @@ def test_stacks_differ_where_environments_differ() -> None:
     dev, prod = rendered("dev"), rendered("prod")
     assert "SENTRY_ENVIRONMENT='development'" in dev["backend.env"]
     assert "SENTRY_ENVIRONMENT='production'" in prod["backend.env"]
-    assert "SENTRY_SEND_DEFAULT_PII='true'" in dev["frontend.env"]
-    assert "SENTRY_SEND_DEFAULT_PII='false'" in prod["frontend.env"]
+    assert '"userInfo":true' in dev["frontend.env"] and '"user_info":true' in dev["backend.env"]
+    assert '"userInfo":false' in prod["frontend.env"] and '"user_info":false' in prod["backend.env"]
+    assert "# Privacy" in dev["backend.env"] and "SEND_DEFAULT_PII" not in dev["backend.env"] + prod["frontend.env"]
     assert "PORT='8000'" in dev["backend.env"] and "PORT='8100'" in prod["backend.env"]
     assert dev["redis.env"] != prod["redis.env"]
 

@@ -13,9 +13,10 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 ALLOWED = {
     "vocabulary": (),
     "specs": (),
+    "privacy": (),
     "connection": ("infra.sentry.errors",),
     "settings": ("infra.settings", "infra.vocabulary", "infra.specs", "infra.connection", "infra.sampling",
-                 "infra.rotation", "infra.sentry.errors"),
+                 "infra.rotation", "infra.sentry.errors", "infra.privacy"),
 }
 
 

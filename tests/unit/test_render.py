@@ -157,7 +157,8 @@ def test_one_mapping_per_service() -> None:
     assert backend["SENTRY_DSN"] == DSNS["backend"] and backend["SENTRY_ENVIRONMENT"] == "development"
     assert backend["SENTRY_RELEASE"] == RELEASE and backend["SENTRY_TRACES_SAMPLE_RATE"] == "1.0"
     assert backend["SENTRY_PROFILE_SESSION_SAMPLE_RATE"] == "1.0" and backend["SENTRY_PROFILE_LIFECYCLE"] == "trace"
-    assert backend["SENTRY_SEND_DEFAULT_PII"] == "true" and backend["SENTRY_DEBUG"] == "false"
+    assert json.loads(backend["SENTRY_DATA_COLLECTION"])["user_info"] is True and backend["SENTRY_DEBUG"] == "false"
+    assert "SENTRY_SEND_DEFAULT_PII" not in backend  # the SDK warns that send_default_pii is deprecated
     assert backend["PORT"] == "8000" and backend["BIND"] == "127.0.0.1"
     assert "SENTRY_REPLAYS_SESSION_SAMPLE_RATE" not in backend
     worker = service_env(s, s.service("worker"), DSNS, rates)

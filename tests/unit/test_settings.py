@@ -64,7 +64,8 @@ def test_dev_and_prod_load() -> None:
     assert isinstance(dev, StackSettings) and dev.environment == "development" and prod.environment == "production"
     assert dev.release == RELEASE and dev.release_source == "git"
     assert dev.driver == "compose" and dev.network_mode == "host" and dev.project_mode == "shared"
-    assert dev.send_default_pii and not prod.send_default_pii
+    assert dev.privacy.collection.userInfo and not prod.privacy.collection.userInfo
+    assert not dev.send_default_pii and not prod.send_default_pii and not dev.privacy.warnings  # no deprecated alias
     assert [s.name for s in dev.services] == ["backend", "frontend", "redis", "worker"]
     assert dev.compose_project == "sentry-stacks-dev" and dev.deploy_dir == "deploy/dev"
     assert settings_for("dev", composeProject="shop-e2e-1").compose_project == "shop-e2e-1"

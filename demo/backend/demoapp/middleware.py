@@ -48,7 +48,7 @@ class SentryUserMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = user_from_request(request.headers, request.COOKIES, settings.SENTRY.send_default_pii)
+        user = user_from_request(request.headers, request.COOKIES, settings.SENTRY.user_info)
         request.sentry_user = user  # type: ignore[attr-defined]
         if user is not None:
             sentry_sdk.set_user(user)

@@ -17,7 +17,11 @@ Variables (all optional; an empty value means "unset"):
 | SENTRY_PROFILE_SESSION_SAMPLE_RATE   | continuous profiling, share of processes, 0..1    | 0.0           |
 | SENTRY_PROFILE_LIFECYCLE             | continuous profiler: trace (runs while a sampled  | trace         |
 |                                      | transaction is open) or manual                    |               |
-| SENTRY_SEND_DEFAULT_PII              | true/false: send IPs, emails, headers, cookies    | false         |
+| SENTRY_DATA_COLLECTION               | JSON object: sentry-python's data_collection      | (SDK default) |
+|                                      | option (user_info, cookies, http_headers, ...),   |               |
+|                                      | rendered from sentry-stacks:dataCollection        |               |
+| SENTRY_SEND_DEFAULT_PII              | deprecated: true/false, send_default_pii; ignored | (unset)       |
+|                                      | when SENTRY_DATA_COLLECTION is set                |               |
 | SENTRY_DEBUG                         | true/false: the SDK's debug logging               | false         |
 
 The SDK itself reads SENTRY_DSN, SENTRY_ENVIRONMENT (defaulting to "production") and SENTRY_RELEASE,
@@ -42,7 +46,12 @@ Noise filter (`make_before_send`), in this order:
 Everything else, exceptions from views and tasks included, is sent.
 
 User context (`user_from_request`): `X-User-Id` header, else the `demo_user_id` cookie; the id is
-always attached; `X-User-Email` and the client IP only when SENTRY_SEND_DEFAULT_PII is true.
+always attached; `X-User-Email` and the client IP only when data collection includes user info
+(`user_info` in SENTRY_DATA_COLLECTION, or the deprecated SENTRY_SEND_DEFAULT_PII=true).
+
+Data collection: SENTRY_DATA_COLLECTION is passed to the SDK as `data_collection` after a check of its
+keys and shapes (a bad one raises ConfigError naming the variable); send_default_pii is then not passed,
+so the SDK does not warn that it is deprecated.
 Tasks enqueued during a request carry the user in a message header, and the worker sets it on the
 task's scope, so a task's error names the same user as the request that enqueued it.
 """
@@ -50,6 +59,7 @@ task's scope, so a task's error names the same user as the request that enqueued
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import math
 import re
@@ -62,6 +72,14 @@ log = logging.getLogger(__name__)
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 PROFILE_LIFECYCLES = ("trace", "manual")
+#: sentry-python 2.75's data_collection keys (sentry_sdk/_types.py DataCollectionUserOptions) and their kinds
+DATA_COLLECTION_KEYS = {
+    "user_info": "bool", "cookies": "kv", "http_headers": "headers", "http_bodies": "bodies",
+    "url_query_params": "kv", "graphql": "flags", "gen_ai": "flags", "database_query_data": "bool",
+    "queues": "bool", "stack_frame_variables": "bool_or_kv", "frame_context_lines": "int",
+}
+HTTP_BODY_TYPES = ("incoming_request", "outgoing_request", "outgoing_response")
+COLLECTION_MODES = ("off", "denylist", "allowlist")
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "dev", "local"})
 HEALTH_PATHS = frozenset({"/api/health/", "/api/health", "/health", "/healthz"})
 ALWAYS_DROPPED_EXCEPTIONS = frozenset({"DisallowedHost"})
@@ -121,6 +139,48 @@ def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false ({allowed}), got {raw!r}")
 
 
+def _check_kv(name: str, key: str, value: Any) -> None:
+    if not isinstance(value, dict) or value.get("mode") not in COLLECTION_MODES or set(value) - {"mode", "terms"}:
+        raise ConfigError(f"{name}: {key} must be {{\"mode\": {'|'.join(COLLECTION_MODES)}, \"terms\": [...]}}")
+    terms = value.get("terms", [])
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        raise ConfigError(f"{name}: {key}.terms must be a list of strings")
+
+
+def parse_data_collection(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
+    """sentry-python's data_collection option as JSON; None when unset. Checks keys and shapes."""
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a JSON object, got {raw[:60]!r}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a JSON object, got {raw[:60]!r}")
+    unknown = sorted(set(value) - set(DATA_COLLECTION_KEYS))
+    if unknown:
+        raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(DATA_COLLECTION_KEYS)}")
+    for key, item in value.items():
+        kind = DATA_COLLECTION_KEYS[key]
+        if kind == "bool" and not isinstance(item, bool):
+            raise ConfigError(f"{name}: {key} must be true or false, got {item!r}")
+        if kind == "int" and (isinstance(item, bool) or not isinstance(item, int) or item < 0):
+            raise ConfigError(f"{name}: {key} must be a whole number >= 0, got {item!r}")
+        if kind == "kv" or (kind == "bool_or_kv" and not isinstance(item, bool)):
+            _check_kv(name, key, item)
+        if kind == "headers":
+            if not isinstance(item, dict) or set(item) - {"request"}:
+                raise ConfigError(f"{name}: {key} must be {{\"request\": {{\"mode\": ...}}}}")
+            if "request" in item:
+                _check_kv(name, f"{key}.request", item["request"])
+        if kind == "bodies" and (not isinstance(item, list) or set(item) - set(HTTP_BODY_TYPES)):
+            raise ConfigError(f"{name}: {key} must be a list of {', '.join(HTTP_BODY_TYPES)}, got {item!r}")
+        if kind == "flags" and (not isinstance(item, dict) or not all(isinstance(v, bool) for v in item.values())):
+            raise ConfigError(f"{name}: {key} must be an object of true/false flags, got {item!r}")
+    return value
+
+
 def parse_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
     raw = _raw(env, name)
     if raw is None:
@@ -140,7 +200,8 @@ class SentryConfig:
     profiles_sample_rate: float = 0.0
     profile_session_sample_rate: float = 0.0
     profile_lifecycle: str = "trace"
-    send_default_pii: bool = False
+    send_default_pii: bool | None = None  # deprecated; None = not set
+    data_collection: dict[str, Any] | None = None
     debug: bool = False
 
     @classmethod
@@ -155,7 +216,10 @@ class SentryConfig:
             profiles_sample_rate=parse_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 0.0),
             profile_session_sample_rate=parse_rate(env, "SENTRY_PROFILE_SESSION_SAMPLE_RATE", 0.0),
             profile_lifecycle=parse_choice(env, "SENTRY_PROFILE_LIFECYCLE", PROFILE_LIFECYCLES, "trace"),
-            send_default_pii=parse_bool(env, "SENTRY_SEND_DEFAULT_PII", False),
+            send_default_pii=(
+                parse_bool(env, "SENTRY_SEND_DEFAULT_PII", False) if _raw(env, "SENTRY_SEND_DEFAULT_PII") else None
+            ),
+            data_collection=parse_data_collection(env, "SENTRY_DATA_COLLECTION"),
             debug=parse_bool(env, "SENTRY_DEBUG", False),
         )
         if config.profiles_sample_rate > 0 and config.profile_session_sample_rate > 0:
@@ -165,6 +229,14 @@ class SentryConfig:
                 "set only one of them (the other to 0 or empty)"
             )
         return config
+
+    @property
+    def user_info(self) -> bool:
+        """Whether user details (email, IP address) are collected: data_collection's user_info, else the
+        deprecated send_default_pii."""
+        if self.data_collection is not None:
+            return bool(self.data_collection.get("user_info", True))
+        return bool(self.send_default_pii)
 
     @property
     def is_development(self) -> bool:
@@ -178,10 +250,13 @@ class SentryConfig:
             "release": self.release,
             "sample_rate": self.sample_rate,
             "traces_sampler": make_traces_sampler(self.traces_sample_rate),
-            "send_default_pii": self.send_default_pii,
             "debug": self.debug,
             "before_send": make_before_send(self.environment),
         }
+        if self.data_collection is not None:
+            options["data_collection"] = self.data_collection  # wins over send_default_pii, which is not passed
+        elif self.send_default_pii is not None:
+            options["send_default_pii"] = self.send_default_pii  # deprecated: the SDK warns
         if self.profiles_sample_rate > 0:
             options["profiles_sample_rate"] = self.profiles_sample_rate
         if self.profile_session_sample_rate > 0:
@@ -195,7 +270,9 @@ class SentryConfig:
             f"environment={self.environment} release={self.release or '-'} errors={self.sample_rate:g} "
             f"traces={self.traces_sample_rate:g} profiles={self.profiles_sample_rate:g} "
             f"profile_session={self.profile_session_sample_rate:g}/{self.profile_lifecycle} "
-            f"send_default_pii={str(self.send_default_pii).lower()} dsn={'set' if self.dsn else 'unset'}"
+            f"user_info={str(self.user_info).lower()} "
+            f"data_collection={'set' if self.data_collection is not None else 'unset'} "
+            f"dsn={'set' if self.dsn else 'unset'}"
         )
 
 
@@ -265,14 +342,14 @@ def make_before_send(environment: str) -> Callable[[Event, Hint], Event | None]:
 
 
 def user_from_request(
-    headers: Mapping[str, str], cookies: Mapping[str, str], send_default_pii: bool
+    headers: Mapping[str, str], cookies: Mapping[str, str], user_info: bool
 ) -> dict[str, str] | None:
     """The Sentry user for a request, or None. `headers` must be case-insensitive (Django's are)."""
     user_id = (headers.get(USER_ID_HEADER) or cookies.get(USER_COOKIE) or "").strip()
     if not user_id or not _USER_ID.match(user_id):
         return None
     user = {"id": user_id}
-    if send_default_pii:
+    if user_info:
         email = (headers.get(USER_EMAIL_HEADER) or "").strip()
         if email and _EMAIL.match(email):
             user["email"] = email
@@ -306,6 +383,8 @@ def init_sentry(env: Mapping[str, str]) -> SentryConfig:
             RedisIntegration(),
         ],
     )
+    if config.data_collection is not None and config.send_default_pii is not None:
+        log.warning("SENTRY_SEND_DEFAULT_PII is deprecated and ignored: SENTRY_DATA_COLLECTION is set and wins")
     log.info("Sentry enabled: %s", config.describe())
     return config
 
