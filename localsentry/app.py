@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from localsentry import auth
-from localsentry.db import Database, now_iso
+from localsentry.db import Database, dumps, now_iso
 from localsentry.faults import Faults
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ratelimit import RateLimiter, Ticket
+from localsentry.routes import build_router
 from localsentry.stats import RequestStats
+from localsentry.vocabulary import DEFAULT_FEATURES
 
 log = logging.getLogger("localsentry")
-
-LEGACY_MODES = ("works", "brownout", "gone", "404")
-DEFAULT_FEATURES = ["incidents", "workflow-engine-ui", "performance-view", "session-replay"]
 
 
 @dataclass
@@ -73,8 +72,6 @@ def write_secret_file(path: Path, text: str) -> None:
 
 class App:
     def __init__(self, config: Config) -> None:
-        from localsentry.api import build_router
-
         self.config = config
         if config.db != ":memory:":
             Path(config.db).parent.mkdir(parents=True, exist_ok=True)
@@ -103,8 +100,6 @@ class App:
             if row is not None:
                 return int(row["id"])
             settings = {"legacyAlertsMode": self.config.legacy_alerts}
-            from localsentry.db import dumps
-
             return self.db.run(
                 "INSERT INTO orgs (slug, name, created, features, settings) VALUES (?, ?, ?, ?, ?)",
                 (slug, name or slug, now_iso(), dumps(DEFAULT_FEATURES), dumps(settings)),

@@ -8,8 +8,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from localsentry.api.client_keys import dsn_fields, ingest_base
-from localsentry.api.events import iso, serialize_summary
+from localsentry.api.client_key_model import dsn_fields, ingest_base
+from localsentry.api.event_model import iso, serialize_summary
 from localsentry.db import loads
 from localsentry.http import Request, Response, Router
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from localsentry import auth
-from localsentry.api.common import org_features, org_row, org_settings, project_row
-from localsentry.app import LEGACY_MODES
+from localsentry.api.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.vocabulary import LEGACY_MODES
 
 C = "/_localsentry"
 CO = C + "/organizations/{organization_id_or_slug}"
@@ -72,8 +72,6 @@ def put_legacy_alerts(req: Request) -> Response:
 def create_org(req: Request) -> Response:
     body = req.json_object()
     slug = body.get("slug")
-    from localsentry.api.common import valid_slug
-
     if not valid_slug(slug):
         raise ApiError(400, {"slug": ["Enter a valid slug."]})
     if req.app.db.one("SELECT id FROM orgs WHERE slug = ?", (slug,)) is not None:

@@ -206,7 +206,7 @@ def test_contract_operations_listed_match_the_server(ls: LocalSentry) -> None:
 
 
 def test_route_scopes_are_the_schemas(ls: LocalSentry) -> None:
-    from localsentry.api import build_router
+    from localsentry.routes import build_router
 
     routes = {(r.method, r.template): set(r.scopes or ()) for r in build_router().routes}
     for method, template in contract.implemented():

@@ -1,0 +1,31 @@
+"""The one router: every route module registers its paths here (imported by the app, never by a route module)."""
+
+from __future__ import annotations
+
+from localsentry import web
+from localsentry.api import (
+    alerts,
+    client_keys,
+    control,
+    environments,
+    events,
+    inbound_filters,
+    legacy_metric_alerts,
+    legacy_rules,
+    metric_monitors,
+    organizations,
+    projects,
+    teams,
+)
+from localsentry.http import Router
+from localsentry.ingest import endpoints as ingest
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in (
+        organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
+        legacy_rules, legacy_metric_alerts, events, control, ingest, web,
+    ):  # fmt: skip
+        module.register(router)
+    return router
