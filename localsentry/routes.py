@@ -10,6 +10,7 @@ from localsentry.api import (
     environments,
     events,
     inbound_filters,
+    internal,
     legacy_metric_alerts,
     legacy_rules,
     metric_monitors,
@@ -24,7 +25,7 @@ from localsentry.ingest import endpoints as ingest
 def build_router() -> Router:
     router = Router()
     for module in (
-        organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
+        internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
         legacy_rules, legacy_metric_alerts, events, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
