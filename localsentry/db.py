@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS items (
   payload TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS items_project ON items(project_id, type, id);
 CREATE INDEX IF NOT EXISTS items_event ON items(project_id, event_id);
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, project_id INTEGER NOT NULL, key_id INTEGER NOT NULL,
+  kind TEXT NOT NULL, trace_id TEXT, record_id TEXT, environment TEXT, release TEXT, timestamp REAL,
+  received REAL NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_project ON records(project_id, kind, id);
+CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id);
 CREATE TABLE IF NOT EXISTS project_item_types (
   project_id INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, type));
 CREATE TABLE IF NOT EXISTS releases (

@@ -9,6 +9,7 @@ from localsentry.api import (
     control,
     environments,
     events,
+    explore,
     inbound_filters,
     internal,
     legacy_metric_alerts,
@@ -26,7 +27,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        legacy_rules, legacy_metric_alerts, events, control, ingest, web,
+        legacy_rules, legacy_metric_alerts, events, explore, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

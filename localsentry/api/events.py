@@ -8,34 +8,15 @@ transactions instead (Sentry keeps them elsewhere); every item type is readable 
 from __future__ import annotations
 
 import sqlite3
-import time
-from datetime import datetime
 from typing import Any
 
-from localsentry.api.common import org_row, project_row
+from localsentry.api.common import org_row, project_row, time_range
 from localsentry.api.event_model import serialize_detail, serialize_summary
-from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.http import Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 READ = ("project:admin", "project:read", "project:write")
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def _since(req: Request) -> float | None:
-    period = req.arg("statsPeriod")
-    if period:
-        unit = PERIODS.get(period[-1:])
-        if unit is None or not period[:-1].isdigit():
-            raise ApiError(400, {"detail": f"Invalid statsPeriod: {period!r}"})
-        return time.time() - int(period[:-1]) * unit
-    start = req.arg("start")
-    if start:
-        try:
-            return datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            raise ApiError(400, {"detail": f"Invalid start: {start!r}"}) from None
-    return None
 
 
 def list_events(req: Request) -> Response:
@@ -58,10 +39,13 @@ def list_events(req: Request) -> Response:
     if envs:
         sql += f" AND environment IN ({','.join('?' * len(envs))})"
         args += envs
-    since = _since(req)
+    since, until = time_range(req)
     if since is not None:
         sql += " AND received >= ?"
         args.append(since)
+    if until is not None:
+        sql += " AND received <= ?"
+        args.append(until)
     rows = req.app.db.all(sql + " ORDER BY id DESC", args)
     if filters:
         rows = [r for r in rows if all(_matches(r, *f) for f in filters)]
