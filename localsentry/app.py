@@ -85,6 +85,11 @@ class App:
         self.admin_token_id: int | None = None
         self.token_file = config.token_path()
         self.started = time.time()
+        self.clock_offset = 0.0  # seconds added to the monitors' clock (`PUT /_localsentry/clock`)
+
+    def now(self) -> float:
+        """The time Sentry's clock-driven work (missed and timed-out check-ins) runs at."""
+        return time.time() + self.clock_offset
 
     # -- bootstrap -------------------------------------------------------------------------------------
 

@@ -63,6 +63,22 @@ CREATE TABLE IF NOT EXISTS records (
   received REAL NOT NULL, payload TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_project ON records(project_id, kind, id);
 CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id);
+CREATE TABLE IF NOT EXISTS monitors (
+  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, org_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+  slug TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active', is_muted INTEGER NOT NULL DEFAULT 0,
+  owner TEXT, config TEXT NOT NULL, created TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS monitors_slug ON monitors(org_id, slug) WHERE deleted = 0;
+CREATE TABLE IF NOT EXISTS monitor_envs (
+  id INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active',
+  is_muted INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, last_checkin REAL, next_checkin REAL,
+  next_checkin_latest REAL, incident_start REAL, UNIQUE (monitor_id, name));
+CREATE TABLE IF NOT EXISTS checkins (
+  id INTEGER PRIMARY KEY, guid TEXT NOT NULL, monitor_id INTEGER NOT NULL, env_id INTEGER NOT NULL,
+  status TEXT NOT NULL, duration INTEGER, date_added REAL NOT NULL, date_updated REAL NOT NULL,
+  date_in_progress REAL, date_clock REAL NOT NULL, expected_time REAL, timeout_at REAL, trace_id TEXT,
+  config TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS checkins_monitor ON checkins(monitor_id, id);
+CREATE INDEX IF NOT EXISTS checkins_guid ON checkins(guid);
 CREATE TABLE IF NOT EXISTS project_item_types (
   project_id INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, type));
 CREATE TABLE IF NOT EXISTS releases (

@@ -15,6 +15,7 @@ from localsentry.api import (
     legacy_metric_alerts,
     legacy_rules,
     metric_monitors,
+    monitors,
     organizations,
     projects,
     teams,
@@ -27,7 +28,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        legacy_rules, legacy_metric_alerts, events, explore, control, ingest, web,
+        monitors, legacy_rules, legacy_metric_alerts, events, explore, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

@@ -99,6 +99,15 @@ def create_token(req: Request) -> Response:
     return Response(201, {"id": token_id, "token": token, "kind": kind})
 
 
+def put_clock(req: Request) -> Response:
+    """Move the clock of cron monitors (missed and timed-out check-ins) by `offset` seconds from now."""
+    offset = req.json_object().get("offset")
+    if not isinstance(offset, int | float) or isinstance(offset, bool) or offset < 0:
+        raise ApiError(400, {"offset": ["Must be a number of seconds >= 0."]})
+    req.app.clock_offset = float(offset)
+    return Response(200, {"offset": req.app.clock_offset, "now": req.app.now()})
+
+
 def get_stats(req: Request) -> Response:
     return Response(200, req.app.stats.snapshot())
 
@@ -151,6 +160,7 @@ def register(router: Router) -> None:
         ("PUT", CO + "/legacy-alerts", put_legacy_alerts),
         ("POST", C + "/organizations", create_org),
         ("POST", C + "/tokens", create_token),
+        ("PUT", C + "/clock", put_clock),
         ("GET", C + "/stats", get_stats),
         ("POST", C + "/stats/reset", reset_stats),
         ("GET", C + "/projects/{organization_id_or_slug}/{project_id_or_slug}/items/", list_items),

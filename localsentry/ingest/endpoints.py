@@ -112,7 +112,7 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
                     continue
                 left -= 1
             accepted.append(item)
-        facts = store_items(db, project, key, envelope.headers, accepted, auth)
+        facts = store_items(db, project, key, envelope.headers, accepted, auth, req.app.clock_offset)
     db.memo.update(facts)
     headers = cors_headers(req.headers)
     if limited:

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from typing import Any
 
+from localsentry.api.monitor_model import process_checkin
 from localsentry.db import Database, dumps, now_iso
 from localsentry.ingest.items import (
     CONTAINERS,
@@ -76,7 +77,7 @@ def _stored_text(item: Item, payload: Any, event_id: str | None) -> str:
 
 def store_items(
     db: Database, project: sqlite3.Row, key: sqlite3.Row, envelope_headers: dict[str, Any], items: list[Item],
-    auth: Auth,
+    auth: Auth, clock_offset: float = 0.0,
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     """Insert accepted items and their side effects (environments, releases, first event); count outcomes.
     Returns facts to remember once the transaction has committed (`Database.memo`)."""
@@ -98,6 +99,8 @@ def store_items(
             (project_id, key_id, event_id, item.type, env, release, received, timestamp,
              _stored_text(item, payload, event_id), dumps(headers)),
         )  # fmt: skip
+        if item.type == "check_in":
+            process_checkin(db, project, payload, received + clock_offset)
         if item.type in CONTAINERS or item.type == "transaction":
             _insert_records(db, item_id, project_id, key_id, received, item, envelope_headers)
         kind_sql = "INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)"

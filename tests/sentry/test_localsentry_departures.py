@@ -147,3 +147,18 @@ def test_departure_issue_alert_docs_filter_id(ls: LocalSentry) -> None:
     assert bad.json() == {"filters": [f"Invalid node. Could not find '{wrong['id']}'"]}
     good = ls.api("POST", fill(R, org=ls.org, project=slug), json=dict(RULE, filters=[right], filterMatch="all"))
     assert good.status_code == 200 and good.json()["filters"][0]["name"] == "The event's message value co x"
+
+
+MONITORS = "/api/0/organizations/{organization_id_or_slug}/monitors/"
+
+
+def test_departure_monitor_environments_are_a_list(ls: LocalSentry) -> None:
+    """The schema types a monitor's `environments` as one object; Sentry answers a list, one per environment
+    (empty before the first check-in), and an interval schedule as `[count, "unit"]` (the schema: integers)."""
+    item = contract.operation("GET", MONITORS)["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    assert item["properties"]["environments"]["type"] == "object"
+    slug = ls.create_project()["slug"]
+    body = {"project": slug, "name": unique("hourly"), "config": {"schedule_type": "interval", "schedule": [1, "hour"]}}
+    monitor = ls.api("POST", fill(MONITORS, org=ls.org), json=body).json()
+    assert monitor["environments"] == [] and monitor["config"]["schedule"] == [1, "hour"]
+    assert monitor["owner"] is None  # the schema requires an owner object; Sentry answers null without one
