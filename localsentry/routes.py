@@ -18,6 +18,7 @@ from localsentry.api import (
     monitors,
     organizations,
     projects,
+    sessions,
     teams,
 )
 from localsentry.http import Router
@@ -28,7 +29,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        monitors, legacy_rules, legacy_metric_alerts, events, explore, control, ingest, web,
+        monitors, legacy_rules, legacy_metric_alerts, events, explore, sessions, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

@@ -26,7 +26,8 @@ MO = O + "monitors/"
 MD = MO + "{monitor_id_or_slug}/"
 PM = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/monitors/{monitor_id_or_slug}/"
 OPERATIONS = [
-    ("GET", E), ("GET", S), ("GET", MO), ("POST", MO), ("GET", MD), ("PUT", MD), ("DELETE", MD),
+    ("GET", E), ("GET", S), ("GET", O + "sessions/"), ("GET", MO), ("POST", MO), ("GET", MD), ("PUT", MD),
+    ("DELETE", MD),
     ("GET", MD + "checkins/"), ("GET", PM), ("PUT", PM), ("DELETE", PM), ("GET", PM + "checkins/"),
 ]  # fmt: skip
 
@@ -120,6 +121,33 @@ def test_stats_v2_matches_the_schema(ls: LocalSentry, project: dict[str, Any]) -
     assert all(len(g["series"]["sum(quantity)"]) == len(body["intervals"]) for g in body["groups"])
     bad = ls.api("GET", url, params={"field": "sum(quantity)"})  # 400 is real but undocumented for this route
     assert (bad.status_code, bad.json()) == (400, {"groupBy": ["This field is required."]})
+
+
+def test_sessions_match_the_schema(ls: LocalSentry, project: dict[str, Any]) -> None:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    send(
+        ls,
+        project,
+        (
+            {"type": "session"},
+            {
+                "sid": uuid.uuid4().hex,
+                "did": "u",
+                "init": True,
+                "started": now,
+                "status": "exited",
+                "attrs": {"release": "1.0", "environment": "prod"},
+            },
+        ),
+    )
+    url = fill(O + "sessions/", org=ls.org)
+    body = check(ls.api("GET", url, params={"field": ["sum(session)", "crash_free_rate(session)"],
+                                            "groupBy": ["release", "session.status", "project", "environment"],
+                                            "project": project["id"], "statsPeriod": "1d", "interval": "1h"}),
+                 O + "sessions/", 200)  # fmt: skip
+    assert [g["by"] for g in body["groups"]] == [{"release": "1.0", "session.status": "healthy",
+                                                  "project": int(project["id"]), "environment": "prod"}]  # fmt: skip
+    check(ls.api("GET", url, params={"field": "bogus"}), O + "sessions/", 400)
 
 
 def documented(resp: requests.Response, template: str, status: int) -> Any:

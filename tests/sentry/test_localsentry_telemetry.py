@@ -180,3 +180,50 @@ def test_store_of_a_batch_without_item_count_counts_its_records(localsentry: Loc
     assert _accepted(ls, project["slug"], key["id"], "log_item") == 3
     [item] = ls.items(project["slug"], type="log")
     assert (item["environment"], item["release"]) == ("from-trace", "r9")
+
+
+def test_sessions_read_back_as_release_health(localsentry_session: LocalSentry, sent: dict[str, Any]) -> None:
+    ls = localsentry_session
+    params = {"field": ["sum(session)", "count_unique(user)"], "groupBy": ["session.status", "release"],
+              "project": sent["project"]["id"], "statsPeriod": "1h", "environment": "staging"}  # fmt: skip
+    body = ls.api("GET", f"/api/0/organizations/{ls.org}/sessions/", params=params).json()
+    assert [(g["by"], g["totals"]["sum(session)"]) for g in body["groups"]] == [
+        ({"session.status": "healthy", "release": "shop@3.1.0"}, 1)
+    ]
+    assert sum(body["groups"][0]["series"]["sum(session)"]) == 1
+
+
+def test_session_updates_and_aggregates_count_once_by_final_status(localsentry: LocalSentry) -> None:
+    ls = localsentry
+    project = ls.create_project()
+    key = ls.keys(project["slug"])[0]
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    attrs = {"release": "app@1", "environment": "prod"}
+    items = [
+        ({"type": "session"}, {"sid": "s1", "did": "u1", "init": True, "started": now, "status": "ok", "attrs": attrs}),
+        ({"type": "session"}, {"sid": "s1", "did": "u1", "started": now, "status": "crashed", "errors": 1,
+                               "attrs": attrs}),
+        ({"type": "session"}, {"sid": "s2", "did": "u2", "init": True, "started": now, "status": "exited",
+                               "errors": 2, "attrs": attrs}),
+        ({"type": "session"}, {"sid": "s3", "started": now, "status": "exited", "attrs": attrs}),  # no init
+        ({"type": "sessions"}, {"aggregates": [{"started": now, "exited": 5, "errored": 1}], "attrs": attrs}),
+    ]  # fmt: skip
+    body = (
+        "\n".join(json.dumps(part) for pair in [({}, None)] for part in [pair[0]])
+        + "\n"
+        + "\n".join(json.dumps(h) + "\n" + json.dumps(p) for h, p in items)
+    )
+    url = f"{ls.url}/api/{project['id']}/envelope/"
+    assert requests.post(url, data=body.encode(), params={"sentry_key": key["public"]}, timeout=10).status_code == 200
+    result = ls.api("GET", f"/api/0/organizations/{ls.org}/sessions/", params={
+        "field": ["sum(session)", "crash_free_rate(session)"], "groupBy": "session.status",
+        "project": project["id"]}).json()  # fmt: skip
+    totals = {g["by"]["session.status"]: g["totals"]["sum(session)"] for g in result["groups"]}
+    assert totals == {"crashed": 1, "errored": 2, "healthy": 5}
+    overall = ls.api("GET", f"/api/0/organizations/{ls.org}/sessions/", params={
+        "field": ["sum(session)", "crash_free_rate(session)", "count_unique(user)"], "project": project["id"],
+        "query": "release:app@1"}).json()  # fmt: skip
+    assert overall["groups"][0]["totals"] == {"sum(session)": 8, "crash_free_rate(session)": 1 - 1 / 8,
+                                              "count_unique(user)": 2}  # fmt: skip
+    bad = ls.api("GET", f"/api/0/organizations/{ls.org}/sessions/", params={"field": "sum(nope)"})
+    assert (bad.status_code, bad.json()) == (400, {"detail": 'Invalid field: "sum(nope)"'})
