@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS checkins (
   config TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkins_monitor ON checkins(monitor_id, id);
 CREATE INDEX IF NOT EXISTS checkins_guid ON checkins(guid);
+CREATE TABLE IF NOT EXISTS groups (
+  id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, hash TEXT NOT NULL, short_seq INTEGER NOT NULL,
+  title TEXT NOT NULL, culprit TEXT, level TEXT NOT NULL, type TEXT NOT NULL, metadata TEXT NOT NULL,
+  platform TEXT, status TEXT NOT NULL DEFAULT 'unresolved', substatus TEXT DEFAULT 'new',
+  is_bookmarked INTEGER NOT NULL DEFAULT 0, has_seen INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0, UNIQUE (project_id, hash));
 CREATE TABLE IF NOT EXISTS project_item_types (
   project_id INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, type));
 CREATE TABLE IF NOT EXISTS releases (
@@ -114,8 +120,17 @@ class Database:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.executescript(SCHEMA)
+        self._migrate()
         self._depth = 0
         self.memo: set[tuple[Any, ...]] = set()  # rows known to exist (idempotent inserts skipped by ingest)
+
+    def _migrate(self) -> None:
+        """Columns added after a database was created (SQLite's CREATE IF NOT EXISTS does not add them)."""
+        columns = {str(r[1]) for r in self.conn.execute("PRAGMA table_info(items)").fetchall()}
+        if "group_id" not in columns:
+            self.conn.execute("ALTER TABLE items ADD COLUMN group_id INTEGER")
+            self.conn.execute("ALTER TABLE items ADD COLUMN user_key TEXT")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS items_group ON items(group_id, id)")
 
     @contextmanager
     def tx(self) -> Iterator[Database]:

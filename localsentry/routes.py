@@ -12,6 +12,7 @@ from localsentry.api import (
     explore,
     inbound_filters,
     internal,
+    issues,
     legacy_metric_alerts,
     legacy_rules,
     metric_monitors,
@@ -29,7 +30,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        monitors, legacy_rules, legacy_metric_alerts, events, explore, sessions, control, ingest, web,
+        monitors, legacy_rules, legacy_metric_alerts, events, explore, issues, sessions, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

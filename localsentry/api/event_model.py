@@ -16,7 +16,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _title(payload: dict[str, Any], kind: str) -> tuple[str, str]:
+def title_of(payload: dict[str, Any], kind: str) -> tuple[str, str]:
     """(title, message) as Sentry derives them."""
     if kind == "transaction":
         name = str(payload.get("transaction") or "<unlabeled transaction>")
@@ -75,15 +75,19 @@ def _kind(row: sqlite3.Row, payload: dict[str, Any]) -> str:
     return "error" if payload.get("exception") else "default"
 
 
+def _column(row: sqlite3.Row, name: str) -> Any:
+    return row[name] if name in row.keys() else None
+
+
 def serialize_summary(row: sqlite3.Row) -> dict[str, Any]:
     payload = loads(row["payload"]) or {}
     kind = _kind(row, payload)
-    title, message = _title(payload, str(row["type"]))
+    title, message = title_of(payload, str(row["type"]))
     culprit = payload.get("culprit") or payload.get("transaction")
     return {
         "id": str(row["event_id"]),
         "event.type": kind,
-        "groupID": None,
+        "groupID": None if _column(row, "group_id") is None else str(row["group_id"]),
         "eventID": str(row["event_id"]),
         "projectID": str(row["project_id"]),
         "message": message,
@@ -92,7 +96,7 @@ def serialize_summary(row: sqlite3.Row) -> dict[str, Any]:
         "culprit": None if culprit is None else str(culprit),
         "user": _user(payload),
         "tags": _tags(payload, row),
-        "platform": payload.get("platform"),
+        "platform": payload.get("platform") or "other",  # Sentry normalises a missing platform
         "dateCreated": iso(row["timestamp"] or row["received"]),
         "crashFile": None,
         "metadata": {"title": title, "value": message} if kind == "error" else {"title": title},
@@ -123,6 +127,13 @@ def _neighbour(req: Request, row: sqlite3.Row, direction: str) -> str | None:
     return None if found is None else str(found["event_id"])
 
 
+def _hashes(req: Request, row: sqlite3.Row) -> list[str]:
+    """The event's grouping hashes (Sentry's `fingerprints` field), here the one of its issue."""
+    group_id = _column(row, "group_id")
+    found = None if group_id is None else req.app.db.one("SELECT hash FROM groups WHERE id = ?", (group_id,))
+    return [] if found is None else [str(found["hash"])]
+
+
 def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     payload = loads(row["payload"]) or {}
     body = serialize_summary(row)
@@ -150,7 +161,7 @@ def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
             "errors": [],
             "occurrence": None,
             "_meta": {},
-            "fingerprints": [str(f) for f in payload.get("fingerprint") or ["{{ default }}"]],
+            "fingerprints": _hashes(req, row),
             "groupingConfig": {"id": "newstyle:2023-01-11", "enhancements": ""},
             "release": release,
             "environment": row["environment"],

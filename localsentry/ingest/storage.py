@@ -8,6 +8,7 @@ import sqlite3
 import time
 from typing import Any
 
+from localsentry.api.issue_model import assign_group
 from localsentry.api.monitor_model import process_checkin
 from localsentry.db import Database, dumps, now_iso
 from localsentry.ingest.items import (
@@ -101,6 +102,8 @@ def store_items(
         )  # fmt: skip
         if item.type == "check_in":
             process_checkin(db, project, payload, received + clock_offset)
+        if item.type == "event":
+            assign_group(db, project_id, item_id, payload, received)
         if item.type in CONTAINERS or item.type == "transaction":
             _insert_records(db, item_id, project_id, key_id, received, item, envelope_headers)
         kind_sql = "INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)"
