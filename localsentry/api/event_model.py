@@ -108,7 +108,7 @@ def _entries(payload: dict[str, Any], message: str) -> list[dict[str, Any]]:
     exc = payload.get("exception")
     if isinstance(exc, dict | list):
         entries.append({"type": "exception", "data": exc if isinstance(exc, dict) else {"values": exc}})
-    if message:
+    if message and (payload.get("logentry") or payload.get("message")):  # an exception's value is no message entry
         entries.append({"type": "message", "data": {"formatted": message}})
     if isinstance(payload.get("breadcrumbs"), dict | list):
         crumbs = payload["breadcrumbs"]
