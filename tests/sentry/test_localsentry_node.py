@@ -38,6 +38,7 @@ Sentry.metrics.count("orders.listed", 1);
 Sentry.metrics.gauge("queue.depth", 3);
 const id = Sentry.captureCheckIn({ monitorSlug: "node-job", status: "in_progress" },
   { schedule: { type: "crontab", value: "0 * * * *" }, checkinMargin: 2, maxRuntime: 10 });
+await Sentry.flush(10000);  // the SDK sends envelopes in parallel: the upserting check-in must land first
 Sentry.captureCheckIn({ checkInId: id, monitorSlug: "node-job", status: "ok" });
 await Sentry.flush(10000);
 console.log(JSON.stringify({ traceId }));
