@@ -11,14 +11,14 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/state/pulumi-home
 
-.PHONY: setup venv pulumi docker images browser state test test-fast lint demo demo-down bench clean
+.PHONY: setup venv pulumi docker images browser state test test-fast lint schema demo demo-down bench clean
 
 setup: venv pulumi state docker images browser ## everything the tests and the demo need
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
@@ -37,7 +37,7 @@ images: docker ## the local base image and the reference app's images
 	scripts/build-images
 
 browser: ## headless Chromium for the browser tests (Debian package)
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "install chromium (apt-get install chromium) for the browser tests"
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; }; } || echo "install chromium (apt-get install chromium) for the browser tests"
 
 test: setup ## the whole test suite (unit, sentry, program, e2e)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -48,6 +48,10 @@ test-fast: venv state ## unit, sentry and program tiers only
 lint: venv
 	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python
 	$(VENV)/bin/mypy infra localsentry
+	$(PY) -m infra.settings.schema --check
+
+schema: venv ## regenerate the editor schema and the README's configuration reference from the settings model
+	$(PY) -m infra.settings.schema
 
 demo: setup ## bring up the dev stack on the embedded localsentry (or your Sentry)
 	$(PY) scripts/demo up

@@ -41,6 +41,20 @@ ProfileLifecycle = Literal["trace", "manual"]
 PROFILE_LIFECYCLES: tuple[ProfileLifecycle, ...] = ("trace", "manual")
 
 
+#: How a budget stands in for a rate (the formulas above): the rate's key, the budget key that replaces it,
+#: and the traffic figures the formula needs (key, what it is). The settings model checks these rules.
+BUDGET_RULES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("traces", "spansPerMonth", (
+        ("requestsPerDay", "expected requests (transactions) per day, a number >= 0"),
+        ("spansPerTransaction", "average spans per transaction, a number >= 1"),
+    )),
+    ("errors", "errorsPerMonth", (("errorsPerDay", "expected errors per day, a number >= 0"),)),
+    ("profiles", "profilesPerMonth", (("requestsPerDay", "expected requests (transactions) per day, a number >= 0"),)),
+    ("profileSession", "profileHoursPerMonth", ()),
+    ("replaysSession", "replaysPerMonth", (("sessionsPerDay", "expected browser sessions per day, a number >= 0"),)),
+)
+
+
 @dataclass(frozen=True)
 class Budget:
     """Monthly quotas and the traffic they must cover. None = not given."""
@@ -297,6 +311,7 @@ def derive_rates(cfg: SamplingConfig) -> SampleRates:
 
 
 __all__ = [
+    "BUDGET_RULES",
     "DAYS_PER_MONTH",
     "DEFAULTS",
     "HOURS_PER_MONTH",

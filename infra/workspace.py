@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,25 +49,95 @@ def ensure_passphrase_file(root: Path = ROOT) -> Path:
 
 
 def pulumi_binary(root: Path = ROOT) -> str:
-    local = root / "tools" / "bin" / "pulumi"
-    if local.exists():
-        return str(local)
+    for local in (root / "tools" / "bin" / "pulumi", ROOT / "tools" / "bin" / "pulumi"):
+        if local.exists():
+            return str(local)
     found = shutil.which("pulumi")
     if not found:
         raise SystemExit("The Pulumi CLI is not installed: run `make pulumi` (or install pulumi >= 3.274).")
     return found
 
 
+# Keys of a stack file that belong to one backend's copy of the stack (its secrets provider), not to the
+# settings: a copy of the project for another backend or passphrase must drop them.
+STACK_LOCAL_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+_STACK_LOCAL_LINE = re.compile(rf"^(?:{'|'.join(STACK_LOCAL_KEYS)}):")
+
+
+def without_stack_local_keys(text: str) -> str:
+    """A stack file's text without its secrets-provider lines (every other line, comment and value as written)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _STACK_LOCAL_LINE.match(line))
+
+
+def with_salt_line(text: str, salt_line: str) -> str:
+    """`text` with Pulumi's `encryptionsalt:` line added before the first top-level key, nothing else changed."""
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), len(lines))
+    if lines and not lines[-1].endswith("\n") and at == len(lines):
+        lines[-1] += "\n"
+    return "".join([*lines[:at], salt_line.rstrip("\n") + "\n", *lines[at:]])
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def init_stack(name: str, root: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    """`pulumi stack init NAME` that leaves the user's `Pulumi.NAME.yaml` as written.
+
+    Pulumi keeps a passphrase stack's salt in its stack file, and `stack init` re-serialises that whole file to
+    add it (comments gone, `true` becomes `"true"`, `1.0` becomes `1`). So the stack is created from a scratch
+    folder holding only `Pulumi.yaml`, and the one `encryptionsalt:` line it wrote is added to the user's file as
+    text. A file that already has a salt is left alone: Pulumi then checks the passphrase against it.
+    """
+    env = {**os.environ, **(env if env is not None else pulumi_env(root))}
+    stack_file = root / f"Pulumi.{name}.yaml"
+    text = stack_file.read_text(encoding="utf-8") if stack_file.exists() else None
+    provider = [] if env.get("PULUMI_SECRETS_PROVIDER") else ["--secrets-provider", "passphrase"]
+    command = [pulumi_binary(root), "stack", "init", name, *provider, "--non-interactive"]
+    if text is None or any(_STACK_LOCAL_LINE.match(line) for line in text.splitlines()):
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True, text=True)
+        return
+    with tempfile.TemporaryDirectory(prefix="stack-init-") as scratch:
+        shutil.copy2(root / "Pulumi.yaml", Path(scratch) / "Pulumi.yaml")
+        subprocess.run(command, cwd=scratch, env=env, check=True, capture_output=True, text=True)
+        written = (Path(scratch) / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
+    local = [line for line in written.splitlines() if _STACK_LOCAL_LINE.match(line)]
+    if local:
+        _atomic_write(stack_file, with_salt_line(text, "\n".join(local)))
+
+
+def stack_exists(name: str, root: Path = ROOT) -> bool:
+    env = {**os.environ, **pulumi_env(root)}
+    listing = subprocess.run([pulumi_binary(root), "stack", "ls", "--json", "--non-interactive"], cwd=root, env=env,
+                             check=True, capture_output=True, text=True)  # fmt: skip
+    return any(str(s.get("name", "")).split("/")[-1] == name for s in json.loads(listing.stdout or "[]"))
+
+
 def select_stack(name: str, root: Path = ROOT, create: bool = False) -> Any:
-    """The stack `name` of this project as an Automation API Stack (a local program in `root`)."""
+    """The stack `name` of this project as an Automation API Stack (a local program in `root`).
+
+    With `create`, a missing stack is created by `init_stack`, which keeps the user's stack file as written.
+    """
     from pulumi import automation as auto
 
     env = pulumi_env(root)
     os.makedirs(root / "state" / "pulumi-home", exist_ok=True)
     command = auto.PulumiCommand(root=str(Path(pulumi_binary(root)).parent.parent))
     opts = auto.LocalWorkspaceOptions(work_dir=str(root), env_vars=env, pulumi_command=command)
-    if create:
-        return auto.create_or_select_stack(stack_name=name, work_dir=str(root), opts=opts)
+    if create and not stack_exists(name, root):
+        init_stack(name, root, env)
     return auto.select_stack(stack_name=name, work_dir=str(root), opts=opts)
 
 
@@ -82,8 +155,6 @@ def config_object(stack: Any, key: str) -> Any:
 
 def set_config_object(stack: Any, key: str, value: Any) -> None:
     """Write a structured (object) config value, keeping it structured in Pulumi.<stack>.yaml."""
-    import subprocess
-
     payload = json.dumps({key: {"value": json.dumps(value), "objectValue": value, "secret": False}})
     subprocess.run(
         [pulumi_binary(), "config", "set-all", "--json", payload, "--stack", stack.name, "--non-interactive"],
@@ -92,5 +163,6 @@ def set_config_object(stack: Any, key: str, value: Any) -> None:
     )
 
 
-__all__ = ["PROJECT", "ROOT", "config_object", "ensure_passphrase_file", "pulumi_binary", "pulumi_env",
-           "select_stack", "set_config_object"]
+__all__ = ["PROJECT", "ROOT", "STACK_LOCAL_KEYS", "config_object", "ensure_passphrase_file", "init_stack",
+           "pulumi_binary", "pulumi_env", "select_stack", "set_config_object", "stack_exists", "with_salt_line",
+           "without_stack_local_keys"]

@@ -3,6 +3,8 @@
 - `localsentry`: a fresh server per test (function scope).
 - `localsentry_session`: one server for the session; use `unique_name` for everything you create.
 - `chromium`: the Debian chromium binary; skips locally when missing, fails when CI=true.
+- the `schema` marker: tests that need Sentry's published OpenAPI schema (`../shared/sentry-api/` beside the
+  repository, or `$SENTRY_API_SCHEMA_DIR`). Without it they all skip with one reason; with CI=true they fail.
 """
 
 from __future__ import annotations
@@ -13,7 +15,33 @@ from pathlib import Path
 
 import pytest
 
+from localsentry import contract
 from tests.support.localsentry import LocalSentry, chromium_path, unique
+
+SCHEMA_MISSING = (
+    "Sentry's published OpenAPI schema is not beside the repository (../shared/sentry-api, or set "
+    "SENTRY_API_SCHEMA_DIR): the schema contract tests need it"
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every `schema`-marked test skips with one reason when the schema is absent (fails in CI instead)."""
+    if contract.schema_dir() is not None or _in_ci():
+        return
+    skip = pytest.mark.skip(reason=SCHEMA_MISSING)
+    for item in items:
+        if item.get_closest_marker("schema"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _schema_present(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("schema") and contract.schema_dir() is None:
+        pytest.fail(f"CI requires it. {SCHEMA_MISSING}")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 
@@ -38,10 +38,20 @@ from infra.sentry.legacy_model import LegacyConversionError, issue_rule_from_wor
 from infra.sentry.metric_alert import MetricAlert
 from infra.sentry.metric_monitor import MetricMonitor
 from infra.sentry.project import Project
-
-ProjectMode = Literal["shared", "per-environment"]
-DefaultKeyPolicy = Literal["keep", "deactivate", "delete"]
-
+from infra.specs import (
+    AlertAction,
+    AlertCondition,
+    AlertSpec,
+    DefaultKeyPolicy,
+    InboundFilterSpec,
+    KeySpec,
+    LoaderOptions,
+    MonitorCondition,
+    MonitorSpec,
+    ProjectMode,
+    RateLimit,
+    ServiceSentrySpec,
+)
 
 # Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
 # "[app/stack] name"), so an object found under such a name at create time is this stack's own: a create
@@ -52,190 +62,6 @@ OWN_NAME_ADOPT = True
 
 class SentryAppError(ValueError):
     """An inconsistent SentryAppArgs (raised at construction, i.e. during preview)."""
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """A client key's rate limit: at most ``count`` events per ``window`` seconds (1..86400).
-
-    Sentry applies it only when the organisation's plan has ``projects:rate-limits``; otherwise it is
-    silently dropped, which the ClientKey resource reports in its ``rateLimitApplied`` output.
-    """
-
-    count: int
-    window: int
-
-
-@dataclass(frozen=True)
-class LoaderOptions:
-    """The JavaScript loader options of a key (``dynamicSdkLoaderOptions``). None = leave as is."""
-
-    has_replay: bool | None = None
-    has_performance: bool | None = None
-    has_debug: bool | None = None
-    has_feedback: bool | None = None
-    has_logs_and_metrics: bool | None = None
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """One client key (DSN) of a service in this environment.
-
-    ``generation``: short label, unique per service, ``[a-z0-9][a-z0-9_.-]*`` (e.g. ``"g1"``,
-    ``"2026-03"``); part of the Sentry key name ``{stack}-{generation}`` and the logical name.
-    Several generations exist during a DSN rotation.
-    ``active``: False disables the key in Sentry (ingest then answers 403). A disabled key can never
-    be the service's ``current_key``.
-    ``rate_limit``: optional per-key event rate limit.
-    ``browser_sdk_version``: loader SDK version (e.g. ``"8.x"``); None keeps the project default.
-    ``loader``: loader options; None leaves them as Sentry sets them.
-    """
-
-    generation: str
-    active: bool = True
-    rate_limit: RateLimit | None = None
-    browser_sdk_version: str | None = None
-    loader: LoaderOptions | None = None
-
-
-@dataclass(frozen=True)
-class ServiceSentrySpec:
-    """A service of the app and the Sentry project it reports to.
-
-    ``service``: service name (``backend``, ``frontend``, ...), key of ``dsns``/``keys``/``projects``.
-    ``project_slug``: Sentry project slug (``^[a-z0-9_-]+$``, not all digits, <= 100 chars; in
-    per-environment mode ``-{stack}`` is appended). ``project_name``: display name (<= 50 chars).
-    ``platform``: Sentry platform id (``python-django``, ``javascript``, ``other``, ...).
-    ``keys``: this environment's key generations (at least one). ``current_key``: the generation
-    whose DSN is rendered (must name an active key in ``keys``).
-    Shared project settings (all stacks sharing the project must agree on them):
-    ``resolve_age_hours`` (0 = off), ``allowed_domains`` (None = Sentry's default ``["*"]``),
-    ``subject_prefix`` (None = leave as is), ``default_key`` (what to do with the "Default" key
-    Sentry creates with the project), ``default_alert`` (keep Sentry's default alert at creation).
-    """
-
-    service: str
-    project_slug: str
-    project_name: str
-    platform: str
-    keys: tuple[KeySpec, ...]
-    current_key: str
-    resolve_age_hours: int | None = None
-    allowed_domains: tuple[str, ...] | None = None
-    subject_prefix: str | None = None
-    default_key: DefaultKeyPolicy = "delete"
-    default_alert: bool = False
-
-
-@dataclass(frozen=True)
-class AlertCondition:
-    """A workflow trigger or filter condition: ``{"type", "comparison", "conditionResult"}``.
-
-    ``type`` e.g. ``first_seen_event``, ``regression_event``, ``event_frequency_count``,
-    ``level``, ``tagged_event``; ``comparison`` is the type's parameter object (or ``True`` for
-    types without parameters); ``result`` is the ``conditionResult``.
-    """
-
-    type: str
-    comparison: Any = True
-    result: bool = True
-
-
-@dataclass(frozen=True)
-class AlertAction:
-    """A workflow action. ``type``: ``email|slack|pagerduty|discord|msteams|opsgenie|...``.
-
-    ``target_type``: ``user|team|issue_owners|specific``; ``target_identifier``: user/team id or
-    channel; ``integration_id``: required for non-email actions; ``data``: extra action data
-    (e.g. ``{"fallthroughType": "ActiveMembers"}``).
-    """
-
-    type: str
-    target_type: str = "issue_owners"
-    target_identifier: str | None = None
-    integration_id: str | None = None
-    data: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class AlertSpec:
-    """An alert (Sentry workflow) of this environment.
-
-    ``name``: unique within the app; Sentry name ``[{app}/{stack}] {name}``.
-    ``services``: the services whose projects' issue streams feed the alert.
-    ``monitors``: names of :class:`MonitorSpec` whose detectors also feed it.
-    ``triggers`` / ``trigger_logic`` (``any|any-short|all|none``): when the alert fires.
-    ``filters`` / ``filter_logic``: the action filter's conditions. ``actions``: at least one.
-    ``frequency_minutes``: one of 0, 5, 10, 30, 60, 180, 720, 1440.
-    ``environment``: None = this stack's environment. ``owner``: ``team:<id>``/``user:<id>``/None.
-    """
-
-    name: str
-    services: tuple[str, ...]
-    actions: tuple[AlertAction, ...]
-    triggers: tuple[AlertCondition, ...] = (
-        AlertCondition("first_seen_event"),
-        AlertCondition("regression_event"),
-    )
-    trigger_logic: str = "any-short"
-    filters: tuple[AlertCondition, ...] = ()
-    filter_logic: str = "all"
-    monitors: tuple[str, ...] = ()
-    frequency_minutes: int = 30
-    environment: str | None = None
-    owner: str | None = None
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
-class MonitorCondition:
-    """A metric monitor condition: ``type`` ``gt|lte|anomaly_detection``, ``comparison`` threshold,
-    ``result`` priority 75 (high), 50 (low) or 0 (resolved)."""
-
-    type: str
-    comparison: float
-    result: int
-
-
-@dataclass(frozen=True)
-class MonitorSpec:
-    """A metric monitor (Sentry detector ``metric_issue``) of this environment on one service.
-
-    ``aggregate`` e.g. ``count()``, ``p95(transaction.duration)``; ``dataset`` e.g. ``events``,
-    ``events_analytics_platform``; ``time_window_seconds`` (60..86400); ``query`` an event search;
-    ``event_types`` (default by dataset); ``detection_type`` ``static|percent|dynamic``;
-    ``comparison_delta_seconds`` for ``percent``; ``environment`` None = this stack's environment.
-    """
-
-    name: str
-    service: str
-    aggregate: str
-    conditions: tuple[MonitorCondition, ...]
-    dataset: str = "events"
-    query: str = ""
-    time_window_seconds: int = 3600
-    event_types: tuple[str, ...] = ()
-    detection_type: str = "static"
-    comparison_delta_seconds: int | None = None
-    environment: str | None = None
-    owner: str | None = None
-    description: str | None = None
-    enabled: bool = True
-
-
-@dataclass(frozen=True)
-class InboundFilterSpec:
-    """An inbound data filter of a service's project.
-
-    ``filter_id``: ``browser-extensions|localhost|web-crawlers|filtered-transaction|legacy-browsers``.
-    ``active`` for the boolean filters; ``subfilters`` for ``legacy-browsers`` (e.g. ``("ie",
-    "safari")``). Filters are project-wide: in shared mode every stack must declare the same ones.
-    """
-
-    service: str
-    filter_id: str
-    active: bool = True
-    subfilters: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -306,35 +132,24 @@ def _unique(kind: str, names: list[str]) -> None:
 
 
 def validate(args: SentryAppArgs) -> None:
-    """Raise :class:`SentryAppError` for the first inconsistency in `args` (naming what and where)."""
-    if args.project_mode not in ("shared", "per-environment"):
-        raise SentryAppError(f"project_mode {args.project_mode!r} is not allowed; allowed: shared, per-environment")
-    for field_name in ("app", "environment", "stack", "team"):
-        if not getattr(args, field_name):
-            raise SentryAppError(f"{field_name} must not be empty")
+    """Raise :class:`SentryAppError` when `args` do not hang together as a graph of resources.
+
+    Only what code may get wrong that no setting expresses: names declared twice, references to services,
+    key generations or monitors that are not there. The values themselves (slugs, generation labels, project
+    modes, a disabled current key...) are the settings model's business (:mod:`infra.settings`), checked once
+    there with the config key in the message; SentryApp does not check them again.
+    """
     _unique("service", [s.service for s in args.services])
     services = {s.service for s in args.services}
     for svc in args.services:
         if not svc.keys:
             raise SentryAppError(f"service {svc.service!r} has no client key: declare at least one key generation")
         _unique(f"key generation of service {svc.service!r}", [k.generation for k in svc.keys])
-        for key in svc.keys:
-            if not _GENERATION.match(key.generation):
-                raise SentryAppError(
-                    f"service {svc.service!r}: key generation {key.generation!r} is invalid; use lowercase "
-                    "letters, digits, '.', '_' and '-', starting with a letter or digit"
-                )
-        by_generation = {k.generation: k for k in svc.keys}
-        current = by_generation.get(svc.current_key)
-        if current is None:
+        generations = {k.generation for k in svc.keys}
+        if svc.current_key not in generations:
             raise SentryAppError(
                 f"service {svc.service!r}: current_key {svc.current_key!r} is not one of its key generations "
-                f"({', '.join(sorted(by_generation))})"
-            )
-        if not current.active:
-            raise SentryAppError(
-                f"service {svc.service!r}: current_key {svc.current_key!r} is a disabled key (active=False); "
-                "Sentry rejects events sent with a disabled key's DSN. Make an active generation current first"
+                f"({', '.join(sorted(generations))})"
             )
     _unique("alert", [a.name for a in args.alerts])
     _unique("monitor", [m.name for m in args.monitors])
@@ -357,14 +172,11 @@ def validate(args: SentryAppArgs) -> None:
             raise SentryAppError(f"inbound filter {flt.filter_id!r} is on unknown service {flt.service!r}")
 
 
-_GENERATION = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,40}$")
-
-
 class SentryApp(pulumi.ComponentResource):
     """The Sentry side of one environment of the app (type ``sentry-stacks:index:SentryApp``).
 
-    Raises :class:`SentryAppError` for inconsistent args, e.g. a ``current_key`` that names an
-    inactive or unknown key generation (the message names the service and the generation).
+    Raises :class:`SentryAppError` for args that do not hang together, e.g. a ``current_key`` that names
+    no key generation of the service (the message names the service and the generation).
     """
 
     dsns: dict[str, pulumi.Output[str]]
@@ -511,7 +323,9 @@ class SentryApp(pulumi.ComponentResource):
             "project": project.slug, "filterId": spec.filter_id, "readOnly": read_only,
             "resetOnDelete": not self.shared or a.delete_shared_projects, "shared": self.shared,
         }
-        if spec.filter_id == "legacy-browsers":
+        if spec.filter_id == "legacy-browsers" and spec.subfilters is None and spec.active:
+            props["active"] = True  # all legacy browsers (Sentry's `active: true`), not none
+        elif spec.filter_id == "legacy-browsers":
             props["subfilters"] = list(spec.subfilters or ())
         else:
             props["active"] = spec.active

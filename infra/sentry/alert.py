@@ -100,7 +100,7 @@ class AlertProvider(SentryProvider):
             else:
                 for i, group in enumerate(groups):
                     self._check_group(c, i, group)
-        if news.get("projects") == [] and news.get("detectorIds") in (None, []):
+        if news.get("projects") == [] and news.get("detectorIds") is None:  # detectorIds: [] = unattached, as in Sentry
             c.fail("projects", "an alert needs at least one project or detector to watch")
         return CheckResult(declared(news), c.failures)
 

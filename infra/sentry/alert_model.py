@@ -8,25 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_declared, as_int
+from infra.vocabulary import ACTION_TYPES, FILTER_TYPES, FREQUENCIES, LOGIC_TYPES, TARGET_TYPES, TRIGGER_TYPES
 
-LOGIC_TYPES = ("any", "any-short", "all", "none")
-FILTER_LOGIC_TYPES = ("any", "any-short", "all", "none")
-FREQUENCIES = (0, 5, 10, 30, 60, 180, 720, 1440)
-TRIGGER_TYPES = (
-    "first_seen_event", "regression_event", "reappeared_event", "issue_resolved_trigger",
-    "seer_activity_trigger", "new_high_priority_issue", "existing_high_priority_issue",
-)
-FILTER_TYPES = (
-    "age_comparison", "assigned_to", "issue_category", "issue_occurrences", "issue_priority_deescalating",
-    "issue_priority_greater_or_equal", "event_unique_user_frequency_count", "event_frequency_count",
-    "event_frequency_percent", "percent_sessions_count", "percent_sessions_percent", "event_attribute",
-    "tagged_event", "latest_release", "latest_adopted_release", "level",
-)
-ACTION_TYPES = (
-    "email", "slack", "pagerduty", "discord", "msteams", "opsgenie", "vsts", "jira", "jira_server",
-    "github", "github_enterprise", "sentry_app", "webhook", "plugin",
-)
-TARGET_TYPES = ("user", "team", "issue_owners", "specific", "sentry_app")
+# Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
+FILTER_LOGIC_TYPES = LOGIC_TYPES
 INPUT_KEYS = ("name", "projects", "detectorIds", "triggers", "actionFilters", "frequency", "environment",
               "owner", "enabled", "adopt")
 COMPUTED = ("workflowId", "organization", "issueStreamDetectors", "dateCreated")
@@ -93,7 +79,7 @@ def normalise(key: str, value: Any) -> Any:
     if key in ("projects", "detectorIds"):
         return norm_ids(value)
     if key == "frequency":
-        return int(value) if value is not None else 30
+        return as_int(value) if value is not None else 30
     if key == "enabled":
         return True if value is None else bool(value)
     if key == "adopt":
@@ -177,8 +163,9 @@ def outputs_from_api(
         name=workflow.get("name"),
         projects=projects,
         detectorIds=sorted(live_ids - stream_ids),
-        triggers=norm_triggers(workflow.get("triggers")),
-        actionFilters=norm_action_filters(workflow.get("actionFilters")),
+        triggers=norm_triggers(as_declared(norm_triggers(workflow.get("triggers")), inputs.triggers)),
+        actionFilters=norm_action_filters(as_declared(norm_action_filters(workflow.get("actionFilters")),
+                                                      list(inputs.action_filters))),
         frequency=normalise("frequency", (config or {}).get("frequency")),
         enabled=normalise("enabled", workflow.get("enabled")),
         workflowId=str(workflow.get("id")),

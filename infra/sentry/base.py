@@ -19,9 +19,9 @@ from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError
 from infra.unknown import is_unknown
+from infra.vocabulary import SLUG_RE
 
 PROVIDER_KEY = "__provider"
-SLUG_RE = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
 
 
 def declared(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,7 +117,14 @@ class SentryProvider(ResourceProvider):
 
 
 class Checker:
-    """Collects CheckFailures; every accessor skips values unknown during preview."""
+    """Collects CheckFailures; every accessor skips values unknown during preview.
+
+    A provider's check() guards what a Pulumi program passes to the resource: types, required inputs, values the
+    program computes (slugs with a stack suffix, names, legacy conversions) and programs that build the specs
+    without the settings (tests/support/sentry_program.py). Stack config is validated once, by the settings
+    model (infra/settings/), with the config key in the message; the value sets both use come from
+    infra/vocabulary.py, so the two can no longer drift apart.
+    """
 
     def __init__(self, props: Mapping[str, Any]) -> None:
         self.props = props

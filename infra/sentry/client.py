@@ -1,9 +1,9 @@
 """The one way this toolkit talks HTTP to Sentry.
 
-* :func:`connection_from_config` reads the connection in a provider's ``configure()``: stack config
-  ``sentry:baseUrl`` / ``sentry:organization`` / ``sentry:token`` (secret), then the environment
-  (``SENTRY_BASE_URL`` / ``SENTRY_ORG`` / ``SENTRY_AUTH_TOKEN``), then the embedded localsentry
-  described by ``.localsentry/info.json`` in the provider process's cwd (the project root).
+* :func:`connection_from_config` reads the connection in a provider's ``configure()`` through the one
+  resolver, :func:`infra.connection.resolve_connection` (stack config ``sentry:baseUrl`` /
+  ``sentry:organization`` / ``sentry:token``, then ``SENTRY_BASE_URL`` / ``SENTRY_ORG`` /
+  ``SENTRY_AUTH_TOKEN``, then the embedded localsentry's ``.localsentry/info.json`` in the project root).
 * :class:`SentryClient`: a ``requests.Session`` per thread; retries with backoff for 5xx, 429 and
   connection errors; pacing by the ``X-Sentry-Rate-Limit-*`` headers and a concurrency cap learned from
   ``…-ConcurrentLimit``, shared by every thread of the process (module state, created lazily, never
@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import re
 import threading
@@ -23,10 +21,17 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 import requests
 
+from infra.connection import (
+    LOCALSENTRY_INFO,
+    is_sentry_io,
+    normalize_base_url,
+    read_localsentry_info,
+    resolve_connection,
+)
 from infra.sentry.errors import (
     SentryApiError,
     SentryAuthError,
@@ -38,7 +43,6 @@ from infra.sentry.errors import (
     register_secret,
 )
 
-LOCALSENTRY_INFO = Path(".localsentry") / "info.json"
 USER_AGENT = "sentry-stacks/0.1"
 TIMEOUT = (10.0, 60.0)
 MAX_ATTEMPTS = 8
@@ -48,44 +52,9 @@ BACKOFF_CAP = 5.0
 INITIAL_CONCURRENCY = 4  # until the server advertises its limits
 UNADVERTISED_CONCURRENCY = 16  # servers that send no rate-limit headers (self-hosted has limits off)
 RATE_SAFETY = 0.85
-_REGIONS = {"us": "https://us.sentry.io", "de": "https://de.sentry.io", "sentry.io": "https://sentry.io"}
 
 
 # --------------------------------------------------------------------------- connection settings
-
-
-def normalize_base_url(url: str) -> str:
-    """The API root (ending in ``/api/0/``) for a base URL as users write it.
-
-    ``us`` / ``de`` / ``sentry.io`` → the sentry.io region; ``https://sentry.example.com``,
-    ``…/api/`` or ``…/api/0`` (self-hosted, localsentry) → ``…/api/0/``. A missing scheme means https.
-    """
-    text = url.strip()
-    if not text:
-        raise SentryConfigError("sentry:baseUrl is empty")
-    text = _REGIONS.get(text.lower(), text)
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SentryConfigError(f"sentry:baseUrl {url!r} is not an http(s) URL")
-    if parts.query or parts.fragment:
-        raise SentryConfigError(f"sentry:baseUrl {url!r} must not carry a query or fragment")
-    path = parts.path.rstrip("/")
-    for suffix in ("/api/0", "/api"):
-        if path.endswith(suffix):
-            path = path[: -len(suffix)]
-            break
-    netloc = parts.netloc.lower() if "@" not in parts.netloc else None
-    if netloc is None:
-        raise SentryConfigError(f"sentry:baseUrl {url!r} must not contain credentials")
-    return f"{parts.scheme}://{netloc}{path}/api/0/"
-
-
-def is_sentry_io(api_root: str) -> bool:
-    """True for sentry.io (any region or customer domain)."""
-    host = urlsplit(api_root).hostname or ""
-    return host == "sentry.io" or host.endswith(".sentry.io")
 
 
 @dataclass(frozen=True)
@@ -102,72 +71,38 @@ class Connection:
         return is_sentry_io(self.api_root)
 
 
-def _config_get(config: Any, key: str) -> str | None:
-    value = config.get(key) if config is not None else None
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def read_localsentry_info(root: Path | None = None) -> dict[str, Any] | None:
-    """The embedded localsentry's info file, or None when there is none."""
-    path = (root or Path.cwd()) / LOCALSENTRY_INFO
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise SentryConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict) or not data.get("url"):
-        raise SentryConfigError(f"{path} has no 'url'")
-    return data
-
-
 def connection_from_config(
     config: Any, environ: Mapping[str, str] | None = None, root: Path | None = None
 ) -> Connection:
-    """Resolve the connection: stack config, then environment, then the embedded localsentry.
+    """The connection from :func:`infra.connection.resolve_connection` (stack config, then environment, then
+    the embedded localsentry), or :class:`SentryConfigError` saying what is missing.
 
     `config` is a ``pulumi.dynamic.Config`` (or anything with ``get(key)``); namespaced keys are used.
     """
-    env = os.environ if environ is None else environ
-    base = _config_get(config, "sentry:baseUrl")
-    org = _config_get(config, "sentry:organization")
-    token = _config_get(config, "sentry:token")
-    source = "stack config"
-    if base is None and env.get("SENTRY_BASE_URL"):
-        base, source = env["SENTRY_BASE_URL"], "environment"
-    org = org or env.get("SENTRY_ORG") or None
-    token = token or env.get("SENTRY_AUTH_TOKEN") or None
-    if base is None:
-        info = read_localsentry_info(root)
-        if info is None:
-            raise SentryConfigError(
-                "no Sentry connection: set sentry:baseUrl, sentry:organization and (as a secret) "
-                "sentry:token in the stack config, or SENTRY_BASE_URL / SENTRY_ORG / SENTRY_AUTH_TOKEN, "
-                f"or start the embedded localsentry (it writes {LOCALSENTRY_INFO})"
-            )
-        base, source = str(info["url"]), f"localsentry ({LOCALSENTRY_INFO})"
-        org = org or (str(info["organization"]) if info.get("organization") else None)
-        if token is None and info.get("token_file"):
-            token_path = Path(str(info["token_file"]))
-            if not token_path.is_absolute():
-                token_path = (root or Path.cwd()) / token_path
-            try:
-                token = token_path.read_text(encoding="utf-8").strip() or None
-            except OSError as exc:
-                raise SentryConfigError(f"cannot read the localsentry token file {token_path}: {exc}") from None
-    api_root = normalize_base_url(base)
-    if not org:
+    values = resolve_connection(
+        lambda key: config.get(key) if config is not None else None, environ, root, read_token=True
+    )
+    if values.base_url is None:
+        if values.localsentry_error is not None:
+            raise SentryConfigError(values.localsentry_error)
+        raise SentryConfigError(
+            "no Sentry connection: set sentry:baseUrl, sentry:organization and (as a secret) "
+            "sentry:token in the stack config, or SENTRY_BASE_URL / SENTRY_ORG / SENTRY_AUTH_TOKEN, "
+            f"or start the embedded localsentry (it writes {LOCALSENTRY_INFO})"
+        )
+    source = {"sentry:baseUrl": "stack config", "SENTRY_BASE_URL": "environment"}.get(
+        values.base_url_source or "", f"localsentry ({LOCALSENTRY_INFO})"
+    )
+    api_root = normalize_base_url(values.base_url)
+    if not values.organization:
         raise SentryConfigError(f"no Sentry organization for {api_root}: set sentry:organization or SENTRY_ORG")
-    if not token:
+    if not values.token:
         raise SentryConfigError(
             f"no Sentry token for {api_root}: run `pulumi config set --secret sentry:token <token>` "
             "or set SENTRY_AUTH_TOKEN"
         )
-    register_secret(token)
-    return Connection(api_root=api_root, organization=org, token=token, source=source)
+    register_secret(values.token)
+    return Connection(api_root=api_root, organization=values.organization, token=values.token, source=source)
 
 
 # --------------------------------------------------------------------------- pacing (process-wide)
@@ -457,7 +392,8 @@ class SentryClient:
             if nxt is None or nxt in seen:
                 break
             seen.add(nxt)
-            url, query = nxt, None  # the next URL carries the whole query
+            # the next URL carries the whole query; Sentry may send only a path (/api/0/...): resolve it
+            url, query = urljoin(self.connection.api_root, nxt), None
 
     def create(
         self,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_int
 
 LOADER_OPTIONS = ("hasReplay", "hasPerformance", "hasDebug", "hasFeedback", "hasLogsAndMetrics")
 MUTABLE = ("name", "isActive", "rateLimit", "browserSdkVersion", "dynamicSdkLoaderOptions")
@@ -26,10 +27,10 @@ def norm_rate_limit(value: Any) -> dict[str, int] | None:
     """``{count, window}`` with ints, or None for no limit (null, or a zero/absent count or window)."""
     if not isinstance(value, Mapping):
         return None
-    count, window = value.get("count"), value.get("window")
+    count, window = as_int(value.get("count")), as_int(value.get("window"))
     if not count or not window:
         return None
-    return {"count": int(count), "window": int(window)}
+    return {"count": count, "window": window}
 
 
 def norm_loader(declared: Any, live: Any) -> dict[str, bool] | None:

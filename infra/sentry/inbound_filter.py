@@ -1,5 +1,8 @@
 """InboundFilter: one of a project's built-in inbound data filters.
 
+legacy-browsers takes ``subfilters`` (a list of browsers; ``[]`` is none, which Sentry lists as ``false``)
+or ``active: true`` (all legacy browsers, which Sentry lists as ``true``).
+
 Filters always exist in Sentry, so "create" sets the declared state and "delete" turns the filter off
 again (``resetOnDelete``, default true). Filters are project-wide: on a project shared by several
 stacks (``shared: true``) the stacks that adopted the project pass ``readOnly: true``, so their create
@@ -21,11 +24,8 @@ from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
+from infra.vocabulary import FILTER_IDS, SUBFILTERS
 
-FILTER_IDS = ("browser-extensions", "localhost", "web-crawlers", "filtered-transaction", "legacy-browsers")
-SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "opera_mini",
-              "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
-              "opera_mini_pre_8", "edge_pre_79")
 INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete", "shared")
 COMPUTED = ("organization", "agreed")
 
@@ -46,7 +46,7 @@ class InboundFilterInputs:
         return InboundFilterInputs(
             project=str(props["project"]),
             filter_id=str(props["filterId"]),
-            active=bool(props.get("active", True)),
+            active=bool(props.get("active", props.get("filterId") != "legacy-browsers")),
             subfilters=tuple(sorted(str(s) for s in subs)) if isinstance(subs, (list, tuple)) else None,
             read_only=bool(props.get("readOnly", False)),
             reset_on_delete=bool(props.get("resetOnDelete", True)),
@@ -55,24 +55,40 @@ class InboundFilterInputs:
 
     @property
     def wanted(self) -> bool | list[str]:
-        """The filter's ``active`` value as Sentry lists it (a list of subfilters for legacy-browsers)."""
+        """The filter's ``active`` value as Sentry lists it. legacy-browsers: the sorted subfilters, or ``True``
+        for ``active: true`` without subfilters (Sentry's "all legacy browsers"), or ``[]`` (none)."""
         if self.filter_id == "legacy-browsers":
+            if self.subfilters is None and self.active:
+                return True
             return sorted(self.subfilters or ())
         return self.active
 
+    def compared(self) -> tuple[Any, ...]:
+        """What diff() compares: the value as Sentry means it (so ``subfilters: []`` and an older state's
+        ``active: false`` are the same), and the flags."""
+        return self.project, self.filter_id, self.wanted, self.read_only, self.reset_on_delete, self.shared
+
     def to_body(self) -> dict[str, Any]:
         if self.filter_id == "legacy-browsers":
-            return {"subfilters": sorted(self.subfilters or ())}
+            wanted = self.wanted
+            return {"active": True} if wanted is True else {"subfilters": wanted}
         return {"active": self.active}
 
     def reset_body(self) -> dict[str, Any]:
         return {"subfilters": []} if self.filter_id == "legacy-browsers" else {"active": False}
 
 
-def norm_active(value: Any) -> bool | list[str]:
+def norm_active(value: Any, filter_id: str) -> Any:
+    """A filter's ``active`` as Sentry means it. legacy-browsers: a sorted list of subfilters, where
+    Sentry's ``false`` (none selected, stored as "0") is ``[]`` and ``true`` ("1", all legacy browsers)
+    stays ``true``. Other filters: a bool (absent = false). Any other value is kept as sent."""
     if isinstance(value, (list, tuple)):
         return sorted(str(v) for v in value)
-    return bool(value)
+    if filter_id == "legacy-browsers" and value in (False, None):
+        return []
+    if value is None:
+        return False
+    return value
 
 
 def outputs_from_api(
@@ -84,7 +100,7 @@ def outputs_from_api(
         "resetOnDelete": inputs.reset_on_delete, "shared": inputs.shared, "organization": organization,
         "agreed": inputs.wanted if agreed is None else agreed,
     }
-    value = norm_active(live_active)
+    value = norm_active(live_active, inputs.filter_id)
     if isinstance(value, list):
         outs["subfilters"] = value
     else:
@@ -114,8 +130,9 @@ class InboundFilterProvider(SentryProvider):
         c.bool_("shared")
         c.str_list("subfilters", allowed=SUBFILTERS)
         fid = news.get("filterId")
-        if fid == "legacy-browsers" and news.get("active") is not None and not is_unknown(news.get("active")):
-            c.fail("active", "legacy-browsers takes subfilters (a list of browsers), not active")
+        if fid == "legacy-browsers" and news.get("active") is not None and news.get("subfilters") is not None:
+            c.fail("active", "legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
+                   "legacy browsers, false: none), not both")
         if fid in FILTER_IDS and fid != "legacy-browsers" and news.get("subfilters") is not None:
             c.fail("subfilters", f"only legacy-browsers takes subfilters; {fid} takes active: true|false")
         return CheckResult(declared(news), c.failures)
@@ -123,7 +140,7 @@ class InboundFilterProvider(SentryProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces: list[str] = [k for k in ("project", "filterId") if k in news and news[k] != olds.get(k)]
         new, old = InboundFilterInputs.from_props(news), InboundFilterInputs.from_props(olds)
-        changed = bool(replaces) or new != old or any(is_unknown(v) for v in news.values())
+        changed = bool(replaces) or new.compared() != old.compared() or any(is_unknown(v) for v in news.values())
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
 
     def _set(self, org: str, inputs: InboundFilterInputs, agreed: Any = None) -> Any:
@@ -133,18 +150,19 @@ class InboundFilterProvider(SentryProvider):
         found, live = live_filter(client, org, inputs.project, inputs.filter_id)
         if not found:
             raise SentryStateError(f"{what}: no such filter (or project) in organization '{org}'")
-        if norm_active(live) == inputs.wanted:
+        fid = inputs.filter_id
+        if norm_active(live, fid) == inputs.wanted:
             return live
         if inputs.read_only and agreed is None:
             raise SentryStateError(
-                f"{what} is {norm_active(live)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
+                f"{what} is {norm_active(live, fid)!r} in Sentry but this stack declares {inputs.wanted!r}; the "
                 "project is shared and was set up by another stack: make the stacks agree, or use "
                 "projectMode: per-environment"
             )
-        if inputs.shared and agreed is not None and norm_active(live) != norm_active(agreed):
+        if inputs.shared and agreed is not None and norm_active(live, fid) != norm_active(agreed, fid):
             raise SentryStateError(
-                f"{what} was changed in Sentry to {norm_active(live)!r} since this stack last applied "
-                f"{norm_active(agreed)!r} (by another stack sharing the project, or by hand), and this stack "
+                f"{what} was changed in Sentry to {norm_active(live, fid)!r} since this stack last applied "
+                f"{norm_active(agreed, fid)!r} (by another stack sharing the project, or by hand), and this stack "
                 f"declares {inputs.wanted!r}: make the stacks agree, or use projectMode: per-environment"
             )
         client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(), what=what)
@@ -170,8 +188,8 @@ class InboundFilterProvider(SentryProvider):
         sid = ids.parse("filter", id_)
         inputs = InboundFilterInputs.from_props(news)
         agreed = olds.get("agreed")
-        live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(olds.get(
-            "subfilters" if inputs.filter_id == "legacy-browsers" else "active")))
+        previous = olds.get("subfilters") if olds.get("subfilters") is not None else olds.get("active")
+        live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(previous, inputs.filter_id))
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
+from infra.sentry.compare import as_declared, as_int
 from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import GONE_ADVICE, ISSUE_ALERT_FREQUENCY, MATCHES, REFUSAL, norm_nodes
 
@@ -31,7 +32,7 @@ def normalise(key: str, value: Any) -> Any:
     if key in NODE_KEYS:
         return norm_nodes(value)
     if key == "frequency":
-        return int(value) if value is not None else 30
+        return as_int(value) if value is not None else 30
     if key in ("actionMatch", "filterMatch"):
         return value or "all"
     if key == "adopt":
@@ -62,6 +63,8 @@ def outputs_from_api(rule: Mapping[str, Any], inputs: IssueAlertInputs, *, organ
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
     for key in inputs.fields:
         value = normalise(key, rule.get(key))
+        if key in NODE_KEYS:  # nodes as declared: Sentry adds name labels, uuids, "" target ids
+            value = norm_nodes(as_declared(value, inputs.fields[key]))
         if value is not None:
             outs[key] = value
     outs.update(ruleId=str(rule.get("id")), organization=organization, dateCreated=rule.get("dateCreated"))

@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from infra.vocabulary import METRIC_WINDOWS_MINUTES
+
 REFUSAL = (
     "the legacy {what} API is retired on sentry.io (it answers 410 Gone); use the current resources "
     "(Alert for workflows, MetricMonitor for detectors) by turning legacyAlerts off. Legacy alerts are "
@@ -21,7 +23,7 @@ GONE_ADVICE = (
 )
 MATCHES = ("all", "any", "none")
 ISSUE_ALERT_FREQUENCY = (5, 43200)  # minutes
-METRIC_TIME_WINDOWS = (1, 5, 10, 15, 30, 60, 120, 240, 1440)  # MINUTES (detectors use seconds)
+METRIC_TIME_WINDOWS = METRIC_WINDOWS_MINUTES  # MINUTES (detectors use seconds)
 TRIGGER_LABELS = ("critical", "warning")
 METRIC_ACTION_TYPES = ("email", "slack", "msteams", "pagerduty", "opsgenie", "discord", "sentry_app")
 METRIC_TARGET_TYPES = ("specific", "user", "team", "sentry_app")

@@ -2,7 +2,8 @@
 
 Only for self-hosted Sentry older than 26.7 (setting ``legacyAlerts``); refused against sentry.io,
 where the API answers 410. ``timeWindow`` and ``comparisonDelta`` are in **minutes** here (detectors
-use seconds). Each trigger needs at least one action. Found again by name within its project.
+use seconds). A trigger's ``actions`` may be empty (Sentry accepts and returns ``[]``). Found again by name
+within its project.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
+from infra.sentry.compare import as_declared, as_float, as_int
 from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import (
     GONE_ADVICE,
@@ -41,9 +43,9 @@ def normalise(key: str, value: Any) -> Any:
     if key == "eventTypes":
         return sorted(value) if value else None
     if key in ("timeWindow", "thresholdType", "queryType", "comparisonDelta", "thresholdPeriod") and value is not None:
-        return int(value)
+        return as_int(value)
     if key == "resolveThreshold" and value is not None:
-        return float(value)
+        return as_float(value)
     if key == "query":
         return value or ""
     if key == "adopt":
@@ -75,20 +77,12 @@ def outputs_from_api(rule: Mapping[str, Any], inputs: MetricAlertInputs, *, orga
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
     for key in inputs.fields:
         value = normalise(key, rule.get(key))
-        if key == "triggers" and isinstance(value, list):
-            value = _as_declared(value, inputs.fields["triggers"])
+        if key == "triggers" and isinstance(value, list):  # Sentry adds inputChannelId, desc, resolveThreshold
+            value = norm_triggers(as_declared(value, inputs.fields["triggers"]))
         if value is not None:
             outs[key] = value
     outs.update(alertRuleId=str(rule.get("id")), organization=organization, dateCreated=rule.get("dateCreated"))
     return outs
-
-
-def _as_declared(live: list[dict[str, Any]], declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Live triggers without the fields Sentry fills in that the stack did not declare (e.g. the rule's
-    resolveThreshold copied onto each trigger)."""
-    wanted = {t.get("label"): set(t) for t in declared}
-    return [{k: v for k, v in t.items() if k in wanted.get(t.get("label"), set(t)) or k in ("label", "actions")}
-            for t in live]
 
 
 def find_alert_rule(client: SentryClient, org: str, project: str, name: str) -> dict[str, Any] | None:
@@ -140,11 +134,16 @@ class MetricAlertProvider(SentryProvider):
                        f"triggers[{i}].label must be {TRIGGER_LABELS[i]!r} (allowed order: critical, warning)")
             if not isinstance(trigger.get("alertThreshold"), (int, float)):
                 c.fail("triggers", f"triggers[{i}].alertThreshold must be a number")
-            actions = trigger.get("actions")
-            if not isinstance(actions, list) or not actions:
-                c.fail("triggers", f"triggers[{i}].actions must list at least one action (Sentry requires one)")
+            actions = trigger.get("actions", [])
+            if is_unknown(actions):
+                continue
+            if not isinstance(actions, list):
+                c.fail("triggers", f"triggers[{i}].actions must be a list of actions (it may be empty)")
                 continue
             for j, action in enumerate(actions):
+                if not isinstance(action, dict):
+                    c.fail("triggers", f"triggers[{i}].actions[{j}] must be an object")
+                    continue
                 if action.get("type") not in METRIC_ACTION_TYPES:
                     c.fail("triggers", f"triggers[{i}].actions[{j}].type {action.get('type')!r} is not allowed; "
                            f"allowed values: {', '.join(METRIC_ACTION_TYPES)}")

@@ -26,6 +26,7 @@ from infra.sentry.metric_monitor_model import (
     DETECTION_TYPES,
     EVENT_TYPES,
     INPUT_KEYS,
+    QUERY_TYPES,
     TIME_WINDOWS,
     MetricMonitorInputs,
     changed_fields,
@@ -61,6 +62,10 @@ class MetricMonitorProvider(SentryProvider):
         c.str_("dataset", allowed=DATASETS)
         c.str_("query", allow_empty=True, max_len=1000)
         c.int_("queryType", allowed=(0, 1, 2))
+        dataset, query_type = news.get("dataset") or "events", news.get("queryType")
+        if isinstance(query_type, int) and dataset in QUERY_TYPES and QUERY_TYPES[dataset] != query_type:
+            c.fail("queryType", f"queryType {query_type} does not match dataset {dataset!r} (Sentry refuses it); "
+                   f"allowed for {dataset}: {QUERY_TYPES[dataset]}, or leave queryType out")
         window = news.get("timeWindow")
         if isinstance(window, int) and not isinstance(window, bool) and 0 < window < 60:
             c.fail("timeWindow", f"timeWindow is in seconds, not minutes: {window} is too short; allowed "

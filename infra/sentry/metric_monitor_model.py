@@ -8,16 +8,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_declared, as_float, as_int
+from infra.vocabulary import (
+    COMPARISON_DELTAS,
+    DATASETS,
+    DETECTION_TYPES,
+    EVENT_TYPES,
+    MONITOR_CONDITION_TYPES,
+    MONITOR_RESULTS,
+    MONITOR_WINDOWS,
+    QUERY_TYPES,
+)
 
-DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
-QUERY_TYPES = {"events": 0, "transactions": 1, "generic_metrics": 1, "events_analytics_platform": 1,
-               "metrics": 2, "sessions": 2}
-TIME_WINDOWS = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)  # seconds (not minutes!)
-DETECTION_TYPES = ("static", "percent", "dynamic")
-COMPARISON_DELTAS = (300, 900, 3600, 86400, 604800, 2592000)
-CONDITION_TYPES = ("gt", "lte", "anomaly_detection")
-CONDITION_RESULTS = (75, 50, 0)
-EVENT_TYPES = ("error", "default", "transaction", "trace_item_span", "trace_item_log")
+# Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
+TIME_WINDOWS = MONITOR_WINDOWS  # seconds (not minutes!)
+CONDITION_TYPES = MONITOR_CONDITION_TYPES
+CONDITION_RESULTS = MONITOR_RESULTS
 DATA_SOURCE = ("aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes")
 MUTABLE = ("name", "aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes",
            "detectionType", "comparisonDelta", "conditions", "owner", "description", "enabled")
@@ -30,12 +36,17 @@ NULLABLE = ("environment", "owner", "description", "comparisonDelta")
 def norm_conditions(value: Any) -> list[dict[str, Any]]:
     out = []
     for cond in value or []:
-        comparison = cond.get("comparison")
-        if isinstance(comparison, (int, float)) and not isinstance(comparison, bool):
-            comparison = float(comparison)
-        out.append({"type": cond.get("type"), "comparison": comparison,
-                    "conditionResult": int(cond.get("conditionResult", 75))})
-    return sorted(out, key=lambda c: (-c["conditionResult"], json.dumps(c, sort_keys=True, default=str)))
+        if not isinstance(cond, Mapping):
+            continue
+        out.append({"type": cond.get("type"), "comparison": as_float(cond.get("comparison")),
+                    "conditionResult": as_int(cond.get("conditionResult", 75))})
+    return sorted(out, key=_condition_order)
+
+
+def _condition_order(cond: Mapping[str, Any]) -> tuple[float, str]:
+    result = cond["conditionResult"]
+    rank = -float(result) if isinstance(result, (int, float)) and not isinstance(result, bool) else 1.0
+    return rank, json.dumps(cond, sort_keys=True, default=str)
 
 
 def normalise(key: str, value: Any) -> Any:
@@ -44,7 +55,7 @@ def normalise(key: str, value: Any) -> Any:
     if key == "eventTypes":
         return sorted(str(v) for v in value or [])
     if key in ("timeWindow", "queryType", "comparisonDelta") and value is not None:
-        return int(value)
+        return as_int(value)
     if key == "enabled":
         return True if value is None else bool(value)
     if key == "adopt":
@@ -155,6 +166,8 @@ def live_values(detector: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(owner, Mapping):
         owner = f"{owner.get('type')}:{owner.get('id')}"
     query_type = data.get("queryType", query_obj.get("queryType") if query_obj else None)
+    if query_type is None:  # Sentry's snubaQuery carries none: it is fixed by the dataset
+        query_type = QUERY_TYPES.get(str(data.get("dataset") or "events"))
     return {
         "name": detector.get("name"),
         "aggregate": data.get("aggregate"),
@@ -181,6 +194,8 @@ def outputs_from_api(detector: Mapping[str, Any], inputs: MetricMonitorInputs, *
     for key in MUTABLE:
         if key in declared or (key in NULLABLE and live.get(key) is not None):
             value = normalise(key, live.get(key))
+            if key == "conditions":  # as declared: e.g. server-added keys of an anomaly comparison
+                value = norm_conditions(as_declared(value, outs["conditions"]))
             if value is None:
                 outs.pop(key, None)
             else:
@@ -220,6 +235,7 @@ __all__ = [
     "IDENTITY",
     "INPUT_KEYS",
     "MUTABLE",
+    "QUERY_TYPES",
     "TIME_WINDOWS",
     "MetricMonitorInputs",
     "changed_fields",

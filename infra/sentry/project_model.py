@@ -7,27 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infra.sentry.base import PROVIDER_KEY
+from infra.sentry.compare import as_int
+from infra.vocabulary import DEFAULT_KEY_POLICIES
+from infra.vocabulary import PLATFORMS as _PLATFORMS
 
-# A subset of Sentry's GETTING_STARTED_DOCS_PLATFORMS (src/sentry/models/project.py) plus "other".
-PLATFORMS: tuple[str, ...] = (
-    "other", "android", "apple", "apple-ios", "apple-macos", "bun", "capacitor", "cordova", "dart",
-    "deno", "dotnet", "dotnet-aspnet", "dotnet-aspnetcore", "dotnet-maui", "dotnet-wpf", "electron",
-    "elixir", "flutter", "go", "go-echo", "go-fiber", "go-gin", "go-http", "ionic", "java",
-    "java-log4j2", "java-logback", "java-spring", "java-spring-boot", "javascript", "javascript-angular",
-    "javascript-astro", "javascript-ember", "javascript-gatsby", "javascript-nextjs", "javascript-nuxt",
-    "javascript-react", "javascript-react-router", "javascript-remix", "javascript-solid",
-    "javascript-solidstart", "javascript-svelte", "javascript-sveltekit", "javascript-tanstackstart-react",
-    "javascript-vue", "kotlin", "minidump", "native", "native-qt", "nintendo-switch", "node",
-    "node-azurefunctions", "node-cloudflare-pages", "node-cloudflare-workers", "node-connect",
-    "node-express", "node-fastify", "node-gcpfunctions", "node-hapi", "node-koa", "node-nestjs", "php",
-    "php-laravel", "php-symfony", "playstation", "powershell", "python", "python-aiohttp",
-    "python-asgi", "python-awslambda", "python-bottle", "python-celery", "python-chalice",
-    "python-django", "python-falcon", "python-fastapi", "python-flask", "python-gcpfunctions",
-    "python-pylons", "python-pymongo", "python-pyramid", "python-quart", "python-rq", "python-sanic",
-    "python-serverless", "python-starlette", "python-tornado", "python-tryton", "python-wsgi",
-    "react-native", "ruby", "ruby-rack", "ruby-rails", "rust", "unity", "unreal", "xbox",
-)
-DEFAULT_KEY_POLICIES = ("keep", "deactivate", "delete")
+# Sentry's platform ids and key policies come from the one vocabulary module.
+PLATFORMS: tuple[str, ...] = tuple(sorted(_PLATFORMS))
 DefaultKeyPolicy = Literal["keep", "deactivate", "delete"]
 
 # Settings written with PUT /projects/{org}/{slug}/ (the request key is the output key).
@@ -59,11 +44,11 @@ def normalise(key: str, value: Any) -> Any:
     if key in UNORDERED:
         return sorted(str(v) for v in (value or []))
     if key == "resolveAge":
-        return int(value or 0)
+        return as_int(value or 0)
     if key in ("platform", "subjectPrefix"):
         return value or ""
     if key in ("digestsMinDelay", "digestsMaxDelay") and value is not None:
-        return int(value)
+        return as_int(value)
     return value
 
 

@@ -22,7 +22,10 @@ def list_filters(req: Request) -> Response:
     body: list[dict[str, Any]] = []
     for fid in FILTER_IDS:
         value = state.get(fid, [] if fid == "legacy-browsers" else False)
-        body.append({"id": fid, "active": sorted(value) if fid == "legacy-browsers" else bool(value)})
+        if fid == "legacy-browsers":  # like Sentry: none is stored as "0" (listed false), `active: true` as "1"
+            body.append({"id": fid, "active": (sorted(value) or False) if isinstance(value, list) else value is True})
+        else:
+            body.append({"id": fid, "active": bool(value)})
     return Response(200, body)
 
 
@@ -37,11 +40,12 @@ def update_filter(req: Request) -> Response:
     filters = data.setdefault("filters", {})
     if fid == "legacy-browsers":
         subfilters = body.get("subfilters")
-        if "subfilters" not in body and "active" in body:
-            subfilters = list(SUBFILTERS[:8]) if body["active"] is True else []
-        if not isinstance(subfilters, list) or not all(s in SUBFILTERS for s in subfilters):
+        if "active" in body:  # Sentry: `active` wins; true = all legacy browsers (stored "1"), false = none
+            filters[fid] = True if body["active"] else []
+        elif not isinstance(subfilters, list) or not all(s in SUBFILTERS for s in subfilters):
             raise ApiError(400, {"subfilters": ["Not a valid list of legacy browser subfilters."]})
-        filters[fid] = sorted(set(subfilters))
+        else:
+            filters[fid] = sorted(set(subfilters))
     else:
         active = body.get("active")
         if not isinstance(active, bool):

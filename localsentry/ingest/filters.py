@@ -94,7 +94,8 @@ def filter_reason(item: Item, filters: dict[str, Any], options: dict[str, Any] |
         return "web-crawlers"
     if filters.get("browser-extensions") and any(EXTENSIONS.search(t) for t in _exception_texts(payload)):
         return "browser-extensions"
-    for name in filters.get("legacy-browsers") or []:
+    legacy = filters.get("legacy-browsers")
+    for name in list(LEGACY_BROWSERS) if legacy is True else legacy or []:  # true: all legacy browsers
         pattern = LEGACY_BROWSERS.get(name)
         if pattern is not None and user_agent and pattern.search(user_agent):
             return "legacy-browsers"

@@ -1,7 +1,9 @@
 """The repository's own Pulumi project (dev/prod stacks of the reference app) in a throw-away copy.
 
 The copy holds Pulumi.yaml, the stack files, __main__.py and templates (the `infra` package comes from the
-venv, installed editable); the venv is linked. Sentry is a real localsentry process, found by the program
+venv, installed editable); the venv is linked. Nothing of the working tree's own stacks comes along: the stack
+files lose their secrets-provider lines (the salt of a developer's `make demo` belongs to another passphrase),
+and `state/`, `.localsentry/` and `deploy/` are never copied. Sentry is a real localsentry process, found by the program
 through `.localsentry/info.json` as the embedded default. Ports are moved to free ones so tests never clash
 with a running `make demo`.
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 import requests
 
+from infra.workspace import without_stack_local_keys
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
@@ -36,7 +39,8 @@ def free_port() -> int:
 def copy_project(dest: Path, ls: LocalSentry) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
-        shutil.copy2(ROOT / name, dest / name)
+        text = (ROOT / name).read_text(encoding="utf-8")
+        (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
     shutil.copytree(ROOT / "templates", dest / "templates")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"

@@ -138,6 +138,34 @@ def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -
         ls.stop()
 
 
+def test_shared_project_with_no_legacy_browsers_selected(tmp_path: Path) -> None:
+    """Sentry lists legacy-browsers with none selected as `false`; both stacks sharing the project declare none.
+    The second stack adopts the filter, refresh shows no change for either, the next up writes nothing."""
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        stacks = []
+        for name, env in (("dev", "development"), ("prod", "production")):
+            proj = _stack(tmp_path, ls, name, env, services=1, extras=False)
+            proj.config_set("legacyBrowsers", "none")
+            proj.up()  # prod: was SentryStateError "is False in Sentry but this stack declares []"
+            stacks.append(proj)
+        listed = {f["id"]: f["active"] for f in _get(ls, f"/api/0/projects/{ls.org}/shop-svc0/filters/")}
+        assert listed["legacy-browsers"] is False
+        ls.reset_stats()
+        for proj in stacks:
+            refresh = proj.run("refresh", "--yes", "--json")
+            summary = json.JSONDecoder().raw_decode(refresh.stdout.lstrip())[0]["changeSummary"]
+            assert not summary.get("update") and not summary.get("delete"), summary
+            proj.run("preview", "--expect-no-changes")
+        stacks[0].up()  # was: "was changed in Sentry to False since this stack last applied []"
+        writes = {r: n for r, n in ls.stats()["by_route"].items() if not r.startswith(("GET ", "POST /_localsentry/"))}
+        assert writes == {}, writes
+        for proj in reversed(stacks):
+            proj.run("destroy", "--yes")
+    finally:
+        ls.stop()
+
+
 def _resource_outputs(proj: PulumiProject) -> dict[str, dict[str, Any]]:
     """name -> outputs (secrets decrypted) of every Sentry resource in the stack's state."""
     state = json.loads(proj.run("stack", "export", "--show-secrets").stdout)

@@ -190,3 +190,30 @@ def test_monitor_adopt_only_when_told(localsentry_session: LocalSentry) -> None:
     assert second.id == first.id and detector(ls, first).json()["dataSources"][0]["queryObj"]["snubaQuery"][
         "timeWindow"] == 300
     monitors.delete(second.id, second.outs)
+
+
+@pytest.mark.parametrize(("dataset", "query_type", "aggregate"), [("events", 0, "count()"),
+                                                                  ("transactions", 1, "p95(transaction.duration)")])
+def test_monitor_declaring_query_type_has_no_drift(localsentry_session: LocalSentry, dataset: str, query_type: int,
+                                                   aggregate: str) -> None:
+    """Sentry's detector snubaQuery carries no queryType: a declared one is compared as derived from the dataset."""
+    ls, p = localsentry_session, provider(MetricMonitorProvider, localsentry_session)
+    project = ls.create_project(name=unique("web"), platform="python")["slug"]
+    props = monitor_props(project, unique("mon"), dataset=dataset, queryType=query_type, aggregate=aggregate)
+    props.pop("query")
+    result, inputs = create(p, **props)
+    snuba = detector(ls, result).json()["dataSources"][0]["queryObj"]["snubaQuery"]
+    assert "queryType" not in snuba  # the shape Sentry answers with
+    assert result.outs["queryType"] == query_type
+    read = p.read(result.id, result.outs)
+    assert read.outs["queryType"] == query_type and read.inputs["queryType"] == query_type
+    assert p.diff(result.id, read.outs, inputs).changes is False
+    assert p.diff(result.id, read.outs, {**inputs, "name": "other"}).changes is True
+    p.delete(result.id, read.outs)
+
+
+def test_monitor_query_type_must_match_the_dataset() -> None:
+    failures = MetricMonitorProvider().check({}, monitor_props("web", "m", queryType=1)).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("queryType", "queryType 1 does not match dataset 'events' (Sentry refuses it); allowed for events: 0, "
+                      "or leave queryType out")]

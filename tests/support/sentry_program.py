@@ -3,6 +3,7 @@
 Config (project namespace): `app`, `services` (N; 0 declares nothing), `environment`, `team`, optional `extras`
 (default true: per service 2 inbound filters and a metric monitor, plus one alert over all), `projectMode`,
 `adoptExisting`. With extras it declares 5N+1 objects: per service a project, a key, 2 filters and a monitor.
+Optional `legacyBrowsers` (`none` or `ie,safari,...`) adds a legacy-browsers filter to every service.
 """
 
 PROGRAM = '''
@@ -36,6 +37,10 @@ if n > 0:
         InboundFilterSpec(service=s.service, filter_id=f, active=True)
         for s in services for f in ("browser-extensions", "web-crawlers")
     ) if with_extras else ()
+    legacy = cfg.get("legacyBrowsers")  # optional: "none" or a comma-separated list of browsers, per service
+    if legacy is not None:
+        browsers = tuple(b for b in legacy.split(",") if b and b != "none")
+        filters += tuple(InboundFilterSpec(s.service, "legacy-browsers", bool(browsers), browsers) for s in services)
     alerts = (
         AlertSpec(name="new-issues", services=tuple(s.service for s in services), actions=(email,),
                   monitors=tuple(m.name for m in monitors)),

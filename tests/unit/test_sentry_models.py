@@ -37,7 +37,7 @@ def test_project_check_failures_name_field_and_allowed_values() -> None:
                                       "allowedDomains": []})
     assert "lowercase letters, digits" in got["slug"][0]
     assert got["teams"] == ["teams must not be empty"]
-    assert "platform 'cobol' is not allowed; allowed values: other, android" in got["platform"][0]
+    assert "platform 'cobol' is not allowed; allowed values: android, apple" in got["platform"][0]
     assert "resolveAge -1 is out of range" in got["resolveAge"][0]
     assert got["defaultKey"] == ["defaultKey 'burn' is not allowed; allowed values: keep, deactivate, delete"]
     assert "must not exceed digestsMaxDelay" in got["digestsMinDelay"][0]
@@ -186,7 +186,7 @@ def test_metric_monitor_check_failures() -> None:
                                  "600, 900, 1800, 3600, 7200, 14400, 86400"]
     assert "dataset 'logs' is not allowed; allowed values: events" in got["dataset"][0]
     assert got["comparisonDelta"] == ["comparisonDelta (seconds) is required when detectionType is percent"]
-    assert "conditions[0].type 'gte' is not allowed; allowed values: gt, lte, anomaly_detection" in got["conditions"]
+    assert "conditions[0].type 'gte' is not allowed; allowed values: anomaly_detection, gt, lte" in got["conditions"]
     assert any("conditionResult 80 is not allowed" in r for r in got["conditions"])
     assert "conditions[0].comparison must be a number (the threshold)" in got["conditions"]
     assert "conditions is required" in reasons(MetricMonitorProvider(), {"project": "w", "name": "m",
@@ -212,11 +212,12 @@ def test_metric_monitor_reads_snuba_query() -> None:
 
 def test_inbound_filter_check_failures() -> None:
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "spam"})
-    assert got["filterId"] == ["filterId 'spam' is not allowed; allowed values: browser-extensions, localhost, "
-                               "web-crawlers, filtered-transaction, legacy-browsers"]
+    assert got["filterId"] == ["filterId 'spam' is not allowed; allowed values: browser-extensions, "
+                               "filtered-transaction, legacy-browsers, localhost, web-crawlers"]
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "active": True,
                                             "subfilters": ["netscape"]})
-    assert got["active"] == ["legacy-browsers takes subfilters (a list of browsers), not active"]
+    assert got["active"] == ["legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
+                             "legacy browsers, false: none), not both"]
     assert "subfilters item 'netscape' is not allowed" in got["subfilters"][0]
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "localhost", "subfilters": ["ie"]})
     assert got["subfilters"] == ["only legacy-browsers takes subfilters; localhost takes active: true|false"]

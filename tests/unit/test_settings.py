@@ -197,6 +197,17 @@ def test_bad_base_url_and_missing_team() -> None:
     )
 
 
+def test_base_url_that_is_not_a_url() -> None:
+    found = one(**{"sentry:baseUrl": "not a url"})
+    assert found.startswith('sentry:baseUrl = "not a url": must be an http(s) URL or a sentry.io region (us, de):')
+    assert "no valid host name" in found
+
+
+def test_base_url_from_the_environment_is_checked_too() -> None:
+    found = problems(**{"sentry:baseUrl": None}, environ={"SENTRY_BASE_URL": "https://exa mple.com"})
+    assert found[0].startswith('sentry:baseUrl = "https://exa mple.com": must be an http(s) URL')
+
+
 def test_localsentry_fallback(tmp_path: Path) -> None:
     cfg = stack_config("dev", **{"sentry:baseUrl": None, "sentry:organization": None, "sentry-stacks:team": None})
     with pytest.raises(SettingsError, match=r"sentry:baseUrl = \(not set\): no Sentry configured"):
@@ -582,6 +593,16 @@ def test_sampling_problems(sampling: dict[str, Any], expected: str) -> None:
             'sentry-stacks:alerts.a.triggerLogic = "some": unknown value; allowed: any, any-short, all, none',
         ),
         (
+            {"a": {"services": ["backend"], "actions": [{"type": "email"}], "triggers": ["first_seen"]}},
+            {},
+            'sentry-stacks:alerts.a.triggers[0].type = "first_seen": unknown trigger type; did you mean \'first_seen_event\'?',
+        ),
+        (
+            {"a": {"services": ["backend"], "actions": [{"type": "email"}], "filters": [{"type": "levels"}]}},
+            {},
+            'sentry-stacks:alerts.a.filters[0].type = "levels": unknown filter type; did you mean \'level\'? allowed: age_comparison',
+        ),
+        (
             {"a": {"services": ["backend"], "actions": [{"type": "email"}], "monitors": ["nope"]}},
             {},
             'sentry-stacks:alerts.a.monitors[0] = "nope": no such monitor',
@@ -631,7 +652,7 @@ def test_sampling_problems(sampling: dict[str, Any], expected: str) -> None:
                     "timeWindowSeconds": 30,
                 }
             },
-            "sentry-stacks:monitors.m.timeWindowSeconds = 30: must be a whole number from 60 to 86400",
+            "sentry-stacks:monitors.m.timeWindowSeconds = 30: must be one of Sentry's monitor windows, in seconds: 60, 300,",
         ),
         (
             {},
@@ -667,6 +688,18 @@ def test_sampling_problems(sampling: dict[str, Any], expected: str) -> None:
 def test_alert_and_monitor_problems(alerts: dict[str, Any], monitors: dict[str, Any], expected: str) -> None:
     found = problems(alerts=alerts, monitors=monitors)
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_monitor_window_is_one_of_sentrys_listed_with_every_other_problem() -> None:
+    monitor = {"service": "backend", "aggregate": "count()", "conditions": [{"type": "gt", "comparison": 1}]}
+    found = problems(driver="kubernetes", monitors={"error-spike": {**monitor, "timeWindowSeconds": 61}})
+    assert (
+        "sentry-stacks:monitors.error-spike.timeWindowSeconds = 61: must be one of Sentry's monitor windows,"
+        " in seconds: 60, 300, 600, 900, 1800, 3600, 7200, 14400, 86400"
+    ) in found
+    assert any(p.startswith('sentry-stacks:driver = "kubernetes"') for p in found) and len(found) == 2
+    windowed = settings_for("dev", monitors={"error-spike": {**monitor, "timeWindowSeconds": 900}})
+    assert windowed.monitors[0].time_window_seconds == 900
 
 
 def test_alerts_map_services_to_project_owners() -> None:

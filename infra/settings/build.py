@@ -1,0 +1,223 @@
+"""Building :class:`StackSettings` from the validated model: defaults that depend on other keys, the service
+each one reports through, and placeholders (``${stack}``, ``${environment}``, ``${release}``, ``${app}``,
+``${<service>.host|port|bind|url|publicUrl}``, ``self`` for the service itself; ``$${`` is a literal ``${``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from infra.settings.model import NS, StackConfig
+from infra.settings.problems import Loc, Problem, Renderer
+from infra.settings.result import (
+    BuildSpec,
+    Healthcheck,
+    SentryTarget,
+    ServiceKeys,
+    ServiceSentry,
+    ServiceSettings,
+    StackSettings,
+    internal_host,
+    public_url,
+    url_host,
+)
+from infra.settings.services import ServiceSettingsModel, env_template, reporting
+from infra.specs import (
+    AlertAction,
+    AlertCondition,
+    AlertSpec,
+    InboundFilterSpec,
+    KeySpec,
+    LoaderOptions,
+    MonitorCondition,
+    MonitorSpec,
+    RateLimit,
+)
+
+PLACEHOLDER_RE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+
+
+
+def build(
+    cfg: StackConfig, stack: str, project: str, target: SentryTarget, render: Renderer
+) -> tuple[StackSettings, list[Problem]]:
+    problems: list[Problem] = []
+    environment = cfg.environment or stack
+    release = cfg.release or ""
+    globals_ = {"stack": stack, "environment": environment, "release": release, "app": cfg.app}
+    owners = reporting(cfg.services)
+    staged: dict[str, ServiceSettings] = {}
+    for name, declared in sorted(cfg.services.items()):
+        staged[name] = _service(name, declared, cfg.network_mode, owners.get(name))
+    final: list[ServiceSettings] = []
+    for name, svc in sorted(staged.items()):
+        model = cfg.services[name]
+        resolve = _Resolver(render, staged, cfg.network_mode, globals_, name, problems)
+        base: Loc = (NS, "services", name)
+        command = None if model.command is None else tuple(resolve((*base, "command"), p) for p in model.command)
+        health = svc.healthcheck
+        if health is not None:
+            test = tuple(resolve((*base, "healthcheck", "test"), part) for part in health.test)
+            health = Healthcheck(test, health.interval, health.timeout, health.retries, health.start_period)
+        env = tuple(sorted((var, resolve((*base, "environment", var), val)) for var, val in model.environment.items()))
+        final.append(replace(svc, command=command, healthcheck=health, environment=env))
+    keys = {n: ServiceKeys(k.current, tuple(_key(g, spec) for g, spec in sorted(k.generations.items())))
+            for n, k in cfg.keys.items()}
+    for name in sorted(n for n, s in cfg.services.items() if s.sentry is not None):
+        keys.setdefault(name, ServiceKeys(current="g1", generations=(KeySpec("g1"),)))
+    settings = StackSettings(
+        project=project,
+        stack=stack,
+        app=cfg.app,
+        environment=environment,
+        release=release,
+        release_source="config" if "release" in cfg.model_fields_set else "git",
+        driver=cfg.driver,
+        network_mode=cfg.network_mode,
+        deploy_dir=cfg.deploy_dir or f"deploy/{stack}",
+        project_mode=cfg.project_mode,
+        delete_shared_projects=cfg.delete_shared_projects,
+        adopt_existing=cfg.adopt_existing,
+        legacy_alerts=cfg.legacy_alerts,
+        send_default_pii=cfg.send_default_pii,
+        debug=cfg.debug,
+        sampling=cfg.sampling.to_config(),
+        services=tuple(final),
+        keys=tuple(sorted(keys.items())),
+        alerts=tuple(_alert(n, a, owners) for n, a in sorted(cfg.alerts.items())),
+        monitors=tuple(_monitor(n, m, owners) for n, m in sorted(cfg.monitors.items())),
+        labels=tuple(sorted(cfg.labels.items())),
+        health_timeout=cfg.health_timeout,
+        dsn_host=cfg.dsn_host,
+        sentry=target,
+        compose_project_name=cfg.compose_project,
+    )
+    return settings, problems
+
+
+def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, str] | None) -> ServiceSettings:
+    sentry = None
+    if svc.sentry is not None:
+        s = svc.sentry
+        sentry = ServiceSentry(
+            project=s.project, name=s.name or s.project, platform=s.platform, resolve_age_hours=s.resolve_age_hours,
+            allowed_domains=None if s.allowed_domains is None else tuple(s.allowed_domains),
+            subject_prefix=s.subject_prefix, default_key=s.default_key, default_alert=s.default_alert,
+            inbound_filters=tuple(
+                InboundFilterSpec(name, fid, True, tuple(v)) if isinstance(v, list) else InboundFilterSpec(name, fid, v)
+                for fid, v in sorted(s.inbound_filters.items())
+            ),
+        )
+    build = None
+    if svc.build is not None:
+        b = svc.build
+        build = BuildSpec(context=b.context, dockerfile=b.dockerfile, args=tuple(sorted(b.args.items())),
+                          target=b.target)
+    health = None
+    if svc.healthcheck is not None:
+        h = svc.healthcheck
+        health = Healthcheck(test=h.test, interval=h.interval, timeout=h.timeout, retries=h.retries,
+                             start_period=h.start_period)
+    platform = owner[1] if owner else None
+    depends = tuple(dict.fromkeys(svc.depends_on))
+    return ServiceSettings(
+        name=name, image=svc.image, build=build, command=None, port=svc.port,
+        host_port=svc.host_port if mode == "bridge" else None, host_ip=svc.host_ip,
+        bind=svc.bind or ("127.0.0.1" if mode == "host" else "0.0.0.0"),
+        public=svc.public if svc.public is not None else svc.port is not None,
+        healthcheck=health, depends_on=depends, environment=(), sentry=sentry, dsn_from=svc.dsn_from,
+        env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
+        dsn_service=owner[0] if owner else None, platform=platform,
+    )
+
+
+def _key(label: str, g: Any) -> KeySpec:
+    loader = None
+    if g.loader is not None:
+        lo = g.loader
+        loader = LoaderOptions(has_replay=lo.has_replay, has_performance=lo.has_performance, has_debug=lo.has_debug,
+                               has_feedback=lo.has_feedback, has_logs_and_metrics=lo.has_logs_and_metrics)
+    rate = None if g.rate_limit is None else RateLimit(g.rate_limit.count, g.rate_limit.window)
+    return KeySpec(generation=label, active=g.active, rate_limit=rate, browser_sdk_version=g.browser_sdk_version,
+                   loader=loader)
+
+
+def _alert(name: str, a: Any, owners: Mapping[str, tuple[str, str]]) -> AlertSpec:
+    services = tuple(dict.fromkeys(owners[s][0] for s in a.services))
+    spec = AlertSpec(
+        name=name, services=services,
+        actions=tuple(AlertAction(x.type, x.target_type, x.target_identifier, x.integration_id,
+                                  tuple(sorted(x.data.items()))) for x in a.actions),
+        trigger_logic=a.trigger_logic,
+        filters=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.filters),
+        filter_logic=a.filter_logic, monitors=tuple(a.monitors), frequency_minutes=a.frequency_minutes,
+        environment=a.environment, owner=a.owner, enabled=a.enabled,
+    )
+    if a.triggers is not None:
+        spec = replace(spec, triggers=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.triggers))
+    return spec
+
+
+def _monitor(name: str, m: Any, owners: Mapping[str, tuple[str, str]]) -> MonitorSpec:
+    return MonitorSpec(
+        name=name, service=owners[m.service][0], aggregate=m.aggregate,
+        conditions=tuple(MonitorCondition(c.type, c.comparison, c.result) for c in m.conditions),
+        dataset=m.dataset, query=m.query, time_window_seconds=m.time_window_seconds,
+        event_types=tuple(m.event_types), detection_type=m.detection_type,
+        comparison_delta_seconds=m.comparison_delta_seconds, environment=m.environment, owner=m.owner,
+        description=m.description, enabled=m.enabled,
+    )
+
+
+class _Resolver:
+    """Resolves ``${...}`` placeholders in one service's strings."""
+
+    ATTRS = ("bind", "host", "port", "url", "publicUrl")
+
+    def __init__(self, render: Renderer, services: Mapping[str, ServiceSettings], mode: Any,
+                 globals_: Mapping[str, str], self_name: str, problems: list[Problem]) -> None:
+        self.render, self.services, self.mode, self.globals = render, services, mode, globals_
+        self.self_name, self.problems = self_name, problems
+
+    def allowed(self) -> str:
+        return (
+            "${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}"
+            " with <service> one of " + ", ".join(["self", *sorted(self.services)]) + "; write $${ for a literal ${"
+        )
+
+    def __call__(self, loc: Loc, text: str) -> str:
+        def add(message: str) -> None:
+            self.problems.append(self.render.problem(loc, text, message))
+
+        def sub(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            expr = match.group(1).strip()
+            if expr in self.globals:
+                return self.globals[expr]
+            svc_name, _, attr = expr.partition(".")
+            svc = self.services.get(self.self_name if svc_name == "self" else svc_name)
+            if svc is None or attr not in self.ATTRS:
+                shown = "" if self.render.is_secret(self.render.key_of(loc)) else f" ${{{expr}}}"
+                add(f"unknown placeholder{shown}; allowed: {self.allowed()}")
+                return match.group(0)
+            if svc.port is None:
+                add(f"${{{expr}}}: service {svc.name} has no port")
+                return match.group(0)
+            host = internal_host(svc, self.mode)
+            url = f"http://{url_host(host)}:{svc.port}"
+            values = {"bind": svc.bind, "host": host, "port": str(svc.port), "url": url}
+            if attr in values:
+                return values[attr]
+            public = public_url(svc, self.mode)
+            if public is None:
+                add(f"${{{expr}}}: service {svc.name} is not public (public: false)")
+                return match.group(0)
+            return public
+
+        return PLACEHOLDER_RE.sub(sub, text)
+
+
+__all__ = ["PLACEHOLDER_RE", "build"]

@@ -1,0 +1,344 @@
+"""The stack settings model: every key of a stack file, declared once (type, default, range, allowed values,
+description), with the rules between keys as validators next to the fields they relate.
+
+:class:`StackFile` is what one stack sees: the ``sentry-stacks:`` keys (:class:`StackConfig`) and the Sentry
+connection under ``sentry:`` (:class:`SentryConfig`). Fields are validated in declaration order; a rule that
+relates a field to earlier ones (``keys`` to ``services``...) runs when those validated, so a broken service
+is reported once, not again by every alert that names it.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
+
+from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
+
+from infra.connection import ConnectionValues, normalize_base_url
+from infra.rotation import Rotation
+from infra.sentry.errors import SentryConfigError
+from infra.settings.problems import MISSING, Issue, Loc, check, fail, join_loc, rule_error
+from infra.settings.sampling import SamplingSettings
+from infra.settings.sentry_objects import (
+    AlertSettings,
+    MonitorSettings,
+    ServiceKeysSettings,
+    check_keys,
+    check_names,
+    check_references,
+)
+from infra.settings.services import (
+    DRIVERS,
+    LABEL_KEY_RE,
+    NETWORK_MODES,
+    Driver,
+    NetworkMode,
+    ServiceSettingsModel,
+    check_services,
+    reporting,
+)
+from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
+from infra.vocabulary import SLUG_RE, SLUG_RULE, TEAM_SLUG_MAX
+
+NS = "sentry-stacks"
+SENTRY_NS = "sentry"
+ProjectMode = Literal["shared", "per-environment"]
+PROJECT_MODES: tuple[ProjectMode, ...] = ("shared", "per-environment")
+ENV_NAME_BAD = re.compile(r"[\n\r\f/]")
+RELEASE_BAD = re.compile(r"[\n\r\t\f\v/\\]")
+ENV_RULE = "a Sentry environment name: 1-64 characters, no '/', no line breaks, not 'None', no surrounding spaces"
+RELEASE_RULE = ("a Sentry release: 1-200 characters, no '/', '\\', tabs or line breaks, not '.', '..' or 'latest',"
+                " no surrounding spaces")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation needs besides the config: the stack, the resolved connection, git."""
+
+    stack: str
+    connection: ConnectionValues
+    require_sentry: bool
+    git_release: Callable[[], str | None]
+
+
+def _context(info: ValidationInfo) -> Context:
+    ctx = info.context["settings"] if isinstance(info.context, dict) else None
+    assert isinstance(ctx, Context), "validate with context={'settings': Context(...)}"
+    return ctx
+
+
+def _env_ok(value: str) -> bool:
+    return not ENV_NAME_BAD.search(value) and value != "None" and value == value.strip()
+
+
+def _release_ok(value: str) -> bool:
+    return not RELEASE_BAD.search(value) and value not in (".", "..", "latest") and value == value.strip()
+
+
+Slug = Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=TEAM_SLUG_MAX)]
+
+
+class StackConfig(Model):
+    """The ``sentry-stacks:`` keys of a stack (project defaults in Pulumi.yaml, values in Pulumi.<stack>.yaml)."""
+
+    app: Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=64)] = Field(
+        NS, description="App name (a slug); used in the Sentry alert and monitor names \"[app/stack] name\"")
+    environment: Annotated[str, text(ENV_RULE, max_len=64, check=_env_ok)] | None = Field(
+        None, description="Sentry environment of the stack; default: the stack name")
+    release: Annotated[str, text(RELEASE_RULE, max_len=200, check=_release_ok)] | None = Field(
+        None, description="Sentry release; default: `git rev-parse --short HEAD`", validate_default=True)
+    driver: Annotated[Driver, choice(DRIVERS)] = Field(
+        "compose", description="How containers are deployed: compose (docker compose) or docker (pulumi-docker)")
+    network_mode: Annotated[NetworkMode, choice(NETWORK_MODES)] = Field(
+        "host", description="host (every service on the host network) or bridge (one docker network per stack)")
+    project_mode: Annotated[ProjectMode, choice(PROJECT_MODES)] = Field(
+        "shared", description="shared (one Sentry project per service for all stacks) or per-environment")
+    deploy_dir: Annotated[str, text("a folder path")] | None = Field(
+        None, description="Where the env files and docker-compose.yml are written; default deploy/<stack>")
+    compose_project: Annotated[str, text(
+        "a compose project name: lowercase letters, digits, '-' and '_' (default <project>-<stack>)",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] | None = Field(
+        None, description="docker compose project name (and container prefix); default <project>-<stack>")
+    health_timeout: Annotated[int, whole(10, 3600)] = Field(
+        180, description="Seconds to wait for every container to be healthy after a deploy")
+    dsn_host: Annotated[str, text(
+        "a host name or host:port (replaces the host of the DSNs given to containers)",
+        pattern=r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")] | None = Field(
+        None, description="Host (or host:port) that replaces the host of the DSNs given to containers")
+    labels: Annotated[dict[str, Scalar], name_map("a Docker label key (letters, digits, . _ / -)", LABEL_KEY_RE,
+                                                  "a map of label keys to values")] = Field(
+        default_factory=dict, description="Extra Docker labels on every container")
+    sampling: SamplingSettings = Field(
+        default_factory=lambda: SamplingSettings(), description="Sample rates, or a budget they are derived from")
+    team: Slug | None = Field(
+        None, validate_default=True, description="Slug of the Sentry team that owns the projects"
+        " (required with sentry:baseUrl; localsentry: its team)")
+    services: dict[str, ServiceSettingsModel] = Field(
+        default_factory=dict, validate_default=True, description="The app's services (containers), by name")
+    service_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per stack: service fields that replace those in services"
+        " (build, healthcheck, labels, sentry merge one level deep; null removes a field or variable)")
+    keys: dict[str, ServiceKeysSettings] = Field(
+        default_factory=dict, description="Client keys (DSNs) per service: {current, generations};"
+        " default one active generation g1")
+    rotation: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="DSN rotations under way, per service (written by scripts/rotate-dsn)")
+    monitors: dict[str, MonitorSettings] = Field(
+        default_factory=dict, description="Metric monitors (Sentry detectors), by name")
+    alerts: dict[str, AlertSettings] = Field(default_factory=dict, description="Alerts (Sentry workflows), by name")
+    delete_shared_projects: Bool = Field(
+        False, description="shared mode: a destroy also deletes the shared Sentry projects")
+    adopt_existing: Bool = Field(
+        False, description="Adopt Sentry objects that already exist under this stack's names")
+    legacy_alerts: Bool = Field(
+        False, description="Use the legacy alert APIs (self-hosted Sentry before 26.7 only)")
+    send_default_pii: Bool = Field(False, description="SDK send_default_pii (user IP, cookies, headers)")
+    debug: Bool = Field(False, description="SDK debug logging")
+
+    @field_validator("release", mode="after")
+    @classmethod
+    def _release_from_git(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            return value
+        sha = _context(info).git_release()
+        if sha is None:
+            fail(Issue((), MISSING, "not set, and `git rev-parse --short HEAD` found no commit: set it,"
+                       " e.g. 'myapp@1.2.3'"))
+        return sha
+
+    @field_validator("team", mode="after")
+    @classmethod
+    def _team_with_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        ctx = _context(info)
+        given = ctx.connection.base_url is not None and not ctx.connection.localsentry
+        if value is None and given and ctx.require_sentry:
+            fail(Issue((), MISSING, "required when sentry:baseUrl is set: the slug of the team that owns the projects"))
+        return value
+
+    @field_validator("services", mode="after")
+    @classmethod
+    def _services(cls, value: dict[str, ServiceSettingsModel], info: ValidationInfo) -> Any:
+        check_services(value, info.data.get("network_mode", "host"), info.data.get("project_mode", "shared"),
+                       _context(info).stack)
+        return value
+
+    @field_validator("keys", mode="after")
+    @classmethod
+    def _keys(cls, value: dict[str, ServiceKeysSettings], info: ValidationInfo) -> Any:
+        services = info.data.get("services")
+        if services is not None:
+            owners = {n for n, s in services.items() if s.sentry is not None}
+            check_keys(value, owners, {n: owner for n, (owner, _) in reporting(services).items()})
+        return value
+
+    @field_validator("rotation", mode="after")
+    @classmethod
+    def _rotation(cls, value: dict[str, dict[str, Any]], info: ValidationInfo) -> Any:
+        services, keys = info.data.get("services"), info.data.get("keys")
+        if services is None or keys is None:
+            return value
+        labels = {n: ({"g1"} if n not in keys else set(keys[n].generations))
+                  for n, s in services.items() if s.sentry is not None}
+        issues: list[Issue] = []
+        for name, record in sorted(value.items()):
+            if name not in labels:
+                issues.append(Issue((name,), record, f"must name a service with client keys"
+                                    f" ({', '.join(sorted(labels)) or 'none'})"))
+                continue
+            try:
+                rotation = Rotation.from_config(name, record)
+            except ValueError as exc:
+                issues.append(Issue((name,), record, f"not a rotation record: {exc}"))
+                continue
+            for which, gen in (("old", rotation.old), ("new", rotation.new)):
+                if gen not in labels[name] and rotation.phase != "finished":
+                    issues.append(Issue((name, which), gen, f"no such key generation of {name}"
+                                        f" ({', '.join(sorted(labels[name]))})"))
+        check(issues)
+        return value
+
+    @field_validator("monitors", mode="after")
+    @classmethod
+    def _monitors(cls, value: dict[str, MonitorSettings], info: ValidationInfo) -> Any:
+        check_names(value, "monitor")
+        services = info.data.get("services")
+        if services is not None:
+            check(check_references(None, value, reporting(services), None))
+        return value
+
+    @field_validator("alerts", mode="after")
+    @classmethod
+    def _alerts(cls, value: dict[str, AlertSettings], info: ValidationInfo) -> Any:
+        check_names(value, "alert")
+        services, monitors = info.data.get("services"), info.data.get("monitors")
+        names = set(monitors) if monitors is not None else None
+        check(check_references(value, None, None if services is None else reporting(services), names))
+        return value
+
+
+def _base_url(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if not isinstance(value, str):
+        raise rule_error("an http(s) URL or a sentry.io region (us, de)")
+    try:
+        normalize_base_url(value)
+    except SentryConfigError as exc:
+        raise rule_error(f"an http(s) URL or a sentry.io region (us, de): {exc}") from None
+    return handler(value)
+
+
+class SentryConfig(Model):
+    """The Sentry connection (``sentry:`` keys), read by the settings and by the providers' configure();
+    each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG, SENTRY_AUTH_TOKEN), then to the embedded
+    localsentry."""
+
+    base_url: Annotated[str, WrapValidator(_base_url)] | None = Field(
+        None, description="Sentry URL (https://sentry.example.com) or a sentry.io region (us, de);"
+        " default SENTRY_BASE_URL, else the embedded localsentry")
+    organization: Slug | None = Field(None, description="Organization slug; default SENTRY_ORG")
+    token: str | None = Field(None, description="Auth token, as a secret (`pulumi config set --secret`);"
+                              " default SENTRY_AUTH_TOKEN")
+
+    @model_validator(mode="after")
+    def _organization_with_base_url(self, info: ValidationInfo) -> Self:
+        ctx = _context(info)
+        if self.base_url is not None and self.organization is None and not ctx.connection.localsentry:
+            fail(Issue(("organization",), MISSING,
+                       "required when sentry:baseUrl (or SENTRY_BASE_URL) is set: the organization slug"))
+        if self.base_url is None and ctx.require_sentry:
+            if ctx.connection.localsentry_error is not None:
+                fail(Issue(("baseUrl",), MISSING, "not set, and the embedded localsentry's info file is unusable:"
+                           f" {ctx.connection.localsentry_error}"))
+            fail(Issue(("baseUrl",), MISSING, "no Sentry configured: set sentry:baseUrl, sentry:organization and"
+                       " sentry-stacks:team (and the secret sentry:token), or start the embedded localsentry"
+                       " (`make demo` writes .localsentry/info.json)"))
+        return self
+
+
+class StackFile(BaseModel):
+    """What one stack sees: its ``sentry-stacks:`` keys and its Sentry connection."""
+
+    sentry: SentryConfig = Field(default_factory=lambda: SentryConfig(), alias="sentry")
+    stack: StackConfig = Field(default_factory=lambda: StackConfig(), alias="sentry-stacks")
+
+
+# --------------------------------------------------------------------------- walking the model (for messages)
+
+
+def _candidates(tp: Any) -> list[Any]:
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _candidates(get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [c for a in get_args(tp) if a is not type(None) for c in _candidates(a)]
+    return [tp]
+
+
+def _step(tp: Any, part: str | int) -> tuple[Any, Any] | None:
+    """The type (and FieldInfo, for a model field) one step into `tp`."""
+    for cand in _candidates(tp):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            for name, info in cand.model_fields.items():
+                if part in (name, info.alias):
+                    return info.annotation, info
+        origin = get_origin(cand)
+        if origin is dict and isinstance(part, str):
+            return get_args(cand)[1], None
+        if origin in (list, tuple) and isinstance(part, int):
+            return get_args(cand)[0], None
+    return None
+
+
+def model_at(loc: Loc) -> tuple[type[BaseModel] | None, Any]:
+    """The model class at `loc` (None when it is not an object of the model) and the FieldInfo naming it."""
+    tp: Any = StackFile
+    info: Any = None
+    for part in loc:
+        step = _step(tp, part)
+        if step is None:
+            return None, None
+        tp, info = step
+    models = [c for c in _candidates(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return (models[0] if models else None), info
+
+
+def describe(loc: Loc, kind: str) -> str | None:
+    """Text for pydantic's own errors: what a missing key is, the keys an object allows."""
+    if kind == "missing":
+        _, info = model_at(loc)
+        return info.description if info is not None else None
+    if kind == "extra":
+        model, _ = model_at(loc[:-1])
+        if model is None:
+            return None
+        return ", ".join(sorted(f.alias or n for n, f in model.model_fields.items()))
+    return None
+
+
+def key_of(loc: Loc, project: str = NS) -> str:
+    """``("sentry-stacks", "services", "backend", "port")`` -> ``sentry-stacks:services.backend.port``."""
+    if not loc:
+        return project
+    ns = project if loc[0] == NS else str(loc[0])
+    return f"{ns}:{join_loc(loc[1:])}" if len(loc) > 1 else ns
+
+
+TOP_LEVEL_KEYS = tuple(sorted(f.alias or n for n, f in StackConfig.model_fields.items()))
+
+__all__ = [
+    "NS",
+    "PROJECT_MODES",
+    "SENTRY_NS",
+    "TOP_LEVEL_KEYS",
+    "Context",
+    "ProjectMode",
+    "SentryConfig",
+    "StackConfig",
+    "StackFile",
+    "describe",
+    "key_of",
+    "model_at",
+]

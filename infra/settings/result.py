@@ -1,0 +1,185 @@
+"""What the settings give the rest of the toolkit: frozen dataclasses, built once from the validated model
+(placeholders resolved, defaults that depend on other keys filled in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from infra.sampling import SamplingConfig
+from infra.settings.model import ProjectMode
+from infra.settings.services import Driver, EnvTemplate, NetworkMode
+from infra.specs import AlertSpec, InboundFilterSpec, KeySpec, MonitorSpec
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """A container healthcheck. ``test`` is Docker's form (``["CMD", ...]`` or ``["CMD-SHELL", "..."]``)."""
+
+    test: tuple[str, ...]
+    interval: int = 5
+    timeout: int = 3
+    retries: int = 20
+    start_period: int = 5
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """Build the service's image from a context (relative paths are relative to the project root)."""
+
+    context: str
+    dockerfile: str | None = None
+    args: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSentry:
+    """The Sentry project a service owns (other services may share its DSN with ``dsnFrom``)."""
+
+    project: str
+    name: str
+    platform: str
+    resolve_age_hours: int | None = None
+    allowed_domains: tuple[str, ...] | None = None
+    subject_prefix: str | None = None
+    default_key: Literal["keep", "deactivate", "delete"] = "delete"
+    default_alert: bool = False
+    inbound_filters: tuple[InboundFilterSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceKeys:
+    """A service's client-key generations in this stack; ``current`` names the one whose DSN is rendered."""
+
+    current: str
+    generations: tuple[KeySpec, ...]
+
+    def generation(self, name: str) -> KeySpec | None:
+        return next((k for k in self.generations if k.generation == name), None)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """One container of the app, with placeholders already resolved."""
+
+    name: str
+    image: str
+    build: BuildSpec | None
+    command: tuple[str, ...] | None
+    port: int | None
+    host_port: int | None
+    host_ip: str
+    bind: str
+    public: bool
+    healthcheck: Healthcheck | None
+    depends_on: tuple[str, ...]
+    environment: tuple[tuple[str, str], ...]
+    sentry: ServiceSentry | None
+    dsn_from: str | None
+    env_template: EnvTemplate
+    restart: str
+    labels: tuple[tuple[str, str], ...]
+    #: the service whose DSN this one uses (itself when it owns a project), None without Sentry
+    dsn_service: str | None = None
+    #: the Sentry platform it reports as (its own, or that of ``dsn_from``)
+    platform: str | None = None
+
+    @property
+    def env_file(self) -> str:
+        return f"{self.name}.env"
+
+
+@dataclass(frozen=True)
+class SentryTarget:
+    """Where the stack's Sentry objects go. ``base_url`` None = the embedded localsentry."""
+
+    base_url: str | None
+    organization: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """A stack's validated settings (frozen: build once, pass around)."""
+
+    project: str
+    stack: str
+    app: str
+    environment: str
+    release: str
+    release_source: Literal["config", "git"]
+    driver: Driver
+    network_mode: NetworkMode
+    deploy_dir: str
+    project_mode: ProjectMode
+    delete_shared_projects: bool
+    adopt_existing: bool
+    legacy_alerts: bool
+    send_default_pii: bool
+    debug: bool
+    sampling: SamplingConfig
+    services: tuple[ServiceSettings, ...]
+    keys: tuple[tuple[str, ServiceKeys], ...]
+    alerts: tuple[AlertSpec, ...]
+    monitors: tuple[MonitorSpec, ...]
+    labels: tuple[tuple[str, str], ...]
+    health_timeout: int
+    dsn_host: str | None
+    sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
+    compose_project_name: str | None = None
+
+    @property
+    def compose_project(self) -> str:
+        """``docker compose -p`` name (also the docker driver's container and network prefix):
+        ``<project>-<stack>`` unless ``composeProject`` sets another (e.g. to run a copy side by side)."""
+        return self.compose_project_name or f"{self.project}-{self.stack}"
+
+    def service(self, name: str) -> ServiceSettings:
+        for svc in self.services:
+            if svc.name == name:
+                return svc
+        raise KeyError(name)
+
+    def sentry_services(self) -> tuple[ServiceSettings, ...]:
+        """Services that own a Sentry project (the keys of SentryApp.dsns)."""
+        return tuple(s for s in self.services if s.sentry is not None)
+
+    def keys_for(self, service: str) -> ServiceKeys:
+        return dict(self.keys)[service]
+
+    def public_url(self, svc: ServiceSettings) -> str | None:
+        return public_url(svc, self.network_mode)
+
+
+def public_url(svc: ServiceSettings, network_mode: NetworkMode) -> str | None:
+    if svc.port is None or not svc.public:
+        return None
+    if network_mode == "host":
+        host = svc.bind if svc.bind not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{url_host(host)}:{svc.port}"
+    host = svc.host_ip if svc.host_ip not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{url_host(host)}:{svc.host_port or svc.port}"
+
+
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def internal_host(svc: ServiceSettings, network_mode: NetworkMode) -> str:
+    if network_mode == "bridge":
+        return svc.name
+    return svc.bind if svc.bind not in ("0.0.0.0", "::") else "127.0.0.1"
+
+
+__all__ = [
+    "BuildSpec",
+    "Healthcheck",
+    "SentryTarget",
+    "ServiceKeys",
+    "ServiceSentry",
+    "ServiceSettings",
+    "StackSettings",
+    "internal_host",
+    "public_url",
+]

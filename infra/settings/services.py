@@ -1,0 +1,363 @@
+"""``sentry-stacks:services``: the app's containers, and the rules between them."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, WrapValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from infra.settings.problems import Issue, check, fail, rule_error
+from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
+from infra.vocabulary import DEFAULT_KEY_POLICIES, FILTER_IDS, PLATFORMS, PROJECT_SLUG_MAX, SLUG_RE, SLUG_RULE
+
+Driver = Literal["docker", "compose"]
+NetworkMode = Literal["host", "bridge"]
+EnvTemplate = Literal["backend", "frontend", "service"]
+DRIVERS: tuple[Driver, ...] = ("compose", "docker")
+NETWORK_MODES: tuple[NetworkMode, ...] = ("host", "bridge")
+ENV_TEMPLATES: tuple[EnvTemplate, ...] = ("backend", "frontend", "service")
+RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
+
+SERVICE_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+NAME_RULE = "a service name: a lowercase letter, then lowercase letters, digits or '-' (at most 31)"
+ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_KEY_RULE = "an environment variable name: letters, digits and '_', not starting with a digit"
+LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/-]{0,127}$")
+IMAGE_RE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+IMAGE_RULE = "a Docker image reference such as 'sentry-stacks/backend:latest' or 'redis:7@sha256:...'"
+RESERVED_ENV = frozenset({"PORT", "BIND"})
+SENTRY_ENV_COMMON = (
+    "SENTRY_DEBUG", "SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SAMPLE_RATE",
+    "SENTRY_SEND_DEFAULT_PII", "SENTRY_TRACES_SAMPLE_RATE",
+)
+SENTRY_ENV_BACKEND = ("SENTRY_PROFILES_SAMPLE_RATE", "SENTRY_PROFILE_LIFECYCLE", "SENTRY_PROFILE_SESSION_SAMPLE_RATE")
+SENTRY_ENV_FRONTEND = ("SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "SENTRY_REPLAYS_SESSION_SAMPLE_RATE")
+#: service fields that serviceOverrides merges one level deep (a null sub-field removes it)
+MERGED_FIELDS = ("build", "healthcheck", "labels", "sentry")
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+IP = Annotated[str, text("an IP address such as 127.0.0.1 or 0.0.0.0", check=_is_ip)]
+ServiceName = Annotated[str, text(NAME_RULE, pattern=SERVICE_NAME_RE)]
+Slug = Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=PROJECT_SLUG_MAX)]
+
+
+def _platform(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if isinstance(value, str) and value in PLATFORMS:
+        return handler(value)
+    close = difflib.get_close_matches(str(value), sorted(PLATFORMS), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise PydanticCustomError(
+        "rule", "unknown Sentry platform id; {hint}allowed: Sentry's platform ids"
+        " (python, python-django, python-celery, javascript, javascript-react, node, go, java, ..., other)",
+        {"hint": hint},
+    )
+
+
+Platform = Annotated[str, WrapValidator(_platform), Field(json_schema_extra={"enum": sorted(PLATFORMS)})]
+
+
+def _filters(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if not isinstance(value, dict):
+        raise rule_error("a map of filter ids to true/false (legacy-browsers: a list)")
+    issues: list[Issue] = []
+    for fid, fval in sorted(value.items()):
+        if fid not in FILTER_IDS:
+            hint = difflib.get_close_matches(fid, FILTER_IDS, n=1, cutoff=0.6)
+            did = f"did you mean '{hint[0]}'? " if hint else ""
+            issues.append(Issue((fid,), fval, f"unknown inbound filter; {did}allowed: {', '.join(FILTER_IDS)}"))
+        elif fid == "legacy-browsers" and isinstance(fval, list):
+            if not fval or not all(isinstance(x, str) and x for x in fval):
+                issues.append(Issue((fid,), fval, "must be true/false or a non-empty list of browser ids (ie, ...)"))
+        elif not isinstance(fval, bool):
+            allowed = "true/false or a list of browser ids" if fid == "legacy-browsers" else "true or false"
+            issues.append(Issue((fid,), fval, f"must be {allowed}"))
+    check(issues)
+    return handler(value)
+
+
+_FILTER_SCHEMA = {
+    "type": "object",
+    "propertyNames": {"enum": list(FILTER_IDS)},
+    "additionalProperties": {"anyOf": [{"type": "boolean"}, {"type": "array", "items": {"type": "string"}}]},
+}
+InboundFilters = Annotated[dict[str, bool | list[str]], WrapValidator(_filters), WithJsonSchema(_FILTER_SCHEMA)]
+
+
+class ServiceSentrySettings(Model):
+    """The Sentry project a service owns (other services may report to it with ``dsnFrom``)."""
+
+    project: Slug = Field(description=f"the Sentry project slug, {SLUG_RULE}")
+    platform: Platform = Field(description="a Sentry platform id such as python-django, javascript, node")
+    name: Annotated[str, text("a display name", max_len=50)] | None = Field(
+        None, description="Project display name (at most 50); default: the slug")
+    resolve_age_hours: Annotated[int, whole(0, 8760)] | None = Field(
+        None, description="Auto-resolve issues after this many hours (0 = off)")
+    allowed_domains: list[Annotated[str, text("a non-empty domain")]] | None = Field(
+        None, description="Origins allowed to send events (e.g. ['*'] or ['example.com'])")
+    subject_prefix: Annotated[str, text("a string", max_len=200)] | None = Field(
+        None, description="Prefix of the project's notification e-mail subjects")
+    default_key: Annotated[Literal["keep", "deactivate", "delete"], choice(DEFAULT_KEY_POLICIES)] = Field(
+        "delete", description="What to do with the 'Default' key Sentry creates with the project")
+    default_alert: Bool = Field(False, description="Keep the default alert Sentry creates with the project")
+    inbound_filters: InboundFilters = Field(
+        default_factory=dict, description="Inbound data filters: filter id -> true/false (legacy-browsers: a list)")
+
+
+class BuildSettings(Model):
+    """Build the service's image from a context (relative paths are relative to the project root)."""
+
+    context: Annotated[str, text("a folder path (the build context)")] = Field(
+        description="the folder to build the image from")
+    dockerfile: Annotated[str, text("a file path")] | None = Field(None, description="Dockerfile path")
+    target: Annotated[str, text("a build stage name")] | None = Field(None, description="Build stage")
+    args: Annotated[dict[str, Scalar], name_map("a build argument name", ENV_KEY_RE, "a map of names to values")] = (
+        Field(default_factory=dict, description="Build arguments"))
+
+
+def _build(value: Any) -> Any:
+    return {"context": value} if isinstance(value, str) else value
+
+
+_HEALTH_RULE = "a list starting with CMD or CMD-SHELL (Docker's form), or a shell command string"
+
+
+def _test(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if isinstance(value, str) and value.strip():
+        return ("CMD-SHELL", value)
+    if (isinstance(value, list) and len(value) >= 2 and all(isinstance(t, str) for t in value)
+            and value[0] in ("CMD", "CMD-SHELL")):
+        return tuple(value)
+    raise rule_error(_HEALTH_RULE)
+
+
+_TEST_SCHEMA = {"anyOf": [{"type": "string", "minLength": 1},
+                          {"type": "array", "items": {"type": "string"}, "minItems": 2}]}
+
+
+class HealthcheckSettings(Model):
+    """A container healthcheck (Docker's fields; times in seconds)."""
+
+    test: Annotated[tuple[str, ...], WrapValidator(_test), WithJsonSchema(_TEST_SCHEMA)] = Field(
+        description=_HEALTH_RULE)
+    interval: Annotated[int, whole(1, 3600)] = Field(5, description="Seconds between checks")
+    timeout: Annotated[int, whole(1, 3600)] = Field(3, description="Seconds a check may take")
+    retries: Annotated[int, whole(1, 1000)] = Field(20, description="Failures before unhealthy")
+    start_period: Annotated[int, whole(0, 3600)] = Field(5, description="Seconds of grace after start")
+
+
+def _command(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if isinstance(value, str):
+        try:
+            parts = shlex.split(value)
+        except ValueError as exc:
+            raise rule_error(f"a command line that splits into words ({exc}), or a list of strings") from None
+        if parts:
+            return tuple(parts)
+    elif isinstance(value, list) and value and all(
+            isinstance(p, str | int | float) and not isinstance(p, bool) for p in value):
+        return tuple(str(p) for p in value)
+    raise rule_error("a non-empty list of strings (exec form) or a command line string")
+
+
+_COMMAND_SCHEMA = {"anyOf": [{"type": "string", "minLength": 1},
+                             {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1}]}
+Command = Annotated[tuple[str, ...], WrapValidator(_command), WithJsonSchema(_COMMAND_SCHEMA)]
+
+
+def _env(value: Any, handler: Callable[[Any], Any]) -> Any:
+    if not isinstance(value, dict):
+        raise rule_error("a map of variable names to values")
+    issues = [Issue((k,), v, f"bad variable name '{k}': must be {ENV_KEY_RULE}") for k, v in value.items()
+              if not ENV_KEY_RE.match(str(k))]
+    issues += [Issue((k,), v, "must be a string, number or boolean") for k, v in value.items()
+               if ENV_KEY_RE.match(str(k)) and (isinstance(v, dict | list) or v is None)]
+    check(issues)
+    return handler(value)
+
+
+Environment = Annotated[dict[str, Scalar], WrapValidator(_env), Field(json_schema_extra={
+    "propertyNames": {"pattern": ENV_KEY_RE.pattern}})]
+
+
+class ServiceSettingsModel(Model):
+    """One container of the app. String values of environment, command and healthcheck.test may use
+    placeholders: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}."""
+
+    image: Annotated[str, text(IMAGE_RULE, pattern=IMAGE_RE)] = Field(
+        description=f"{IMAGE_RULE} (with build, the tag given to the built image)")
+    build: Annotated[BuildSettings | None, BeforeValidator(_build, json_schema_input_type=str | BuildSettings)] = (
+        Field(None, description="Build the image: a context path, or {context, dockerfile, args, target}"))
+    command: Command | None = Field(None, description="Command: exec form (a list) or a command line")
+    port: Annotated[int, whole(1, 65535)] | None = Field(None, description="The port the service listens on")
+    host_port: Annotated[int, whole(1, 65535)] | None = Field(
+        None, description="networkMode bridge: the published port on the host (default: port)")
+    host_ip: IP = Field("127.0.0.1", description="networkMode bridge: the host address the port is published on")
+    bind: IP | None = Field(None, description="Address it listens on; default 127.0.0.1 (host) / 0.0.0.0 (bridge)")
+    public: Bool | None = Field(None, description="Reachable from a browser on this machine; default: has a port")
+    healthcheck: HealthcheckSettings | None = Field(None, description="Container healthcheck")
+    depends_on: list[ServiceName] = Field(default_factory=list, description="Services started (healthy) first")
+    environment: Environment = Field(default_factory=dict, description="Environment variables (placeholders)")
+    sentry: ServiceSentrySettings | None = Field(None, description="The Sentry project this service owns")
+    dsn_from: ServiceName | None = Field(None, description="Report with the DSN of this other service's project")
+    env_template: Annotated[EnvTemplate, choice(ENV_TEMPLATES)] | None = Field(
+        None, description="Env file template; default backend/frontend by platform, else service")
+    restart: Annotated[str, choice(RESTART_POLICIES)] = Field("unless-stopped", description="Restart policy")
+    labels: Annotated[dict[str, Scalar], name_map("a Docker label key", LABEL_KEY_RE, "a map of label keys")] = (
+        Field(default_factory=dict, description="Docker labels"))
+
+    @model_validator(mode="after")
+    def _own_fields(self) -> Self:
+        issues: list[Issue] = []
+        if self.public and self.port is None:
+            issues.append(Issue(("public",), self.public, "a public service needs a port: set port, or public: false"))
+        if self.sentry is not None and self.dsn_from is not None:
+            issues.append(Issue(("dsnFrom",), self.dsn_from,
+                                "a service with its own sentry project cannot also use dsnFrom; remove one of them"))
+        check(issues)
+        return self
+
+
+def reporting(services: Mapping[str, ServiceSettingsModel]) -> dict[str, tuple[str, str]]:
+    """Service -> (the service whose project it reports to, that project's platform), for services with Sentry."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, svc in services.items():
+        if svc.sentry is not None:
+            out[name] = (name, svc.sentry.platform)
+    for name, svc in services.items():
+        if svc.sentry is None and svc.dsn_from in out and out[svc.dsn_from][0] == svc.dsn_from:
+            out[name] = out[svc.dsn_from]
+    return out
+
+
+def env_template(svc: ServiceSettingsModel, platform: str | None) -> EnvTemplate:
+    if svc.env_template is not None:
+        return svc.env_template
+    if platform is None:
+        return "service"
+    return "frontend" if platform.startswith("javascript") else "backend"
+
+
+def check_services(
+    services: Mapping[str, ServiceSettingsModel], network_mode: NetworkMode, project_mode: str, stack: str
+) -> None:
+    """The rules between services (paths relative to ``services``)."""
+    issues: list[Issue] = []
+    if not services:
+        fail(Issue((), {}, "must describe at least one service (a map of service names to settings)"))
+    names = set(services)
+    owners = reporting(services)
+    for name in [n for n in services if not SERVICE_NAME_RE.match(n)]:
+        issues.append(Issue((name,), services[name].model_dump(exclude_unset=True, by_alias=True),
+                            f"bad service name '{name}': must be {NAME_RULE}"))
+    seen_ports: dict[int, str] = {}
+    seen_projects: dict[str, str] = {}
+    max_slug = PROJECT_SLUG_MAX - (len(stack) + 1 if project_mode == "per-environment" else 0)
+    for name, svc in sorted(services.items()):
+        if network_mode == "host" and svc.host_port is not None and svc.port is not None and svc.host_port != svc.port:
+            issues.append(Issue((name, "hostPort"), svc.host_port,
+                                "only applies with networkMode bridge: with host the service listens on its port"
+                                f" ({svc.port}) directly; remove hostPort or set it to the port"))
+        if network_mode == "bridge" and svc.bind is not None and ipaddress.ip_address(svc.bind).is_loopback:
+            issues.append(Issue((name, "bind"), svc.bind, "with networkMode bridge the service must listen on"
+                                " 0.0.0.0 so that other containers and the published port reach it"))
+        for dep in svc.depends_on:
+            if dep not in names or dep == name:
+                others = ", ".join(sorted(names - {name}))
+                issues.append(Issue((name, "dependsOn"), dep, f"must name another service of this stack ({others})"))
+        public = svc.public if svc.public is not None else svc.port is not None
+        published = svc.port if network_mode == "host" else ((svc.host_port or svc.port) if public else None)
+        field = "port" if network_mode == "host" or svc.host_port is None else "hostPort"
+        if published is not None:
+            if published in seen_ports:
+                issues.append(Issue((name, field), published, f"port {published} is already used by service"
+                                    f" {seen_ports[published]} on this machine; every service needs its own (and dev"
+                                    " and prod need different ones with networkMode host)"))
+            else:
+                seen_ports[published] = name
+        if svc.sentry is not None:
+            slug = svc.sentry.project
+            if len(slug) > max_slug:
+                issues.append(Issue((name, "sentry", "project"), slug,
+                                    f"must be at most {max_slug} characters long ({SLUG_RULE})"))
+            if slug in seen_projects:
+                issues.append(Issue((name, "sentry", "project"), slug, f"project {slug} already belongs to service"
+                                    f" {seen_projects[slug]}; to report to the same project, remove sentry here and"
+                                    f" set dsnFrom: {seen_projects[slug]}"))
+            else:
+                seen_projects[slug] = name
+        elif svc.dsn_from is not None and name not in owners:
+            projects = ", ".join(sorted(n for n, s in services.items() if s.sentry is not None)) or "none"
+            issues.append(Issue((name, "dsnFrom"), svc.dsn_from,
+                                f"must name a service with its own sentry project ({projects})"))
+        platform = owners.get(name, (None, None))[1]
+        template = env_template(svc, platform)
+        if template != "service" and platform is None:
+            issues.append(Issue((name, "envTemplate"), svc.env_template, "the backend and frontend templates need"
+                                " a Sentry DSN: give the service a sentry project or dsnFrom, or use envTemplate:"
+                                " service"))
+        reserved = set(RESERVED_ENV if svc.port is not None else ())
+        if template != "service":
+            reserved |= {*SENTRY_ENV_COMMON, *(SENTRY_ENV_BACKEND if template == "backend" else SENTRY_ENV_FRONTEND)}
+        for var in sorted(set(svc.environment) & reserved):
+            issues.append(Issue((name, "environment", var), svc.environment[var],
+                                f"{var} is set by the toolkit for this service (from port/bind, sampling,"
+                                " sendDefaultPii, debug, release, environment or the DSN); remove it here"))
+    issues.extend(_cycles(services))
+    check(issues)
+
+
+def _cycles(services: Mapping[str, ServiceSettingsModel]) -> list[Issue]:
+    issues: list[Issue] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dep in services[name].depends_on:
+            if state.get(dep) == 1:
+                cycle = " -> ".join([*path[path.index(dep):], dep]) if dep in path else f"{name} -> {dep}"
+                issues.append(Issue((name, "dependsOn"), list(services[name].depends_on), f"dependency cycle: {cycle}"))
+            elif state.get(dep) is None and dep in services:
+                visit(dep, [*path, dep])
+        state[name] = 2
+
+    for name in sorted(services):
+        if state.get(name) is None:
+            visit(name, [name])
+    return issues
+
+
+__all__ = [
+    "DRIVERS",
+    "ENV_TEMPLATES",
+    "MERGED_FIELDS",
+    "NETWORK_MODES",
+    "RESTART_POLICIES",
+    "SERVICE_NAME_RE",
+    "BuildSettings",
+    "Driver",
+    "EnvTemplate",
+    "HealthcheckSettings",
+    "NetworkMode",
+    "ServiceSentrySettings",
+    "ServiceSettingsModel",
+    "check_services",
+    "env_template",
+    "reporting",
+]

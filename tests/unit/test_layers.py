@@ -1,0 +1,51 @@
+"""Imports in infra/ point down: program -> components -> sentry/render/drivers -> settings, specs, vocabulary,
+connection. The settings and the leaf modules never import the layers above them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+#: module -> the infra modules it may import (prefixes)
+ALLOWED = {
+    "vocabulary": (),
+    "specs": (),
+    "connection": ("infra.sentry.errors",),
+    "settings": ("infra.settings", "infra.vocabulary", "infra.specs", "infra.connection", "infra.sampling",
+                 "infra.rotation", "infra.sentry.errors"),
+}
+
+
+def infra_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("infra"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("infra")}
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(ALLOWED))
+def test_lower_layers_import_nothing_above_them(module: str) -> None:
+    paths = sorted((INFRA / module).glob("*.py")) if (INFRA / module).is_dir() else [INFRA / f"{module}.py"]
+    assert paths
+    for path in paths:
+        bad = {m for m in infra_imports(path) if not m.startswith(ALLOWED[module])}
+        assert not bad, f"{path.relative_to(INFRA.parent)} imports {sorted(bad)}"
+
+
+def test_sampling_and_rotation_are_leaves() -> None:
+    for name in ("sampling", "rotation"):
+        assert infra_imports(INFRA / f"{name}.py") == set()
+
+
+def test_sentry_models_take_value_sets_from_the_vocabulary() -> None:
+    for name in ("alert_model", "metric_monitor_model", "project_model"):
+        text = (INFRA / "sentry" / f"{name}.py").read_text(encoding="utf-8")
+        assert "from infra.vocabulary import" in text, name
+        for constant in ("ACTION_TYPES = (", "PLATFORMS: tuple[str, ...] = (", "DATASETS = (", "LOGIC_TYPES = ("):
+            assert constant not in text, f"{name} defines {constant} again"
