@@ -8,9 +8,11 @@ import logging
 import sys
 from pathlib import Path
 
-from localsentry.app import LEGACY_MODES, Config, write_secret_file
+from localsentry.app import Config, write_secret_file
 from localsentry.auth import ALL_SCOPES, create_token
 from localsentry.db import Database
+from localsentry.server import serve
+from localsentry.vocabulary import LEGACY_MODES
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -78,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit, concurrent_limit=args.concurrent_limit, faults=faults,
         organization=args.organization, team=args.team, legacy_alerts=args.legacy_alerts, url=args.url,
     )  # fmt: skip
-    from localsentry.server import serve
-
     return serve(config)
 
 

@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from localsentry import auth
-from localsentry.db import Database, now_iso
+from localsentry.db import Database, dumps, now_iso
 from localsentry.faults import Faults
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ratelimit import RateLimiter, Ticket
+from localsentry.routes import build_router
 from localsentry.stats import RequestStats
+from localsentry.vocabulary import DEFAULT_FEATURES
 
 log = logging.getLogger("localsentry")
-
-LEGACY_MODES = ("works", "brownout", "gone", "404")
-DEFAULT_FEATURES = ["incidents", "workflow-engine-ui", "performance-view", "session-replay"]
 
 
 @dataclass
@@ -73,8 +72,6 @@ def write_secret_file(path: Path, text: str) -> None:
 
 class App:
     def __init__(self, config: Config) -> None:
-        from localsentry.api import build_router
-
         self.config = config
         if config.db != ":memory:":
             Path(config.db).parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +85,11 @@ class App:
         self.admin_token_id: int | None = None
         self.token_file = config.token_path()
         self.started = time.time()
+        self.clock_offset = 0.0  # seconds added to the monitors' clock (`PUT /_localsentry/clock`)
+
+    def now(self) -> float:
+        """The time Sentry's clock-driven work (missed and timed-out check-ins) runs at."""
+        return time.time() + self.clock_offset
 
     # -- bootstrap -------------------------------------------------------------------------------------
 
@@ -103,8 +105,6 @@ class App:
             if row is not None:
                 return int(row["id"])
             settings = {"legacyAlertsMode": self.config.legacy_alerts}
-            from localsentry.db import dumps
-
             return self.db.run(
                 "INSERT INTO orgs (slug, name, created, features, settings) VALUES (?, ?, ?, ?, ?)",
                 (slug, name or slug, now_iso(), dumps(DEFAULT_FEATURES), dumps(settings)),

@@ -15,6 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from localsentry.routes import build_router
+
 CURRENT = "openapi-derefed.json"
 LEGACY = "openapi-derefed-59279fd4-with-alert-rules.json"
 METHODS = ("get", "post", "put", "delete", "patch")
@@ -94,8 +98,6 @@ def response_schema(method: str, template: str, status: int) -> dict[str, Any] |
 
 def validate(method: str, template: str, status: int, body: Any, as_status: int | None = None) -> None:
     """Check that `status` is documented and `body` matches its schema (or that of `as_status`)."""
-    import jsonschema
-
     if as_status is None:
         schema = response_schema(method, template, status)
     else:
@@ -116,8 +118,6 @@ def scopes(method: str, template: str) -> set[str]:
 
 def implemented() -> list[tuple[str, str]]:
     """Schema operations (current and legacy files) that localsentry serves at the same path template."""
-    from localsentry.api import build_router
-
     routes = {(r.method, r.template) for r in build_router().routes if r.kind == "api"}
     ops = set(operations(CURRENT)) | {op for op in operations(LEGACY) if LEGACY_PATH.search(op[1])}
     return sorted(ops & routes, key=lambda op: (op[1], op[0]))

@@ -57,6 +57,34 @@ CREATE TABLE IF NOT EXISTS items (
   payload TEXT NOT NULL, headers TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS items_project ON items(project_id, type, id);
 CREATE INDEX IF NOT EXISTS items_event ON items(project_id, event_id);
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, project_id INTEGER NOT NULL, key_id INTEGER NOT NULL,
+  kind TEXT NOT NULL, trace_id TEXT, record_id TEXT, environment TEXT, release TEXT, timestamp REAL,
+  received REAL NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_project ON records(project_id, kind, id);
+CREATE INDEX IF NOT EXISTS records_trace ON records(trace_id);
+CREATE TABLE IF NOT EXISTS monitors (
+  id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, org_id INTEGER NOT NULL, project_id INTEGER NOT NULL,
+  slug TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active', is_muted INTEGER NOT NULL DEFAULT 0,
+  owner TEXT, config TEXT NOT NULL, created TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS monitors_slug ON monitors(org_id, slug) WHERE deleted = 0;
+CREATE TABLE IF NOT EXISTS monitor_envs (
+  id INTEGER PRIMARY KEY, monitor_id INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active',
+  is_muted INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, last_checkin REAL, next_checkin REAL,
+  next_checkin_latest REAL, incident_start REAL, UNIQUE (monitor_id, name));
+CREATE TABLE IF NOT EXISTS checkins (
+  id INTEGER PRIMARY KEY, guid TEXT NOT NULL, monitor_id INTEGER NOT NULL, env_id INTEGER NOT NULL,
+  status TEXT NOT NULL, duration INTEGER, date_added REAL NOT NULL, date_updated REAL NOT NULL,
+  date_in_progress REAL, date_clock REAL NOT NULL, expected_time REAL, timeout_at REAL, trace_id TEXT,
+  config TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS checkins_monitor ON checkins(monitor_id, id);
+CREATE INDEX IF NOT EXISTS checkins_guid ON checkins(guid);
+CREATE TABLE IF NOT EXISTS groups (
+  id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, hash TEXT NOT NULL, short_seq INTEGER NOT NULL,
+  title TEXT NOT NULL, culprit TEXT, level TEXT NOT NULL, type TEXT NOT NULL, metadata TEXT NOT NULL,
+  platform TEXT, status TEXT NOT NULL DEFAULT 'unresolved', substatus TEXT DEFAULT 'new',
+  is_bookmarked INTEGER NOT NULL DEFAULT 0, has_seen INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0, UNIQUE (project_id, hash));
 CREATE TABLE IF NOT EXISTS project_item_types (
   project_id INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, type));
 CREATE TABLE IF NOT EXISTS releases (
@@ -92,8 +120,17 @@ class Database:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.executescript(SCHEMA)
+        self._migrate()
         self._depth = 0
         self.memo: set[tuple[Any, ...]] = set()  # rows known to exist (idempotent inserts skipped by ingest)
+
+    def _migrate(self) -> None:
+        """Columns added after a database was created (SQLite's CREATE IF NOT EXISTS does not add them)."""
+        columns = {str(r[1]) for r in self.conn.execute("PRAGMA table_info(items)").fetchall()}
+        if "group_id" not in columns:
+            self.conn.execute("ALTER TABLE items ADD COLUMN group_id INTEGER")
+            self.conn.execute("ALTER TABLE items ADD COLUMN user_key TEXT")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS items_group ON items(group_id, id)")
 
     @contextmanager
     def tx(self) -> Iterator[Database]:

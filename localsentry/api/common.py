@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from localsentry.db import Database, dumps, loads
@@ -161,3 +163,30 @@ def str_field(
     if len(text) > max_length:
         errors[name] = [f"Ensure this field has no more than {max_length} characters."]
     return text
+
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _instant(req: Request, name: str) -> float | None:
+    raw = req.arg(name)
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, {"detail": f"{name} must be an ISO 8601 date, not {raw!r}"}) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def time_range(req: Request, default_period: str | None = None) -> tuple[float | None, float | None]:
+    """(since, until) from `statsPeriod` (overrides `start`/`end`, as in Sentry) or `start` and `end`."""
+    period = req.arg("statsPeriod") or req.arg("period")
+    if not period and not req.arg("start"):
+        period = default_period
+    if period:
+        unit = PERIODS.get(period[-1:])
+        if unit is None or not period[:-1].isdigit():
+            raise ApiError(400, {"detail": f"Invalid statsPeriod: {period!r}"})
+        return time.time() - int(period[:-1]) * unit, None
+    return _instant(req, "start"), _instant(req, "end")

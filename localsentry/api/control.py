@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from localsentry import auth
-from localsentry.api.common import org_features, org_row, org_settings, project_row
-from localsentry.app import LEGACY_MODES
+from localsentry.api.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.vocabulary import LEGACY_MODES
 
 C = "/_localsentry"
 CO = C + "/organizations/{organization_id_or_slug}"
@@ -72,8 +72,6 @@ def put_legacy_alerts(req: Request) -> Response:
 def create_org(req: Request) -> Response:
     body = req.json_object()
     slug = body.get("slug")
-    from localsentry.api.common import valid_slug
-
     if not valid_slug(slug):
         raise ApiError(400, {"slug": ["Enter a valid slug."]})
     if req.app.db.one("SELECT id FROM orgs WHERE slug = ?", (slug,)) is not None:
@@ -99,6 +97,15 @@ def create_token(req: Request) -> Response:
     except ValueError as exc:
         raise ApiError(400, {"detail": str(exc)}) from None
     return Response(201, {"id": token_id, "token": token, "kind": kind})
+
+
+def put_clock(req: Request) -> Response:
+    """Move the clock of cron monitors (missed and timed-out check-ins) by `offset` seconds from now."""
+    offset = req.json_object().get("offset")
+    if not isinstance(offset, int | float) or isinstance(offset, bool) or offset < 0:
+        raise ApiError(400, {"offset": ["Must be a number of seconds >= 0."]})
+    req.app.clock_offset = float(offset)
+    return Response(200, {"offset": req.app.clock_offset, "now": req.app.now()})
 
 
 def get_stats(req: Request) -> Response:
@@ -153,6 +160,7 @@ def register(router: Router) -> None:
         ("PUT", CO + "/legacy-alerts", put_legacy_alerts),
         ("POST", C + "/organizations", create_org),
         ("POST", C + "/tokens", create_token),
+        ("PUT", C + "/clock", put_clock),
         ("GET", C + "/stats", get_stats),
         ("POST", C + "/stats/reset", reset_stats),
         ("GET", C + "/projects/{organization_id_or_slug}/{project_id_or_slug}/items/", list_items),

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_features, org_row, org_settings
+from localsentry.api.common import org_row, org_settings
+from localsentry.api.org_model import serialize_org_base
+from localsentry.api.project_model import serialize_project_summary
+from localsentry.api.team_model import serialize_team
 from localsentry.db import dumps
 from localsentry.http import ApiError, Request, Response, Router
 
@@ -15,63 +18,13 @@ ORG_WRITE = ("org:admin", "org:write")
 
 
 def serialize_org(req: Request, org: sqlite3.Row, detailed: bool = True) -> dict[str, Any]:
-    settings = org_settings(org)
-    url = req.base_url
-    body: dict[str, Any] = {
-        "id": str(org["id"]),
-        "slug": str(org["slug"]),
-        "name": str(org["name"]),
-        "status": {"id": "active", "name": "active"},
-        "dateCreated": str(org["created"]),
-        "isEarlyAdopter": False,
-        "require2FA": False,
-        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
-        "links": {"organizationUrl": url, "regionUrl": url},
-        "hasAuthProvider": False,
-        "allowMemberInvite": True,
-        "allowMemberProjectCreation": True,
-        "allowSuperuserAccess": False,
-        "features": sorted(org_features(org)),
-    }
+    body = serialize_org_base(req, org, detailed)
     if detailed:
-        scopes = sorted(req.principal.scopes) if req.principal else []
-        body.update(
-            {
-                "access": scopes,
-                "extraOptions": {},
-                "onboardingTasks": [],
-                "experiments": {},
-                "isDefault": False,
-                "defaultRole": "member",
-                "orgRoleList": [],
-                "teamRoleList": [],
-                "relayDsnEndpoint": settings.get("relayDsnEndpoint"),
-                **DETAILED_DEFAULTS,
-            }
-        )
-        body["defaultCodeReviewTriggers"] = list(body["defaultCodeReviewTriggers"])
         body["projects"], body["teams"] = _projects_and_teams(req, org)
     return body
 
 
-DETAILED_DEFAULTS: dict[str, Any] = {
-    "aggregatedDataConsent": False, "alertsMemberWrite": True, "allowJoinRequests": True, "allowSharedIssues": True,
-    "attachmentsRole": "member", "autoEnableCodeReview": False, "autoOpenPrs": False, "dataScrubber": False,
-    "dataScrubberDefaults": False, "debugFilesRole": "admin", "defaultAutofixAutomationTuning": "off",
-    "defaultAutomatedRunStoppingPoint": "code_changes", "defaultCodeReviewTriggers": ("on_ready_for_review",),
-    "defaultCodingAgent": "seer", "defaultCodingAgentIntegrationId": None, "defaultSeerScannerAutomation": False,
-    "enableSeerCoding": False, "enhancedPrivacy": False, "eventsMemberAdmin": True, "hideAiFeatures": True,
-    "isDynamicallySampled": False, "issueAlertsThreadFlag": True, "metricAlertsThreadFlag": True,
-    "openMembership": True, "pendingAccessRequests": 0, "relayPiiConfig": None, "requiresSso": False,
-    "safeFields": [], "scrapeJavaScript": True, "scrubIPAddresses": False, "sensitiveFields": [],
-    "storeCrashReports": 0, "trustedRelays": [],
-}  # fmt: skip
-
-
 def _projects_and_teams(req: Request, org: sqlite3.Row) -> tuple[list[Any], list[Any]]:
-    from localsentry.api.project_model import serialize_project_summary
-    from localsentry.api.teams import serialize_team
-
     db = req.app.db
     projects = db.all("SELECT * FROM projects WHERE org_id = ? AND deleted = 0 ORDER BY slug", (org["id"],))
     teams = db.all("SELECT * FROM teams WHERE org_id = ? AND deleted = 0 ORDER BY slug", (org["id"],))

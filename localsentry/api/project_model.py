@@ -1,4 +1,6 @@
-"""Project storage defaults, serializers (summary and detailed shapes) and creation with Sentry's side effects."""
+"""Project storage defaults, serializers (summary and detailed shapes) and create validation.
+
+The create itself, with Sentry's side effects (default key, detectors, alerts), is `projects.create_project`."""
 
 from __future__ import annotations
 
@@ -7,45 +9,19 @@ import secrets
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import (
-    SLUG_ERROR,
-    has_feature,
-    project_data,
-    project_teams,
-    slugify,
-    str_field,
-    unique_slug,
-    valid_slug,
-)
-from localsentry.db import Database, dumps, now_iso
+from localsentry.api.common import SLUG_ERROR, has_feature, project_data, project_teams, str_field, valid_slug
+from localsentry.api.org_model import serialize_org_base
+from localsentry.db import Database
 from localsentry.http import ApiError, Request
-
-PLATFORMS = frozenset(
-    "other python python-django python-flask python-fastapi python-celery python-starlette python-aiohttp "
-    "python-tornado python-pyramid python-bottle python-falcon python-sanic python-quart python-rq "
-    "python-awslambda python-gcpfunctions python-serverless python-tryton python-pylons python-chalice "
-    "python-asgi python-wsgi node node-express node-koa node-connect node-nestjs node-hapi node-fastify "
-    "node-awslambda node-gcpfunctions node-azurefunctions javascript javascript-react javascript-vue "
-    "javascript-angular javascript-nextjs javascript-remix javascript-svelte javascript-sveltekit "
-    "javascript-astro javascript-ember javascript-gatsby javascript-solid javascript-nuxt bun deno go go-gin "
-    "go-echo go-fiber go-http go-net-http java java-spring java-spring-boot java-log4j2 java-logback kotlin "
-    "android apple apple-ios apple-macos dotnet dotnet-aspnetcore dotnet-aspnet php php-laravel php-symfony "
-    "ruby ruby-rails ruby-rack rust elixir dart flutter react-native unity unreal native electron capacitor "
-    "cordova ionic minidump".split()
+from localsentry.vocabulary import (
+    DEFAULT_BROWSER_SDK,
+    LEGACY_BROWSER_DEFAULTS,
+    PLATFORMS,
+    PROJECT_FEATURES,
+    PROJECT_NAME_MAX,
+    PROJECT_SLUG_MAX,
+    RESERVED_SLUGS,
 )
-RESERVED_SLUGS = frozenset(
-    "api-keys audit-log auth members projects rate-limits repos settings teams billing payments legal "
-    "subscription support integrations developer-settings usage".split()
-)
-BROWSER_SDK_CHOICES = ["10.x", "9.x", "8.x", "7.x"]
-DEFAULT_BROWSER_SDK = "9.x"
-LEGACY_BROWSER_DEFAULTS = ["ie", "opera_mini", "opera", "safari", "android", "edge", "firefox", "chrome"]
-PROJECT_FEATURES = [
-    "alert-filters", "data-forwarding", "discard-groups", "minidump", "releases", "servicehooks",
-    "similarity-indexing", "similarity-view",
-]  # fmt: skip
-PROJECT_NAME_MAX = 50
-PROJECT_SLUG_MAX = 100
 
 
 def default_data(platform: str | None) -> dict[str, Any]:
@@ -201,8 +177,6 @@ def project_flags(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
-    from localsentry.api.organizations import serialize_org
-
     body = serialize_project_summary(req, row)
     data = project_data(row)
     org = req.app.db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
@@ -218,7 +192,7 @@ def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
             "derivedGroupingEnhancements": "",
             "secondaryGroupingConfig": None,
             "secondaryGroupingExpiry": 0,
-            "organization": serialize_org(req, org, detailed=False),
+            "organization": serialize_org_base(req, org, detailed=False),
             "processingIssues": 0,
             "dynamicSamplingBiases": None,
             "isDynamicallySampled": False,
@@ -267,35 +241,3 @@ def validate_create(body: dict[str, Any]) -> tuple[str, str | None, str | None, 
         raise ApiError(400, errors)
     assert name is not None
     return name, slug, platform or None, bool(default_rules)
-
-
-def create_project(req: Request, org: sqlite3.Row, team_id: int, body: dict[str, Any]) -> sqlite3.Row:
-    """Insert the project with its team, a "Default" key, `error`/`issue_stream` detectors and default alert."""
-    from localsentry.api.alerts import create_default_workflow
-    from localsentry.api.client_keys import insert_key
-    from localsentry.api.legacy_rules import create_default_rule
-    from localsentry.api.metric_monitors import create_builtin_detectors
-
-    name, slug, platform, default_rules = validate_create(body)
-    db = req.app.db
-    org_id = int(org["id"])
-    with db.tx():
-        if slug:
-            taken = db.one("SELECT id FROM projects WHERE org_id = ? AND slug = ? AND deleted = 0", (org_id, slug))
-            if taken is not None:
-                raise ApiError(409, {"detail": "A project with this slug already exists."})
-        else:
-            slug = unique_slug(db, "projects", org_id, slugify(name, PROJECT_SLUG_MAX), PROJECT_SLUG_MAX)
-        project_id = db.run(
-            "INSERT INTO projects (org_id, slug, name, platform, created, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (org_id, slug, name, platform, now_iso(), dumps(default_data(platform))),
-        )
-        db.run("INSERT INTO project_teams (project_id, team_id) VALUES (?, ?)", (project_id, team_id))
-        insert_key(db, project_id, "Default")
-        issue_stream_id = create_builtin_detectors(db, org_id, project_id)
-        if default_rules:
-            create_default_rule(db, project_id)
-            create_default_workflow(db, org_id, issue_stream_id)
-    row = db.one("SELECT * FROM projects WHERE id = ?", (project_id,))
-    assert row is not None
-    return row

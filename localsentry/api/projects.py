@@ -1,9 +1,13 @@
-"""Projects: create (through a team or the organization), list, get, update, delete; team membership."""
+"""Projects: create (through a team or the organization, with Sentry's side effects), list, get, update, delete;
+team membership."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+from localsentry.api.alerts import create_default_workflow
+from localsentry.api.client_key_model import insert_key
 from localsentry.api.common import (
     SLUG_ERROR,
     bool_field,
@@ -13,28 +17,58 @@ from localsentry.api.common import (
     project_row,
     project_teams,
     save_project_data,
+    slugify,
     team_row,
+    unique_slug,
     valid_slug,
 )
+from localsentry.api.legacy_rules import create_default_rule
+from localsentry.api.metric_monitors import create_builtin_detectors
 from localsentry.api.project_model import (
-    PLATFORMS,
-    RESERVED_SLUGS,
-    create_project,
+    default_data,
     project_flags,
     serialize_project_detail,
     serialize_project_summary,
+    validate_create,
 )
-from localsentry.api.teams import serialize_team
-from localsentry.db import now_iso
+from localsentry.api.team_model import serialize_team
+from localsentry.db import dumps, now_iso
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.pagination import paginate
+from localsentry.vocabulary import PERSONAL_TEAM, PLATFORMS, PROJECT_SLUG_MAX, RESERVED_SLUGS
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 T = "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}"
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 PROJECT_READ = ("project:admin", "project:read", "project:write")
 PROJECT_WRITE = ("project:admin", "project:write")
-PERSONAL_TEAM = "team-admin"
+
+
+def create_project(req: Request, org: sqlite3.Row, team_id: int, body: dict[str, Any]) -> sqlite3.Row:
+    """Insert the project with its team, a "Default" key, `error`/`issue_stream` detectors and default alert."""
+    name, slug, platform, default_rules = validate_create(body)
+    db = req.app.db
+    org_id = int(org["id"])
+    with db.tx():
+        if slug:
+            taken = db.one("SELECT id FROM projects WHERE org_id = ? AND slug = ? AND deleted = 0", (org_id, slug))
+            if taken is not None:
+                raise ApiError(409, {"detail": "A project with this slug already exists."})
+        else:
+            slug = unique_slug(db, "projects", org_id, slugify(name, PROJECT_SLUG_MAX), PROJECT_SLUG_MAX)
+        project_id = db.run(
+            "INSERT INTO projects (org_id, slug, name, platform, created, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (org_id, slug, name, platform, now_iso(), dumps(default_data(platform))),
+        )
+        db.run("INSERT INTO project_teams (project_id, team_id) VALUES (?, ?)", (project_id, team_id))
+        insert_key(db, project_id, "Default")
+        issue_stream_id = create_builtin_detectors(db, org_id, project_id)
+        if default_rules:
+            create_default_rule(db, project_id)
+            create_default_workflow(db, org_id, issue_stream_id)
+    row = db.one("SELECT * FROM projects WHERE id = ?", (project_id,))
+    assert row is not None
+    return row
 
 
 def create_in_team(req: Request) -> Response:

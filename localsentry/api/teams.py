@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
-
 from localsentry.api.common import SLUG_ERROR, org_row, slugify, team_row, unique_slug, valid_slug
+from localsentry.api.team_model import serialize_team
 from localsentry.db import now_iso
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.pagination import paginate
@@ -13,35 +11,6 @@ from localsentry.pagination import paginate
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 T = "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}"
 DUPLICATE = "A team with this slug already exists."
-
-
-def serialize_team(req: Request, team: sqlite3.Row, projects: bool = False) -> dict[str, Any]:
-    scopes = req.principal.scopes if req.principal else frozenset()
-    body: dict[str, Any] = {
-        "id": str(team["id"]),
-        "slug": str(team["slug"]),
-        "name": str(team["name"]),
-        "dateCreated": str(team["created"]),
-        "isMember": req.principal is not None and req.principal.kind == "user",
-        "teamRole": "admin" if req.principal is not None and req.principal.kind == "user" else None,
-        "flags": {"idp:provisioned": False},
-        "access": sorted(s for s in scopes if s.startswith(("team:", "project:", "event:", "alerts:"))),
-        "hasAccess": True,
-        "isPending": False,
-        "memberCount": 1,
-        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None},
-    }
-    if projects:
-        from localsentry.api.project_model import serialize_project_summary
-
-        rows = req.app.db.all(
-            "SELECT p.* FROM projects p JOIN project_teams pt ON pt.project_id = p.id "
-            "WHERE pt.team_id = ? AND p.deleted = 0 ORDER BY p.slug",
-            (team["id"],),
-        )
-        body["externalTeams"] = []
-        body["projects"] = [serialize_project_summary(req, r) for r in rows]
-    return body
 
 
 def list_teams(req: Request) -> Response:

@@ -12,6 +12,7 @@ from localsentry.api.common import has_feature, project_data
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ingest.cors import cors_allowed, cors_headers, origin_of, preflight
 from localsentry.ingest.filters import filter_reason
+from localsentry.ingest.items import category_of
 from localsentry.ingest.protocol import (
     Auth,
     Envelope,
@@ -23,7 +24,7 @@ from localsentry.ingest.protocol import (
     request_auth,
 )
 from localsentry.ingest.scrub import scrub_items
-from localsentry.ingest.storage import category_of, record_outcome, store_items
+from localsentry.ingest.storage import record_outcomes, store_items
 
 REJECTED = "event submission rejected with_reason: ProjectId"
 RATE_LIMITED = (
@@ -53,7 +54,7 @@ def _resolve_key(
     if not key["active"] or (project_id is not None and project_id != int(project["id"])):
         with db.tx():
             for item in items:
-                record_outcome(db, int(key["id"]), "invalid", category_of(item))
+                record_outcomes(db, int(key["id"]), "invalid", item)
         raise relay_error(403, REJECTED)
     return key, project
 
@@ -65,7 +66,7 @@ def _check_cors(req: Request, project: sqlite3.Row, key: sqlite3.Row, items: lis
     if not cors_allowed(origin, project_data(project).get("allowedDomains", ["*"])):
         with req.app.db.tx():
             for item in items:
-                record_outcome(req.app.db, int(key["id"]), "invalid", category_of(item))
+                record_outcomes(req.app.db, int(key["id"]), "invalid", item)
         raise relay_error(403, "event submission rejected with_reason: Cors")
 
 
@@ -103,17 +104,17 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         filters, options = data.get("filters", {}), data.get("options", {})
         for item in envelope.items:
             if filter_reason(item, filters, options) is not None:
-                record_outcome(db, int(key["id"]), "filtered", category_of(item))
+                record_outcomes(db, int(key["id"]), "filtered", item)
                 continue
             if left is not None and category_of(item) in KEY_QUOTA_CATEGORIES:
                 if left <= 0:
                     limited += 1
-                    record_outcome(db, int(key["id"]), "rate_limited", category_of(item))
+                    record_outcomes(db, int(key["id"]), "rate_limited", item)
                     continue
                 left -= 1
             accepted.append(item)
         accepted = scrub_items(accepted, data)  # the project's Security & Privacy settings, before storage
-        facts = store_items(db, project, key, envelope.headers, accepted, auth)
+        facts = store_items(db, project, key, envelope.headers, accepted, auth, req.app.clock_offset)
     db.memo.update(facts)
     headers = cors_headers(req.headers)
     if limited:

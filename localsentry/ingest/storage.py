@@ -6,33 +6,25 @@ import base64
 import json
 import sqlite3
 import time
-from datetime import datetime
 from typing import Any
 
+from localsentry.api.issue_model import assign_group
+from localsentry.api.monitor_model import process_checkin
 from localsentry.db import Database, dumps, now_iso
+from localsentry.ingest.items import (
+    CONTAINERS,
+    client_report_outcomes,
+    container_records,
+    item_facts,
+    quantities,
+    record_facts,
+    transaction_spans,
+)
 from localsentry.ingest.protocol import Auth, Item
-
-CATEGORIES = {
-    "event": "error", "transaction": "transaction", "security": "security", "raw_security": "security",
-    "session": "session", "sessions": "session", "attachment": "attachment", "replay_event": "replay",
-    "replay_recording": "replay", "replay_video": "replay", "profile": "profile", "profile_chunk": "profile_chunk",
-    "check_in": "monitor", "log": "log_item", "span": "span", "otel_span": "span", "user_report": "user_report_v2",
-    "feedback": "user_report_v2", "statsd": "metric_bucket", "metric_buckets": "metric_bucket",
-    "client_report": "internal",
-}  # fmt: skip
-
-
-def category_of(item: Item) -> str:
-    if item.type == "event":
-        payload = item.json()
-        if isinstance(payload, dict) and payload.get("type") in ("csp", "hpkp", "expectct", "expectstaple", "nel"):
-            return "security"
-        return "error"
-    return CATEGORIES.get(item.type, "default")
 
 
 def record_outcome(db: Database, key_id: int, outcome: str, category: str, n: int = 1) -> None:
-    if category == "internal":
+    if category == "internal" or n <= 0:
         return
     db.run(
         "INSERT INTO outcomes (key_id, ts, outcome, category, n) VALUES (?, ?, ?, ?, ?) "
@@ -41,38 +33,30 @@ def record_outcome(db: Database, key_id: int, outcome: str, category: str, n: in
     )
 
 
-def parse_timestamp(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
+def record_outcomes(db: Database, key_id: int, outcome: str, item: Item) -> None:
+    """Count an item in each of its categories with its quantity (a batch counts its records)."""
+    for category, n in quantities(item):
+        record_outcome(db, key_id, outcome, category, n)
 
 
-def _attrs(item_type: str, payload: Any) -> tuple[str | None, str | None, float | None, str | None]:
-    """environment, release, timestamp and event id of an item payload."""
-    if not isinstance(payload, dict):
-        return None, None, None, None
-    source = payload
-    if item_type in ("session", "sessions") and isinstance(payload.get("attrs"), dict):
-        source = payload["attrs"]
-    env, release = source.get("environment"), source.get("release")
-    if item_type == "profile" and isinstance(payload.get("transaction"), dict):
-        env = env or payload.get("environment")
-    timestamp = parse_timestamp(payload.get("timestamp") or payload.get("started") or payload.get("received"))
-    event_id = payload.get("event_id") or payload.get("replay_id") or payload.get("check_in_id")
-    return (
-        None if env is None else str(env),
-        None if release is None else str(release),
-        timestamp,
-        None if event_id is None else str(event_id).replace("-", ""),
-    )
+def _insert_records(
+    db: Database, item_id: int, project_id: int, key_id: int, received: float, item: Item,
+    envelope_headers: dict[str, Any],
+) -> None:  # fmt: skip
+    """One row per span, log or trace metric of a batch (and per span of a transaction)."""
+    if item.type == "transaction":
+        payload = item.json()
+        kind, records = "span", transaction_spans(payload) if isinstance(payload, dict) else []
+    else:
+        kind, records = CONTAINERS.get(item.type, ""), container_records(item) or []
+    for record in records:
+        facts = record_facts(kind, record, envelope_headers)
+        db.run(
+            "INSERT INTO records (item_id, project_id, key_id, kind, trace_id, record_id, environment, release, "
+            "timestamp, received, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item_id, project_id, key_id, kind, facts.trace_id, facts.event_id, facts.environment, facts.release,
+             facts.timestamp, received, json.dumps(record, separators=(",", ":"))),
+        )  # fmt: skip
 
 
 def _once(db: Database, facts: list[tuple[Any, ...]], fact: tuple[Any, ...], sql: str, args: tuple[Any, ...]) -> None:
@@ -94,7 +78,7 @@ def _stored_text(item: Item, payload: Any, event_id: str | None) -> str:
 
 def store_items(
     db: Database, project: sqlite3.Row, key: sqlite3.Row, envelope_headers: dict[str, Any], items: list[Item],
-    auth: Auth,
+    auth: Auth, clock_offset: float = 0.0,
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     """Insert accepted items and their side effects (environments, releases, first event); count outcomes.
     Returns facts to remember once the transaction has committed (`Database.memo`)."""
@@ -105,16 +89,23 @@ def store_items(
     facts: list[tuple[Any, ...]] = []
     for item in items:
         payload = item.json()
-        env, release, timestamp, event_id = _attrs(item.type, payload)
+        found = item_facts(item, envelope_headers)
+        env, release, timestamp, event_id = found.environment, found.release, found.timestamp, found.event_id
         if item.type in ("event", "transaction", "feedback") and envelope_event_id and not event_id:
             event_id = str(envelope_event_id)
         headers = dict(item.headers, envelope=envelope, auth=auth.source, client=auth.client)
-        db.run(
+        item_id = db.run(
             "INSERT INTO items (project_id, key_id, event_id, type, environment, release, received, timestamp, "
             "payload, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (project_id, key_id, event_id, item.type, env, release, received, timestamp,
              _stored_text(item, payload, event_id), dumps(headers)),
         )  # fmt: skip
+        if item.type == "check_in":
+            process_checkin(db, project, payload, received + clock_offset)
+        if item.type == "event":
+            assign_group(db, project_id, item_id, payload, received)
+        if item.type in CONTAINERS or item.type == "transaction":
+            _insert_records(db, item_id, project_id, key_id, received, item, envelope_headers)
         kind_sql = "INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)"
         _once(db, facts, ("type", project_id, item.type), kind_sql, (project_id, item.type))
         if env:
@@ -126,5 +117,7 @@ def store_items(
         if item.type == "event":
             first_sql = "UPDATE projects SET first_event = ? WHERE id = ? AND first_event IS NULL"
             _once(db, facts, ("first_event", project_id), first_sql, (now_iso(), project_id))
-        record_outcome(db, key_id, "accepted", category_of(item))
+        record_outcomes(db, key_id, "accepted", item)
+        for outcome, category, quantity in client_report_outcomes(item):
+            record_outcome(db, key_id, outcome, category, quantity)
     return facts

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from localsentry import contract
 from tests.support.localsentry import LocalSentry, fill, unique
@@ -142,3 +143,39 @@ def test_departure_issue_alert_docs_filter_id(ls: LocalSentry) -> None:
     assert bad.json() == {"filters": [f"Invalid node. Could not find '{wrong['id']}'"]}
     good = ls.api("POST", fill(R, org=ls.org, project=slug), json=dict(RULE, filters=[right], filterMatch="all"))
     assert good.status_code == 200 and good.json()["filters"][0]["name"] == "The event's message value co x"
+
+
+MONITORS = "/api/0/organizations/{organization_id_or_slug}/monitors/"
+
+
+def test_departure_monitor_environments_are_a_list(ls: LocalSentry) -> None:
+    """The schema types a monitor's `environments` as one object; Sentry answers a list, one per environment
+    (empty before the first check-in), and an interval schedule as `[count, "unit"]` (the schema: integers)."""
+    item = contract.operation("GET", MONITORS)["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    assert item["properties"]["environments"]["type"] == "object"
+    slug = ls.create_project()["slug"]
+    body = {"project": slug, "name": unique("hourly"), "config": {"schedule_type": "interval", "schedule": [1, "hour"]}}
+    monitor = ls.api("POST", fill(MONITORS, org=ls.org), json=body).json()
+    assert monitor["environments"] == [] and monitor["config"]["schedule"] == [1, "hour"]
+    assert monitor["owner"] is None  # the schema requires an owner object; Sentry answers null without one
+
+
+ISSUES = "/api/0/organizations/{organization_id_or_slug}/issues/"
+
+
+def test_departure_issue_owners_and_inbox_only_when_expanded(ls: LocalSentry) -> None:
+    """The schema lists `owners` and `inbox` as required objects; Sentry adds them only for `expand=owners` /
+    `expand=inbox`, and `owners` is null when no ownership rule matched."""
+    item = contract.operation("GET", ISSUES)["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    assert {"owners", "inbox"} <= set(item["required"]) and not item["properties"]["owners"].get("nullable")
+    project = ls.create_project()
+    key = ls.keys(project["slug"])[0]
+    body = b'{}\n{"type":"event"}\n{"message":"departure","level":"error"}\n'
+    assert requests.post(f"{ls.url}/api/{project['id']}/envelope/", params={"sentry_key": key["public"]},
+                         data=body, timeout=10).status_code == 200  # fmt: skip
+    [plain] = ls.api("GET", fill(ISSUES, org=ls.org), params={"project": project["id"]}).json()
+    assert "owners" not in plain and "inbox" not in plain
+    [expanded] = ls.api(
+        "GET", fill(ISSUES, org=ls.org), params={"project": project["id"], "expand": ["owners", "inbox"]}
+    ).json()
+    assert expanded["owners"] is None and expanded["inbox"]["reason"] == 0

@@ -216,7 +216,10 @@ def test_inbound_filters_drop_and_count(target: dict[str, Any]) -> None:
     assert sum(b["filtered"] for b in stats) == 1 and sum(b["accepted"] for b in stats) == 1
     everything = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/keys/{key['id']}/stats/",
                         params={"category": "all"}).json()  # fmt: skip
-    assert sum(b["filtered"] for b in everything) == 2
+    assert sum(b["filtered"] for b in everything) == 3  # the error, and the transaction with its root span
+    spans = ls.api("GET", f"/api/0/projects/{ls.org}/{project['slug']}/keys/{key['id']}/stats/",
+                   params={"category": "span"}).json()  # fmt: skip
+    assert sum(b["filtered"] for b in spans) == 1
 
 
 def test_custom_inbound_filters_need_the_feature(localsentry: LocalSentry) -> None:

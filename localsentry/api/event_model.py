@@ -1,0 +1,179 @@
+"""Stored events in Sentry's shapes: the list summary and the detail with its entries (exception, breadcrumbs...)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from localsentry.db import loads
+from localsentry.http import Request
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def title_of(payload: dict[str, Any], kind: str) -> tuple[str, str]:
+    """(title, message) as Sentry derives them."""
+    if kind == "transaction":
+        name = str(payload.get("transaction") or "<unlabeled transaction>")
+        return name, ""
+    logentry: dict[str, Any] = payload["logentry"] if isinstance(payload.get("logentry"), dict) else {}
+    message = payload.get("message")
+    if isinstance(message, dict):
+        message = message.get("formatted") or message.get("message")
+    message = str(logentry.get("formatted") or logentry.get("message") or message or "")
+    exc = payload.get("exception")
+    values = exc.get("values") if isinstance(exc, dict) else exc if isinstance(exc, list) else None
+    if values and isinstance(values[-1], dict):
+        last = values[-1]
+        title = f"{last.get('type') or 'Error'}: {last.get('value') or ''}".rstrip(": ")
+        return title, message or str(last.get("value") or "")
+    return (message.splitlines()[0][:100] if message else "<unlabeled event>"), message
+
+
+def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
+    tags: dict[str, str] = {}
+    raw = payload.get("tags")
+    if isinstance(raw, dict):
+        tags.update({str(k): str(v) for k, v in raw.items()})
+    elif isinstance(raw, list):
+        tags.update({str(p[0]): str(p[1]) for p in raw if isinstance(p, list | tuple) and len(p) == 2})
+    for name, value in (
+        ("environment", row["environment"]),
+        ("release", row["release"]),
+        ("level", payload.get("level") or ("info" if row["type"] == "transaction" else "error")),
+        ("server_name", payload.get("server_name")),
+        ("transaction", payload.get("transaction")),
+    ):
+        if value:
+            tags.setdefault(name, str(value))
+    return [{"key": k, "value": v, "query": f'{k}:"{v}"'} for k, v in sorted(tags.items())]
+
+
+def _user(payload: dict[str, Any]) -> dict[str, Any] | None:
+    user = payload.get("user")
+    if not isinstance(user, dict) or not user:
+        return None
+    out = {
+        k: (None if user.get(k) is None else str(user.get(k)))
+        for k in ("id", "email", "username", "ip_address", "name")
+    }
+    if isinstance(user.get("data"), dict):
+        out["data"] = user["data"]
+    return out
+
+
+def _kind(row: sqlite3.Row, payload: dict[str, Any]) -> str:
+    if row["type"] == "transaction":
+        return "transaction"
+    if payload.get("type") in ("csp", "nel", "hpkp", "expectct", "expectstaple", "feedback"):
+        return str(payload["type"])
+    return "error" if payload.get("exception") else "default"
+
+
+def _column(row: sqlite3.Row, name: str) -> Any:
+    return row[name] if name in row.keys() else None
+
+
+def serialize_summary(row: sqlite3.Row) -> dict[str, Any]:
+    payload = loads(row["payload"]) or {}
+    kind = _kind(row, payload)
+    title, message = title_of(payload, str(row["type"]))
+    culprit = payload.get("culprit") or payload.get("transaction")
+    return {
+        "id": str(row["event_id"]),
+        "event.type": kind,
+        "groupID": None if _column(row, "group_id") is None else str(row["group_id"]),
+        "eventID": str(row["event_id"]),
+        "projectID": str(row["project_id"]),
+        "message": message,
+        "title": title,
+        "location": None if culprit is None else str(culprit),
+        "culprit": None if culprit is None else str(culprit),
+        "user": _user(payload),
+        "tags": _tags(payload, row),
+        "platform": payload.get("platform") or "other",  # Sentry normalises a missing platform
+        "dateCreated": iso(row["timestamp"] or row["received"]),
+        "crashFile": None,
+        "metadata": {"title": title, "value": message} if kind == "error" else {"title": title},
+    }
+
+
+def _entries(payload: dict[str, Any], message: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    exc = payload.get("exception")
+    if isinstance(exc, dict | list):
+        entries.append({"type": "exception", "data": exc if isinstance(exc, dict) else {"values": exc}})
+    if message and (payload.get("logentry") or payload.get("message")):  # an exception's value is no message entry
+        entries.append({"type": "message", "data": {"formatted": message}})
+    if isinstance(payload.get("breadcrumbs"), dict | list):
+        crumbs = payload["breadcrumbs"]
+        entries.append({"type": "breadcrumbs", "data": crumbs if isinstance(crumbs, dict) else {"values": crumbs}})
+    if isinstance(payload.get("request"), dict):
+        entries.append({"type": "request", "data": payload["request"]})
+    if isinstance(payload.get("spans"), list):
+        entries.append({"type": "spans", "data": payload["spans"]})
+    return entries
+
+
+def _neighbour(req: Request, row: sqlite3.Row, direction: str) -> str | None:
+    order = "ASC" if direction == ">" else "DESC"
+    sql = f"SELECT event_id FROM items WHERE project_id = ? AND type = ? AND id {direction} ? "  # noqa: S608
+    found = req.app.db.one(sql + f"ORDER BY id {order} LIMIT 1", (row["project_id"], row["type"], row["id"]))
+    return None if found is None else str(found["event_id"])
+
+
+def _hashes(req: Request, row: sqlite3.Row) -> list[str]:
+    """The event's grouping hashes (Sentry's `fingerprints` field), here the one of its issue."""
+    group_id = _column(row, "group_id")
+    found = None if group_id is None else req.app.db.one("SELECT hash FROM groups WHERE id = ?", (group_id,))
+    return [] if found is None else [str(found["hash"])]
+
+
+def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
+    payload = loads(row["payload"]) or {}
+    body = serialize_summary(row)
+    kind = body.pop("event.type")
+    sdk = payload.get("sdk") if isinstance(payload.get("sdk"), dict) else None
+    release = None
+    if row["release"]:
+        rel = req.app.db.one(
+            "SELECT id FROM releases WHERE project_id = ? AND version = ?", (row["project_id"], row["release"])
+        )
+        release = {"id": int(rel["id"]) if rel else 0, "version": row["release"], "shortVersion": row["release"],
+                   "dateCreated": body["dateCreated"], "commitCount": 0, "deployCount": 0, "data": {}, "status": "open",
+                   "dateReleased": None, "ref": None, "url": None}  # fmt: skip
+    body.update(
+        {
+            "type": kind,
+            "dateReceived": iso(row["received"]),
+            "contexts": payload.get("contexts") or {},
+            "size": len(row["payload"]),
+            "entries": _entries(payload, body["message"]),
+            "dist": payload.get("dist"),
+            "sdk": {"name": sdk.get("name"), "version": sdk.get("version")} if sdk else None,
+            "context": payload.get("extra") or {},
+            "packages": payload.get("modules") or {},
+            "errors": [],
+            "occurrence": None,
+            "_meta": {},
+            "fingerprints": _hashes(req, row),
+            "groupingConfig": {"id": "newstyle:2023-01-11", "enhancements": ""},
+            "release": release,
+            "environment": row["environment"],
+            "level": payload.get("level"),
+            "nextEventID": _neighbour(req, row, ">"),
+            "previousEventID": _neighbour(req, row, "<"),
+            "resolvedWith": [],
+            "sdkUpdates": [],
+            "userReport": None,
+        }
+    )
+    if kind == "transaction":
+        body["startTimestamp"] = payload.get("start_timestamp")
+        body["endTimestamp"] = payload.get("timestamp")
+    return body

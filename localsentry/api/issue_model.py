@@ -1,0 +1,177 @@
+"""Issues (Sentry's groups): assigning an error event to its group at ingest, and the issue shapes.
+
+An issue's `count`, `userCount`, `firstSeen` and `lastSeen` are computed from its events (filtered by the
+request's environments, as Sentry's are), `level` and `title` follow its latest event, the short id is the
+project slug in capitals and a per-project number in Sentry's base 32, and the priority follows the level
+(fatal and error high, warning medium, others low) as Sentry sets it without a model score.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from localsentry.api.event_model import title_of
+from localsentry.db import Database, dumps, loads
+from localsentry.http import Request
+from localsentry.ingest.grouping import culprit, group_hash, user_key
+
+BASE32 = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PRIORITY = {"fatal": "high", "error": "high", "warning": "medium"}
+LEVELS = ("sample", "debug", "info", "warning", "error", "fatal")
+TYPES = ("default", "error", "csp", "nel", "hpkp", "expectct")
+
+
+def base32(n: int) -> str:
+    out = ""
+    while True:
+        n, rest = divmod(n, len(BASE32))
+        out = BASE32[rest] + out
+        if n == 0:
+            return out
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _level(payload: dict[str, Any]) -> str:
+    level = str(payload.get("level") or "error").lower()
+    level = "warning" if level == "warn" else level
+    return level if level in LEVELS else "error"
+
+
+def _type(payload: dict[str, Any]) -> str:
+    if payload.get("type") in TYPES[2:]:
+        return str(payload["type"])
+    return "error" if payload.get("exception") else "default"
+
+
+def assign_group(db: Database, project_id: int, item_id: int, payload: Any, received: float) -> int | None:
+    """Group an error event (inside the ingest transaction); returns the group id."""
+    if not isinstance(payload, dict):
+        return None
+    title, message = title_of(payload, "event")
+    digest = group_hash(payload, title)
+    kind = _type(payload)
+    metadata: dict[str, Any] = {"title": title}
+    values = (payload.get("exception") or {}).get("values") if isinstance(payload.get("exception"), dict) else None
+    if isinstance(values, list) and values and isinstance(values[-1], dict):
+        metadata = {"type": values[-1].get("type"), "value": values[-1].get("value"), "title": title}
+    elif message:
+        metadata = {"title": title, "value": message}
+    row = db.one("SELECT id FROM groups WHERE project_id = ? AND hash = ?", (project_id, digest))
+    fields = (title, culprit(payload), _level(payload), kind, dumps(metadata), payload.get("platform"))
+    if row is None:
+        seq = int(db.scalar("SELECT COALESCE(MAX(short_seq), 0) FROM groups WHERE project_id = ?", (project_id,))) + 1
+        group_id = db.run(
+            "INSERT INTO groups (project_id, hash, short_seq, title, culprit, level, type, metadata, platform, "
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (project_id, digest, seq, *fields, received))  # fmt: skip
+    else:
+        group_id = int(row["id"])
+        db.run("UPDATE groups SET title = ?, culprit = ?, level = ?, type = ?, metadata = ?, platform = ?, "
+               "status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END, "
+               "substatus = CASE WHEN status = 'resolved' THEN 'regressed' ELSE substatus END, deleted = 0 "
+               "WHERE id = ?", (*fields, group_id))  # fmt: skip
+    db.run("UPDATE items SET group_id = ?, user_key = ? WHERE id = ?", (group_id, user_key(payload), item_id))
+    return group_id
+
+
+def group_stats(db: Database, group_id: int, environments: list[str]) -> dict[str, Any]:
+    sql = ("SELECT COUNT(*) AS n, COUNT(DISTINCT user_key) AS users, MIN(COALESCE(timestamp, received)) AS first, "
+           "MAX(COALESCE(timestamp, received)) AS last FROM items WHERE group_id = ?")  # fmt: skip
+    args: list[Any] = [group_id]
+    if environments:
+        sql += f" AND environment IN ({','.join('?' * len(environments))})"
+        args += environments
+    row = db.one(sql, args)
+    assert row is not None
+    return {"count": int(row["n"]), "userCount": int(row["users"]), "firstSeen": row["first"], "lastSeen": row["last"]}
+
+
+def hourly(db: Database, group_id: int, environments: list[str], hours: int = 24) -> list[list[int]]:
+    now = time.time()
+    end = int(now - now % 3600)
+    buckets = {end - 3600 * i: 0 for i in range(hours - 1, -1, -1)}
+    sql = "SELECT COALESCE(timestamp, received) AS ts FROM items WHERE group_id = ? "
+    sql += "AND COALESCE(timestamp, received) >= ?"
+    args: list[Any] = [group_id, end - 3600 * (hours - 1)]
+    if environments:
+        sql += f" AND environment IN ({','.join('?' * len(environments))})"
+        args += environments
+    for row in db.all(sql, args):
+        slot = int(row["ts"] - row["ts"] % 3600)
+        if slot in buckets:
+            buckets[slot] += 1
+    return [[ts, n] for ts, n in buckets.items()]
+
+
+def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
+                    environments: list[str] | None = None, expand: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+    """The list shape (`detailed=False`: stats, lifetime, filtered; `inbox` and `owners` only when expanded,
+    as Sentry adds them) or the detail shape (activity, releases, stats)."""
+    db = req.app.db
+    envs = environments or []
+    project = db.one("SELECT * FROM projects WHERE id = ?", (group["project_id"],))
+    assert project is not None
+    stats = group_stats(db, int(group["id"]), envs)
+    lifetime = group_stats(db, int(group["id"]), []) if envs else stats
+    org = db.one("SELECT slug FROM orgs WHERE id = ?", (project["org_id"],))
+    assert org is not None
+    first, last = iso(lifetime["firstSeen"]), iso(lifetime["lastSeen"])
+    latest = db.one("SELECT event_id, environment FROM items WHERE group_id = ? ORDER BY id DESC LIMIT 1",
+                    (group["id"],))  # fmt: skip
+    body: dict[str, Any] = {
+        "id": str(group["id"]), "shareId": None,
+        "shortId": f"{str(project['slug']).upper()}-{base32(int(group['short_seq']))}",
+        "title": str(group["title"]), "culprit": group["culprit"],
+        "permalink": f"{req.base_url}/organizations/{org['slug']}/issues/{group['id']}/",
+        "logger": None, "level": str(group["level"]), "status": str(group["status"]), "statusDetails": {},
+        "substatus": group["substatus"] if group["status"] == "unresolved" else None, "isPublic": False,
+        "platform": group["platform"], "priority": PRIORITY.get(str(group["level"]), "low"), "priorityLockedAt": None,
+        "seerFixabilityScore": None, "seerAutofixLastTriggered": None, "seerExplorerAutofixLastTriggered": None,
+        "project": {"id": str(project["id"]), "name": str(project["name"]), "slug": str(project["slug"]),
+                    "platform": project["platform"]},
+        "type": str(group["type"]), "issueType": "error", "issueCategory": "error",
+        "metadata": loads(group["metadata"]) or {}, "numComments": 0, "assignedTo": None,
+        "isBookmarked": bool(group["is_bookmarked"]), "isSubscribed": False, "subscriptionDetails": None,
+        "hasSeen": bool(group["has_seen"]), "annotations": [], "isUnhandled": False,
+        "count": str(stats["count"]), "userCount": stats["userCount"],
+        "firstSeen": iso(stats["firstSeen"]) or first, "lastSeen": iso(stats["lastSeen"]) or last,
+    }  # fmt: skip
+    if detailed:
+        release = db.all("SELECT release, MIN(id) AS first_id, MAX(id) AS last_id FROM items WHERE group_id = ? "
+                         "AND release IS NOT NULL GROUP BY release ORDER BY first_id", (group["id"],))  # fmt: skip
+        body.update({
+            "activity": [{"id": "0", "type": "first_seen", "user": None, "data": {}, "dateCreated": first}],
+            "seenBy": [], "participants": [], "userReportCount": 0, "tags": [],
+            "firstRelease": {"version": release[0]["release"]} if release else None,
+            "lastRelease": {"version": release[-1]["release"]} if release else None,
+            "stats": {"24h": hourly(db, int(group["id"]), envs)},
+        })  # fmt: skip
+        return body
+    body.update({
+        "derivedData": {"blocker": "none", "progress": "not_started", "status": "open", "viewCount": 0,
+                        "hasOpenFixPr": False, "isAssigned": False, "hasRootCause": False,
+                        "lastCompletedAutofixStep": "none", "lastProgressedAt": None},
+        "stats": {"24h": hourly(db, int(group["id"]), envs)},
+        "lifetime": {"count": str(lifetime["count"]), "userCount": lifetime["userCount"], "firstSeen": first,
+                     "lastSeen": last, "stats": None},
+        "filtered": ({"count": str(stats["count"]), "userCount": stats["userCount"],
+                      "firstSeen": iso(stats["firstSeen"]), "lastSeen": iso(stats["lastSeen"]), "stats": {}}
+                     if envs else None),
+        "sessionCount": 0, "integrationIssues": [], "sentryAppIssues": [],
+        "latestEventHasAttachments": False,
+        "matchingEventId": None if latest is None else str(latest["event_id"]),
+        "matchingEventEnvironment": None if latest is None else latest["environment"],
+    })  # fmt: skip
+    if "inbox" in expand:
+        body["inbox"] = {"reason": 0 if group["substatus"] == "new" else 2, "reason_details": None,
+                         "date_added": first} if group["status"] == "unresolved" else None  # fmt: skip
+    if "owners" in expand:
+        body["owners"] = None  # no ownership rules in localsentry
+    return body
