@@ -48,6 +48,7 @@ from infra.components.sentry_app import (
     MonitorSpec,
     RateLimit,
 )
+from infra.crons import CronMonitorSpec, ReleaseTracking, parse_cron_monitors, parse_release_tracking
 from infra.sampling import PROFILE_LIFECYCLES, Budget, ProfileLifecycle, SamplingConfig
 
 NS = "sentry-stacks"
@@ -115,6 +116,7 @@ TOP_LEVEL_KEYS = (
     "alerts",
     "app",
     "composeProject",
+    "cronMonitors",
     "debug",
     "deleteSharedProjects",
     "deployDir",
@@ -129,6 +131,7 @@ TOP_LEVEL_KEYS = (
     "networkMode",
     "projectMode",
     "release",
+    "releaseTracking",
     "rotation",
     "sampling",
     "sendDefaultPii",
@@ -556,6 +559,8 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
+    cron_monitors: tuple[CronMonitorSpec, ...] = ()
+    release_tracking: ReleaseTracking = field(default_factory=ReleaseTracking)
 
     @property
     def compose_project(self) -> str:
@@ -635,6 +640,7 @@ def _decode(ck: _Checker, key: str, value: Any, structured: bool) -> Any:
 
 
 _STRUCTURED = {"alerts", "keys", "labels", "monitors", "rotation", "sampling", "serviceOverrides", "services"}
+_STRUCTURED |= {"cronMonitors", "releaseTracking"}
 
 
 def load_settings(
@@ -718,6 +724,8 @@ def load_settings(
     monitors = _monitors(ck, k("monitors"), get("monitors"), services, broken)
     declared = get("monitors")
     monitor_names = {str(n) for n in declared} if isinstance(declared, Mapping) else {m.name for m in monitors}
+    cron_monitors, release_tracking = _crons(ck, k, get, stack, services)
+    monitor_names |= {c.name for c in cron_monitors}
     alerts = _alerts(ck, k("alerts"), get("alerts"), services, broken, monitor_names)
 
     flags = {
@@ -752,7 +760,26 @@ def load_settings(
         dsn_host=dsn_host,
         sentry=sentry_target,
         compose_project_name=compose_project,
+        cron_monitors=cron_monitors,
+        release_tracking=release_tracking,
     )
+
+
+def _crons(
+    ck: _Checker, k: Callable[[str], str], get: Callable[[str], Any], stack: str, services: Sequence[ServiceSettings]
+) -> tuple[tuple[CronMonitorSpec, ...], ReleaseTracking]:
+    """``cronMonitors`` and ``releaseTracking`` (pydantic models in infra/crons.py), problems into `ck`."""
+
+    def raw(name: str) -> Any:
+        value = get(name)
+        return None if value is _MISSING else value
+
+    reporting = {s.name: s.dsn_service for s in services}
+    crons, issues = parse_cron_monitors(k("cronMonitors"), raw("cronMonitors"), stack=stack, reporting=reporting)
+    tracking, more = parse_release_tracking(k("releaseTracking"), raw("releaseTracking"))
+    for issue in (*issues, *more):
+        ck.add(issue.key, issue.value, issue.message)
+    return crons, tracking
 
 
 # --------------------------------------------------------------------------- top-level pieces

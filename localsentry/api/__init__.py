@@ -19,6 +19,7 @@ def build_router() -> Router:
         metric_monitors,
         organizations,
         projects,
+        releases,
         teams,
     )
     from localsentry.ingest import endpoints as ingest
@@ -26,7 +27,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        legacy_rules, legacy_metric_alerts, events, control, ingest, web,
+        legacy_rules, legacy_metric_alerts, releases, events, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

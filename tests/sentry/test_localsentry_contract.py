@@ -195,8 +195,9 @@ def test_event_endpoints(ls: LocalSentry) -> None:
 
 def test_contract_operations_listed_match_the_server(ls: LocalSentry) -> None:
     from tests.sentry.test_localsentry_contract_alerts import OPERATIONS as ALERT_OPERATIONS
+    from tests.sentry.test_localsentry_contract_releases import OPERATIONS as RELEASE_OPERATIONS
 
-    assert sorted(set(OPERATIONS) | set(ALERT_OPERATIONS)) == sorted(contract.implemented())
+    assert sorted(set(OPERATIONS) | set(ALERT_OPERATIONS) | set(RELEASE_OPERATIONS)) == sorted(contract.implemented())
 
 
 def test_route_scopes_are_the_schemas(ls: LocalSentry) -> None:
