@@ -724,7 +724,7 @@ def load_settings(
     monitors = _monitors(ck, k("monitors"), get("monitors"), services, broken)
     declared = get("monitors")
     monitor_names = {str(n) for n in declared} if isinstance(declared, Mapping) else {m.name for m in monitors}
-    cron_monitors, release_tracking = _crons(ck, k, get, stack, services)
+    cron_monitors, release_tracking = _crons(ck, k, get, stack, services, broken)
     monitor_names |= {c.name for c in cron_monitors}
     alerts = _alerts(ck, k("alerts"), get("alerts"), services, broken, monitor_names)
 
@@ -766,7 +766,12 @@ def load_settings(
 
 
 def _crons(
-    ck: _Checker, k: Callable[[str], str], get: Callable[[str], Any], stack: str, services: Sequence[ServiceSettings]
+    ck: _Checker,
+    k: Callable[[str], str],
+    get: Callable[[str], Any],
+    stack: str,
+    services: Sequence[ServiceSettings],
+    broken: set[str],
 ) -> tuple[tuple[CronMonitorSpec, ...], ReleaseTracking]:
     """``cronMonitors`` and ``releaseTracking`` (pydantic models in infra/crons.py), problems into `ck`."""
 
@@ -778,6 +783,8 @@ def _crons(
     crons, issues = parse_cron_monitors(k("cronMonitors"), raw("cronMonitors"), stack=stack, reporting=reporting)
     tracking, more = parse_release_tracking(k("releaseTracking"), raw("releaseTracking"))
     for issue in (*issues, *more):
+        if issue.key.endswith(".service") and issue.value in broken:
+            continue  # the service's own problem is reported already
         ck.add(issue.key, issue.value, issue.message)
     return crons, tracking
 
