@@ -157,12 +157,10 @@ class DeployInputs:
 
 
 def outputs_from_api(live: dict[str, Any], inputs: DeployInputs, *, organization: str) -> dict[str, Any]:
-    """State of a deploy record: the declared inputs, with what Sentry recorded."""
+    """State of a deploy record: the declared inputs (a record never changes; Sentry may write the dates in
+    another ISO form, which must not look like a new rollout), with what Sentry computed."""
     return {
         **inputs.props(),
-        "environment": str(live.get("environment") or inputs.environment),
-        "name": str(live.get("name") or inputs.name),
-        "dateStarted": live.get("dateStarted") or inputs.date_started,
         "organization": organization,
         "deployId": str(live.get("id", "")),
         "dateFinished": live.get("dateFinished"),
