@@ -42,12 +42,17 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def set_stack_config(stack: AppStack, key: str, value: Any) -> None:
-    """Set a structured value in the copy's stack file (the CLI's `config set` takes strings and paths only)."""
-    path = stack.workdir / f"Pulumi.{stack.stack}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.setdefault("config", {})[key] = value
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+def set_stack_config(stack: AppStack, key: str, value: Any, *path: str) -> None:
+    """Set a structured value (at `path` inside `key`) in the copy's stack file: the CLI's `config set` reads
+    every value as a string or a YAML scalar (`false` becomes a boolean)."""
+    file = stack.workdir / f"Pulumi.{stack.stack}.yaml"
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    node = data.setdefault("config", {})
+    *parents, last = (key, *path)
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[last] = value
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
 def when(text: str) -> float:
@@ -158,8 +163,8 @@ def test_failed_rollout_records_no_deploy_and_destroy_keeps_shared_releases(dev:
     broken = f"{release}-broken"
     stack.config_set("sentry-stacks:release", broken)
     stack.config_set("sentry-stacks:healthTimeout", "20")
-    stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.healthcheck.test[0]", "CMD")
-    stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.healthcheck.test[1]", "false")
+    never_healthy = ["CMD", "python3", "-c", "raise SystemExit(1)"]
+    set_stack_config(stack, "sentry-stacks:serviceOverrides", never_healthy, "frontend", "healthcheck", "test")
     failed = stack.run("up", "--yes", "--skip-preview", check=False)
     assert failed.returncode != 0, failed.stdout[-2000:]
     assert "not healthy" in failed.stdout + failed.stderr
