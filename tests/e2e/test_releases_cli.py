@@ -33,7 +33,10 @@ MONITORS = "/api/0/organizations/{organization_id_or_slug}/monitors/"
 
 
 def _has_monitors() -> bool:
-    from localsentry.api import build_router
+    try:
+        from localsentry.routes import build_router  # where the router lives since issue 13
+    except ImportError:
+        from localsentry.api import build_router  # type: ignore[attr-defined,no-redef]
 
     return any(r.template == MONITORS and r.method == "POST" for r in build_router().routes)
 
