@@ -73,6 +73,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work = copy_project(tmp / "proj", ls)
     release = f"e2e-rel-{uuid.uuid4().hex[:8]}"
     stack = AppStack.create(work, "dev", release)
+    stack.config_set("sentry-stacks:healthTimeout", "900")  # a loaded CI machine: healthchecks may time out a while
     if backend_image:
         for service in ("backend", "worker", "beat"):
             stack.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{service}.image", backend_image)
@@ -193,6 +194,7 @@ def crons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("crons")
     ls = LocalSentry.start(tmp / "ls")
     stack = AppStack.create(copy_project(tmp / "proj", ls), "dev", f"e2e-cron-{uuid.uuid4().hex[:8]}")
+    stack.config_set("sentry-stacks:healthTimeout", "900")  # a loaded CI machine: healthchecks may time out a while
     if backend_image:
         for service in ("backend", "worker", "beat"):
             stack.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{service}.image", backend_image)
