@@ -77,6 +77,9 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
         delete_shared_projects=settings.delete_shared_projects,
         adopt_existing=settings.adopt_existing,
         legacy_alerts=settings.legacy_alerts,
+        cron_monitors=settings.cron_monitors,
+        release=settings.release,
+        release_tracking=settings.release_tracking,
     )
 
 
@@ -130,6 +133,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
             content=rendered.apply(_file_content(name)),
         )
     compose = files[COMPOSE_FILE]
+    deploy_start = sentry.deploy_start(compose.sha256)  # the rollout of this configuration begins
     deployment = AppDeployment(
         f"{stack}-deploy",
         settings,
@@ -137,8 +141,10 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         compose_file=compose.path,
         compose_sha256=compose.sha256,
         root=root,
-        opts=pulumi.ResourceOptions(depends_on=list(files.values())),
+        opts=pulumi.ResourceOptions(depends_on=[*files.values(), *sentry.before_deploy(),
+                                                *([deploy_start] if deploy_start else [])]),
     )
+    deploy = sentry.record_deploy(deploy_start, compose.sha256, after=deployment)  # once every container is healthy
     outputs: dict[str, Any] = {
         "environment": settings.environment,
         "release": settings.release,
@@ -169,6 +175,9 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "sampleRates": rates.as_dict(),
         "samplingExplanation": rates.explain(),
         "files": {name: f.path for name, f in files.items()},
+        "sentryRelease": sentry.release.version if sentry.release is not None else None,
+        "sentryDeploy": deploy.deployId if deploy is not None else None,
+        "cronMonitors": {name: monitor.slug for name, monitor in sentry.cron_monitors.items()},
         "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
     }
     for key, value in outputs.items():

@@ -89,6 +89,12 @@ CREATE TABLE IF NOT EXISTS project_item_types (
   project_id INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (project_id, type));
 CREATE TABLE IF NOT EXISTS releases (
   id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, version TEXT NOT NULL, UNIQUE (project_id, version));
+CREATE TABLE IF NOT EXISTS org_releases (
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',
+  created TEXT NOT NULL, UNIQUE (org_id, version));
+CREATE TABLE IF NOT EXISTS deploys (
+  id INTEGER PRIMARY KEY, release_id INTEGER NOT NULL, environment TEXT NOT NULL, name TEXT, url TEXT,
+  date_started TEXT, date_finished TEXT NOT NULL, projects TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS outcomes (
   key_id INTEGER NOT NULL, ts INTEGER NOT NULL, outcome TEXT NOT NULL, category TEXT NOT NULL,
   n INTEGER NOT NULL, PRIMARY KEY (key_id, ts, outcome, category));

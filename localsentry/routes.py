@@ -19,6 +19,7 @@ from localsentry.api import (
     monitors,
     organizations,
     projects,
+    releases,
     sessions,
     teams,
 )
@@ -30,7 +31,7 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        monitors, legacy_rules, legacy_metric_alerts, events, explore, issues, sessions, control, ingest, web,
+        monitors, legacy_rules, legacy_metric_alerts, releases, events, explore, issues, sessions, control, ingest, web,
     ):  # fmt: skip
         module.register(router)
     return router

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Container health check without curl: the web role asks /api/health/, the worker role checks the
-heartbeat file its Celery worker touches every few seconds. bin/web and bin/worker record the role."""
+"""Container health check without curl: the web role asks /api/health/, the worker and beat roles check the
+heartbeat file their Celery process touches every few seconds. bin/web, bin/worker and bin/beat record the role."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def worker() -> bool:
 def main() -> int:
     role_file = Path(os.environ.get("APP_ROLE_FILE") or Path(tempfile.gettempdir()) / "demo-role")
     role = sys.argv[1] if len(sys.argv) > 1 else (role_file.read_text().strip() if role_file.exists() else "web")
-    return 0 if (worker() if role == "worker" else web()) else 1
+    return 0 if (worker() if role in ("worker", "beat") else web()) else 1
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ Public attributes once constructed:
 * ``keys``: service -> generation -> :class:`~infra.sentry.client_key.ClientKey`.
 * ``projects``: service -> :class:`~infra.sentry.project.Project`.
 * ``alerts``, ``monitors``: name -> resource; ``filters``: service -> filter id -> resource.
+* ``cron_monitors``: name -> :class:`~infra.sentry.cron_monitor.CronMonitor` (logical name ``{stack}-cron-{name}``;
+  alerts may list them in ``monitors``); ``release``: the stack's :class:`~infra.sentry.release.Release`
+  (``{stack}-release``) or None. :meth:`SentryApp.deploy_start` and :meth:`SentryApp.record_deploy` add the
+  deploy record around the containers (``{stack}-deploy-start``, ``{stack}-sentry-deploy``).
 """
 
 from __future__ import annotations
@@ -30,14 +34,18 @@ from typing import Any
 
 import pulumi
 
+from infra.crons import CronMonitorSpec, ReleaseTracking
 from infra.sentry.alert import Alert
 from infra.sentry.client_key import ClientKey
+from infra.sentry.cron_monitor import CronMonitor
+from infra.sentry.deploy import Deploy, DeployStart, deploy_name
 from infra.sentry.inbound_filter import InboundFilter
 from infra.sentry.issue_alert import IssueAlert
 from infra.sentry.legacy_model import LegacyConversionError, issue_rule_from_workflow, metric_alert_from_monitor
 from infra.sentry.metric_alert import MetricAlert
 from infra.sentry.metric_monitor import MetricMonitor
 from infra.sentry.project import Project
+from infra.sentry.release import Release
 from infra.specs import (
     AlertAction,
     AlertCondition,
@@ -95,6 +103,9 @@ class SentryAppArgs:
     delete_shared_projects: bool = False
     adopt_existing: bool = False
     legacy_alerts: bool = False
+    cron_monitors: tuple[CronMonitorSpec, ...] = ()
+    release: str | None = None
+    release_tracking: ReleaseTracking | None = None
 
 
 def _name_part(text: str) -> str:
@@ -152,8 +163,8 @@ def validate(args: SentryAppArgs) -> None:
                 f"({', '.join(sorted(generations))})"
             )
     _unique("alert", [a.name for a in args.alerts])
-    _unique("monitor", [m.name for m in args.monitors])
-    monitors = {m.name for m in args.monitors}
+    _unique("monitor", [m.name for m in args.monitors] + [c.name for c in args.cron_monitors])
+    monitors = {m.name for m in args.monitors} | {c.name for c in args.cron_monitors}
     for alert in args.alerts:
         for svc_name in alert.services:
             if svc_name not in services:
@@ -166,6 +177,10 @@ def validate(args: SentryAppArgs) -> None:
     for monitor_spec in args.monitors:
         if monitor_spec.service not in services:
             raise SentryAppError(f"monitor {monitor_spec.name!r} is on unknown service {monitor_spec.service!r}")
+    for cron in args.cron_monitors:
+        if cron.service not in services:
+            raise SentryAppError(f"cron monitor {cron.name!r} is on unknown service {cron.service!r}")
+    _unique("cron monitor slug", [c.slug for c in args.cron_monitors])
     _unique("inbound filter", [f"{f.service}/{f.filter_id}" for f in args.filters])
     for flt in args.filters:
         if flt.service not in services:
@@ -185,6 +200,8 @@ class SentryApp(pulumi.ComponentResource):
     alerts: dict[str, pulumi.CustomResource]
     monitors: dict[str, pulumi.CustomResource]
     filters: dict[str, dict[str, InboundFilter]]
+    cron_monitors: dict[str, CronMonitor]
+    release: Release | None
 
     def __init__(self, name: str, args: SentryAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("sentry-stacks:index:SentryApp", name, None, opts)
@@ -192,11 +209,15 @@ class SentryApp(pulumi.ComponentResource):
         self.args = args
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
+        self.cron_monitors, self.release = {}, None
         self._slugs: dict[str, pulumi.Output[str]] = {}
         for svc in args.services:
             self._service(svc)
         for monitor in args.monitors:
             self._monitor(monitor)
+        for cron in args.cron_monitors:
+            self._cron_monitor(cron)
+        self._release()
         for alert in args.alerts:
             self._alert(alert)
         for flt in args.filters:
@@ -303,9 +324,13 @@ class SentryApp(pulumi.ComponentResource):
                     "environment": spec.environment, "owner": spec.owner, "adopt": OWN_NAME_ADOPT,
                 }, self._opts())
             return
-        detectors = [
+        detector_ids: list[pulumi.Output[Any]] = [
             m.detectorId for n, m in self.monitors.items() if n in spec.monitors and isinstance(m, MetricMonitor)
         ]
+        detector_ids += [c.detectorId for n, c in self.cron_monitors.items() if n in spec.monitors]
+        detectors: Any = detector_ids
+        if any(n in spec.monitors for n in self.cron_monitors):  # a server without cron detectors gives None
+            detectors = pulumi.Output.all(*detector_ids).apply(lambda ids: [i for i in ids if i])
         self.alerts[spec.name] = Alert(logical, {
             "name": self._sentry_name(spec.name)[:256],
             "projects": [self._slugs[s] for s in spec.services],
@@ -315,6 +340,57 @@ class SentryApp(pulumi.ComponentResource):
             "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
             "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT,
         }, self._opts())
+
+    def _cron_monitor(self, spec: CronMonitorSpec) -> None:
+        a, cron = self.args, spec.settings
+        self.cron_monitors[spec.name] = CronMonitor(f"{a.stack}-cron-{_name_part(spec.name)}", {
+            "project": self._slugs[spec.service], "slug": spec.slug, "name": self._sentry_name(spec.name)[:128],
+            "scheduleType": cron.schedule_type, "schedule": cron.sentry_schedule(), "timezone": cron.timezone,
+            "checkinMargin": cron.checkin_margin_minutes, "maxRuntime": cron.max_runtime_minutes,
+            "failureIssueThreshold": cron.failure_issue_threshold, "recoveryThreshold": cron.recovery_threshold,
+            "status": "active" if cron.enabled else "disabled", "isMuted": cron.muted, "owner": cron.owner,
+            "environment": cron.environment or a.environment, "adopt": a.adopt_existing,
+        }, self._opts())
+
+    def _release(self) -> None:
+        a = self.args
+        tracking = a.release_tracking
+        if tracking is None or not tracking.enabled or not a.release or not self._slugs:
+            return
+        self.release = Release(f"{a.stack}-release", {
+            "version": a.release, "projects": [self._slugs[s.service] for s in a.services], "url": tracking.url,
+            "environment": a.environment, "shared": self.shared,
+            "deleteOnDestroy": tracking.delete_on_destroy and not self.shared,
+        }, self._opts())
+
+    def before_deploy(self) -> list[pulumi.Resource]:
+        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them)
+        and the release."""
+        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else [])]
+
+    def deploy_start(self, fingerprint: pulumi.Input[str]) -> DeployStart | None:
+        """The marker of when the rollout of `fingerprint` (e.g. the compose file's hash) began, or None when the
+        stack records no deploys. Create it before the containers."""
+        tracking = self.args.release_tracking
+        if self.release is None or tracking is None or not tracking.deploys:
+            return None
+        a = self.args
+        return DeployStart(f"{a.stack}-deploy-start", {
+            "version": self.release.version, "environment": a.environment, "fingerprint": fingerprint,
+        }, self._opts())
+
+    def record_deploy(self, start: DeployStart | None, fingerprint: pulumi.Input[str],
+                      after: pulumi.Resource) -> Deploy | None:
+        """The deploy record of the release to this environment, written once `after` (the containers) is done."""
+        if start is None or self.release is None:
+            return None
+        a = self.args
+        return Deploy(f"{a.stack}-sentry-deploy", {
+            "version": self.release.version, "environment": a.environment,
+            "projects": [self._slugs[s.service] for s in a.services],
+            "name": pulumi.Output.from_input(fingerprint).apply(lambda fp: deploy_name(a.stack, fp)),
+            "dateStarted": start.dateStarted, "fingerprint": fingerprint,
+        }, self._opts(depends_on=[after, start]))
 
     def _filter(self, spec: InboundFilterSpec) -> None:
         a = self.args

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from infra.crons import CronMonitorSpec
 from infra.settings.model import NS, StackConfig
 from infra.settings.problems import Loc, Problem, Renderer
 from infra.settings.result import (
@@ -94,6 +95,11 @@ def build(
         sentry=target,
         compose_project_name=cfg.compose_project,
         privacy=cfg.stack_privacy(stack),
+        cron_monitors=tuple(
+            CronMonitorSpec(name=n, settings=c, slug=c.slug or f"{n}-{stack}", service=owners[c.service][0])
+            for n, c in sorted(cfg.cron_monitors.items())
+        ),
+        release_tracking=cfg.release_tracking,
     )
     return settings, problems
 

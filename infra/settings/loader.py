@@ -27,8 +27,8 @@ from infra.settings.result import SentryTarget, StackSettings
 from infra.settings.services import MERGED_FIELDS
 
 _STRUCTURED = {
-    "alerts", "dataCollection", "keys", "labels", "monitors", "privacy", "rotation", "sampling", "serviceOverrides",
-    "services",
+    "alerts", "cronMonitors", "dataCollection", "keys", "labels", "monitors", "privacy", "releaseTracking",
+    "rotation", "sampling", "serviceOverrides", "services",
 }
 
 

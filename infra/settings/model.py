@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
+import infra.crons as crons
 import infra.privacy as pv
 from infra.connection import ConnectionValues, normalize_base_url
 from infra.rotation import Rotation
@@ -130,6 +131,11 @@ class StackConfig(Model):
         default_factory=dict, description="DSN rotations under way, per service (written by scripts/rotate-dsn)")
     monitors: dict[str, MonitorSettings] = Field(
         default_factory=dict, description="Metric monitors (Sentry detectors), by name")
+    cron_monitors: dict[str, crons.CronMonitorSettings] = Field(
+        default_factory=dict, description="Cron monitors (Sentry monitors with check-ins), by name; the Sentry slug is"
+        " <name>-<stack> unless slug is set")
+    release_tracking: crons.ReleaseTracking = Field(
+        default_factory=lambda: crons.ReleaseTracking(), description="Sentry releases and deploys recorded by up")
     alerts: dict[str, AlertSettings] = Field(default_factory=dict, description="Alerts (Sentry workflows), by name")
     delete_shared_projects: Bool = Field(
         False, description="shared mode: a destroy also deletes the shared Sentry projects")
@@ -235,12 +241,41 @@ class StackConfig(Model):
             environment=self.environment or stack, dataCollection=self.data_collection,
             sendDefaultPii=self.send_default_pii, privacy=self.privacy, allowPersonalData=self.allow_personal_data)
 
+    @field_validator("cron_monitors", mode="after")
+    @classmethod
+    def _cron_monitors(cls, value: dict[str, crons.CronMonitorSettings], info: ValidationInfo) -> Any:
+        issues: list[Issue] = []
+        services, monitors = info.data.get("services"), info.data.get("monitors") or {}
+        owners = reporting(services) if services is not None else None
+        slugs: dict[str, str] = {}
+        for name, cron in sorted(value.items()):
+            if not crons.MONITOR_NAME_RE.match(name):
+                issues.append(Issue((name,), cron.model_dump(by_alias=True, exclude_defaults=True),
+                                    "bad monitor name: lowercase letters, digits and '-' (at most 40)"))
+                continue
+            elif name in monitors:
+                issues.append(Issue((name,), cron, f"a metric monitor is also named {name!r}: names are unique"))
+            if owners is not None and cron.service not in owners:
+                allowed = ", ".join(sorted(owners)) or "none"
+                issues.append(Issue((name, "service"), cron.service,
+                                    f"must name a service that reports to Sentry ({allowed})"))
+            slug = cron.slug or f"{name}-{_context(info).stack}"
+            if len(slug) > crons.MONITOR_SLUG_MAX or not crons.MONITOR_SLUG_RE.match(slug):
+                issues.append(Issue((name, "slug"), slug, f"the monitor slug {slug!r} (<name>-<stack>) is not a valid"
+                                    f" slug of at most {crons.MONITOR_SLUG_MAX} characters: set slug"))
+            elif slug in slugs:
+                issues.append(Issue((name, "slug"), slug,
+                                    f"monitor '{slugs[slug]}' has the same slug; slugs are unique"))
+            slugs.setdefault(slug, name)
+        check(issues)
+        return value
+
     @field_validator("alerts", mode="after")
     @classmethod
     def _alerts(cls, value: dict[str, AlertSettings], info: ValidationInfo) -> Any:
         check_names(value, "alert")
         services, monitors = info.data.get("services"), info.data.get("monitors")
-        names = set(monitors) if monitors is not None else None
+        names = None if monitors is None else set(monitors) | set(info.data.get("cron_monitors") or {})
         check(check_references(value, None, None if services is None else reporting(services), names))
         return value
 
@@ -335,6 +370,15 @@ def describe(loc: Loc, kind: str) -> str | None:
     if kind == "missing":
         _, info = model_at(loc)
         return info.description if info is not None else None
+    if kind == "range":
+        _, info = model_at(loc)
+        if info is None:
+            return None
+        low = next((getattr(m, a) for m in info.metadata for a in ("ge", "gt") if getattr(m, a, None) is not None),
+                   None)
+        high = next((getattr(m, a) for m in info.metadata for a in ("le", "lt") if getattr(m, a, None) is not None),
+                    None)
+        return None if low is None and high is None else f"{'' if low is None else low}..{'' if high is None else high}"
     if kind == "extra":
         model, _ = model_at(loc[:-1])
         if model is None:

@@ -179,9 +179,14 @@ def problems_from(
             staged.append((group, 1, render.problem(loc, err["input"], "must be a list")))
         elif kind in _TYPE_WORDS:
             staged.append((group, 1, render.problem(loc, err["input"], f"must be {_TYPE_WORDS[kind]}")))
+        elif kind == "literal_error":
+            staged.append((group, 1, render.problem(loc, err["input"], f"must be one of {ctx.get('expected')}")))
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            bounds = describe(loc, "range") or ", ".join(f"{k} {v}" for k, v in ctx.items())
+            staged.append((group, 1, render.problem(loc, err["input"], f"out of range; allowed: {bounds}")))
         else:
-            message = err["msg"]
-            if kind != "rule" and not message.startswith(("must ", "allowed")):
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if kind not in ("rule", "value_error") and not message.startswith(("must ", "allowed")):
                 message = f"must be valid: {message}"
             staged.append((group, 1, render.problem(loc, err["input"], message)))
     staged.sort(key=lambda item: (item[0], item[1]))

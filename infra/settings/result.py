@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from infra.crons import CronMonitorSpec, ReleaseTracking
 from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import SamplingConfig
 from infra.settings.model import ProjectMode
@@ -132,6 +133,8 @@ class StackSettings:
     #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
     privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
     shared_privacy: SharedPrivacy | None = None
+    cron_monitors: tuple[CronMonitorSpec, ...] = ()
+    release_tracking: ReleaseTracking = field(default_factory=ReleaseTracking)
 
     @property
     def compose_project(self) -> str:

@@ -309,7 +309,10 @@ def process_checkin(db: Database, project: sqlite3.Row, payload: Any, received: 
     elif upsert is not None:
         db.run(
             "UPDATE monitors SET config = ? WHERE id = ?",
-            (dumps({**upsert, "alert_rule_id": config_of(monitor).get("alert_rule_id")}), monitor["id"]),
+            # Sentry updates only the keys the SDK sent (plus the schedule): a declared margin or max runtime stays
+            (dumps({**config_of(monitor), **{k: v for k, v in upsert.items()
+                                             if k in ("schedule", "schedule_type")
+                                             or k in (payload.get("monitor_config") or {})}}), monitor["id"]),
         )
         monitor = db.one("SELECT * FROM monitors WHERE id = ?", (monitor["id"],))
         assert monitor is not None

@@ -59,7 +59,7 @@ def _env_file(path: str) -> dict[str, str]:
 def test_containers_are_healthy_and_carry_the_rendered_env(deployed: dict[str, Any]) -> None:
     for name, stack in deployed["stacks"].items():
         containers = stack.wait_healthy()
-        assert len(containers) == 4, [c["Name"] for c in containers]
+        assert len(containers) == 5, [c["Name"] for c in containers]
         outputs = stack.outputs(show_secrets=True)
         backend_env = _env_file(outputs["files"]["backend.env"])
         assert backend_env["SENTRY_ENVIRONMENT"] == {"dev": "development", "prod": "production"}[name]

@@ -136,7 +136,7 @@ def test_program_with_compose_driver(mocks: Mocks, tmp_path: Path, stack: str) -
         assert compose["project"] == f"sentry-stacks-{stack}"
         assert compose["file"] == compose_file["path"]
         assert compose["fileSha256"] == hashlib.sha256(compose_file["content"].encode()).hexdigest()
-        assert compose["services"] == ["backend", "frontend", "redis", "worker"]
+        assert compose["services"] == ["backend", "beat", "frontend", "redis", "worker"]
         assert compose["healthTimeout"] == 180
         assert not [r for r in mocks.resources if r.typ.startswith("docker:")]
         assert sorted(mocks.of("pulumi-python:dynamic/sentry:Project")) == [f"{stack}-backend", f"{stack}-frontend"]
@@ -211,7 +211,7 @@ def test_docker_driver_host_network(mocks: Mocks, tmp_path: Path) -> Any:
     def check(_: Any) -> None:
         files = mocks.of("pulumi-python:dynamic/files:RenderedFile")
         containers = mocks.of("docker:index/container:Container")
-        assert sorted(containers) == ["dev-backend", "dev-frontend", "dev-redis", "dev-worker"]
+        assert sorted(containers) == ["dev-backend", "dev-beat", "dev-frontend", "dev-redis", "dev-worker"]
         assert not mocks.of("docker:index/network:Network") and not mocks.of("pulumi-python:dynamic/compose:Deployment")
         for svc in s.services:
             c = containers[f"dev-{svc.name}"]

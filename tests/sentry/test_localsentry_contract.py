@@ -195,9 +195,10 @@ def test_event_endpoints(ls: LocalSentry) -> None:
 
 def test_contract_operations_listed_match_the_server(ls: LocalSentry) -> None:
     from tests.sentry.test_localsentry_contract_alerts import OPERATIONS as ALERT_OPERATIONS
+    from tests.sentry.test_localsentry_contract_releases import OPERATIONS as RELEASE_OPERATIONS
     from tests.sentry.test_localsentry_contract_telemetry import OPERATIONS as TELEMETRY_OPERATIONS
 
-    listed = set(OPERATIONS) | set(ALERT_OPERATIONS) | set(TELEMETRY_OPERATIONS)
+    listed = set(OPERATIONS) | set(ALERT_OPERATIONS) | set(TELEMETRY_OPERATIONS) | set(RELEASE_OPERATIONS)
     assert sorted(listed) == sorted(contract.implemented())
 
 

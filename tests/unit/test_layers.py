@@ -14,9 +14,11 @@ ALLOWED = {
     "vocabulary": (),
     "specs": (),
     "privacy": (),
+    "crons": (),
     "connection": ("infra.sentry.errors",),
     "settings": ("infra.settings", "infra.vocabulary", "infra.specs", "infra.connection", "infra.sampling",
-                 "infra.rotation", "infra.sentry.errors", "infra.privacy"),
+                 "infra.rotation", "infra.sentry.errors", "infra.privacy",
+                 "infra.crons"),
 }
 
 

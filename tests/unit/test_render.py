@@ -222,7 +222,7 @@ def test_compose_file_structure() -> None:
     s = settings_for("prod")
     rendered = render_all(s, DSNS, derive_rates(s.sampling))
     doc = yaml.safe_load(rendered.files[COMPOSE_FILE])
-    assert sorted(doc["services"]) == ["backend", "frontend", "redis", "worker"] and "networks" not in doc
+    assert sorted(doc["services"]) == ["backend", "beat", "frontend", "redis", "worker"] and "networks" not in doc
     backend = doc["services"]["backend"]
     assert backend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items()}
     assert backend["network_mode"] == "host" and "ports" not in backend

@@ -84,7 +84,7 @@ def test_check_reports_drift_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert render_env("--stack", "prod", "--out", str(out), files=files).returncode == 0
     ok = render_env("--stack", "prod", "--out", str(out), "--check", files=files)
-    assert ok.returncode == 0 and "5 files" in ok.stdout and "match the stack" in ok.stdout
+    assert ok.returncode == 0 and "6 files" in ok.stdout and "match the stack" in ok.stdout
 
     backend = out / "backend.env"
     backend.write_text(

@@ -66,7 +66,7 @@ def test_dev_and_prod_load() -> None:
     assert dev.driver == "compose" and dev.network_mode == "host" and dev.project_mode == "shared"
     assert dev.privacy.collection.userInfo and not prod.privacy.collection.userInfo
     assert not dev.send_default_pii and not prod.send_default_pii and not dev.privacy.warnings  # no deprecated alias
-    assert [s.name for s in dev.services] == ["backend", "frontend", "redis", "worker"]
+    assert [s.name for s in dev.services] == ["backend", "beat", "frontend", "redis", "worker"]
     assert dev.compose_project == "sentry-stacks-dev" and dev.deploy_dir == "deploy/dev"
     assert settings_for("dev", composeProject="shop-e2e-1").compose_project == "shop-e2e-1"
     backend, worker = dev.service("backend"), dev.service("worker")
@@ -566,7 +566,7 @@ def test_sampling_problems(sampling: dict[str, Any], expected: str) -> None:
         (
             {"a": {"services": ["redis"], "actions": [{"type": "email"}]}},
             {},
-            'sentry-stacks:alerts.a.services[0] = "redis": must name a service that reports to Sentry (backend, frontend, worker)',
+            'sentry-stacks:alerts.a.services[0] = "redis": must name a service that reports to Sentry (backend, beat, frontend, worker)',
         ),
         (
             {"a": {"services": ["backend"], "actions": []}},
@@ -719,5 +719,5 @@ def test_secret_values_are_masked() -> None:
     assert found == [
         "sentry-stacks:services.backend.environment.DJANGO_SECRET_KEY = [secret]: unknown placeholder;"
         " allowed: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}"
-        " with <service> one of self, backend, frontend, redis, worker; write $${ for a literal ${"
+        " with <service> one of self, backend, beat, frontend, redis, worker; write $${ for a literal ${"
     ]

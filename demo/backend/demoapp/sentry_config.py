@@ -379,7 +379,8 @@ def init_sentry(env: Mapping[str, str]) -> SentryConfig:
         **config.sdk_options(),
         integrations=[
             DjangoIntegration(transaction_style="url"),
-            CeleryIntegration(propagate_traces=True),
+            # monitor_beat_tasks: beat names each scheduled run's check-ins by its schedule entry (the monitor slug)
+            CeleryIntegration(propagate_traces=True, monitor_beat_tasks=True),
             RedisIntegration(),
         ],
     )

@@ -1,0 +1,379 @@
+"""Settings of release tracking (``releaseTracking``) and cron monitors (``cronMonitors``), as pydantic models.
+
+A leaf module: it imports nothing from ``infra`` so that the settings (``infra/settings.py`` today, the
+``infra/settings/`` package later), the components and the tests may all import it.
+
+``cronMonitors`` maps a monitor name to its settings::
+
+    cronMonitors:
+      heartbeat:
+        service: worker              # a service that reports to Sentry: the monitor lives in its project
+        schedule: "* * * * *"        # a crontab (5 fields, or @hourly/@daily/...) ...
+        # interval: {every: 10, unit: minute}   # ... or an interval, never both
+        timezone: UTC                # an IANA zone name (zoneinfo)
+        checkinMarginMinutes: 1      # a check-in this late is "missed"
+        maxRuntimeMinutes: 5         # an in-progress check-in this old is "timed out" (an error)
+        failureIssueThreshold: 1     # failed/missed check-ins in a row before an issue opens
+        recoveryThreshold: 1         # ok check-ins in a row before it resolves
+        environment: development     # default: the stack's environment
+
+The Sentry monitor slug is ``<name>-<stack>`` unless ``slug`` is set; the reference app's beat schedule entry
+carries the same slug, which is how the SDK's Celery integration names its check-ins.
+
+:func:`parse_cron_monitors` and :func:`parse_release_tracking` turn raw config into frozen models, or into a list
+of :class:`Issue` (config key path, value, message naming what is allowed), which the settings loader turns
+into its own problem list.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+INTERVAL_UNITS = ("minute", "hour", "day", "week", "month", "year")
+CRONTAB_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly")
+MONITOR_SLUG_RE = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
+MONITOR_SLUG_MAX = 50
+MONITOR_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MINUTES_MAX = 40320  # 28 days: Sentry's limit for the check-in margin and the max runtime
+THRESHOLD_MAX = 720
+OWNER_RE = re.compile(r"^(team|user):[0-9]+$")
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# (name, low, high, names that stand for low, low+1, ...)
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),
+)
+_CRON_ITEM = re.compile(r"^(?P<range>\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(?P<step>[0-9]+))?$")
+
+
+def crontab_problem(text: str) -> str | None:
+    """Why `text` is not a crontab Sentry accepts, or None when it is one."""
+    value = text.strip().lower()
+    if value in CRONTAB_NICKNAMES:
+        return None
+    parts = value.split()
+    if len(parts) != 5:
+        return (
+            f"a crontab has 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}; "
+            f"or use one of {', '.join(CRONTAB_NICKNAMES)}"
+        )
+    for part, (name, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
+        for item in part.split(","):
+            match = _CRON_ITEM.match(item)
+            if match is None:
+                return f"{name} field {part!r}: use *, a number, a range a-b, a list a,b or a step */n"
+            if match.group("step") is not None and int(match.group("step")) == 0:
+                return f"{name} field {part!r}: a step must be at least 1"
+            if match.group("range") == "*":
+                continue
+            for bound in match.group("range").split("-"):
+                number = _cron_number(bound, low, names)
+                if number is None or not low <= number <= high:
+                    allowed = f"{low}-{high}" + (f" or {names[0]}..{names[-1]}" if names else "")
+                    return f"{name} field {part!r}: {bound!r} is out of range; allowed: {allowed}"
+    return None
+
+
+def _cron_number(text: str, low: int, names: tuple[str, ...]) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text in names:
+        return low + names.index(text) if low == 1 else names.index(text)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why `name` is not an IANA time zone (per the zoneinfo database), or None."""
+    if name in ("UTC", "Etc/UTC") or name in _zones():
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        lower = {z.lower(): z for z in _zones()}
+        hint = f"; did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
+        return f"unknown time zone {name!r}: use an IANA zone name such as UTC, Europe/Berlin, America/New_York{hint}"
+    return None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True, strict=False
+    )
+
+
+class Interval(_Model):
+    """A schedule of one run every ``every`` ``unit`` s."""
+
+    every: int = Field(ge=1, le=10000, description="How many units between runs (1..10000)")
+    unit: Literal["minute", "hour", "day", "week", "month", "year"] = Field(description="The interval's unit")
+
+
+class CronMonitorSettings(_Model):
+    """One Sentry cron monitor (``cronMonitors.<name>``)."""
+
+    service: str = Field(description="A service that reports to Sentry; the monitor lives in its project")
+    schedule: str | None = Field(
+        default=None, description="A crontab ('*/5 * * * *', or @hourly, @daily, ...); either this or interval"
+    )
+    interval: Interval | None = Field(default=None, description="An interval {every, unit}; either this or schedule")
+    timezone: str = Field(default="UTC", description="IANA time zone of the crontab (zoneinfo name)")
+    checkin_margin_minutes: int = Field(
+        default=1, ge=1, le=MINUTES_MAX, description="Minutes after the expected time before a check-in is missed"
+    )
+    max_runtime_minutes: int = Field(
+        default=30, ge=1, le=MINUTES_MAX, description="Minutes a check-in may stay in progress before it times out"
+    )
+    failure_issue_threshold: int = Field(
+        default=1, ge=1, le=THRESHOLD_MAX, description="Failed or missed check-ins in a row before an issue opens"
+    )
+    recovery_threshold: int = Field(
+        default=1, ge=1, le=THRESHOLD_MAX, description="Successful check-ins in a row before the issue resolves"
+    )
+    environment: str | None = Field(
+        default=None, max_length=64, description="Sentry environment of the check-ins; default: the stack's"
+    )
+    slug: str | None = Field(default=None, description="Sentry monitor slug (<= 50); default <name>-<stack>")
+    owner: str | None = Field(default=None, description="team:<id> or user:<id>")
+    muted: bool = Field(default=False, description="True: no issues are created for failures")
+    enabled: bool = Field(default=True, description="False: the monitor is disabled and accepts no check-ins")
+
+    @field_validator("schedule")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = crontab_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return " ".join(value.split())
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        problem = timezone_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > MONITOR_SLUG_MAX or not MONITOR_SLUG_RE.match(value)):
+            raise ValueError(
+                f"must be a monitor slug: at most {MONITOR_SLUG_MAX} lowercase letters, digits, '-' and '_', "
+                "not only digits"
+            )
+        return value
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and not OWNER_RE.match(value):
+            raise ValueError("must be team:<id> or user:<id>")
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "/" in value or value != value.strip()):
+            raise ValueError("must be a Sentry environment name: 1-64 characters, no '/', no surrounding spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> CronMonitorSettings:
+        if (self.schedule is None) == (self.interval is None):
+            raise ValueError(
+                "set exactly one of schedule (a crontab such as '* * * * *') and interval ({every: 10, unit: minute})"
+            )
+        return self
+
+    @property
+    def schedule_type(self) -> Literal["crontab", "interval"]:
+        return "crontab" if self.schedule is not None else "interval"
+
+    def sentry_schedule(self) -> str | list[Any]:
+        """The schedule as Sentry's monitor config holds it: a crontab string or ``[every, unit]``."""
+        if self.schedule is not None:
+            return self.schedule
+        assert self.interval is not None
+        return [self.interval.every, self.interval.unit]
+
+
+class ReleaseTracking(_Model):
+    """``releaseTracking``: Sentry releases and deploys recorded by ``pulumi up``."""
+
+    enabled: bool = Field(default=True, description="Create the stack's release in every project it reports to")
+    deploys: bool = Field(
+        default=True, description="Record a deploy of the release to the environment once every container is healthy"
+    )
+    delete_on_destroy: bool = Field(
+        default=False,
+        description=(
+            "Delete the release on destroy when no other stack can share it (per-environment projects only, "
+            "no deploy to another environment)"
+        ),
+    )
+    url: str | None = Field(default=None, max_length=200, description="A URL recorded with the release")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s]+$", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+@dataclass(frozen=True)
+class CronMonitorSpec:
+    """A validated cron monitor with its name (the config key) and resolved service and slug."""
+
+    name: str
+    settings: CronMonitorSettings
+    slug: str
+    service: str  # the service that owns the Sentry project
+
+    @property
+    def environment(self) -> str | None:
+        return self.settings.environment
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One bad value: the config key path, the value and the message."""
+
+    key: str
+    value: Any
+    message: str
+
+
+def _issues(base: str, exc: ValidationError) -> list[Issue]:
+    out: list[Issue] = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
+        key = ".".join([base, *loc]) if loc else base
+        kind = err.get("type", "")
+        message = str(err.get("msg", "invalid"))
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        if kind == "extra_forbidden":
+            model = Interval if len(loc) > 1 and loc[-2] == "interval" else _model_of(base)
+            allowed = sorted((f.alias or n) for n, f in model.model_fields.items())
+            message = f"unknown key; allowed: {', '.join(allowed)}"
+        elif kind == "missing":
+            message = "required"
+        elif kind in ("greater_than_equal", "less_than_equal") and loc:
+            model = Interval if len(loc) > 1 and loc[-2] == "interval" else _model_of(base)
+            low, high = _bounds(model, loc[-1])
+            message = f"out of range; allowed: {low}..{high}"
+        out.append(Issue(key, err.get("input"), message))
+    return out
+
+
+def _bounds(model: type[_Model], alias: str) -> tuple[Any, Any]:
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == alias:
+            low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+            high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+            return low, high
+    return None, None
+
+
+def _model_of(base: str) -> type[_Model]:
+    return ReleaseTracking if base.endswith("releaseTracking") else CronMonitorSettings
+
+
+def parse_release_tracking(key: str, value: Any) -> tuple[ReleaseTracking, list[Issue]]:
+    """``releaseTracking`` (absent: the defaults), and the problems found."""
+    if value is None:
+        return ReleaseTracking(), []
+    if not isinstance(value, Mapping):
+        return ReleaseTracking(), [Issue(key, value, "must be an object {enabled, deploys, deleteOnDestroy, url}")]
+    try:
+        return ReleaseTracking.model_validate(dict(value)), []
+    except ValidationError as exc:
+        return ReleaseTracking(), _issues(key, exc)
+
+
+def parse_cron_monitors(
+    key: str, value: Any, *, stack: str, reporting: Mapping[str, str | None]
+) -> tuple[tuple[CronMonitorSpec, ...], list[Issue]]:
+    """``cronMonitors`` -> specs, and the problems found.
+
+    `reporting`: service name -> the service owning its Sentry project (None for services that do not report).
+    """
+    if value is None:
+        return (), []
+    if not isinstance(value, Mapping):
+        return (), [Issue(key, value, "must be a map of monitor names to monitor settings")]
+    specs: list[CronMonitorSpec] = []
+    issues: list[Issue] = []
+    slugs: dict[str, str] = {}
+    for name in sorted(value):
+        mkey = f"{key}.{name}"
+        if not isinstance(name, str) or not MONITOR_NAME_RE.match(name):
+            issues.append(Issue(mkey, value[name], "bad monitor name: lowercase letters, digits and '-' (at most 40)"))
+            continue
+        body = value[name]
+        if not isinstance(body, Mapping):
+            issues.append(Issue(mkey, body, "must be an object with the monitor's settings"))
+            continue
+        try:
+            settings = CronMonitorSettings.model_validate(dict(body))
+        except ValidationError as exc:
+            issues.extend(_issues(mkey, exc))
+            continue
+        owner = reporting.get(settings.service)
+        if owner is None:
+            allowed = ", ".join(sorted(s for s, o in reporting.items() if o is not None)) or "none"
+            message = f"must name a service that reports to Sentry ({allowed})"
+            issues.append(Issue(f"{mkey}.service", settings.service, message))
+            continue
+        slug = settings.slug or f"{name}-{stack}"
+        if len(slug) > MONITOR_SLUG_MAX or not MONITOR_SLUG_RE.match(slug):
+            issues.append(Issue(
+                f"{mkey}.slug", slug,
+                f"the monitor slug {slug!r} (<name>-<stack>) is not a valid slug of at most {MONITOR_SLUG_MAX} "
+                "characters: set slug",
+            ))
+            continue
+        if slug in slugs:
+            issues.append(Issue(f"{mkey}.slug", slug, f"monitor '{slugs[slug]}' has the same slug; slugs are unique"))
+            continue
+        slugs[slug] = name
+        specs.append(CronMonitorSpec(name=name, settings=settings, slug=slug, service=owner))
+    return tuple(specs), issues
+
+
+__all__ = [
+    "CRONTAB_NICKNAMES",
+    "INTERVAL_UNITS",
+    "MONITOR_SLUG_MAX",
+    "MONITOR_SLUG_RE",
+    "CronMonitorSettings",
+    "CronMonitorSpec",
+    "Interval",
+    "Issue",
+    "ReleaseTracking",
+    "crontab_problem",
+    "parse_cron_monitors",
+    "parse_release_tracking",
+    "timezone_problem",
+]
