@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
@@ -47,7 +48,9 @@ BACKOFF_BASE = 0.2
 BACKOFF_CAP = 5.0
 INITIAL_CONCURRENCY = 4  # until the server advertises its limits
 UNADVERTISED_CONCURRENCY = 16  # servers that send no rate-limit headers (self-hosted has limits off)
-RATE_SAFETY = 0.85
+RATE_SAFETY = 0.85  # of the advertised rate, only when a server gives a limit but no budget
+CLOCK_MARGIN = 0.02  # seconds past a window's reset before its budget is spent again
+MAX_WAIT = 3600.0  # the longest Reset / Retry-After taken at its word
 _REGIONS = {"us": "https://us.sentry.io", "de": "https://de.sentry.io", "sentry.io": "https://sentry.io"}
 
 
@@ -176,16 +179,28 @@ def connection_from_config(
 class Pacer:
     """Rate and concurrency pacing shared by all threads that talk to one Sentry organization.
 
-    Learns the request rate from ``X-Sentry-Rate-Limit-Limit`` (per second, unless a 429 says
-    otherwise) and the concurrency cap from ``X-Sentry-Rate-Limit-ConcurrentLimit``; blocks everyone
-    until ``…-Reset`` when ``…-Remaining`` reaches 0 or a 429 arrives.
+    Sentry counts requests in fixed windows (``Limit is N requests in W seconds``: 1 s on sentry.io
+    today, 60 s on some endpoints and older releases). Every response's ``X-Sentry-Rate-Limit-Limit``,
+    ``-Remaining`` and ``-Reset`` give the budget left in the current window; the pacer spends exactly
+    that budget (minus the requests still in flight, which the server may not have counted yet) and
+    then waits for ``-Reset``, so a full window is used without a 429. The window length is learned
+    from a 429 body (Sentry's JSON object ``{"detail": "... Limit is N requests in W seconds"}`` or
+    an older release's bare JSON string) and from how far away ``-Reset`` is; the longest window seen
+    is kept, a later success never shortens it. ``-ConcurrentLimit`` caps requests in flight (one
+    below the limit); ``-ConcurrentRemaining: 0`` on a 429 means a concurrency, not a rate, refusal.
+    ``Retry-After`` (429/503) blocks everyone for that long. Servers that send no such headers
+    (self-hosted Sentry with limits off) are not paced.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.in_flight = 0
         self.concurrency = INITIAL_CONCURRENCY
-        self.rate: float | None = None  # requests per second we allow ourselves
+        self.limit: int | None = None  # requests per window, as advertised
+        self.window = 1.0  # seconds; the longest window learned
+        self.rate: float | None = None  # even spacing, only when a server advertises a limit but no budget
+        self.budget: int | None = None  # requests we may still send in the current window
+        self._window_end = 0.0  # monotonic time the current window resets (0: unknown)
         self._next_slot = 0.0
         self._blocked_until = 0.0
         self.learned = False
@@ -195,17 +210,33 @@ class Pacer:
         with self._cond:
             while True:
                 now = time.monotonic()
-                if self.in_flight < self.concurrency and now >= self._blocked_until:
+                if self._window_end and now >= self._window_end + CLOCK_MARGIN:
+                    self._roll_window(now)
+                wait = 0.0
+                if now < self._blocked_until:
+                    wait = self._blocked_until - now
+                elif self.budget is not None and self.budget <= 0 and self._window_end:
+                    wait = self._window_end + CLOCK_MARGIN - now
+                elif self.in_flight >= self.concurrency:
+                    wait = 1.0  # a release notifies
+                if wait <= 0:
                     break
-                wait = self._blocked_until - now if now < self._blocked_until else 1.0
-                self._cond.wait(timeout=max(0.01, min(wait, 1.0)))
+                self._cond.wait(timeout=max(0.005, min(wait, 1.0)))
             self.in_flight += 1
+            if self.budget is not None:
+                self.budget -= 1
             slot = now
-            if self.rate:
+            if self.rate and self.budget is None:
                 slot = max(now, self._next_slot)
                 self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             time.sleep(slot - now)
+
+    def _roll_window(self, now: float) -> None:
+        """The window we knew has ended: a fresh one holds the full limit (the server counts anew)."""
+        windows = int((now - self._window_end) // self.window) + 1
+        self._window_end += windows * self.window
+        self.budget = self.limit
 
     def release(self, headers: Mapping[str, str] | None, status: int | None, body: Any = None) -> None:
         with self._cond:
@@ -218,37 +249,78 @@ class Pacer:
         now_wall, now = time.time(), time.monotonic()
         limit = _int_header(headers, "X-Sentry-Rate-Limit-Limit")
         remaining = _int_header(headers, "X-Sentry-Rate-Limit-Remaining")
-        reset = _int_header(headers, "X-Sentry-Rate-Limit-Reset")
+        reset = _float_header(headers, "X-Sentry-Rate-Limit-Reset")
         concurrent = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentLimit")
         concurrent_left = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentRemaining")
         if limit is None and concurrent is None and not self.learned and status is not None and status < 400:
             self.concurrency = max(self.concurrency, UNADVERTISED_CONCURRENCY)
-        retry_after = _int_header(headers, "Retry-After")
-        if retry_after is not None and status in (429, 503) and 0 < retry_after <= 60:
+        retry_after = _float_header(headers, "Retry-After")
+        if retry_after is not None and status in (429, 503) and 0 < retry_after <= MAX_WAIT:
             self._blocked_until = max(self._blocked_until, now + retry_after)
-        window = 1.0
-        if status == 429 and isinstance(body, str):
-            match = re.search(r"Limit is (\d+) requests in (\d+) seconds", body)
-            if match:
-                window = max(1.0, float(match.group(2)))
+        if status == 429:
+            stated = rate_limit_from_body(body)
+            if stated is not None:
+                limit = limit or stated[0]
+                self.window = max(self.window, stated[1])
+        reset_in = reset - now_wall if reset is not None else None
+        if reset_in is not None and not 0 <= reset_in <= MAX_WAIT:
+            reset_in = None  # a clock far off, or not a timestamp: ignore it
+        if reset_in is not None and reset_in > self.window + CLOCK_MARGIN:
+            self.window = float(math.ceil(reset_in))  # the reset is further away than one window of ours
         if limit and limit > 0:
-            self.rate = max(0.5, limit * RATE_SAFETY / window)
+            self.limit = limit
+            self.rate = max(0.5, limit * RATE_SAFETY / self.window)
             self.learned = True
         if concurrent and concurrent > 0:
             self.concurrency = max(1, concurrent - 1) if concurrent > 2 else concurrent
             self.learned = True
-        until = 0.0
-        if reset is not None and 0 <= reset - now_wall <= 120:
-            until = now + (reset - now_wall)
+        if reset_in is not None and remaining is not None:
+            end = now + reset_in
+            left = remaining - self.in_flight  # in-flight requests may not be counted yet
+            if self.budget is None or end > self._window_end + 0.5:
+                self._window_end, self.budget = end, left  # a later window than the one we knew
+            elif end > self._window_end - 0.5:
+                self.budget = min(self.budget, left)  # the same window: trust the lower count
         if status == 429:
             self.throttled += 1
-            concurrency_hit = concurrent_left == 0 and remaining not in (0, None) and remaining > 0
+            concurrency_hit = concurrent_left == 0 and remaining is not None and remaining > 0
             if concurrency_hit:
                 self._blocked_until = max(self._blocked_until, now + random.uniform(0.05, 0.25))
             else:
-                self._blocked_until = max(self._blocked_until, until or now + 1.0, now + 0.05)
-        elif remaining == 0 and until:
-            self._blocked_until = max(self._blocked_until, until)
+                self.budget = 0
+                until = now + reset_in if reset_in is not None else now + min(self.window, 5.0)
+                if not self._window_end or until > self._window_end:
+                    self._window_end = until
+                self._blocked_until = max(self._blocked_until, until + CLOCK_MARGIN, now + 0.05)
+
+
+_STATED_LIMIT = re.compile(r"Limit is (\d+) requests? in (\d+(?:\.\d+)?) seconds?")
+
+
+def rate_limit_from_body(body: Any) -> tuple[int, float] | None:
+    """(requests, window seconds) stated by a 429 body: a JSON object's ``detail`` (current Sentry) or
+    ``message``, or a bare JSON string (older releases, localsentry). None when the body states none."""
+    text = body
+    if isinstance(body, Mapping):
+        text = body.get("detail") or body.get("message")
+        if isinstance(text, Mapping):
+            text = text.get("message")
+    if not isinstance(text, str):
+        return None
+    match = _STATED_LIMIT.search(text)
+    if match is None:
+        return None
+    return int(match.group(1)), max(1.0, float(match.group(2)))
+
+
+def _float_header(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
@@ -537,5 +609,6 @@ __all__ = [
     "next_page_url",
     "normalize_base_url",
     "pacer_for",
+    "rate_limit_from_body",
     "read_localsentry_info",
 ]

@@ -153,7 +153,13 @@ class InboundFilterProvider(SentryProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = InboundFilterInputs.from_props(props)
         org = self.client.org
-        live = self._set(org, inputs)
+        if inputs.read_only:
+            live = self._set(org, inputs)  # check Sentry has the value the sharing stacks agreed on
+        else:  # the filter always exists: one PUT sets it (404 when the project or filter does not exist)
+            what = f"inbound filter '{inputs.filter_id}' of project '{inputs.project}'"
+            self.client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(),
+                            what=what)
+            live = inputs.wanted
         return CreateResult(ids.make("filter", org, inputs.project, inputs.filter_id),
                             outputs_from_api(live, inputs, organization=org))
 
