@@ -92,11 +92,12 @@ class Stack:
     services: int = 0
     passphrase: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     pulumi_home: Path | None = None
+    code: Path | None = None  # another checkout whose infra/ the program and the providers import (baseline)
 
     @classmethod
     def create(
         cls, base: Path, ls: LocalSentry, *, app: str, services: int, stack: str | None = None,
-        project_mode: str = "shared", pulumi_home: Path | None = None,
+        project_mode: str = "shared", pulumi_home: Path | None = None, code: Path | None = None,
     ) -> Stack:  # fmt: skip
         name = stack or unique("b").replace("-", "")
         workdir = base / f"{app}-{name}"
@@ -106,7 +107,7 @@ class Stack:
             f"    toolchain: pip\n    virtualenv: {VENV}\n"
         )
         (workdir / "__main__.py").write_text(PROGRAM)
-        st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home)
+        st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home, code=code)
         (workdir / ".state").mkdir(exist_ok=True)
         st.run("stack", "init", name, "--secrets-provider", "passphrase", stack_flag=False, check=True)
         st.configure(services=services, project_mode=project_mode)
@@ -140,6 +141,8 @@ class Stack:
             PULUMI_ENABLE_LEGACY_DIFF="false",
             NO_COLOR="1",
         )
+        if self.code is not None:  # ahead of the venv's editable install of this checkout
+            env["PYTHONPATH"] = str(self.code)
         return env
 
     def command(self, *args: str, stack_flag: bool = True) -> list[str]:
@@ -198,6 +201,37 @@ class Stack:
     def pending_operations(self) -> list[dict[str, Any]]:
         deployment = self.export().get("deployment") or {}
         return list(deployment.get("pending_operations") or [])
+
+
+# --------------------------------------------------------------------------- the baseline checkout
+
+
+def baseline_checkout(ref: str) -> Path:
+    """A detached `git worktree` of `ref` (e.g. ``main``) under build/, whose infra/ a Stack can run (`code=`) to
+    measure the code before a change in the same run as after it. Reused while it is at the same commit."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"], check=True,
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    path = ROOT / "build" / f"baseline-{commit[:12]}"
+    if not (path / "infra").is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(path), commit],
+                       check=True, capture_output=True, text=True)  # fmt: skip
+    return path
+
+
+def describe_ref(ref: str) -> str:
+    """`ref` as "<ref> (<short commit>)"."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return f"{ref} ({commit})" if commit else ref
+
+
+def head_ref() -> str:
+    branch = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return describe_ref("HEAD").replace("HEAD", branch or "HEAD") + (" + uncommitted changes" if dirty else "")
 
 
 # --------------------------------------------------------------------------- localsentry inventory
@@ -373,7 +407,8 @@ def machine() -> dict[str, Any]:
 
 
 __all__ = [
-    "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack", "delete_projects",
-    "emit", "inventory", "leftovers", "machine", "median", "objects_for", "purge", "sentry_objects",
+    "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack", "baseline_checkout",
+    "delete_projects", "describe_ref", "emit", "head_ref", "inventory", "leftovers", "machine", "median",
+    "objects_for", "purge", "sentry_objects",
     "session_pids", "unique",
 ]  # fmt: skip

@@ -14,6 +14,9 @@ Create-time choices: ``defaultRules`` (keep Sentry's default alert) and ``defaul
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -61,6 +64,22 @@ def locate_project(client: SentryClient, org: str, project_id: str, slug: str) -
         if str(item.get("id")) == project_id:
             return get_project(client, org, str(item.get("slug")))
     return None
+
+
+CREATED_SKEW = 120.0  # seconds of clock difference tolerated between this machine and Sentry
+
+
+def _made_by_our_post(project: Mapping[str, Any], inputs: ProjectInputs, sent: float) -> bool:
+    """True when a project found after a POST whose outcome is unknown is that POST's doing: our name and
+    platform, created (by Sentry's clock) after the POST was sent, allowing for clock skew."""
+    platform = inputs.settings.get("platform")
+    if project.get("name") != inputs.name or (platform and project.get("platform") != platform):
+        return False
+    try:
+        created = datetime.fromisoformat(str(project.get("dateCreated"))).timestamp()
+    except ValueError:
+        return False
+    return sent - CREATED_SKEW <= created <= time.time() + CREATED_SKEW
 
 
 def _team_slugs(project: dict[str, Any] | None) -> set[str]:
@@ -118,6 +137,7 @@ class ProjectProvider(SentryProvider):
             return project
 
         team = inputs.teams[0]
+        sent = time.time()
         try:
             created = client.create(f"teams/{org}/{team}/projects/", inputs.create_body(), what=what, find=find)
         except SentryConflict:  # the slug is taken: by a crashed run of ours, another stack, or a hand
@@ -125,8 +145,8 @@ class ProjectProvider(SentryProvider):
             if existing is None:
                 raise
             return self._existing(client, org, inputs, existing, reuse_default)
-        if found:  # an earlier attempt may have landed, or the project was there before: decide as for a 409
-            return self._existing(client, org, inputs, found[-1], reuse_default)
+        if found and not _made_by_our_post(found[-1], inputs, sent):
+            return self._existing(client, org, inputs, found[-1], reuse_default)  # it was there before: as a 409
         try:
             return self._finish_create(client, org, inputs, created, reuse_default)
         except Exception:
