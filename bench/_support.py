@@ -206,11 +206,19 @@ class Stack:
 # --------------------------------------------------------------------------- the baseline checkout
 
 
+BASELINE_DEFAULT = "fork-point"  # where this branch left main: the code before the branch's changes
+
+
+def resolve_ref(ref: str) -> str:
+    """The commit of `ref`; ``fork-point`` is ``git merge-base HEAD main``."""
+    args = ["merge-base", "HEAD", "main"] if ref == BASELINE_DEFAULT else ["rev-parse", "--verify", f"{ref}^{{commit}}"]
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
 def baseline_checkout(ref: str) -> Path:
     """A detached `git worktree` of `ref` (e.g. ``main``) under build/, whose infra/ a Stack can run (`code=`) to
     measure the code before a change in the same run as after it. Reused while it is at the same commit."""
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"], check=True,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    commit = resolve_ref(ref)
     path = ROOT / "build" / f"baseline-{commit[:12]}"
     if not (path / "infra").is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,9 +229,13 @@ def baseline_checkout(ref: str) -> Path:
 
 def describe_ref(ref: str) -> str:
     """`ref` as "<ref> (<short commit>)"."""
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
-    return f"{ref} ({commit})" if commit else ref
+    try:
+        commit = resolve_ref(ref)[:7] if ref != "HEAD" else subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except subprocess.CalledProcessError:
+        commit = ""
+    label = "main before this branch" if ref == BASELINE_DEFAULT else ref
+    return f"{label} ({commit})" if commit else label
 
 
 def head_ref() -> str:
@@ -407,8 +419,7 @@ def machine() -> dict[str, Any]:
 
 
 __all__ = [
-    "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack", "baseline_checkout",
-    "delete_projects", "describe_ref", "emit", "head_ref", "inventory", "leftovers", "machine", "median",
-    "objects_for", "purge", "sentry_objects",
-    "session_pids", "unique",
+    "BASELINE_DEFAULT", "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack",
+    "baseline_checkout", "delete_projects", "describe_ref", "emit", "head_ref", "inventory", "leftovers",
+    "machine", "median", "objects_for", "purge", "sentry_objects", "session_pids", "unique",
 ]  # fmt: skip

@@ -31,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import (
+    BASELINE_DEFAULT,
     LocalSentry,
     Stack,
     baseline_checkout,
@@ -252,8 +253,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", default="1,5,20", help="comma-separated stack sizes (services)")
     parser.add_argument("--parallel", type=int, default=16)
-    parser.add_argument("--baseline", default="main",
-                        help="git ref measured as 'before' in the same run (a worktree under build/); 'none' skips it")
+    parser.add_argument("--baseline", default=BASELINE_DEFAULT,
+                        help="git ref measured as 'before' in the same run (a worktree under build/; default: where "
+                             "this branch left main); 'none' skips it")
     parser.add_argument("--quick", action="store_true", help="N = 1 and 5 only")
     args = parser.parse_args()
     sizes = [1, 5] if args.quick else [int(s) for s in args.services.split(",")]

@@ -26,7 +26,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import LocalSentry, Run, Stack, emit, objects_for, sentry_objects, unique
+from _support import (
+    BASELINE_DEFAULT,
+    LocalSentry,
+    Run,
+    Stack,
+    baseline_checkout,
+    describe_ref,
+    emit,
+    head_ref,
+    objects_for,
+    sentry_objects,
+    unique,
+)
 
 RATE, CONCURRENT = 40, 25
 
@@ -108,51 +120,98 @@ def phase(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, An
     return result
 
 
+def run_level(ls: LocalSentry, base: Path, n: int, parallel: int, variant: str, code: Path | None,
+              project_mode: str = "per-environment") -> list[dict[str, Any]]:  # fmt: skip
+    app = unique("tp").replace("-", "")
+    stack = Stack.create(base, ls, app=app, services=n, project_mode=project_mode,
+                         pulumi_home=base / "pulumi-home", code=code)  # fmt: skip
+    up = phase(ls, stack, "up", parallel)
+    down = phase(ls, stack, "destroy", parallel)
+    if not down["ok"]:
+        stack.destroy()  # clean up; the failure is reported above
+    objs = sentry_objects(ls, app, stack.name)
+    down["left_in_sentry"] = sum(len(v) for v in objs.values())
+    stack.remove()
+    for r in (up, down):
+        r["variant"] = variant
+    return [up, down]
+
+
+def window_test(base: Path, n: int, parallel: int, window: int, rate: int, variants: list[tuple[str, Path | None]],
+                ) -> list[dict[str, Any]]:  # fmt: skip
+    """The same workload against a `rate` per `window` seconds limit answering current Sentry's JSON-object 429s."""
+    results: list[dict[str, Any]] = []
+    with LocalSentry.start(base, rate_limit=rate, concurrent_limit=CONCURRENT) as ls:
+        ls.set_limits(rate_limit=rate, window=window, body="object")
+        for variant, code in variants:
+            for r in run_level(ls, base, n, parallel, variant, code):
+                r["window"], r["rate_limit"] = window, rate
+                r["ratio_to_limit"] = round(r["requests_per_second"] / (rate / window), 2)
+                results.append(r)
+    return results
+
+
+def print_rows(rows: list[dict[str, Any]], limit: float) -> None:
+    print(f"{'variant':<7} {'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
+          f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
+    for r in rows:
+        left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
+        ratio = r["requests_per_second"] / limit if limit else 0.0
+        print(f"{r['variant']:<7} {r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} "
+              f"{r['busy_seconds']:>6.1f} {r['requests']:>8} {r['requests_per_second']:>6.1f} {ratio:>6.2f} "
+              f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
+        if r.get("error"):
+            print("    " + r["error"].replace("\n", "\n    "))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=40, help="services per stack (5N+1 objects)")
     parser.add_argument("--parallel", default="8,32,64")
-    parser.add_argument("--quick", action="store_true", help="--parallel 32 only")
+    parser.add_argument("--baseline", default=BASELINE_DEFAULT,
+                        help="git ref measured as 'before' in the same run (a worktree under build/; default: where "
+                             "this branch left main); 'none' skips it")
+    parser.add_argument("--window-services", type=int, default=10,
+                        help="services of the 60-second-window run (0 skips it)")
+    parser.add_argument("--window-rate", type=int, default=40, help="requests per 60 s in the window run")
+    parser.add_argument("--quick", action="store_true", help="--parallel 32 only, no baseline in the window run")
     args = parser.parse_args()
     levels = [32] if args.quick else [int(p) for p in args.parallel.split(",")]
     n = args.services
+    baseline = None if args.baseline == "none" else baseline_checkout(args.baseline)
+    variants = ([("before", baseline)] if baseline is not None else []) + [("after", None)]
     results: list[dict[str, Any]] = []
-    leftover: dict[int, int] = {}
+    windowed: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base, rate_limit=RATE, concurrent_limit=CONCURRENT) as ls:
             for parallel in levels:
-                app = unique("tp").replace("-", "")
-                stack = Stack.create(base, ls, app=app, services=n, project_mode="per-environment",
-                                     pulumi_home=base / "pulumi-home")  # fmt: skip
-                up = phase(ls, stack, "up", parallel)
-                results.append(up)
-                down = phase(ls, stack, "destroy", parallel)
-                results.append(down)
-                if not down["ok"]:
-                    stack.destroy()  # clean up; the failure is reported above
-                objs = sentry_objects(ls, app, stack.name)
-                leftover[parallel] = sum(len(v) for v in objs.values())
-                down["left_in_sentry"] = leftover[parallel]
-                stack.remove()
+                for variant, code in variants:
+                    results += run_level(ls, base, n, parallel, variant, code)
+        if args.window_services:
+            window_variants = [("after", None)] if args.quick else variants
+            windowed = window_test(base, args.window_services, max(levels), 60, args.window_rate, window_variants)
+    before_label = describe_ref(args.baseline) if baseline is not None else "-"
     print(f"Throughput under Sentry's limits ({RATE} req/s, {CONCURRENT} concurrent), {objects_for(n)} objects "
-          f"({n} services, per-environment projects)")  # fmt: skip
-    print(f"{'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
-          f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
-    for r in results:
-        left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
-        print(f"{r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} {r['busy_seconds']:>6.1f} "
-              f"{r['requests']:>8} {r['requests_per_second']:>6.1f} {r['ratio_to_limit']:>6.2f} "
-              f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
-        if r.get("error"):
-            print("    " + r["error"].replace("\n", "\n    "))
-    failed = sum(r["failed_operations"] for r in results)
-    print(f"failed operations in total: {failed} (must be 0); objects left after destroy: {sum(leftover.values())}")
+          f"({n} services, per-environment projects); before = {before_label}, after = {head_ref()}")  # fmt: skip
+    print_rows(results, RATE)
+    failed = sum(r["failed_operations"] for r in results if r["variant"] == "after")
+    left = sum(r.get("left_in_sentry", 0) for r in results)
+    print(f"failed operations (after): {failed} (must be 0); objects left after destroy: {left}")
+    if windowed:
+        rate = args.window_rate
+        print(f"\n60-second window: {rate} requests per 60 s, 429 bodies as current Sentry's JSON object, "
+              f"{objects_for(args.window_services)} objects, --parallel {max(levels)}")
+        print_rows(windowed, rate / 60)
+        failed_window = sum(r["failed_operations"] for r in windowed if r["variant"] == "after")
+        print(f"failed operations in the 60 s window run (after): {failed_window} (must be 0)")
+        failed += failed_window
     emit({
         "benchmark": "throughput", "rate_limit": RATE, "concurrent_limit": CONCURRENT, "services": n,
-        "objects": objects_for(n), "results": results, "failed_operations": failed,
-        "left_in_sentry": sum(leftover.values()), "seconds": round(time.perf_counter() - started, 1),
+        "objects": objects_for(n), "results": results, "window_results": windowed, "failed_operations": failed,
+        "left_in_sentry": left, "baseline": before_label, "head": head_ref(),
+        "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return 0 if failed == 0 else 1
 
