@@ -20,7 +20,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
-from infra.sentry.errors import SentryStateError
+from infra.sentry.errors import SentryNotFound, SentryStateError
 
 FILTER_IDS = ("browser-extensions", "localhost", "web-crawlers", "filtered-transaction", "legacy-browsers")
 SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "opera_mini",
@@ -185,10 +185,11 @@ class InboundFilterProvider(SentryProvider):
         if inputs.read_only or not inputs.reset_on_delete:
             return
         sid = ids.parse("filter", id_)
-        found, _live = live_filter(self.client, sid.org, sid.project, sid.object_id)
-        if found:
+        try:  # one PUT; a project (or filter) already gone is nothing to reset
             self.client.put(f"projects/{sid.org}/{sid.project}/filters/{sid.object_id}/", inputs.reset_body(),
                             what=f"inbound filter '{sid.object_id}' of project '{sid.project}'", action="reset")
+        except SentryNotFound:
+            return
 
 
 class InboundFilter(Resource, module="sentry", name="InboundFilter"):
