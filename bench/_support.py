@@ -378,6 +378,62 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
+def _label(cmdline: str, comm: str) -> str:
+    if "pulumi-language-python-exec" in cmdline:
+        return "program (language host's exec of __main__.py)"
+    if "pulumi.dynamic" in cmdline or "pulumi-resource-pulumi-python" in cmdline:
+        return "dynamic provider (pulumi.dynamic)"
+    if "pulumi-language-python" in cmdline:
+        return "language host (scripts/langhost)"
+    if comm == "pulumi":
+        return "pulumi CLI + engine (Go)"
+    return f"other ({comm})"
+
+
+@dataclass
+class ProcessProfile:
+    """CPU seconds and wall span per process kind of one CLI command (sampled from /proc every `interval`)."""
+
+    wall: float
+    kinds: dict[str, dict[str, float]]  # kind -> {"cpu", "start", "end", "processes"} (start/end from CLI start)
+
+
+def profile_command(st: Stack, *args: str, interval: float = 0.01) -> ProcessProfile:
+    """Run a CLI command in its own session and sample its processes: what each kind cost in CPU and when it
+    ran (seconds after the CLI started). CPU of a process is its last sample (a process that lives for less
+    than `interval` may be missed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    start = time.perf_counter()
+    proc = st.popen(*args)
+    seen: dict[int, tuple[str, float, float, float]] = {}  # pid -> (kind, first, last, cpu)
+    while True:
+        now = time.perf_counter() - start
+        for pid in session_pids(proc.pid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            cpu = (int(fields[11]) + int(fields[12])) / ticks
+            kind = seen[pid][0] if pid in seen else _label(cmdline, comm)
+            first = seen[pid][1] if pid in seen else now
+            seen[pid] = (kind, first, now, cpu)
+        if proc.poll() is not None:
+            break
+        time.sleep(interval)
+    proc.communicate()
+    wall = time.perf_counter() - start
+    kinds: dict[str, dict[str, float]] = {}
+    for kind, first, last, cpu in seen.values():
+        entry = kinds.setdefault(kind, {"cpu": 0.0, "start": first, "end": last, "processes": 0})
+        entry["cpu"] += cpu
+        entry["start"], entry["end"] = min(entry["start"], first), max(entry["end"], last)
+        entry["processes"] += 1
+    return ProcessProfile(wall, kinds)
+
+
 def delete_projects(ls: LocalSentry, app: str) -> int:
     """Remove the shared projects a benchmark app left (shared projects survive `pulumi destroy` by design)."""
     count = 0
@@ -419,7 +475,8 @@ def machine() -> dict[str, Any]:
 
 
 __all__ = [
-    "BASELINE_DEFAULT", "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack",
-    "baseline_checkout", "delete_projects", "describe_ref", "emit", "head_ref", "inventory", "leftovers",
-    "machine", "median", "objects_for", "purge", "sentry_objects", "session_pids", "unique",
+    "BASELINE_DEFAULT", "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "ProcessProfile",
+    "Run", "Stack", "baseline_checkout", "delete_projects", "describe_ref", "emit", "head_ref", "inventory",
+    "leftovers", "machine", "median", "objects_for", "profile_command", "purge", "sentry_objects", "session_pids",
+    "unique",
 ]  # fmt: skip
