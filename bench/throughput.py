@@ -16,7 +16,11 @@ to last request, sampled every 0.2 s) divided by the 40/s limit, 429 answers see
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import (
     BASELINE_DEFAULT,
+    ROOT,
     LocalSentry,
     Run,
     Stack,
@@ -151,6 +156,37 @@ def window_test(base: Path, n: int, parallel: int, window: int, rate: int, varia
     return results
 
 
+PACER_PROBE = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from infra.sentry.client import Connection, SentryClient
+url, org, token, count, threads = sys.argv[1], sys.argv[2], sys.stdin.read().strip(), int(sys.argv[3]), int(sys.argv[4])
+client = SentryClient(Connection(api_root=url.rstrip("/") + "/api/0/", organization=org, token=token))
+client.get(f"organizations/{org}/", what="org")  # learn the limits first
+time.sleep(1.05 - time.time() % 1)  # start at a window boundary
+start = time.perf_counter()
+with ThreadPoolExecutor(threads) as pool:
+    list(pool.map(lambda _: client.get(f"organizations/{org}/", what="org"), range(count)))
+print(json.dumps({"seconds": time.perf_counter() - start, "throttled": client.pacer.throttled}))
+"""
+
+
+def pacer_alone(ls: LocalSentry, variant: str, code: Path | None, count: int, threads: int) -> dict[str, Any]:
+    """The client's pacer without Pulumi: `count` GETs from `threads` threads; requests/s vs the limit."""
+    env = dict(os.environ, PYTHONPATH=str(code or ROOT))
+    ls.reset_stats()
+    proc = subprocess.run([sys.executable, "-c", PACER_PROBE, ls.url, ls.org, str(count), str(threads)],
+                          input=ls.token, capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
+    if proc.returncode != 0:
+        return {"variant": variant, "error": proc.stderr[-800:]}
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    # started at a window boundary: the requests went out in ceil(seconds) 1-second windows
+    rate = count / max(1, math.ceil(data["seconds"]))
+    return {"variant": variant, "requests": count, "threads": threads, "seconds": round(data["seconds"], 2),
+            "requests_per_second": round(rate, 1), "ratio_to_limit": round(rate / RATE, 2),
+            "throttled_429": int(ls.stats()["rate_limited"])}  # fmt: skip
+
+
 def print_rows(rows: list[dict[str, Any]], limit: float) -> None:
     print(f"{'variant':<7} {'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
           f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
@@ -167,13 +203,14 @@ def print_rows(rows: list[dict[str, Any]], limit: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=40, help="services per stack (5N+1 objects)")
-    parser.add_argument("--parallel", default="8,32,64")
+    parser.add_argument("--parallel", default="8,64")
     parser.add_argument("--baseline", default=BASELINE_DEFAULT,
                         help="git ref measured as 'before' in the same run (a worktree under build/; default: where "
                              "this branch left main); 'none' skips it")
-    parser.add_argument("--window-services", type=int, default=10,
+    parser.add_argument("--window-services", type=int, default=6,
                         help="services of the 60-second-window run (0 skips it)")
-    parser.add_argument("--window-rate", type=int, default=40, help="requests per 60 s in the window run")
+    parser.add_argument("--window-rate", type=int, default=20, help="requests per 60 s in the window run")
+    parser.add_argument("--pacer-requests", type=int, default=400, help="GETs of the pacer-alone run (16 threads)")
     parser.add_argument("--quick", action="store_true", help="--parallel 32 only, no baseline in the window run")
     args = parser.parse_args()
     levels = [32] if args.quick else [int(p) for p in args.parallel.split(",")]
@@ -182,10 +219,13 @@ def main() -> int:
     variants = ([("before", baseline)] if baseline is not None else []) + [("after", None)]
     results: list[dict[str, Any]] = []
     windowed: list[dict[str, Any]] = []
+    pacer: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base, rate_limit=RATE, concurrent_limit=CONCURRENT) as ls:
+            for variant, code in variants:
+                pacer.append(pacer_alone(ls, variant, code, args.pacer_requests, 16))
             for parallel in levels:
                 for variant, code in variants:
                     results += run_level(ls, base, n, parallel, variant, code)
@@ -195,6 +235,13 @@ def main() -> int:
     before_label = describe_ref(args.baseline) if baseline is not None else "-"
     print(f"Throughput under Sentry's limits ({RATE} req/s, {CONCURRENT} concurrent), {objects_for(n)} objects "
           f"({n} services, per-environment projects); before = {before_label}, after = {head_ref()}")  # fmt: skip
+    for r in pacer:
+        if r.get("error"):
+            print(f"pacer alone ({r['variant']}): failed: {r['error']}")
+        else:
+            print(f"pacer alone ({r['variant']}): {r['requests']} GETs from {r['threads']} threads in {r['seconds']} s "
+                  f"= {r['requests_per_second']} requests per 1 s window used, {r['ratio_to_limit']:.2f} of the limit, "
+                  f"{r['throttled_429']} 429s")
     print_rows(results, RATE)
     failed = sum(r["failed_operations"] for r in results if r["variant"] == "after")
     left = sum(r.get("left_in_sentry", 0) for r in results)
@@ -209,7 +256,8 @@ def main() -> int:
         failed += failed_window
     emit({
         "benchmark": "throughput", "rate_limit": RATE, "concurrent_limit": CONCURRENT, "services": n,
-        "objects": objects_for(n), "results": results, "window_results": windowed, "failed_operations": failed,
+        "objects": objects_for(n), "results": results, "window_results": windowed, "pacer_alone": pacer,
+        "failed_operations": failed,
         "left_in_sentry": left, "baseline": before_label, "head": head_ref(),
         "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip

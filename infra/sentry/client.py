@@ -199,23 +199,36 @@ class Pacer:
         self.limit: int | None = None  # requests per window, as advertised
         self.window = 1.0  # seconds; the longest window learned
         self.rate: float | None = None  # even spacing, only when a server advertises a limit but no budget
-        self.budget: int | None = None  # requests we may still send in the current window
+        self._counted = 0  # the highest count of the current window a response reported (all clients of the token)
+        self._counted_seq = 0  # the request whose response reported it
+        self._in_flight: set[int] = set()  # sequence numbers of requests sent and not answered
         self._window_end = 0.0  # monotonic time the current window resets (0: unknown)
+        self._seq = 0  # requests sent so far (a response of request q saw the server's count after q)
         self._next_slot = 0.0
         self._blocked_until = 0.0
         self.learned = False
         self.throttled = 0  # 429s seen
 
-    def acquire(self) -> None:
+    @property
+    def budget(self) -> int | None:
+        """Requests we may still send in the current window (None: no budget advertised)."""
+        if self.limit is None or not self._window_end:
+            return None
+        # requests in flight may have arrived since (or not): count them as used until they are answered
+        return self.limit - self._counted - len(self._in_flight)
+
+    def acquire(self) -> int:
+        """Wait for a slot; returns the request's sequence number (pass it to :meth:`release`)."""
         with self._cond:
             while True:
                 now = time.monotonic()
                 if self._window_end and now >= self._window_end + CLOCK_MARGIN:
                     self._roll_window(now)
                 wait = 0.0
+                budget = self.budget
                 if now < self._blocked_until:
                     wait = self._blocked_until - now
-                elif self.budget is not None and self.budget <= 0 and self._window_end:
+                elif budget is not None and budget <= 0:
                     wait = self._window_end + CLOCK_MARGIN - now
                 elif self.in_flight >= self.concurrency:
                     wait = 1.0  # a release notifies
@@ -223,29 +236,37 @@ class Pacer:
                     break
                 self._cond.wait(timeout=max(0.005, min(wait, 1.0)))
             self.in_flight += 1
-            if self.budget is not None:
-                self.budget -= 1
+            self._seq += 1
+            seq = self._seq
+            self._in_flight.add(seq)
             slot = now
-            if self.rate and self.budget is None:
+            if self.rate and budget is None:
                 slot = max(now, self._next_slot)
                 self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             time.sleep(slot - now)
+        return seq
 
     def _roll_window(self, now: float) -> None:
-        """The window we knew has ended: a fresh one holds the full limit (the server counts anew)."""
+        """The window we knew has ended: the server counts anew (requests still in flight may land in it)."""
         windows = int((now - self._window_end) // self.window) + 1
         self._window_end += windows * self.window
-        self.budget = self.limit
+        self._counted, self._counted_seq = 0, 0  # requests still in flight may land in the new window
 
-    def release(self, headers: Mapping[str, str] | None, status: int | None, body: Any = None) -> None:
+    def release(
+        self, headers: Mapping[str, str] | None, status: int | None, body: Any = None, seq: int | None = None
+    ) -> None:
         with self._cond:
             self.in_flight -= 1
-            if headers is not None:
-                self._learn(headers, status, body)
+            seq = self._seq if seq is None else seq
+            self._in_flight.discard(seq)
+            reported = headers is not None and self._learn(headers, status, body, seq)
+            if not reported and self._window_end and seq > self._counted_seq:
+                self._counted += 1  # answered (or failed) without a count: assume the server counted it
             self._cond.notify_all()
 
-    def _learn(self, headers: Mapping[str, str], status: int | None, body: Any) -> None:
+    def _learn(self, headers: Mapping[str, str], status: int | None, body: Any, seq: int) -> bool:
+        """Learn from one response's headers (and 429 body); True when they reported the window's count."""
         now_wall, now = time.time(), time.monotonic()
         limit = _int_header(headers, "X-Sentry-Rate-Limit-Limit")
         remaining = _int_header(headers, "X-Sentry-Rate-Limit-Remaining")
@@ -274,24 +295,25 @@ class Pacer:
         if concurrent and concurrent > 0:
             self.concurrency = max(1, concurrent - 1) if concurrent > 2 else concurrent
             self.learned = True
-        if reset_in is not None and remaining is not None:
+        if reset_in is not None and remaining is not None and self.limit:
             end = now + reset_in
-            left = remaining - self.in_flight  # in-flight requests may not be counted yet
-            if self.budget is None or end > self._window_end + 0.5:
-                self._window_end, self.budget = end, left  # a later window than the one we knew
-            elif end > self._window_end - 0.5:
-                self.budget = min(self.budget, left)  # the same window: trust the lower count
+            counted = self.limit - remaining  # the server's count when request `seq` arrived
+            if not self._window_end or end > self._window_end + 0.5:  # a later window than the one we knew
+                self._window_end, self._counted, self._counted_seq = end, counted, seq
+            elif end > self._window_end - 0.5 and counted >= self._counted:  # the same window: the higher count
+                self._counted, self._counted_seq = counted, seq
         if status == 429:
             self.throttled += 1
             concurrency_hit = concurrent_left == 0 and remaining is not None and remaining > 0
             if concurrency_hit:
                 self._blocked_until = max(self._blocked_until, now + random.uniform(0.05, 0.25))
             else:
-                self.budget = 0
                 until = now + reset_in if reset_in is not None else now + min(self.window, 5.0)
                 if not self._window_end or until > self._window_end:
                     self._window_end = until
+                self._counted, self._counted_seq = max(self._counted, self.limit or 0), self._seq  # none left
                 self._blocked_until = max(self._blocked_until, until + CLOCK_MARGIN, now + 0.05)
+        return reset_in is not None and remaining is not None and bool(self.limit)
 
 
 _STATED_LIMIT = re.compile(r"Limit is (\d+) requests? in (\d+(?:\.\d+)?) seconds?")
@@ -424,7 +446,7 @@ class SentryClient:
         return self.connection.api_root + path.lstrip("/")
 
     def _send(self, method: str, url: str, **kw: Any) -> requests.Response:
-        self.pacer.acquire()
+        seq = self.pacer.acquire()
         response: requests.Response | None = None
         try:
             response = _session(self.connection.token).request(method, url, timeout=TIMEOUT, **kw)
@@ -437,6 +459,7 @@ class SentryClient:
                 response.headers if response is not None else None,
                 response.status_code if response is not None else None,
                 body,
+                seq,
             )
 
     def request(
