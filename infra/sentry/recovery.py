@@ -42,7 +42,7 @@ def enable(path: Path | None = None) -> None:
     """Turn the journal on for this process (the provider runs under the Pulumi CLI)."""
     with _lock:
         _state["path"] = (path or Path.cwd() / JOURNAL).resolve()
-        _state["pending"] = None
+        _state["pending"], _state["dying"] = None, False
 
 
 def disable() -> None:
