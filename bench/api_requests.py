@@ -1,6 +1,11 @@
 """Benchmark (not a test): Sentry API requests per Pulumi operation, against their minimum.
 
-    venv/bin/python bench/api_requests.py [--services 1,5,20] [--quick]
+    venv/bin/python bench/api_requests.py [--services 1,5,20] [--baseline REF|none] [--quick]
+
+Each size runs twice in the same process against the same localsentry: "before" with the code of `--baseline`
+(default: where this branch left main, checked out as a `git worktree` under build/) and "after" with this
+checkout's. The baseline's stack is then previewed and `up` with this checkout's code, which must show no
+changes and send no request (new inputs never diff an existing state).
 
 For a stack of N services (per service a project, a client key, two inbound filters and a metric monitor,
 plus one alert watching every project and monitor: 5N+1 Sentry objects) the real Pulumi CLI runs, against a

@@ -1,15 +1,19 @@
 """Benchmark (not a test): throughput under Sentry's rate limits, create then destroy >= 200 objects.
 
-    venv/bin/python bench/throughput.py [--services 40] [--parallel 8,32,64] [--quick]
+    venv/bin/python bench/throughput.py [--services 40] [--parallel 8,64] [--baseline REF|none] [--quick]
 
 localsentry enforces Sentry's limits (40 requests per second per token in a fixed 1 s window, 25 concurrent
-requests; 429 with a bare JSON string body beyond them). For each `--parallel` level a fresh stack of N
-services in "per-environment" project mode (5N+1 objects; N=40 gives 201, and `destroy` really deletes all of
-them: projects, keys, monitors, the alert, and resets the filters) runs `pulumi up` and then `pulumi destroy`
-at that parallelism through the real CLI.
+requests; 429 beyond them). For each `--parallel` level a fresh stack of N services in "per-environment" project
+mode (5N+1 objects; N=40 gives 201, and `destroy` really deletes all of them: projects, keys, monitors, the
+alert, and resets the filters) runs `pulumi up` and then `pulumi destroy` at that parallelism through the real
+CLI, once with the baseline's code (`--baseline`, default: where this branch left main, from a `git worktree`)
+and once with this checkout's, in the same process against the same localsentry.
+
+Also measured: the client's pacer alone (400 GETs from 16 threads, no Pulumi), and a run against a 60-second
+window (`--window-rate` requests per 60 s, 429 bodies as current Sentry's JSON object).
 
 Printed per phase: wall time, API requests answered, achieved requests per second over the busy window (first
-to last request, sampled every 0.2 s) divided by the 40/s limit, 429 answers seen, failed resource operations
+to last request, sampled every 0.2 s) divided by the limit, 429 answers seen, failed resource operations
 (must be 0) and objects left in localsentry after destroy (must be 0). Last stdout line: one JSON object.
 """
 
