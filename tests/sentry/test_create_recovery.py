@@ -47,6 +47,9 @@ def api_requests(ls: LocalSentry) -> dict[str, int]:
     return {k: int(v) for k, v in ls.stats()["by_route_status"].items() if " /api/0/" in k}
 
 
+EMAIL = {"type": "email", "config": {"targetType": "issue_owners"}, "data": {"fallthroughType": "ActiveMembers"}}
+
+
 def monitor_props(project: str, name: str) -> dict[str, Any]:
     return {"project": project, "name": name, "aggregate": "count()", "timeWindow": 3600, "adopt": True,
             "lookupFirst": False, "conditions": [{"type": "gt", "comparison": 5, "conditionResult": 75}]}
@@ -107,7 +110,7 @@ def test_creates_post_once_and_a_killed_runs_creates_are_found_not_repeated(
     alert = alerts.create({
         "name": "[app/dev] a", "projects": [slug], "projectIds": [project.outs["projectId"]], "adopt": True,
         "lookupFirst": False, "actionFilters": [{"logicType": "all", "conditions": [], "actions": [
-            {"type": "email", "config": {"targetType": "issue_owners"}, "data": {"fallthroughType": "ActiveMembers"}}]}],
+            EMAIL]}],
     })
     counts = api_requests(ls)
     assert sum(counts.values()) == 4, counts  # three POSTs and one listing of the issue-stream detectors
@@ -122,7 +125,7 @@ def test_creates_post_once_and_a_killed_runs_creates_are_found_not_repeated(
     alert_again = alerts.create({
         "name": "[app/dev] a", "projects": [slug], "projectIds": [project.outs["projectId"]], "adopt": True,
         "lookupFirst": False, "actionFilters": [{"logicType": "all", "conditions": [], "actions": [
-            {"type": "email", "config": {"targetType": "issue_owners"}, "data": {"fallthroughType": "ActiveMembers"}}]}],
+            EMAIL]}],
     })
     assert (again.id, monitor_again.id, alert_again.id) == (second.id, monitor.id, alert.id)
     assert not any(k.startswith("POST ") for k in api_requests(ls))  # found by name: nothing made twice
