@@ -92,11 +92,12 @@ class Stack:
     services: int = 0
     passphrase: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     pulumi_home: Path | None = None
+    code: Path | None = None  # another checkout whose infra/ the program and the providers import (baseline)
 
     @classmethod
     def create(
         cls, base: Path, ls: LocalSentry, *, app: str, services: int, stack: str | None = None,
-        project_mode: str = "shared", pulumi_home: Path | None = None,
+        project_mode: str = "shared", pulumi_home: Path | None = None, code: Path | None = None,
     ) -> Stack:  # fmt: skip
         name = stack or unique("b").replace("-", "")
         workdir = base / f"{app}-{name}"
@@ -106,7 +107,7 @@ class Stack:
             f"    toolchain: pip\n    virtualenv: {VENV}\n"
         )
         (workdir / "__main__.py").write_text(PROGRAM)
-        st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home)
+        st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home, code=code)
         (workdir / ".state").mkdir(exist_ok=True)
         st.run("stack", "init", name, "--secrets-provider", "passphrase", stack_flag=False, check=True)
         st.configure(services=services, project_mode=project_mode)
@@ -140,6 +141,8 @@ class Stack:
             PULUMI_ENABLE_LEGACY_DIFF="false",
             NO_COLOR="1",
         )
+        if self.code is not None:  # ahead of the venv's editable install of this checkout
+            env["PYTHONPATH"] = str(self.code)
         return env
 
     def command(self, *args: str, stack_flag: bool = True) -> list[str]:
@@ -198,6 +201,49 @@ class Stack:
     def pending_operations(self) -> list[dict[str, Any]]:
         deployment = self.export().get("deployment") or {}
         return list(deployment.get("pending_operations") or [])
+
+
+# --------------------------------------------------------------------------- the baseline checkout
+
+
+BASELINE_DEFAULT = "fork-point"  # where this branch left main: the code before the branch's changes
+
+
+def resolve_ref(ref: str) -> str:
+    """The commit of `ref`; ``fork-point`` is ``git merge-base HEAD main``."""
+    args = ["merge-base", "HEAD", "main"] if ref == BASELINE_DEFAULT else ["rev-parse", "--verify", f"{ref}^{{commit}}"]
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def baseline_checkout(ref: str) -> Path:
+    """A detached `git worktree` of `ref` (e.g. ``main``) under build/, whose infra/ a Stack can run (`code=`) to
+    measure the code before a change in the same run as after it. Reused while it is at the same commit."""
+    commit = resolve_ref(ref)
+    path = ROOT / "build" / f"baseline-{commit[:12]}"
+    if not (path / "infra").is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(path), commit],
+                       check=True, capture_output=True, text=True)  # fmt: skip
+    return path
+
+
+def describe_ref(ref: str) -> str:
+    """`ref` as "<ref> (<short commit>)"."""
+    try:
+        commit = resolve_ref(ref)[:7] if ref != "HEAD" else subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except subprocess.CalledProcessError:
+        commit = ""
+    label = "main before this branch" if ref == BASELINE_DEFAULT else ref
+    return f"{label} ({commit})" if commit else label
+
+
+def head_ref() -> str:
+    branch = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return describe_ref("HEAD").replace("HEAD", branch or "HEAD") + (" + uncommitted changes" if dirty else "")
 
 
 # --------------------------------------------------------------------------- localsentry inventory
@@ -332,6 +378,62 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
+def _label(cmdline: str, comm: str) -> str:
+    if "pulumi-language-python-exec" in cmdline:
+        return "program (language host's exec of __main__.py)"
+    if "pulumi.dynamic" in cmdline or "pulumi-resource-pulumi-python" in cmdline:
+        return "dynamic provider (pulumi.dynamic)"
+    if "pulumi-language-python" in cmdline:
+        return "language host (scripts/langhost)"
+    if comm == "pulumi":
+        return "pulumi CLI + engine (Go)"
+    return f"other ({comm})"
+
+
+@dataclass
+class ProcessProfile:
+    """CPU seconds and wall span per process kind of one CLI command (sampled from /proc every `interval`)."""
+
+    wall: float
+    kinds: dict[str, dict[str, float]]  # kind -> {"cpu", "start", "end", "processes"} (start/end from CLI start)
+
+
+def profile_command(st: Stack, *args: str, interval: float = 0.01) -> ProcessProfile:
+    """Run a CLI command in its own session and sample its processes: what each kind cost in CPU and when it
+    ran (seconds after the CLI started). CPU of a process is its last sample (a process that lives for less
+    than `interval` may be missed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    start = time.perf_counter()
+    proc = st.popen(*args)
+    seen: dict[int, tuple[str, float, float, float]] = {}  # pid -> (kind, first, last, cpu)
+    while True:
+        now = time.perf_counter() - start
+        for pid in session_pids(proc.pid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            cpu = (int(fields[11]) + int(fields[12])) / ticks
+            kind = seen[pid][0] if pid in seen else _label(cmdline, comm)
+            first = seen[pid][1] if pid in seen else now
+            seen[pid] = (kind, first, now, cpu)
+        if proc.poll() is not None:
+            break
+        time.sleep(interval)
+    proc.communicate()
+    wall = time.perf_counter() - start
+    kinds: dict[str, dict[str, float]] = {}
+    for kind, first, last, cpu in seen.values():
+        entry = kinds.setdefault(kind, {"cpu": 0.0, "start": first, "end": last, "processes": 0})
+        entry["cpu"] += cpu
+        entry["start"], entry["end"] = min(entry["start"], first), max(entry["end"], last)
+        entry["processes"] += 1
+    return ProcessProfile(wall, kinds)
+
+
 def delete_projects(ls: LocalSentry, app: str) -> int:
     """Remove the shared projects a benchmark app left (shared projects survive `pulumi destroy` by design)."""
     count = 0
@@ -373,7 +475,8 @@ def machine() -> dict[str, Any]:
 
 
 __all__ = [
-    "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "Run", "Stack", "delete_projects",
-    "emit", "inventory", "leftovers", "machine", "median", "objects_for", "purge", "sentry_objects",
-    "session_pids", "unique",
+    "BASELINE_DEFAULT", "OBJECTS_PER_SERVICE", "PROGRAM", "ROOT", "Inventory", "LocalSentry", "ProcessProfile",
+    "Run", "Stack", "baseline_checkout", "delete_projects", "describe_ref", "emit", "head_ref", "inventory",
+    "leftovers", "machine", "median", "objects_for", "profile_command", "purge", "sentry_objects", "session_pids",
+    "unique",
 ]  # fmt: skip

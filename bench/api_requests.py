@@ -1,6 +1,11 @@
 """Benchmark (not a test): Sentry API requests per Pulumi operation, against their minimum.
 
-    venv/bin/python bench/api_requests.py [--services 1,5,20] [--quick]
+    venv/bin/python bench/api_requests.py [--services 1,5,20] [--baseline REF|none] [--quick]
+
+Each size runs twice in the same process against the same localsentry: "before" with the code of `--baseline`
+(default: where this branch left main, checked out as a `git worktree` under build/) and "after" with this
+checkout's. The baseline's stack is then previewed and `up` with this checkout's code, which must show no
+changes and send no request (new inputs never diff an existing state).
 
 For a stack of N services (per service a project, a client key, two inbound filters and a metric monitor,
 plus one alert watching every project and monitor: 5N+1 Sentry objects) the real Pulumi CLI runs, against a
@@ -30,7 +35,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import LocalSentry, Stack, delete_projects, emit, objects_for, unique
+from _support import (
+    BASELINE_DEFAULT,
+    LocalSentry,
+    Stack,
+    baseline_checkout,
+    delete_projects,
+    describe_ref,
+    emit,
+    head_ref,
+    objects_for,
+    unique,
+)
 
 SHORT = {"{organization_id_or_slug}": "{org}", "{project_id_or_slug}": "{project}", "{team_id_or_slug}": "{team}"}
 
@@ -54,6 +70,30 @@ Line = tuple[str, str, int, int, str, str]
 
 def model(op: str, n: int) -> list[Line]:
     """The requests each code path of infra/sentry sends for `op` on a fresh N-service stack."""
+    if op == "up":
+        return [
+            ("POST", PROJECTS_OF_TEAM, 201, n, "minimum", "Project.create: POST the project (look-up only on 409)"),
+            ("PUT", KEY, 200, n, "minimum",
+             "ClientKey.create (reuseDefault): PUT renames Sentry's 'Default' key into the stack's key "
+             "(replaces the key's POST and the Default key's DELETE)"),
+            ("PUT", FILTER, 204, 2 * n, "minimum", "InboundFilter.create: PUT the filter"),
+            ("POST", DETECTORS_OF_PROJECT, 201, n, "minimum", "MetricMonitor.create: POST the detector"),
+            ("POST", WORKFLOWS, 201, 1, "minimum", "Alert.create: POST the workflow"),
+            ("GET", KEYS, 200, n, "overhead",
+             "ClientKey.create (reuseDefault): list the keys for the 'Default' key's id (and the stack's own name)"),
+            ("GET", DETECTORS, 200, 1, "overhead",
+             "Alert.create -> issue_stream_detectors: one listing for every watched project (ids from projectIds)"),
+        ]  # fmt: skip
+    if op == "change":
+        return [
+            ("PUT", DETECTOR, 200, n, "minimum", "MetricMonitor.update: PUT the detector"),
+            ("PUT", WORKFLOW, 200, 1, "minimum", "Alert.update: PUT the workflow (issue streams from its state)"),
+        ]  # fmt: skip
+    return model_before(op, n)
+
+
+def model_before(op: str, n: int) -> list[Line]:
+    """The baseline's (main before issue 16) requests per code path for `op` on a fresh N-service stack."""
     if op == "up":
         return [
             ("POST", PROJECTS_OF_TEAM, 201, n, "minimum", "Project.create: POST the project"),
@@ -128,7 +168,7 @@ def api_counts(stats: dict[str, Any]) -> Counter[tuple[str, str, int]]:
     return counts
 
 
-def measure(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, Any]:
+def measure(ls: LocalSentry, stack: Stack, op: str, parallel: int, variant: str = "after") -> dict[str, Any]:
     ls.reset_stats()
     if op == "up":
         run = stack.up("--parallel", str(parallel))
@@ -148,7 +188,7 @@ def measure(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, 
         raise RuntimeError(f"{op} failed:\n{run.tail(ls.token)}")
     counts = api_counts(ls.stats())
     n = stack.services
-    rows = model(op, n)
+    rows = (model_before if variant == "before" else model)(op, n)
     expected: Counter[tuple[str, str, int]] = Counter()
     for method, route, status, count, _kind, _path in rows:
         expected[(method, route, status)] += count
@@ -162,7 +202,8 @@ def measure(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, 
     reads = sum(c for (m, _r, s), c in counts.items() if m == "GET" and s != 429)
     low = minimum(op, n)
     return {
-        "op": op, "services": n, "objects": objects_for(n), "requests": total, "writes": writes, "reads": reads,
+        "variant": variant, "op": op, "services": n, "objects": objects_for(n), "requests": total, "writes": writes,
+        "reads": reads,
         "throttled_429": throttled, "minimum": low, "ratio": round(total / low, 2) if low else None,
         "over_minimum": total - low, "seconds": round(run.seconds, 2), "unexplained": unexplained,
         "causes": [
@@ -177,64 +218,113 @@ LABEL = {"up": "up (from empty)", "noop-up": "up (no-op)", "preview": "preview",
          "change": "up (N+1 changed)", "destroy": "destroy"}  # fmt: skip
 
 
+def upgrade_check(ls: LocalSentry, stack: Stack) -> dict[str, Any]:
+    """A stack the baseline created, previewed and `up` with this checkout's code: no changes, no request."""
+    code, stack.code = stack.code, None
+    try:
+        ls.reset_stats()
+        preview = stack.preview("--expect-no-changes")
+        up = stack.up("--expect-no-changes")
+        requests = sum(api_counts(ls.stats()).values())
+    finally:
+        stack.code = code
+    return {"services": stack.services, "preview_no_changes": preview.ok, "up_no_changes": up.ok,
+            "requests": requests, "detail": "" if preview.ok and up.ok else (preview.tail(ls.token, 12)
+                                                                            + up.tail(ls.token, 12))}  # fmt: skip
+
+
+def run_variant(ls: LocalSentry, base: Path, n: int, variant: str, code: Path | None, parallel: int,
+                upgrades: list[dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
+    app = unique("rq").replace("-", "")
+    stack = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home", code=code)
+    results: list[dict[str, Any]] = []
+    try:
+        for op in OPS:
+            if op == "destroy" and variant == "before":
+                upgrades.append(upgrade_check(ls, stack))
+            results.append(measure(ls, stack, op, parallel, variant))
+    finally:
+        stack.destroy()
+        delete_projects(ls, app)
+        stack.remove()
+    return results
+
+
+def ratio_text(r: dict[str, Any]) -> str:
+    return f"{r['ratio']:.2f}" if r["ratio"] is not None else ("ok" if r["requests"] == 0 else "MISS")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", default="1,5,20", help="comma-separated stack sizes (services)")
     parser.add_argument("--parallel", type=int, default=16)
+    parser.add_argument("--baseline", default=BASELINE_DEFAULT,
+                        help="git ref measured as 'before' in the same run (a worktree under build/; default: where "
+                             "this branch left main); 'none' skips it")
     parser.add_argument("--quick", action="store_true", help="N = 1 and 5 only")
     args = parser.parse_args()
     sizes = [1, 5] if args.quick else [int(s) for s in args.services.split(",")]
+    baseline = None if args.baseline == "none" else baseline_checkout(args.baseline)
+    variants = ([("before", baseline)] if baseline is not None else []) + [("after", None)]
     results: list[dict[str, Any]] = []
+    upgrades: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-requests-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base, rate_limit=40, concurrent_limit=25) as ls:
             for n in sizes:
-                app = unique("rq").replace("-", "")
-                stack = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home")
-                try:
-                    for op in OPS:
-                        results.append(measure(ls, stack, op, args.parallel))
-                finally:
-                    stack.destroy()
-                    delete_projects(ls, app)
-                    stack.remove()
+                for variant, code in variants:
+                    results += run_variant(ls, base, n, variant, code, args.parallel, upgrades)
+    before_label = describe_ref(args.baseline) if baseline is not None else "-"
     print(f"Sentry API requests per operation (localsentry 40 req/s, 25 concurrent; --parallel {args.parallel}; "
-          "shared project mode)")  # fmt: skip
-    print(f"{'N':>3} {'objects':>7}  {'operation':<18} {'requests':>8} {'minimum':>7} {'ratio':>6} "
-          f"{'writes':>6} {'reads':>5} {'429s':>4} {'seconds':>7}")  # fmt: skip
+          f"shared project mode); before = {before_label}, after = {head_ref()}")  # fmt: skip
+    print(f"{'N':>3} {'objects':>7}  {'operation':<18} {'minimum':>7} {'before':>7} {'ratio':>6} {'after':>6} "
+          f"{'ratio':>6} {'writes':>6} {'reads':>5} {'429s':>4} {'seconds':>7}")  # fmt: skip
+    by_key = {(r["variant"], r["services"], r["op"]): r for r in results}
     for r in results:
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ("ok" if r["requests"] == 0 else "MISS")
-        print(f"{r['services']:>3} {r['objects']:>7}  {LABEL[r['op']]:<18} {r['requests']:>8} {r['minimum']:>7} "
-              f"{ratio:>6} {r['writes']:>6} {r['reads']:>5} {r['throttled_429']:>4} {r['seconds']:>7.1f}")
-    print("\nWhere the requests above the minimum come from (per stack of N services; infra/sentry code paths):")
+        if r["variant"] != "after":
+            continue
+        b = by_key.get(("before", r["services"], r["op"]))
+        before = (f"{b['requests']:>7} {ratio_text(b):>6}") if b else f"{'-':>7} {'-':>6}"
+        print(f"{r['services']:>3} {r['objects']:>7}  {LABEL[r['op']]:<18} {r['minimum']:>7} {before} "
+              f"{r['requests']:>6} {ratio_text(r):>6} {r['writes']:>6} {r['reads']:>5} {r['throttled_429']:>4} "
+              f"{r['seconds']:>7.1f}")
+    print("\nWhere the requests above the minimum come from now (per stack of N services; infra/sentry code paths):")
     seen: set[str] = set()
     for r in results:
-        if r["op"] in seen or not r["causes"]:
+        if r["variant"] != "after" or r["op"] in seen:
             continue
         seen.add(r["op"])
-        print(f"  {LABEL[r['op']]}:")
         per_n: dict[str, list[str]] = {}
         for other in results:
-            if other["op"] != r["op"]:
-                continue
-            for cause in other["causes"]:
-                per_n.setdefault(f"{cause['request']}  <- {cause['code']}", []).append(str(cause["count"]))
-        for text, counts in per_n.items():
-            print(f"    {'/'.join(counts):>9}  {text}")
-    unexplained = [(r["op"], r["services"], r["unexplained"]) for r in results if r["unexplained"]]
+            if other["variant"] == "after" and other["op"] == r["op"]:
+                for cause in other["causes"]:
+                    per_n.setdefault(f"{cause['request']}  <- {cause['code']}", []).append(str(cause["count"]))
+        if per_n:
+            print(f"  {LABEL[r['op']]}:")
+            for text, counts in per_n.items():
+                print(f"    {'/'.join(counts):>9}  {text}")
+    unexplained = [(r["variant"], r["op"], r["services"], r["unexplained"]) for r in results if r["unexplained"]]
     if unexplained:
         print("\nRequests no code path of the model explains (measured - model):")
-        for op, n, diff in unexplained:
-            print(f"  N={n} {op}: {diff}")
+        for variant, op, n, diff in unexplained:
+            print(f"  {variant} N={n} {op}: {diff}")
     else:
         print("\nEvery request measured is explained by the model (no retries, no 429s, nothing unaccounted).")
+    for u in upgrades:
+        verdict = "no changes" if u["preview_no_changes"] and u["up_no_changes"] else "CHANGES"
+        print(f"Upgrade, N={u['services']}: a stack the baseline created, previewed and `up` with this code: "
+              f"{verdict}, {u['requests']} requests")
+        if u["detail"]:
+            print("    " + u["detail"].replace("\n", "\n    "))
+    failed_upgrades = [u for u in upgrades if not (u["preview_no_changes"] and u["up_no_changes"])]
     summary = {
         "benchmark": "api_requests", "sizes": sizes, "parallel": args.parallel, "results": results,
+        "baseline": before_label, "head": head_ref(), "upgrades": upgrades,
         "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
     emit(summary)
-    return 0
+    return 1 if failed_upgrades else 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,43 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import LocalSentry, Stack, delete_projects, emit, median, objects_for, unique
+from _support import (
+    LocalSentry,
+    ProcessProfile,
+    Stack,
+    delete_projects,
+    emit,
+    median,
+    objects_for,
+    profile_command,
+    unique,
+)
+
+
+def profile_table(profiles: dict[int, list[ProcessProfile]], sizes: list[int]) -> list[dict[str, Any]]:
+    """Per process kind: median CPU and span of the empty program and of the largest stack."""
+    if not profiles or sizes[0] not in profiles or sizes[-1] not in profiles:
+        return []
+    kinds = sorted({k for runs in profiles.values() for p in runs for k in p.kinds})
+
+    def stats(n: int, kind: str) -> tuple[float, str]:
+        runs = [p.kinds[kind] for p in profiles[n] if kind in p.kinds]
+        if not runs:
+            return 0.0, "-"
+        span = f"{median(r['start'] for r in runs):.1f}-{median(r['end'] for r in runs):.1f}"
+        return median(r["cpu"] for r in runs), span
+
+    rows: list[dict[str, Any]] = []
+    for kind in kinds:
+        empty_cpu, empty_span = stats(sizes[0], kind)
+        big_cpu, big_span = stats(sizes[-1], kind)
+        rows.append({"kind": kind, "empty_cpu": round(empty_cpu, 2), "empty_span": empty_span, "cpu": round(big_cpu, 2),
+                     "span": big_span, "delta_cpu": round(big_cpu - empty_cpu, 2)})
+    walls = {n: median(p.wall for p in profiles[n]) for n in (sizes[0], sizes[-1])}
+    rows.append({"kind": "wall seconds of the profiled runs", "empty_cpu": round(walls[sizes[0]], 2),
+                 "empty_span": "", "cpu": round(walls[sizes[-1]], 2), "span": "",
+                 "delta_cpu": round(walls[sizes[-1]] - walls[sizes[0]], 2)})
+    return rows
 
 
 def main() -> int:
@@ -32,6 +68,7 @@ def main() -> int:
     parser.add_argument("--services", default="2,10,40", help="stack sizes in services (5N+1 objects each)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="--repeat 3")
+    parser.add_argument("--no-profile", action="store_true", help="skip the per-process CPU profile")
     args = parser.parse_args()
     sizes = [0] + [int(s) for s in args.services.split(",")]
     repeat = 3 if args.quick else args.repeat
@@ -41,6 +78,8 @@ def main() -> int:
     cpu: dict[int, list[float]] = {n: [] for n in sizes}
     requests: dict[int, int] = dict.fromkeys(sizes, 0)
     failures: list[str] = []
+    profile_runs = 0 if args.no_profile else (1 if args.quick else 3)
+    profiles: dict[int, list[ProcessProfile]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base, rate_limit=40, concurrent_limit=25) as ls:
@@ -64,6 +103,10 @@ def main() -> int:
                         cpu[n].append(run.cpu_seconds)
                         stats = ls.stats()
                         requests[n] += sum(int(c) for r, c in stats["by_route"].items() if " /api/0/" in r)
+                for _ in range(profile_runs):  # where the time goes: CPU per process kind, sampled from /proc
+                    for n in (sizes[0], sizes[-1]):
+                        prof = profile_command(stacks[n], "preview", "--expect-no-changes")
+                        profiles.setdefault(n, []).append(prof)
             finally:
                 ls.set_limits(rate_limit=0, concurrent_limit=0)
                 for stack in stacks.values():
@@ -93,9 +136,19 @@ def main() -> int:
               f"{per:>9} {r['api_requests']:>12} {r['median_cpu_seconds']:>6.2f} {r['cpu_ratio_to_empty']:>11.2f}")
     for failure in failures:
         print("preview failed: " + failure)
+    breakdown = profile_table(profiles, sizes)
+    if breakdown:
+        print(f"\nWhere a no-op preview spends CPU (median of {profile_runs} sampled runs; CPU seconds per process "
+              "kind; span = seconds after the CLI started)")
+        print(f"{'process':<48} {'empty CPU':>9} {'span':>11} {objects_for(sizes[-1]):>5} objects CPU {'span':>11} "
+              f"{'delta CPU':>9}")
+        for row in breakdown:
+            print(f"{row['kind']:<48} {row['empty_cpu']:>9.2f} {row['empty_span']:>11} {row['cpu']:>17.2f} "
+                  f"{row['span']:>11} {row['delta_cpu']:>9.2f}")
     emit({
         "benchmark": "scale", "repeat": repeat, "results": rows, "failures": len(failures),
         "loadavg_before": round(load_before, 2), "loadavg_after": round(os.getloadavg()[0], 2),
+        "profile": breakdown,
         "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return 0 if not failures else 1

@@ -1,22 +1,30 @@
 """Benchmark (not a test): throughput under Sentry's rate limits, create then destroy >= 200 objects.
 
-    venv/bin/python bench/throughput.py [--services 40] [--parallel 8,32,64] [--quick]
+    venv/bin/python bench/throughput.py [--services 40] [--parallel 8,64] [--baseline REF|none] [--quick]
 
 localsentry enforces Sentry's limits (40 requests per second per token in a fixed 1 s window, 25 concurrent
-requests; 429 with a bare JSON string body beyond them). For each `--parallel` level a fresh stack of N
-services in "per-environment" project mode (5N+1 objects; N=40 gives 201, and `destroy` really deletes all of
-them: projects, keys, monitors, the alert, and resets the filters) runs `pulumi up` and then `pulumi destroy`
-at that parallelism through the real CLI.
+requests; 429 beyond them). For each `--parallel` level a fresh stack of N services in "per-environment" project
+mode (5N+1 objects; N=40 gives 201, and `destroy` really deletes all of them: projects, keys, monitors, the
+alert, and resets the filters) runs `pulumi up` and then `pulumi destroy` at that parallelism through the real
+CLI, once with the baseline's code (`--baseline`, default: where this branch left main, from a `git worktree`)
+and once with this checkout's, in the same process against the same localsentry.
+
+Also measured: the client's pacer alone (400 GETs from 16 threads, no Pulumi), and a run against a 60-second
+window (`--window-rate` requests per 60 s, 429 bodies as current Sentry's JSON object).
 
 Printed per phase: wall time, API requests answered, achieved requests per second over the busy window (first
-to last request, sampled every 0.2 s) divided by the 40/s limit, 429 answers seen, failed resource operations
+to last request, sampled every 0.2 s) divided by the limit, 429 answers seen, failed resource operations
 (must be 0) and objects left in localsentry after destroy (must be 0). Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +34,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import LocalSentry, Run, Stack, emit, objects_for, sentry_objects, unique
+from _support import (
+    BASELINE_DEFAULT,
+    ROOT,
+    LocalSentry,
+    Run,
+    Stack,
+    baseline_checkout,
+    describe_ref,
+    emit,
+    head_ref,
+    objects_for,
+    sentry_objects,
+    unique,
+)
 
 RATE, CONCURRENT = 40, 25
 
@@ -108,51 +129,141 @@ def phase(ls: LocalSentry, stack: Stack, op: str, parallel: int) -> dict[str, An
     return result
 
 
+def run_level(ls: LocalSentry, base: Path, n: int, parallel: int, variant: str, code: Path | None,
+              project_mode: str = "per-environment") -> list[dict[str, Any]]:  # fmt: skip
+    app = unique("tp").replace("-", "")
+    stack = Stack.create(base, ls, app=app, services=n, project_mode=project_mode,
+                         pulumi_home=base / "pulumi-home", code=code)  # fmt: skip
+    up = phase(ls, stack, "up", parallel)
+    down = phase(ls, stack, "destroy", parallel)
+    if not down["ok"]:
+        stack.destroy()  # clean up; the failure is reported above
+    objs = sentry_objects(ls, app, stack.name)
+    down["left_in_sentry"] = sum(len(v) for v in objs.values())
+    stack.remove()
+    for r in (up, down):
+        r["variant"] = variant
+    return [up, down]
+
+
+def window_test(base: Path, n: int, parallel: int, window: int, rate: int, variants: list[tuple[str, Path | None]],
+                ) -> list[dict[str, Any]]:  # fmt: skip
+    """The same workload against a `rate` per `window` seconds limit answering current Sentry's JSON-object 429s."""
+    results: list[dict[str, Any]] = []
+    with LocalSentry.start(base, rate_limit=rate, concurrent_limit=CONCURRENT) as ls:
+        ls.set_limits(rate_limit=rate, window=window, body="object")
+        for variant, code in variants:
+            for r in run_level(ls, base, n, parallel, variant, code):
+                r["window"], r["rate_limit"] = window, rate
+                r["ratio_to_limit"] = round(r["requests_per_second"] / (rate / window), 2)
+                results.append(r)
+    return results
+
+
+PACER_PROBE = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from infra.sentry.client import Connection, SentryClient
+url, org, token, count, threads = sys.argv[1], sys.argv[2], sys.stdin.read().strip(), int(sys.argv[3]), int(sys.argv[4])
+client = SentryClient(Connection(api_root=url.rstrip("/") + "/api/0/", organization=org, token=token))
+client.get(f"organizations/{org}/", what="org")  # learn the limits first
+time.sleep(1.05 - time.time() % 1)  # start at a window boundary
+start = time.perf_counter()
+with ThreadPoolExecutor(threads) as pool:
+    list(pool.map(lambda _: client.get(f"organizations/{org}/", what="org"), range(count)))
+print(json.dumps({"seconds": time.perf_counter() - start, "throttled": client.pacer.throttled}))
+"""
+
+
+def pacer_alone(ls: LocalSentry, variant: str, code: Path | None, count: int, threads: int) -> dict[str, Any]:
+    """The client's pacer without Pulumi: `count` GETs from `threads` threads; requests/s vs the limit."""
+    env = dict(os.environ, PYTHONPATH=str(code or ROOT))
+    ls.reset_stats()
+    proc = subprocess.run([sys.executable, "-c", PACER_PROBE, ls.url, ls.org, str(count), str(threads)],
+                          input=ls.token, capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
+    if proc.returncode != 0:
+        return {"variant": variant, "error": proc.stderr[-800:]}
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    # started at a window boundary: the requests went out in ceil(seconds) 1-second windows
+    rate = count / max(1, math.ceil(data["seconds"]))
+    return {"variant": variant, "requests": count, "threads": threads, "seconds": round(data["seconds"], 2),
+            "requests_per_second": round(rate, 1), "ratio_to_limit": round(rate / RATE, 2),
+            "throttled_429": int(ls.stats()["rate_limited"])}  # fmt: skip
+
+
+def print_rows(rows: list[dict[str, Any]], limit: float) -> None:
+    print(f"{'variant':<7} {'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
+          f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
+    for r in rows:
+        left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
+        ratio = r["requests_per_second"] / limit if limit else 0.0
+        print(f"{r['variant']:<7} {r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} "
+              f"{r['busy_seconds']:>6.1f} {r['requests']:>8} {r['requests_per_second']:>6.1f} {ratio:>6.2f} "
+              f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
+        if r.get("error"):
+            print("    " + r["error"].replace("\n", "\n    "))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=40, help="services per stack (5N+1 objects)")
-    parser.add_argument("--parallel", default="8,32,64")
-    parser.add_argument("--quick", action="store_true", help="--parallel 32 only")
+    parser.add_argument("--parallel", default="8,64")
+    parser.add_argument("--baseline", default=BASELINE_DEFAULT,
+                        help="git ref measured as 'before' in the same run (a worktree under build/; default: where "
+                             "this branch left main); 'none' skips it")
+    parser.add_argument("--window-services", type=int, default=6,
+                        help="services of the 60-second-window run (0 skips it)")
+    parser.add_argument("--window-rate", type=int, default=20, help="requests per 60 s in the window run")
+    parser.add_argument("--pacer-requests", type=int, default=400, help="GETs of the pacer-alone run (16 threads)")
+    parser.add_argument("--quick", action="store_true", help="--parallel 32 only, no baseline in the window run")
     args = parser.parse_args()
     levels = [32] if args.quick else [int(p) for p in args.parallel.split(",")]
     n = args.services
+    baseline = None if args.baseline == "none" else baseline_checkout(args.baseline)
+    variants = ([("before", baseline)] if baseline is not None else []) + [("after", None)]
     results: list[dict[str, Any]] = []
-    leftover: dict[int, int] = {}
+    windowed: list[dict[str, Any]] = []
+    pacer: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base, rate_limit=RATE, concurrent_limit=CONCURRENT) as ls:
+            for variant, code in variants:
+                pacer.append(pacer_alone(ls, variant, code, args.pacer_requests, 16))
             for parallel in levels:
-                app = unique("tp").replace("-", "")
-                stack = Stack.create(base, ls, app=app, services=n, project_mode="per-environment",
-                                     pulumi_home=base / "pulumi-home")  # fmt: skip
-                up = phase(ls, stack, "up", parallel)
-                results.append(up)
-                down = phase(ls, stack, "destroy", parallel)
-                results.append(down)
-                if not down["ok"]:
-                    stack.destroy()  # clean up; the failure is reported above
-                objs = sentry_objects(ls, app, stack.name)
-                leftover[parallel] = sum(len(v) for v in objs.values())
-                down["left_in_sentry"] = leftover[parallel]
-                stack.remove()
+                for variant, code in variants:
+                    results += run_level(ls, base, n, parallel, variant, code)
+        if args.window_services:
+            window_variants = [("after", None)] if args.quick else variants
+            windowed = window_test(base, args.window_services, max(levels), 60, args.window_rate, window_variants)
+    before_label = describe_ref(args.baseline) if baseline is not None else "-"
     print(f"Throughput under Sentry's limits ({RATE} req/s, {CONCURRENT} concurrent), {objects_for(n)} objects "
-          f"({n} services, per-environment projects)")  # fmt: skip
-    print(f"{'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
-          f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
-    for r in results:
-        left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
-        print(f"{r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} {r['busy_seconds']:>6.1f} "
-              f"{r['requests']:>8} {r['requests_per_second']:>6.1f} {r['ratio_to_limit']:>6.2f} "
-              f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
+          f"({n} services, per-environment projects); before = {before_label}, after = {head_ref()}")  # fmt: skip
+    for r in pacer:
         if r.get("error"):
-            print("    " + r["error"].replace("\n", "\n    "))
-    failed = sum(r["failed_operations"] for r in results)
-    print(f"failed operations in total: {failed} (must be 0); objects left after destroy: {sum(leftover.values())}")
+            print(f"pacer alone ({r['variant']}): failed: {r['error']}")
+        else:
+            print(f"pacer alone ({r['variant']}): {r['requests']} GETs from {r['threads']} threads in {r['seconds']} s "
+                  f"= {r['requests_per_second']} requests per 1 s window used, {r['ratio_to_limit']:.2f} of the limit, "
+                  f"{r['throttled_429']} 429s")
+    print_rows(results, RATE)
+    failed = sum(r["failed_operations"] for r in results if r["variant"] == "after")
+    left = sum(r.get("left_in_sentry", 0) for r in results)
+    print(f"failed operations (after): {failed} (must be 0); objects left after destroy: {left}")
+    if windowed:
+        rate = args.window_rate
+        print(f"\n60-second window: {rate} requests per 60 s, 429 bodies as current Sentry's JSON object, "
+              f"{objects_for(args.window_services)} objects, --parallel {max(levels)}")
+        print_rows(windowed, rate / 60)
+        failed_window = sum(r["failed_operations"] for r in windowed if r["variant"] == "after")
+        print(f"failed operations in the 60 s window run (after): {failed_window} (must be 0)")
+        failed += failed_window
     emit({
         "benchmark": "throughput", "rate_limit": RATE, "concurrent_limit": CONCURRENT, "services": n,
-        "objects": objects_for(n), "results": results, "failed_operations": failed,
-        "left_in_sentry": sum(leftover.values()), "seconds": round(time.perf_counter() - started, 1),
+        "objects": objects_for(n), "results": results, "window_results": windowed, "pacer_alone": pacer,
+        "failed_operations": failed,
+        "left_in_sentry": left, "baseline": before_label, "head": head_ref(),
+        "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return 0 if failed == 0 else 1
 

@@ -222,11 +222,15 @@ class App:
     def _injected(self, action: str | None, status: int) -> Response:
         if action == "rate_limit":
             limit = self.limiter.rate or 40
-            body = f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in 1 seconds"
+            window = self.limiter.window
+            body = self.limiter.shaped(
+                "You are attempting to use this endpoint too frequently. "
+                f"Limit is {limit} requests in {window} seconds"
+            )
             headers = {
                 "X-Sentry-Rate-Limit-Limit": str(limit),
                 "X-Sentry-Rate-Limit-Remaining": "0",
-                "X-Sentry-Rate-Limit-Reset": str(int(time.time()) + 1),
+                "X-Sentry-Rate-Limit-Reset": str(int(time.time() // window + 1) * window),
                 "X-Sentry-Rate-Limit-ConcurrentLimit": str(self.limiter.concurrent or 25),
                 "X-Sentry-Rate-Limit-ConcurrentRemaining": str(max((self.limiter.concurrent or 25) - 1, 0)),
             }

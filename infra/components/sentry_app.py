@@ -65,6 +65,8 @@ from infra.specs import (
 # "[app/stack] name"), so an object found under such a name at create time is this stack's own: a create
 # interrupted by a crash (kill -9 of the CLI) whose POST had landed. Adopting it is what makes the rerun
 # converge without a duplicate. (adoptExisting still governs projects, whose slugs are not stack-scoped.)
+# Such a create looks its name up first only when a killed run may have made it (infra/sentry/recovery.py) or
+# its POST's outcome is unknown (`lookupFirst: False`), or always when the stack adopts existing objects.
 OWN_NAME_ADOPT = True
 
 
@@ -253,6 +255,8 @@ class SentryApp(pulumi.ComponentResource):
             "deleteOnDestroy": a.delete_shared_projects if self.shared else True,
             "adopt": a.adopt_existing,
             "defaultKey": svc.default_key, "defaultRules": svc.default_alert, "stack": a.stack,
+            # defaultKey delete: the current key takes over Sentry's "Default" key (one write, not a delete + create)
+            "defaultKeyReuse": True if svc.default_key == "delete" else None,
         }
         props.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in svc.privacy})
         project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
@@ -266,8 +270,10 @@ class SentryApp(pulumi.ComponentResource):
                     {"count": key.rate_limit.count, "window": key.rate_limit.window} if key.rate_limit else None
                 ),
                 "browserSdkVersion": key.browser_sdk_version, "dynamicSdkLoaderOptions": _loader(key.loader),
-                "adopt": OWN_NAME_ADOPT,
+                "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
             }
+            if svc.default_key == "delete" and key.generation == svc.current_key:
+                key_props["reuseDefault"] = project.adopted.apply(lambda adopted: not adopted)
             resource = ClientKey(f"{a.stack}-{_name_part(svc.service)}-key-{key.generation}", key_props, self._opts())
             self.keys[svc.service][key.generation] = resource
         self.dsns[svc.service] = pulumi.Output.secret(self.keys[svc.service][svc.current_key].dsn)
@@ -285,7 +291,7 @@ class SentryApp(pulumi.ComponentResource):
             "project": self._slugs[spec.service], "name": self._sentry_name(spec.name)[:200],
             "aggregate": spec.aggregate, "dataset": spec.dataset, "query": spec.query,
             "environment": spec.environment or a.environment, "owner": spec.owner,
-            "eventTypes": list(spec.event_types) or None, "adopt": OWN_NAME_ADOPT,
+            "eventTypes": list(spec.event_types) or None, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
         }
         if a.legacy_alerts:
             actions = [_action(act) for alert in a.alerts if spec.name in alert.monitors for act in alert.actions]
@@ -334,11 +340,12 @@ class SentryApp(pulumi.ComponentResource):
         self.alerts[spec.name] = Alert(logical, {
             "name": self._sentry_name(spec.name)[:256],
             "projects": [self._slugs[s] for s in spec.services],
+            "projectIds": [self.projects[s].projectId for s in spec.services],
             "detectorIds": detectors,
             "triggers": {"logicType": spec.trigger_logic, "conditions": triggers},
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
-            "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT,
+            "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
         }, self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:

@@ -8,12 +8,13 @@ workflow is found again by its exact ``name``, which must therefore be unique in
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from infra.sentry import ids
+from infra.sentry import ids, recovery
 from infra.sentry.alert_model import (
     ACTION_TYPES,
     COMPUTED,
@@ -37,6 +38,12 @@ from infra.sentry.project import get_project
 _OWNER = re.compile(r"^(user|team):\d+$")
 
 
+# Create-time inputs never diffed: `projectIds` (the watched projects' numeric ids, aligned with `projects`)
+# and `lookupFirst`: False (SentryApp, whose alert names carry the stack's name) looks the workflow up by name
+# only when a killed run may have created it (infra/sentry/recovery.py) or a POST's outcome is unknown; absent
+# or True, always (adopting or refusing a same-named workflow).
+
+
 def find_workflow(client: SentryClient, org: str, name: str) -> dict[str, Any] | None:
     for workflow in client.paginate(f"organizations/{org}/workflows/", what="workflows", params={"query": name}):
         if workflow.get("name") == name:
@@ -46,15 +53,48 @@ def find_workflow(client: SentryClient, org: str, name: str) -> dict[str, Any] |
 
 def issue_stream_detector(client: SentryClient, org: str, project: str) -> str:
     """The id of `project`'s ``issue_stream`` detector (every project gets one at creation)."""
-    live = get_project(client, org, project)
-    if live is None:
-        raise SentryStateError(f"project '{project}' not found in organization '{org}'")
-    pid = str(live["id"])
-    params = {"project": pid, "query": "type:issue_stream"}
-    for detector in client.paginate(f"organizations/{org}/detectors/", what="detectors", params=params):
-        if detector.get("type") == "issue_stream" and str(detector.get("projectId")) == pid:
-            return str(detector["id"])
-    raise SentryStateError(f"project '{project}' has no issue_stream detector in organization '{org}'")
+    return issue_stream_detectors(client, org, [project])[project]
+
+
+def issue_stream_detectors(
+    client: SentryClient, org: str, projects: list[str], project_ids: Mapping[str, str] | None = None,
+    known: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """slug -> id of the ``issue_stream`` detector of each of `projects` (every project gets one at creation).
+
+    `known` ids (from state) are taken as they are; the others come from one listing of the organization's
+    issue_stream detectors filtered by project id, the ids taken from `project_ids` (the Project resources'
+    ``projectId`` outputs) or, without them, read from each project."""
+    result = {p: str(known[p]) for p in projects if known and known.get(p)}
+    wanted: dict[str, str] = {}  # project id -> slug
+    for slug in projects:
+        if slug in result:
+            continue
+        pid = (project_ids or {}).get(slug)
+        if not pid:
+            live = get_project(client, org, slug)
+            if live is None:
+                raise SentryStateError(f"project '{slug}' not found in organization '{org}'")
+            pid = str(live["id"])
+        wanted[str(pid)] = slug
+    if wanted:
+        params = {"project": sorted(wanted), "query": "type:issue_stream"}
+        for detector in client.paginate(f"organizations/{org}/detectors/", what="detectors", params=params):
+            owner = wanted.get(str(detector.get("projectId")))
+            if owner is not None and detector.get("type") == "issue_stream":
+                result.setdefault(owner, str(detector["id"]))
+    for slug in projects:
+        if slug not in result:
+            raise SentryStateError(f"project '{slug}' has no issue_stream detector in organization '{org}'")
+    return result
+
+
+def _project_ids(props: Mapping[str, Any]) -> dict[str, str]:
+    """slug -> numeric id from the ``projectIds`` input (aligned with ``projects``; absent in older states)."""
+    slugs, pids = props.get("projects"), props.get("projectIds")
+    if not isinstance(slugs, list) or not isinstance(pids, list) or len(slugs) != len(pids):
+        return {}
+    return {str(s): str(i) for s, i in zip(slugs, pids, strict=True) if isinstance(i, (str, int)) and str(i)}
 
 
 def _check_conditions(c: Checker, key: str, conditions: Any, allowed: tuple[str, ...]) -> None:
@@ -139,15 +179,26 @@ class AlertProvider(SentryProvider):
         changed = changed_fields(olds, news)
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
-    def _streams(self, org: str, inputs: AlertInputs) -> dict[str, str]:
-        return {p: issue_stream_detector(self.client, org, p) for p in inputs.projects}
+    def _streams(self, org: str, inputs: AlertInputs, props: Mapping[str, Any],
+                 olds: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """The watched projects' issue_stream detectors: from state where the project is the same one (same
+        numeric id), else one listing for the rest."""
+        ids = _project_ids(props)
+        known: dict[str, str] = {}
+        if olds is not None:
+            old_ids, stored = _project_ids(olds), olds.get("issueStreamDetectors")
+            if isinstance(stored, Mapping):
+                known = {p: str(d) for p, d in stored.items() if ids.get(p) and old_ids.get(p) == ids.get(p)}
+        return issue_stream_detectors(self.client, org, list(inputs.projects), ids, known)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = AlertInputs.from_props(props)
         client, org = self.client, self.client.org
         what = f"alert '{inputs.name}' in organization '{org}'"
-        streams = self._streams(org, inputs)
-        existing = find_workflow(client, org, inputs.name)
+        streams = self._streams(org, inputs, props)
+        journal = recovery.key("workflow", client.connection.api_root, org, "", inputs.name)
+        look_first = props.get("lookupFirst") is not False or recovery.may_exist(journal)
+        existing = find_workflow(client, org, inputs.name) if look_first else None
         if existing is not None:
             if not inputs.adopt:
                 raise SentryStateError(
@@ -156,10 +207,13 @@ class AlertProvider(SentryProvider):
                 )
             workflow = client.put(f"organizations/{org}/workflows/{existing['id']}/", inputs.to_body(streams),
                                   what=what)
+            recovery.settled(journal)
         else:
-            workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
-                                     find=lambda: find_workflow(client, org, inputs.name))
+            with recovery.creating(journal):  # looked up only when the outcome is unknown (or after a kill)
+                workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
+                                         find=lambda: find_workflow(client, org, inputs.name))
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
+        outs["projectIds"] = props.get("projectIds")
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -171,15 +225,18 @@ class AlertProvider(SentryProvider):
             return ReadResult("", {})
         streams = dict(props.get("issueStreamDetectors") or {})
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
+        outs["projectIds"] = props.get("projectIds")  # kept: the issue-stream ids above belong to these projects
         return ReadResult(id_, outs, inputs_from_outputs(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("workflow", id_)
         inputs = AlertInputs.from_props(news)
-        streams = self._streams(sid.org, inputs)
+        streams = self._streams(sid.org, inputs, news, olds)
         workflow = self.client.put(f"organizations/{sid.org}/workflows/{sid.object_id}/", inputs.to_body(streams),
                                    what=f"alert '{inputs.name}' in organization '{sid.org}'")
-        return UpdateResult(outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams))
+        outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
+        outs["projectIds"] = news.get("projectIds")
+        return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         sid = ids.parse("workflow", id_)
@@ -195,9 +252,9 @@ class Alert(Resource, module="sentry", name="Alert"):
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
+        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED, "projectIds", "lookupFirst")}
         full.update(props)
         super().__init__(AlertProvider(), resource_name, full, opts)
 
 
-__all__ = ["Alert", "AlertProvider", "find_workflow", "issue_stream_detector"]
+__all__ = ["Alert", "AlertProvider", "find_workflow", "issue_stream_detector", "issue_stream_detectors"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 
+from infra.sentry import recovery
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError
 from infra.unknown import is_unknown
@@ -70,6 +71,7 @@ def watch_cli(interval: float = 0.25) -> None:
             break
     if cli is None:
         return
+    recovery.enable()  # under the CLI: remember creates a killed run may leave unrecorded
 
     def watch() -> None:
         while True:
@@ -77,6 +79,7 @@ def watch_cli(interval: float = 0.25) -> None:
             try:
                 os.kill(cli, 0)
             except ProcessLookupError:
+                recovery.cli_died()  # the next run looks these up before creating them again
                 os._exit(70)  # the CLI died: stop before touching Sentry again
             except PermissionError:
                 pass

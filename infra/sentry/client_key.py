@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from infra.sentry import ids
+from infra.sentry import ids, recovery
 from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.client_key_model import (
@@ -31,6 +31,12 @@ from infra.sentry.client_key_model import (
     outputs_from_api,
 )
 from infra.sentry.errors import SentryStateError
+
+# Create-time hints (inputs never diffed): `lookupFirst` False (SentryApp, whose key names carry the stack's name)
+# looks the key up by name only when a killed run may have created it (infra/sentry/recovery.py) or a POST's
+# outcome is unknown; absent or True, always (adopting or refusing a same-named key). `reuseDefault` True: the
+# project this stack created still holds Sentry's "Default" key, which this key takes over (renamed).
+CREATE_HINTS = ("lookupFirst", "reuseDefault")
 
 
 def find_key(client: SentryClient, org: str, project: str, name: str) -> dict[str, Any] | None:
@@ -84,16 +90,27 @@ class ClientKeyProvider(SentryProvider):
         client, org = self.client, self.client.org
         path = f"projects/{org}/{inputs.project}/keys/"
         what = f"client key '{inputs.name}' of project '{inputs.project}'"
-        key = find_key(client, org, inputs.project, inputs.name)
+        journal = recovery.key("key", client.connection.api_root, org, inputs.project, inputs.name)
+        reuse_default = props.get("reuseDefault") is True
+        key: dict[str, Any] | None = None
+        if reuse_default or props.get("lookupFirst") is not False or recovery.may_exist(journal):
+            keys = list(client.paginate(path, what=f"keys of project '{inputs.project}'"))
+            key = next((dict(k) for k in keys if k.get("name") == inputs.name or k.get("label") == inputs.name), None)
+            if key is not None and not inputs.adopt:
+                raise SentryStateError(
+                    f"{what} already exists in organization '{org}' and this stack did not create it: set "
+                    "adoptExisting to manage it from this stack, or give the key another name"
+                )
+            if key is None and reuse_default:
+                # the project this stack just created still has Sentry's "Default" key: make it this key
+                key = next((dict(k) for k in keys if k.get("label") == "Default" or k.get("name") == "Default"), None)
         created = key is None
-        if key is not None and not inputs.adopt:
-            raise SentryStateError(
-                f"{what} already exists in organization '{org}' and this stack did not create it: set "
-                "adoptExisting to manage it from this stack, or give the key another name"
-            )
         if key is None:
-            key = client.create(path, inputs.create_body(), what=what,
-                                find=lambda: find_key(client, org, inputs.project, inputs.name))
+            with recovery.creating(journal):
+                key = client.create(path, inputs.create_body(), what=what,
+                                    find=lambda: find_key(client, org, inputs.project, inputs.name))
+        else:
+            recovery.settled(journal)
         assert isinstance(key, dict)
         try:
             key = self._apply(client, path, what, inputs, key)
@@ -168,7 +185,7 @@ class ClientKey(Resource, module="sentry", name="ClientKey"):
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
+        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED, *CREATE_HINTS)}
         full.update(props)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
         super().__init__(ClientKeyProvider(), resource_name, full, pulumi.ResourceOptions.merge(opts, secret_opts))

@@ -23,7 +23,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from infra.sentry import ids
 from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
-from infra.sentry.errors import SentryStateError
+from infra.sentry.errors import SentryNotFound, SentryStateError
 from infra.vocabulary import FILTER_IDS, SUBFILTERS
 
 INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete", "shared")
@@ -171,7 +171,13 @@ class InboundFilterProvider(SentryProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = InboundFilterInputs.from_props(props)
         org = self.client.org
-        live = self._set(org, inputs)
+        if inputs.read_only:
+            live = self._set(org, inputs)  # check Sentry has the value the sharing stacks agreed on
+        else:  # the filter always exists: one PUT sets it (404 when the project or filter does not exist)
+            what = f"inbound filter '{inputs.filter_id}' of project '{inputs.project}'"
+            self.client.put(f"projects/{org}/{inputs.project}/filters/{inputs.filter_id}/", inputs.to_body(),
+                            what=what)
+            live = inputs.wanted
         return CreateResult(ids.make("filter", org, inputs.project, inputs.filter_id),
                             outputs_from_api(live, inputs, organization=org))
 
@@ -197,10 +203,11 @@ class InboundFilterProvider(SentryProvider):
         if inputs.read_only or not inputs.reset_on_delete:
             return
         sid = ids.parse("filter", id_)
-        found, _live = live_filter(self.client, sid.org, sid.project, sid.object_id)
-        if found:
+        try:  # one PUT; a project (or filter) already gone is nothing to reset
             self.client.put(f"projects/{sid.org}/{sid.project}/filters/{sid.object_id}/", inputs.reset_body(),
                             what=f"inbound filter '{sid.object_id}' of project '{sid.project}'", action="reset")
+        except SentryNotFound:
+            return
 
 
 class InboundFilter(Resource, module="sentry", name="InboundFilter"):

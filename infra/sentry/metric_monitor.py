@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from infra.sentry import ids
+from infra.sentry import ids, recovery
 from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
@@ -36,6 +36,11 @@ from infra.sentry.metric_monitor_model import (
 from infra.sentry.project import get_project
 
 _OWNER = re.compile(r"^(user|team):\d+$")
+
+
+# `lookupFirst` (create-time hint, never diffed): False (SentryApp, whose monitor names carry the stack's name)
+# looks the monitor up by name only when a killed run may have created it (infra/sentry/recovery.py) or a POST's
+# outcome is unknown; absent or True, always (adopting or refusing a same-named monitor).
 
 
 def find_detector(client: SentryClient, org: str, project: str, name: str) -> dict[str, Any] | None:
@@ -119,7 +124,9 @@ class MetricMonitorProvider(SentryProvider):
         inputs = MetricMonitorInputs.from_props(props)
         client, org = self.client, self.client.org
         what = f"monitor '{inputs.name}' of project '{inputs.project}'"
-        existing = find_detector(client, org, inputs.project, inputs.name)
+        journal = recovery.key("detector", client.connection.api_root, org, inputs.project, inputs.name)
+        look_first = props.get("lookupFirst") is not False or recovery.may_exist(journal)
+        existing = find_detector(client, org, inputs.project, inputs.name) if look_first else None
         if existing is not None:
             if not inputs.adopt:
                 raise SentryStateError(
@@ -127,11 +134,13 @@ class MetricMonitorProvider(SentryProvider):
                     "adoptExisting to manage it from this stack, or rename the monitor"
                 )
             detector = client.put(f"organizations/{org}/detectors/{existing['id']}/", inputs.to_body(), what=what)
+            recovery.settled(journal)
         else:
-            detector = client.create(
-                f"organizations/{org}/projects/{inputs.project}/detectors/", inputs.to_body(), what=what,
-                find=lambda: find_detector(client, org, inputs.project, inputs.name),
-            )
+            with recovery.creating(journal):  # looked up only when the outcome is unknown (or after a kill)
+                detector = client.create(
+                    f"organizations/{org}/projects/{inputs.project}/detectors/", inputs.to_body(), what=what,
+                    find=lambda: find_detector(client, org, inputs.project, inputs.name),
+                )
         outs = outputs_from_api(detector, inputs, organization=org)
         return CreateResult(ids.make("detector", org, str(detector["id"])), outs)
 
@@ -166,7 +175,7 @@ class MetricMonitor(Resource, module="sentry", name="MetricMonitor"):
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
+        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED, "lookupFirst")}
         full.update(props)
         super().__init__(MetricMonitorProvider(), resource_name, full, opts)
 

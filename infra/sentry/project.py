@@ -14,6 +14,9 @@ Create-time choices: ``defaultRules`` (keep Sentry's default alert) and ``defaul
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -63,6 +66,22 @@ def locate_project(client: SentryClient, org: str, project_id: str, slug: str) -
     return None
 
 
+CREATED_SKEW = 120.0  # seconds of clock difference tolerated between this machine and Sentry
+
+
+def _made_by_our_post(project: Mapping[str, Any], inputs: ProjectInputs, sent: float) -> bool:
+    """True when a project found after a POST whose outcome is unknown is that POST's doing: our name and
+    platform, created (by Sentry's clock) after the POST was sent, allowing for clock skew."""
+    platform = inputs.settings.get("platform")
+    if project.get("name") != inputs.name or (platform and project.get("platform") != platform):
+        return False
+    try:
+        created = datetime.fromisoformat(str(project.get("dateCreated"))).timestamp()
+    except ValueError:
+        return False
+    return sent - CREATED_SKEW <= created <= time.time() + CREATED_SKEW
+
+
 def _team_slugs(project: dict[str, Any] | None) -> set[str]:
     return {str(t.get("slug")) for t in (project or {}).get("teams") or [] if isinstance(t, dict)}
 
@@ -108,36 +127,52 @@ class ProjectProvider(SentryProvider):
         inputs = ProjectInputs.from_props(props)
         client, org = self.client, self.client.org
         what = f"project '{inputs.slug}' in organization '{org}'"
-        existing = get_project(client, org, inputs.slug)
-        if existing is not None and (self._unfinished(client, org, inputs, existing)
-                                     or self._ours_unrecorded(client, org, inputs)):
-            return self._finish_create(client, org, inputs, existing)
-        if existing is not None:
-            return self._adopt(existing, inputs)
+        reuse_default = props.get("defaultKeyReuse") is True
+        found: list[dict[str, Any]] = []
+
+        def find() -> dict[str, Any] | None:  # only when the POST's outcome is unknown
+            project = get_project(client, org, inputs.slug)
+            if project is not None:
+                found.append(project)
+            return project
+
         team = inputs.teams[0]
+        sent = time.time()
         try:
-            created = client.create(
-                f"teams/{org}/{team}/projects/", inputs.create_body(), what=what,
-                find=lambda: get_project(client, org, inputs.slug),
-            )
-        except SentryConflict:
+            created = client.create(f"teams/{org}/{team}/projects/", inputs.create_body(), what=what, find=find)
+        except SentryConflict:  # the slug is taken: by a crashed run of ours, another stack, or a hand
             existing = get_project(client, org, inputs.slug)
             if existing is None:
                 raise
-            return self._adopt(existing, inputs)  # another stack created it a moment ago
-        project_id = str(created["id"])
+            return self._existing(client, org, inputs, existing, reuse_default)
+        if found and not _made_by_our_post(found[-1], inputs, sent):
+            return self._existing(client, org, inputs, found[-1], reuse_default)  # it was there before: as a 409
         try:
-            return self._finish_create(client, org, inputs, get_project(client, org, project_id) or created)
+            return self._finish_create(client, org, inputs, created, reuse_default)
         except Exception:
             client.delete(f"projects/{org}/{inputs.slug}/", what=what)  # no orphan: create is all or nothing
             raise
 
-    def _finish_create(
-        self, client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any]
+    def _existing(
+        self, client: SentryClient, org: str, inputs: ProjectInputs, existing: dict[str, Any], reuse_default: bool
     ) -> CreateResult:
-        """Settings, teams and the "Default" key of a project this create made (now or in a crashed run)."""
+        """A project already holds the slug: finish it if it is this stack's own unfinished create, else adopt
+        it as the stack's settings allow (or refuse)."""
+        if self._unfinished(client, org, inputs, existing) or self._ours_unrecorded(client, org, inputs):
+            return self._finish_create(client, org, inputs, existing, reuse_default)
+        return self._adopt(existing, inputs)
+
+    def _finish_create(
+        self, client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any],
+        reuse_default: bool = False,
+    ) -> CreateResult:
+        """Settings, teams and the "Default" key of a project this create made (now or in a crashed run).
+
+        With ``defaultKeyReuse`` (set by SentryApp) and ``defaultKey: delete``, the "Default" key is left for
+        the stack's first ClientKey, which renames it into itself (one write instead of a delete and a create)."""
         live = self._apply(client, org, inputs, project)
-        self._default_key(client, org, inputs)
+        if not (reuse_default and inputs.default_key == "delete"):
+            self._default_key(client, org, inputs)
         outs = outputs_from_api(live, inputs, organization=org, adopted=False)
         return CreateResult(ids.make("project", org, str(live["id"])), outs)
 
@@ -197,13 +232,16 @@ class ProjectProvider(SentryProvider):
 
     @staticmethod
     def _apply(client: SentryClient, org: str, inputs: ProjectInputs, live: dict[str, Any]) -> dict[str, Any]:
-        """Bring `live` to the declared settings and teams; returns the project as Sentry has it now."""
+        """Bring `live` to the declared settings and teams; returns the project as Sentry has it now (`live`
+        itself, or the PUT's answer, when that is all that happened: no read)."""
         slug = str(live["slug"])
         what = f"project '{slug}' in organization '{org}'"
         body = inputs.to_body(live)
+        fresh: dict[str, Any] | None = live
         if body:
             updated = client.put(f"projects/{org}/{slug}/", body, what=what)
             slug = str(updated.get("slug") or inputs.slug) if isinstance(updated, dict) else inputs.slug
+            fresh = updated if isinstance(updated, dict) and updated.get("id") is not None else None
         current = _team_slugs(live)
         wanted = set(inputs.teams)
         for team in sorted(wanted - current):
@@ -212,9 +250,12 @@ class ProjectProvider(SentryProvider):
                 return team if team in _team_slugs(get_project(client, org, slug)) else None
 
             client.create(f"projects/{org}/{slug}/teams/{team}/", None, what=f"team '{team}' of {what}", find=attached)
+            fresh = None
         for team in sorted(current - wanted):
             client.request("DELETE", f"projects/{org}/{slug}/teams/{team}/", action="remove team from", what=what)
-        fresh = get_project(client, org, slug)
+            fresh = None
+        if fresh is None:
+            fresh = get_project(client, org, slug)
         if fresh is None:
             raise SentryStateError(f"{what} disappeared while it was being configured")
         return fresh
@@ -290,7 +331,7 @@ class Project(Resource, module="sentry", name="Project"):
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS)}
+        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS, "defaultKeyReuse")}
         full.update(props)
         full.update({k: None for k in COMPUTED})
         super().__init__(ProjectProvider(), resource_name, full, opts)

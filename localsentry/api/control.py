@@ -9,6 +9,7 @@ from localsentry import auth
 from localsentry.api.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.ratelimit import BODY_SHAPES
 from localsentry.vocabulary import LEGACY_MODES
 
 C = "/_localsentry"
@@ -40,7 +41,12 @@ def put_limits(req: Request) -> Response:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ApiError(400, {name: ["Must be an integer >= 0 (0 turns the limit off)."]})
         values[name] = value
-    req.app.limiter.set_limits(values["rate_limit"], values["concurrent_limit"])
+    window, shape = body.get("window"), body.get("body")
+    if window is not None and (not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 3600):
+        raise ApiError(400, {"window": ["Must be an integer number of seconds, 1..3600."]})
+    if shape is not None and shape not in BODY_SHAPES:
+        raise ApiError(400, {"body": [f"Must be one of: {', '.join(BODY_SHAPES)}."]})
+    req.app.limiter.set_limits(values["rate_limit"], values["concurrent_limit"], window, shape)
     return Response(200, req.app.limiter.limits())
 
 

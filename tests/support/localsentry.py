@@ -203,7 +203,7 @@ class LocalSentry:
         kw.setdefault("allow_redirects", False)
         for _ in range(50):
             resp = self.session.request(method, url, headers=headers, **kw)
-            if not (retry_429 and resp.status_code == 429 and resp.text.startswith('"You are attempting')):
+            if not (retry_429 and resp.status_code == 429 and "You are attempting" in resp.text[:40]):
                 return resp
             reset = resp.headers.get("X-Sentry-Rate-Limit-Reset")
             time.sleep(min(max(float(reset) - time.time(), 0.02), 1.0) if reset else 0.1)
@@ -219,9 +219,15 @@ class LocalSentry:
         body = spec if spec is not None else ({"rules": [rule]} if rule else {})
         return self._ok(self.api("PUT", "/_localsentry/faults", json=body))
 
-    def set_limits(self, rate_limit: int | None = None, concurrent_limit: int | None = None) -> Any:
-        body = {"rate_limit": rate_limit, "concurrent_limit": concurrent_limit}
-        return self._ok(self.api("PUT", "/_localsentry/limits", json=body))
+    def set_limits(
+        self, rate_limit: int | None = None, concurrent_limit: int | None = None, *, window: int | None = None,
+        body: str | None = None,
+    ) -> Any:
+        """Rate limit per `window` seconds (default 1), concurrency, and the 429 body shape ("string" as older
+        Sentry releases answer, "object" as current Sentry's ``{"detail": ...}``); None leaves a value as is."""
+        spec: dict[str, Any] = {"rate_limit": rate_limit, "concurrent_limit": concurrent_limit}
+        spec.update({k: v for k, v in (("window", window), ("body", body)) if v is not None})
+        return self._ok(self.api("PUT", "/_localsentry/limits", json=spec))
 
     def set_features(self, org: str | None, features: dict[str, bool]) -> Any:
         return self._ok(self.api("PUT", f"/_localsentry/organizations/{org or self.org}/features", json=features))

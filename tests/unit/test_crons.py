@@ -80,7 +80,8 @@ def test_monitor_names_slugs_and_release_tracking_problems() -> None:
     assert any("cronMonitors.b.slug = \"same\": monitor 'a' has the same slug" in p for p in found), found
     assert any(p.startswith("sentry-stacks:releaseTracking.deploys = \"maybe\": must be a boolean: true or false")
                for p in found), found
-    assert any("releaseTracking.urll = \"x\": unknown key; did you mean 'url'? allowed: deleteOnDestroy, deploys, enabled, url" in p
+    assert any("releaseTracking.urll = \"x\": unknown key; did you mean 'url'? allowed: deleteOnDestroy, deploys,"
+               " enabled, url" in p
                for p in found), found
     assert any("cronMonitors = [1]: must be an object" in p for p in problems(cronMonitors=[1]))
 

@@ -255,3 +255,72 @@ def test_ids_from_urls() -> None:
     assert ids.from_url("https://x/api/0/projects/o/p/filters/localhost/").kind == "filter"
     with pytest.raises(ValueError, match="not a URL"):
         ids.from_url("https://sentry.io/organizations/acme/issues/")
+
+
+def test_rate_limit_stated_by_every_429_body_shape() -> None:
+    from infra.sentry.client import rate_limit_from_body
+
+    text = "You are attempting to use this endpoint too frequently. Limit is 40 requests in 60 seconds"
+    assert rate_limit_from_body({"detail": text}) == (40, 60.0)  # current Sentry
+    assert rate_limit_from_body(text) == (40, 60.0)  # older releases: a bare JSON string
+    assert rate_limit_from_body({"message": "Limit is 5 requests in 1 seconds"}) == (5, 1.0)
+    assert rate_limit_from_body({"detail": "Concurrency limit is 25"}) is None
+    assert rate_limit_from_body(None) is None and rate_limit_from_body(["x"]) is None
+
+
+def _headers(limit: int, remaining: int, reset_in: float, concurrent: int = 25) -> dict[str, str]:
+    return {"X-Sentry-Rate-Limit-Limit": str(limit), "X-Sentry-Rate-Limit-Remaining": str(remaining),
+            "X-Sentry-Rate-Limit-Reset": str(time.time() + reset_in),
+            "X-Sentry-Rate-Limit-ConcurrentLimit": str(concurrent),
+            "X-Sentry-Rate-Limit-ConcurrentRemaining": str(concurrent - 1)}
+
+
+@pytest.mark.parametrize("body", [
+    {"detail": "You are attempting to use this endpoint too frequently. Limit is 100 requests in 60 seconds"},
+    "You are attempting to use this endpoint too frequently. Limit is 100 requests in 60 seconds",
+])
+def test_pacer_keeps_a_longer_window_after_later_successes(body: Any) -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    pacer.release(_headers(100, 0, 0.5), 429, body)
+    assert pacer.window == 60.0 and pacer.limit == 100 and pacer.throttled == 1
+    assert pacer.rate is not None and pacer.rate <= 100 / 60
+    assert pacer._blocked_until > time.monotonic()
+    pacer._blocked_until = 0.0
+    pacer.acquire()
+    pacer.release(_headers(100, 99, 0.9), 200)  # a 2xx whose reset is near: the window stays 60 s
+    assert pacer.window == 60.0 and pacer.rate is not None and pacer.rate <= 100 / 60
+
+
+def test_pacer_learns_the_window_from_a_distant_reset_header() -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    pacer.release(_headers(300, 299, 42.3), 200)
+    assert pacer.window == 43.0 and pacer.budget == 299
+
+
+def test_pacer_spends_the_budget_then_waits_for_the_reset() -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    pacer.release(_headers(40, 3, 0.3), 200)
+    assert pacer.budget == 3
+    started = time.monotonic()
+    for _ in range(3):
+        pacer.acquire()
+        pacer.release(None, None)
+    assert pacer.budget == 0 and time.monotonic() - started < 0.25  # the advertised budget goes at once
+    pacer.acquire()  # the fourth waits for the window's reset, then the full limit is available again
+    assert time.monotonic() - started >= 0.25
+    assert pacer.budget == 39
+    pacer.release(None, None)
+
+
+def test_pacer_concurrency_refusal_is_not_a_rate_refusal() -> None:
+    pacer = Pacer()
+    pacer.acquire()
+    headers = _headers(40, 30, 0.8)
+    headers["X-Sentry-Rate-Limit-ConcurrentRemaining"] = "0"
+    pacer.release(headers, 429, {"detail": "You are attempting to go above the allowed concurrency for this "
+                                           "endpoint. Concurrency limit is 25"})
+    assert pacer.budget is not None and pacer.budget > 0  # the window's budget is kept
+    assert pacer._blocked_until - time.monotonic() < 0.3  # only a short pause
