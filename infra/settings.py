@@ -53,11 +53,20 @@ from infra.sampling import PROFILE_LIFECYCLES, Budget, ProfileLifecycle, Samplin
 NS = "sentry-stacks"
 SENTRY_NS = "sentry"
 
-Driver = Literal["docker", "compose"]
+Driver = Literal["docker", "compose", "swarm"]
 NetworkMode = Literal["host", "bridge"]
 ProjectMode = Literal["shared", "per-environment"]
 EnvTemplate = Literal["backend", "frontend", "service"]
-DRIVERS: tuple[Driver, ...] = ("compose", "docker")
+DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm")
+# issue 15: swarm driver settings and the live DSN reload (docs/scaling.md)
+EndpointMode = Literal["vip", "dnsrr"]
+PublishMode = Literal["ingress", "host"]
+DsnReload = Literal["restart", "file"]
+ENDPOINT_MODES: tuple[EndpointMode, ...] = ("vip", "dnsrr")
+PUBLISH_MODES: tuple[PublishMode, ...] = ("ingress", "host")
+DSN_RELOADS: tuple[DsnReload, ...] = ("restart", "file")
+USER_RE = re.compile(r"^[0-9]{1,10}(:[0-9]{1,10})?$")
+MAX_REPLICAS = 100
 NETWORK_MODES: tuple[NetworkMode, ...] = ("host", "bridge")
 PROJECT_MODES: tuple[ProjectMode, ...] = ("shared", "per-environment")
 ENV_TEMPLATES: tuple[EnvTemplate, ...] = ("backend", "frontend", "service")
@@ -134,6 +143,8 @@ TOP_LEVEL_KEYS = (
     "sendDefaultPii",
     "serviceOverrides",
     "services",
+    "swarmEndpointMode",
+    "swarmPublishMode",
     "team",
 )
 SERVICE_FIELDS = (
@@ -142,6 +153,7 @@ SERVICE_FIELDS = (
     "command",
     "dependsOn",
     "dsnFrom",
+    "dsnReload",
     "envTemplate",
     "environment",
     "healthcheck",
@@ -151,8 +163,10 @@ SERVICE_FIELDS = (
     "labels",
     "port",
     "public",
+    "replicas",
     "restart",
     "sentry",
+    "user",
 )
 BUILD_FIELDS = ("args", "context", "dockerfile", "target")
 #: service fields that serviceOverrides merges one level deep (a null sub-field removes it)
@@ -512,6 +526,12 @@ class ServiceSettings:
     dsn_service: str | None = None
     #: the Sentry platform it reports as (its own, or that of ``dsn_from``)
     platform: str | None = None
+    #: swarm driver: tasks of the service (``replicas``)
+    replicas: int = 1
+    #: ``restart``: a new DSN replaces the container; ``file``: the app re-reads its mounted env file
+    dsn_reload: DsnReload = "restart"
+    #: ``uid[:gid]`` the container runs as (``user``); with ``dsnReload: file`` it owns the env file
+    user: str | None = None
 
     @property
     def env_file(self) -> str:
@@ -556,6 +576,9 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
+    #: swarm driver: ``endpoint_mode`` of every service and ``mode`` of published ports
+    swarm_endpoint_mode: EndpointMode = "vip"
+    swarm_publish_mode: PublishMode = "ingress"
 
     @property
     def compose_project(self) -> str:
@@ -693,6 +716,19 @@ def load_settings(
         rule="a compose project name: lowercase letters, digits, '-' and '_' (default <project>-<stack>)",
     )
     health_timeout = ck.integer(k("healthTimeout"), get("healthTimeout"), low=10, high=3600)
+    endpoint_mode = cast(
+        EndpointMode, ck.choice(k("swarmEndpointMode"), get("swarmEndpointMode"), ENDPOINT_MODES, "vip")
+    )
+    publish_mode = cast(
+        PublishMode, ck.choice(k("swarmPublishMode"), get("swarmPublishMode"), PUBLISH_MODES, "ingress")
+    )
+    if driver == "swarm" and network_mode == "host":
+        ck.add(
+            k("networkMode"),
+            get("networkMode") if get("networkMode") is not _MISSING else "host",
+            "driver swarm needs networkMode bridge (services on one overlay network, reached by service name);"
+            " host networking cannot run replicas side by side",
+        )
     dsn_host = ck.string(
         k("dsnHost"),
         get("dsnHost"),
@@ -712,6 +748,7 @@ def load_settings(
         stack=stack,
         globals_={"stack": stack, "environment": environment, "release": release or "", "app": app},
         project_mode=project_mode,
+        driver=driver,
     )
     keys = _keys(ck, k("keys"), get("keys"), services, broken)
     _rotation(ck, k("rotation"), get("rotation"), keys, broken)
@@ -752,6 +789,8 @@ def load_settings(
         dsn_host=dsn_host,
         sentry=sentry_target,
         compose_project_name=compose_project,
+        swarm_endpoint_mode=endpoint_mode,
+        swarm_publish_mode=publish_mode,
     )
 
 
@@ -1231,6 +1270,7 @@ def _services(
     stack: str,
     globals_: Mapping[str, str],
     project_mode: ProjectMode,
+    driver: Driver = "compose",
 ) -> tuple[tuple[ServiceSettings, ...], set[str]]:
     """The services, and the names of those whose sentry block is declared but invalid (already reported;
     references to them are not reported again)."""
@@ -1270,6 +1310,12 @@ def _services(
         dsn_from = ck.string(key("dsnFrom"), r.get("dsnFrom"), pattern=SERVICE_NAME_RE, rule=NAME_RULE)
         template_raw = r.get("envTemplate")
         restart = ck.choice(key("restart"), r.get("restart"), RESTART_POLICIES, "unless-stopped")
+        replicas = ck.integer(key("replicas"), r.get("replicas"), low=1, high=MAX_REPLICAS) or 1
+        if replicas > 1 and driver != "swarm":
+            ck.add(key("replicas"), r.get("replicas"), "more than 1 replica needs driver swarm (compose and docker"
+                   " run one container per service); set driver: swarm or replicas: 1")
+        dsn_reload = cast(DsnReload, ck.choice(key("dsnReload"), r.get("dsnReload"), DSN_RELOADS, "restart"))
+        user = ck.string(key("user"), r.get("user"), pattern=USER_RE, rule="a numeric uid or uid:gid, e.g. 10001")
         labels = ck.str_map(key("labels"), r.get("labels"), LABEL_KEY_RE, "a Docker label key")
         depends_raw = ck.list(key("dependsOn"), r.get("dependsOn"), "a list of service names") or []
         depends: list[str] = []
@@ -1297,6 +1343,9 @@ def _services(
             env_template=cast(EnvTemplate, template_raw) if template_raw in ENV_TEMPLATES else "service",
             restart=restart,
             labels=tuple(sorted(labels.items())),
+            replicas=replicas,
+            dsn_reload=dsn_reload,
+            user=user,
         )
 
     broken = {n for n, svc in staged.items() if svc.sentry is None and keys_of[n].get("sentry") not in (_MISSING, None)}
@@ -1342,6 +1391,9 @@ def _services(
                 "the backend and frontend templates need a Sentry DSN:"
                 " give the service a sentry project or dsnFrom, or use envTemplate: service",
             )
+        if svc.dsn_reload == "file" and template == "service" and name not in broken:
+            ck.add(key("dsnReload"), r.get("dsnReload"), "file reloads the Sentry DSN from the env file: the service"
+                   " needs a sentry project or dsnFrom (and an app that re-reads SENTRY_STACKS_ENV_FILE)")
         out.append(replace(svc, dsn_service=dsn_service, platform=platform, env_template=template))
 
     # Placeholders need every service's address; resolve them last.

@@ -223,7 +223,15 @@ def test_compose_file_structure() -> None:
     doc = yaml.safe_load(rendered.files[COMPOSE_FILE])
     assert sorted(doc["services"]) == ["backend", "frontend", "redis", "worker"] and "networks" not in doc
     backend = doc["services"]["backend"]
-    assert backend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items()}
+    # dsnReload: file (the reference backend): every variable but the DSN inline, the DSN from the mounted file
+    live = {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items() if k != "SENTRY_DSN"}
+    assert backend["environment"] == {**live, "SENTRY_STACKS_ENV_FILE": "/run/sentry-stacks/backend.env"}
+    assert backend["volumes"] == [{"type": "bind", "source": "./", "target": "/run/sentry-stacks", "read_only": True}]
+    assert backend["user"] == "10001"
+    # dsnReload: restart (the frontend): the whole mapping inline, no mount
+    frontend = doc["services"]["frontend"]
+    assert frontend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["frontend"].items()}
+    assert "volumes" not in frontend and "user" not in frontend
     assert backend["network_mode"] == "host" and "ports" not in backend
     assert backend["healthcheck"] == {
         "test": ["CMD", "python3", "/app/healthcheck.py", "web"],
