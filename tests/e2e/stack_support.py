@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from tests.e2e.docker_support import DEFAULT_PREFIX, demo_images, image_prefix
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
@@ -64,6 +65,11 @@ class AppStack(PulumiProject):
         proj.config_set("sentry-stacks:release", release)
         # containers of this copy never collide with `make demo` or another test's stack
         proj.config_set("sentry-stacks:composeProject", f"e2e{stack}{uuid.uuid4().hex[:8]}")
+        if image_prefix() != DEFAULT_PREFIX:  # this worktree's own demo images (SENTRY_STACKS_IMAGE_PREFIX)
+            images = demo_images()
+            for svc, image in (("backend", images.backend), ("worker", images.backend),
+                               ("frontend", images.frontend), ("redis", images.redis)):  # fmt: skip
+                proj.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{svc}.image", image)
         return proj
 
     def url(self, service: str) -> str:
