@@ -121,3 +121,31 @@ def test_owned_file_is_0600_and_its_folder_traversable_not_listable(tmp_path: Pa
     info = path.stat()
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (10001, 0o600)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o711
+
+
+def test_swarm_service_status_is_converged_only_when_every_task_is_ready() -> None:
+    from infra.compose import ContainerState
+    from infra.swarm import ServiceState, service_status
+
+    def svc(name: str, desired: int, update: str = "") -> ServiceState:
+        message = "update rolled back: task unhealthy" if "rollback" in update else ""
+        return ServiceState(name, desired, update, message, 1)
+
+    def task(service: str, n: int, health: str | None = "healthy", status: str = "running") -> ContainerState:
+        return ContainerState(service, f"s_{service}.{n}", status, health, 0)
+
+    services = {"backend": svc("backend", 2), "worker": svc("worker", 1, "updating"), "redis": svc("redis", 1)}
+    tasks = [task("backend", 1), task("backend", 2, "starting"), task("worker", 1), task("redis", 1, None)]
+    assert service_status(services, tasks, ["backend", "worker", "redis", "frontend"]) == {
+        "backend": "1/2 tasks ready, 2 running",
+        "worker": "update updating",
+        "redis": "running",
+        "frontend": "missing",
+    }
+    services["worker"] = svc("worker", 1, "rollback_completed")
+    assert service_status(services, tasks, ["worker"])["worker"].startswith("update rollback_completed: update rolled")
+    done = {"backend": svc("backend", 2, "completed")}
+    assert service_status(done, [task("backend", 1), task("backend", 2)], ["backend"]) == {"backend": "healthy"}
+    # a task of the previous spec still running (start-first) is not converged yet
+    three = [task("backend", 1), task("backend", 2), task("backend", 3)]
+    assert service_status(done, three, ["backend"]) == {"backend": "3/2 tasks ready"}
