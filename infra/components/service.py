@@ -163,6 +163,8 @@ class AppDeployment(pulumi.ComponentResource):
         }
         if svc.command is not None:
             args["command"] = list(svc.command)
+        if svc.user is not None:
+            args["user"] = svc.user
         if s.network_mode == "host":
             args["network_mode"] = "host"
         else:
