@@ -16,6 +16,7 @@ from infra.render import (
     COMPOSE_FILE,
     compose_quote,
     container_dsn,
+    container_env,
     dotenv_quote,
     parse_dotenv,
     render_all,
@@ -288,5 +289,8 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path, mode: str) -> No
         got = {
             k: (v if v is not None else "").replace("$$", "$") for k, v in doc["services"][name]["environment"].items()
         }
-        assert got == env, name
+        assert got == container_env(s.service(name), env), name  # dsnReload: file keeps the DSN in the file only
+    assert "SENTRY_DSN" in doc["services"]["frontend"]["environment"]
+    assert "SENTRY_DSN" not in doc["services"]["backend"]["environment"]
+    assert doc["services"]["backend"]["volumes"][0]["source"] == str(deploy)  # the deploy folder, resolved
     assert json.dumps(doc["services"]["redis"]["healthcheck"]["test"]) == '["CMD", "/usr/local/bin/redis-healthcheck"]'

@@ -149,3 +149,27 @@ def test_swarm_service_status_is_converged_only_when_every_task_is_ready() -> No
     # a task of the previous spec still running (start-first) is not converged yet
     three = [task("backend", 1), task("backend", 2), task("backend", 3)]
     assert service_status(done, three, ["backend"]) == {"backend": "3/2 tasks ready"}
+
+
+def test_docker_stack_config_accepts_the_swarm_file(tmp_path: Path) -> None:
+    """The docker CLI's own loader (`docker stack config`, client side, no swarm needed) reads the stack file."""
+    import shutil
+    import subprocess
+
+    if shutil.which("docker") is None or subprocess.run(
+        ["docker", "stack", "config", "--help"], capture_output=True, check=False
+    ).returncode != 0:
+        pytest.skip("the docker CLI with `docker stack config` (Docker 25+) is not installed")
+    s = settings_for("dev", **SWARM, swarmEndpointMode="dnsrr", swarmPublishMode="host",
+                     serviceOverrides={"worker": {"replicas": 2}})  # fmt: skip
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / COMPOSE_FILE).write_text(render_all(s, DSNS, derive_rates(s.sampling)).files[COMPOSE_FILE])
+    proc = subprocess.run(["docker", "stack", "config", "-c", COMPOSE_FILE], cwd=deploy, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = yaml.safe_load(proc.stdout)
+    assert doc["services"]["worker"]["deploy"]["replicas"] == 2
+    assert doc["services"]["backend"]["volumes"][0]["source"] == str(deploy)
+    assert doc["services"]["backend"]["ports"][0]["mode"] == "host"
+    assert "SENTRY_DSN" not in doc["services"]["backend"]["environment"]
