@@ -47,6 +47,8 @@ def swarm_dev(tmp_path: Path) -> Iterator[tuple[AppStack, LocalSentry, str]]:
             stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", f"sw-{uuid.uuid4().hex[:6]}")
             make_swarm_stack(stack)
             stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.worker.replicas", "2")
+            # a shared 2-core machine can starve healthchecks for minutes; convergence is still what `up` waits for
+            stack.config_set("sentry-stacks:healthTimeout", "900")
             name = stack.run("config", "get", "sentry-stacks:composeProject").stdout.strip()
             stack.up()
             yield stack, ls, name
