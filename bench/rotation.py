@@ -137,6 +137,7 @@ def measure(driver: str, args: argparse.Namespace) -> dict[str, Any]:
         stop(during)
         rot_rate = sum(t.sent() for t in during) / elapsed
         refused = sum(t.refused for t in during)
+        timeouts = sum(t.timeouts for t in during)
         refused_base = sum(t.refused for t in base)
 
         keys = stack.outputs(show_secrets=True)["sentryKeys"]["backend"]
@@ -156,7 +157,7 @@ def measure(driver: str, args: argparse.Namespace) -> dict[str, Any]:
         return {
             "driver": driver, "events_per_s_baseline": round(base_rate, 1),
             "events_per_s_during_rotation": round(rot_rate, 1), "ratio": round(rot_rate / base_rate, 3),
-            "rotation_seconds": round(elapsed, 1), "refused_requests": refused,
+            "rotation_seconds": round(elapsed, 1), "refused_requests": refused, "timed_out_requests": timeouts,
             "refused_requests_before_rotation": refused_base, "events_sent": sum(t.sent() for t in [*base, *during]),
             "old_key_events": by_key["old"], "new_key_events": by_key["new"], "events_lost": len(lost),
             "events_lost_before_rotation": lost_base, "sdk_discarded": discarded,
@@ -186,6 +187,7 @@ def main() -> None:
         ("ratio during / without", "ratio"),
         ("rotation seconds (start+verify+finish)", "rotation_seconds"),
         ("requests refused during the rotation", "refused_requests"),
+        ("requests timed out (10 s) during it", "timed_out_requests"),
         ("events sent", "events_sent"),
         ("stored by the old key", "old_key_events"),
         ("stored by the new key", "new_key_events"),

@@ -109,7 +109,8 @@ class BackendTraffic(threading.Thread):
         self.base, self.run_id, self.pause = base, run, pause
         self.errors: list[str] = []
         self.transactions: list[str] = []
-        self.refused = 0
+        self.refused = 0  # no connection: nothing listened (a container being replaced)
+        self.timeouts = 0  # connected (or connecting) but no answer within 10 s: an overloaded machine
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -121,6 +122,10 @@ class BackendTraffic(threading.Thread):
             path = "/api/core/sentry-debug/" if i % 2 else "/api/core/hello/"
             try:
                 response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
+            except requests.Timeout:
+                self.timeouts += 1  # the request may have reached the app: its event may or may not exist
+                time.sleep(max(self.pause, 0.05))
+                continue
             except requests.RequestException:
                 self.refused += 1  # container being replaced: no request reached the app, no event
                 time.sleep(max(self.pause, 0.05))

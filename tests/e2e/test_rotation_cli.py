@@ -171,7 +171,8 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
     used = {keys.get(k) for k in [*errors.values(), *transactions.values(), *messages.values()]}
     assert used == {"old", "new"}, used
     print(f"rotation under traffic: {len(traffic.errors)} errors, {len(traffic.transactions)} transactions, "
-          f"{len(frontend_ids)} browser events, 0 lost; {traffic.refused} requests refused")
+          f"{len(frontend_ids)} browser events, 0 lost; {traffic.refused} requests refused, {traffic.timeouts} "
+          "timed out (load)")
     # the backend re-reads its env file (dsnReload: file): compose replaces no backend container, refuses nothing
     assert traffic.refused == 0, f"{traffic.refused} backend requests refused during the rotation"
 
