@@ -521,6 +521,17 @@ def notes_faults(d: dict[str, Any]) -> list[str]:
 
 
 def notes_rotation(d: dict[str, Any]) -> list[str]:
+    if "drivers" in d:  # bench/rotation.py on compose and swarm side by side (issue 15)
+        per = d["drivers"]
+        return [
+            "Per driver (" + "; ".join(f"{name}: {r['refused_requests']} requests refused, {r['events_lost']} events "
+                                       f"lost" for name, r in per.items()) + "). The backend and worker use "
+            "`dsnReload: file`: the rotation rewrites their env file only, they re-initialise sentry-sdk in place, "
+            "and neither compose nor Swarm replaces a container. Every event the clients caused (an error with its "
+            "id from `X-Sentry-Event-Id`, or a transaction tagged with its `X-Request-Id`) is found in localsentry, "
+            "stored under the old or the new key. Swarm: single node, `dnsrr` and `host` publishing (no IPVS here).",
+            "",
+        ]
     lost = d.get("events_lost", 0)
     return [
         f"Events lost during the rotation: {lost} (minimum 0). Every event the clients caused (an error with its "

@@ -11,6 +11,8 @@
   at all means the deployment is gone, a stopped or unhealthy one shows up as drift (fixed by ``up``).
 * ``delete``: ``down -v --remove-orphans``; without the file, the project's containers and networks
   are removed by label.
+* A DSN rotation redeploys nothing for services with ``dsnReload: file``: their DSN is only in their env
+  file (mounted read-only, re-read by the app), so the compose file and its hash stay the same.
 
 Nothing here prints environment values: errors carry container states and healthcheck output only,
 with anything that looks like a DSN key masked. Pickled by reference (keep it importable as

@@ -92,6 +92,15 @@ def file_names(settings: StackSettings) -> list[str]:
     return sorted([*(svc.env_file for svc in settings.services), COMPOSE_FILE])
 
 
+def env_file_owners(settings: StackSettings) -> dict[str, int]:
+    """Env files read by their container through the live mount (``dsnReload: file``) belong to its user."""
+    return {
+        svc.env_file: int(svc.user.split(":")[0])
+        for svc in settings.services
+        if svc.dsn_reload == "file" and svc.user is not None and settings.driver != "docker"
+    }
+
+
 @dataclass
 class Program:
     """What :func:`build` declared (for tests and for callers that add more)."""
@@ -126,11 +135,13 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     deploy_dir = Path(settings.deploy_dir)
     deploy_dir = deploy_dir if deploy_dir.is_absolute() else root / deploy_dir
     files: dict[str, RenderedFile] = {}
+    owners = env_file_owners(settings)
     for name in file_names(settings):
         files[name] = RenderedFile(
             f"{stack}-{name}",
             path=str(deploy_dir / name),
             content=rendered.apply(_file_content(name)),
+            owner=owners.get(name),
         )
     compose = files[COMPOSE_FILE]
     deploy_start = sentry.deploy_start(compose.sha256)  # the rollout of this configuration begins
@@ -215,4 +226,4 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "file_names", "load", "run", "sentry_app_args"]
+__all__ = ["Program", "build", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]

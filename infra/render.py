@@ -36,6 +36,13 @@ from infra.settings import ServiceSettings, StackSettings
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 COMPOSE_FILE = "docker-compose.yml"
 LABEL_PREFIX = "sentry-stacks"
+#: ``dsnReload: file``: the deploy folder is mounted read-only here and SENTRY_STACKS_ENV_FILE names the
+#: service's env file in it; the variables in LIVE_KEYS are left out of the inline environment, so a new
+#: DSN changes only the env file (which the app re-reads) and never the compose file (no restart).
+LIVE_DIR = "/run/sentry-stacks"
+LIVE_ENV_VAR = "SENTRY_STACKS_ENV_FILE"
+LIVE_KEYS = ("SENTRY_DSN",)
+_SWARM_RESTART = {"no": "none", "on-failure": "on-failure", "always": "any", "unless-stopped": "any"}
 
 
 # --------------------------------------------------------------------------- quoting
@@ -252,6 +259,29 @@ class ComposeService:
     dockerfile: str | None
     depends_on: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str], ...]
+    #: ``dsnReload: file``: the deploy folder (relative to the compose file) mounted at LIVE_DIR
+    live_mount: str | None = None
+    #: swarm: ``start-first`` (healthcheck, no host-mode published port) or ``stop-first``
+    update_order: str = "stop-first"
+    #: swarm: ``deploy.restart_policy.condition``
+    restart_condition: str = "any"
+
+
+def container_env(svc: ServiceSettings, env: Mapping[str, str]) -> dict[str, str]:
+    """What the compose file gives the container inline: the env mapping, or with ``dsnReload: file`` the
+    mapping without LIVE_KEYS plus SENTRY_STACKS_ENV_FILE (the app reads the rest from that file)."""
+    if svc.dsn_reload != "file":
+        return dict(sorted(env.items()))
+    inline = {k: v for k, v in env.items() if k not in LIVE_KEYS}
+    inline[LIVE_ENV_VAR] = f"{LIVE_DIR}/{svc.env_file}"
+    return dict(sorted(inline.items()))
+
+
+def update_order(settings: StackSettings, svc: ServiceSettings) -> str:
+    """Swarm rolling updates start the new task first where the service allows it: it has a healthcheck
+    (so "started" means "healthy") and publishes no host-mode port (two tasks on one node would collide)."""
+    host_port = settings.swarm_publish_mode == "host" and svc.public and svc.port is not None
+    return "start-first" if svc.healthcheck is not None and not host_port else "stop-first"
 
 
 def service_labels(settings: StackSettings, svc: ServiceSettings) -> dict[str, str]:
@@ -286,7 +316,19 @@ def render_compose(settings: StackSettings, envs: Mapping[str, Mapping[str, str]
             for dep in svc.depends_on
         )
         labels = tuple(service_labels(settings, svc).items())
-        services.append(ComposeService(svc, dict(sorted(envs[svc.name].items())), context, dockerfile, depends, labels))
+        services.append(
+            ComposeService(
+                svc,
+                container_env(svc, envs[svc.name]),
+                context,
+                dockerfile,
+                depends,
+                labels,
+                live_mount="./" if svc.dsn_reload == "file" else None,
+                update_order=update_order(settings, svc),
+                restart_condition=_SWARM_RESTART.get(svc.restart, "any"),
+            )
+        )
     return (
         _environment()
         .get_template("docker-compose.yml.j2")
@@ -295,6 +337,10 @@ def render_compose(settings: StackSettings, envs: Mapping[str, Mapping[str, str]
             network_mode=settings.network_mode,
             network_name=settings.compose_project,
             header=_header(settings, "Containers"),
+            swarm=settings.driver == "swarm",
+            endpoint_mode=settings.swarm_endpoint_mode,
+            publish_mode=settings.swarm_publish_mode,
+            live_dir=LIVE_DIR,
         )
     )
 
@@ -318,12 +364,16 @@ def render_all(
 
 __all__ = [
     "COMPOSE_FILE",
+    "LIVE_DIR",
+    "LIVE_ENV_VAR",
+    "LIVE_KEYS",
     "TEMPLATES",
     "ComposeService",
     "RenderedSet",
     "all_envs",
     "compose_quote",
     "container_dsn",
+    "container_env",
     "dotenv_quote",
     "parse_dotenv",
     "privacy_lines",
@@ -332,5 +382,6 @@ __all__ = [
     "render_env_file",
     "service_env",
     "service_labels",
+    "update_order",
     "yaml_quote",
 ]

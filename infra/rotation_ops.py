@@ -263,8 +263,22 @@ def files_carrying(handle: StackHandle, key_id: str) -> list[str]:
     return sorted(out)
 
 
+def _live_file_carries(container: dict[str, Any], key_id: str) -> bool:
+    """``dsnReload: file``: does the env file the container reads (SENTRY_STACKS_ENV_FILE, a bind mount) hold it?"""
+    env = dict(item.partition("=")[::2] for item in container.get("Config", {}).get("Env") or [])
+    inside = env.get("SENTRY_STACKS_ENV_FILE", "")
+    for mount in container.get("Mounts") or []:
+        target = str(mount.get("Destination") or "")
+        if mount.get("Type") == "bind" and inside.startswith(target.rstrip("/") + "/"):
+            try:
+                return key_id in (Path(str(mount.get("Source"))) / inside[len(target):].lstrip("/")).read_text()
+            except OSError:
+                return False
+    return False
+
+
 def containers_carrying(key_id: str) -> list[str]:
-    """Names of running containers whose environment holds the key (docker inspect)."""
+    """Names of running containers whose environment, or whose live env file (``dsnReload: file``), holds the key."""
     try:
         ids = subprocess.run(["docker", "ps", "-q"], capture_output=True, text=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError):
@@ -276,7 +290,7 @@ def containers_carrying(key_id: str) -> list[str]:
     out = []
     for container in json.loads(inspect.stdout or "[]"):
         env = container.get("Config", {}).get("Env") or []
-        if any(key_id in item for item in env):
+        if any(key_id in item for item in env) or _live_file_carries(container, key_id):
             out.append(container.get("Name", "").lstrip("/"))
     return sorted(out)
 

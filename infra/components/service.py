@@ -7,8 +7,10 @@
   mapping (the same mapping as its ``.env`` file), with ports, healthcheck, restart policy, labels and
   ``networks_advanced``. ``pulumi_docker`` is imported only here and only for this driver, so stacks on
   the compose driver never need the docker provider plugin.
+* ``swarm``: one :class:`~infra.swarm.SwarmDeployment` that runs ``docker stack deploy`` on the same
+  rendered file (with ``deploy:`` sections) and waits until every service has converged.
 
-Logical names: ``{stack}-deploy`` (component), ``{stack}-compose``, ``{stack}-network``,
+Logical names: ``{stack}-deploy`` (component), ``{stack}-compose``, ``{stack}-swarm``, ``{stack}-network``,
 ``{stack}-{service}-image``, ``{stack}-{service}`` (container).
 """
 
@@ -23,6 +25,7 @@ import pulumi
 from infra.compose import ComposeDeployment
 from infra.render import service_labels
 from infra.settings import ServiceSettings, StackSettings
+from infra.swarm import SwarmDeployment
 
 
 def docker_envs(env: Mapping[str, str]) -> list[str]:
@@ -42,6 +45,7 @@ class AppDeployment(pulumi.ComponentResource):
     """
 
     compose: ComposeDeployment | None
+    swarm: SwarmDeployment | None
     containers: dict[str, pulumi.CustomResource]
     images: dict[str, pulumi.CustomResource]
     network: pulumi.CustomResource | None
@@ -59,9 +63,20 @@ class AppDeployment(pulumi.ComponentResource):
         super().__init__("sentry-stacks:index:AppDeployment", name, None, opts)
         self.settings = settings
         self.root = root or Path.cwd()
-        self.compose, self.network = None, None
+        self.compose, self.swarm, self.network = None, None, None
         self.containers, self.images = {}, {}
-        if settings.driver == "compose":
+        if settings.driver == "swarm":
+            self.swarm = SwarmDeployment(
+                f"{settings.stack}-swarm",
+                stack=settings.compose_project,
+                file=compose_file,
+                file_sha256=compose_sha256,
+                services=[s.name for s in settings.services],
+                health_timeout=settings.health_timeout,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.register_outputs({"composeProject": self.swarm.stack, "status": self.swarm.status})
+        elif settings.driver == "compose":
             self.compose = ComposeDeployment(
                 f"{settings.stack}-compose",
                 project=settings.compose_project,
@@ -148,6 +163,8 @@ class AppDeployment(pulumi.ComponentResource):
         }
         if svc.command is not None:
             args["command"] = list(svc.command)
+        if svc.user is not None:
+            args["user"] = svc.user
         if s.network_mode == "host":
             args["network_mode"] = "host"
         else:

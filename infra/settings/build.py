@@ -94,6 +94,8 @@ def build(
         dsn_host=cfg.dsn_host,
         sentry=target,
         compose_project_name=cfg.compose_project,
+        swarm_endpoint_mode=cfg.swarm_endpoint_mode,
+        swarm_publish_mode=cfg.swarm_publish_mode,
         privacy=cfg.stack_privacy(stack),
         cron_monitors=tuple(
             CronMonitorSpec(name=n, settings=c, slug=c.slug or f"{n}-{stack}", service=owners[c.service][0])
@@ -136,7 +138,8 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         public=svc.public if svc.public is not None else svc.port is not None,
         healthcheck=health, depends_on=depends, environment=(), sentry=sentry, dsn_from=svc.dsn_from,
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
-        dsn_service=owner[0] if owner else None, platform=platform,
+        dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
+        dsn_reload=svc.dsn_reload, user=svc.user,
     )
 
 

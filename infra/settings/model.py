@@ -50,6 +50,10 @@ NS = "sentry-stacks"
 SENTRY_NS = "sentry"
 ProjectMode = Literal["shared", "per-environment"]
 PROJECT_MODES: tuple[ProjectMode, ...] = ("shared", "per-environment")
+EndpointMode = Literal["vip", "dnsrr"]
+ENDPOINT_MODES: tuple[EndpointMode, ...] = ("vip", "dnsrr")
+PublishMode = Literal["ingress", "host"]
+PUBLISH_MODES: tuple[PublishMode, ...] = ("ingress", "host")
 ENV_NAME_BAD = re.compile(r"[\n\r\f/]")
 RELEASE_BAD = re.compile(r"[\n\r\t\f\v/\\]")
 ENV_RULE = "a Sentry environment name: 1-64 characters, no '/', no line breaks, not 'None', no surrounding spaces"
@@ -99,6 +103,12 @@ class StackConfig(Model):
         "host", description="host (every service on the host network) or bridge (one docker network per stack)")
     project_mode: Annotated[ProjectMode, choice(PROJECT_MODES)] = Field(
         "shared", description="shared (one Sentry project per service for all stacks) or per-environment")
+    swarm_endpoint_mode: Annotated[EndpointMode, choice(ENDPOINT_MODES)] = Field(
+        "vip", description="driver swarm: endpoint_mode of every service (vip suits a real cluster; dnsrr where the"
+        " kernel has no IPVS)")
+    swarm_publish_mode: Annotated[PublishMode, choice(PUBLISH_MODES)] = Field(
+        "ingress", description="driver swarm: mode of published ports (ingress: the routing mesh; host: on the"
+        " node running the task, where the kernel has no IPVS)")
     deploy_dir: Annotated[str, text("a folder path")] | None = Field(
         None, description="Where the env files and docker-compose.yml are written; default deploy/<stack>")
     compose_project: Annotated[str, text(
@@ -181,7 +191,7 @@ class StackConfig(Model):
     @classmethod
     def _services(cls, value: dict[str, ServiceSettingsModel], info: ValidationInfo) -> Any:
         check_services(value, info.data.get("network_mode", "host"), info.data.get("project_mode", "shared"),
-                       _context(info).stack)
+                       _context(info).stack, info.data.get("driver", "compose"))
         return value
 
     @field_validator("keys", mode="after")
@@ -227,6 +237,13 @@ class StackConfig(Model):
         if services is not None:
             check(check_references(None, value, reporting(services), None))
         return value
+
+    @model_validator(mode="after")
+    def _swarm_network(self) -> Self:
+        if self.driver == "swarm" and self.network_mode == "host":
+            fail(Issue(("networkMode",), self.network_mode, "driver swarm needs networkMode bridge (services on one"
+                       " overlay network, reached by service name); host networking cannot run replicas side by side"))
+        return self
 
     @model_validator(mode="after")
     def _personal_data(self, info: ValidationInfo) -> Self:

@@ -9,8 +9,8 @@ from typing import Literal
 from infra.crons import CronMonitorSpec, ReleaseTracking
 from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import SamplingConfig
-from infra.settings.model import ProjectMode
-from infra.settings.services import Driver, EnvTemplate, NetworkMode
+from infra.settings.model import EndpointMode, ProjectMode, PublishMode
+from infra.settings.services import Driver, DsnReload, EnvTemplate, NetworkMode
 from infra.specs import AlertSpec, InboundFilterSpec, KeySpec, MonitorSpec
 
 
@@ -86,6 +86,12 @@ class ServiceSettings:
     dsn_service: str | None = None
     #: the Sentry platform it reports as (its own, or that of ``dsn_from``)
     platform: str | None = None
+    #: swarm driver: tasks of the service (``replicas``)
+    replicas: int = 1
+    #: ``restart``: a new DSN replaces the container; ``file``: the app re-reads its mounted env file
+    dsn_reload: DsnReload = "restart"
+    #: ``uid[:gid]`` the container runs as (``user``); with ``dsnReload: file`` it owns the env file
+    user: str | None = None
 
     @property
     def env_file(self) -> str:
@@ -133,6 +139,9 @@ class StackSettings:
     #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
     privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
     shared_privacy: SharedPrivacy | None = None
+    #: swarm driver: ``endpoint_mode`` of every service and ``mode`` of published ports
+    swarm_endpoint_mode: EndpointMode = "vip"
+    swarm_publish_mode: PublishMode = "ingress"
     cron_monitors: tuple[CronMonitorSpec, ...] = ()
     release_tracking: ReleaseTracking = field(default_factory=ReleaseTracking)
 

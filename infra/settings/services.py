@@ -16,10 +16,15 @@ from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
 from infra.vocabulary import DEFAULT_KEY_POLICIES, FILTER_IDS, PLATFORMS, PROJECT_SLUG_MAX, SLUG_RE, SLUG_RULE
 
-Driver = Literal["docker", "compose"]
+Driver = Literal["docker", "compose", "swarm"]
 NetworkMode = Literal["host", "bridge"]
 EnvTemplate = Literal["backend", "frontend", "service"]
-DRIVERS: tuple[Driver, ...] = ("compose", "docker")
+DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm")
+# the swarm driver and the live DSN reload (docs/scaling.md)
+DsnReload = Literal["restart", "file"]
+DSN_RELOADS: tuple[DsnReload, ...] = ("restart", "file")
+USER_RE = r"^[0-9]{1,10}(:[0-9]{1,10})?$"
+MAX_REPLICAS = 100
 NETWORK_MODES: tuple[NetworkMode, ...] = ("host", "bridge")
 ENV_TEMPLATES: tuple[EnvTemplate, ...] = ("backend", "frontend", "service")
 RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
@@ -221,6 +226,13 @@ class ServiceSettingsModel(Model):
     restart: Annotated[str, choice(RESTART_POLICIES)] = Field("unless-stopped", description="Restart policy")
     labels: Annotated[dict[str, Scalar], name_map("a Docker label key", LABEL_KEY_RE, "a map of label keys")] = (
         Field(default_factory=dict, description="Docker labels"))
+    replicas: Annotated[int, whole(1, MAX_REPLICAS)] = Field(
+        1, description="Tasks of the service (driver swarm; compose and docker run one container)")
+    dsn_reload: Annotated[DsnReload, choice(DSN_RELOADS)] = Field(
+        "restart", description="restart: a new DSN replaces the container; file: the app re-reads its mounted env"
+        " file (SENTRY_STACKS_ENV_FILE), so a rotation restarts nothing")
+    user: Annotated[str, text("a numeric uid or uid:gid, e.g. 10001", pattern=USER_RE)] | None = Field(
+        None, description="uid[:gid] the container runs as; with dsnReload: file it owns the env file")
 
     @model_validator(mode="after")
     def _own_fields(self) -> Self:
@@ -255,7 +267,8 @@ def env_template(svc: ServiceSettingsModel, platform: str | None) -> EnvTemplate
 
 
 def check_services(
-    services: Mapping[str, ServiceSettingsModel], network_mode: NetworkMode, project_mode: str, stack: str
+    services: Mapping[str, ServiceSettingsModel], network_mode: NetworkMode, project_mode: str, stack: str,
+    driver: Driver = "compose",
 ) -> None:
     """The rules between services (paths relative to ``services``)."""
     issues: list[Issue] = []
@@ -306,8 +319,15 @@ def check_services(
             projects = ", ".join(sorted(n for n, s in services.items() if s.sentry is not None)) or "none"
             issues.append(Issue((name, "dsnFrom"), svc.dsn_from,
                                 f"must name a service with its own sentry project ({projects})"))
+        if svc.replicas > 1 and driver != "swarm":
+            issues.append(Issue((name, "replicas"), svc.replicas, "more than 1 replica needs driver swarm (compose and"
+                                " docker run one container per service); set driver: swarm or replicas: 1"))
         platform = owners.get(name, (None, None))[1]
         template = env_template(svc, platform)
+        if svc.dsn_reload == "file" and platform is None:
+            issues.append(Issue((name, "dsnReload"), svc.dsn_reload, "file reloads the Sentry DSN from the env file:"
+                                " the service needs a sentry project or dsnFrom (and an app that re-reads"
+                                " SENTRY_STACKS_ENV_FILE)"))
         if template != "service" and platform is None:
             issues.append(Issue((name, "envTemplate"), svc.env_template, "the backend and frontend templates need"
                                 " a Sentry DSN: give the service a sentry project or dsnFrom, or use envTemplate:"
@@ -345,6 +365,7 @@ def _cycles(services: Mapping[str, ServiceSettingsModel]) -> list[Issue]:
 
 __all__ = [
     "DRIVERS",
+    "DSN_RELOADS",
     "ENV_TEMPLATES",
     "MERGED_FIELDS",
     "NETWORK_MODES",
@@ -352,6 +373,7 @@ __all__ = [
     "SERVICE_NAME_RE",
     "BuildSettings",
     "Driver",
+    "DsnReload",
     "EnvTemplate",
     "HealthcheckSettings",
     "NetworkMode",

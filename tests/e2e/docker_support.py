@@ -78,12 +78,23 @@ class DemoImages:
     redis: str
 
 
+#: another image name prefix (e.g. `sentry-stacks-mybranch/`) keeps a worktree's demo images apart from the
+#: shared `sentry-stacks/*:latest` while several branches build theirs on one engine; stacks then pin them
+IMAGE_PREFIX_VAR = "SENTRY_STACKS_IMAGE_PREFIX"
+DEFAULT_PREFIX = "sentry-stacks/"
+
+
+def image_prefix() -> str:
+    return os.environ.get(IMAGE_PREFIX_VAR) or DEFAULT_PREFIX
+
+
 @functools.cache
 def _build_images() -> DemoImages | str:
+    args = [str(ROOT / "scripts" / "build-images"), "--json"]
+    if image_prefix() != DEFAULT_PREFIX:
+        args += ["--tag-prefix", image_prefix(), "--base-image", f"{DEFAULT_PREFIX}base:bookworm"]
     try:
-        result = subprocess.run(
-            [str(ROOT / "scripts" / "build-images"), "--json"], capture_output=True, text=True, timeout=3600
-        )
+        result = subprocess.run(args, capture_output=True, text=True, timeout=3600)
     except subprocess.TimeoutExpired:
         return "scripts/build-images did not finish within an hour"
     if result.returncode != 0:

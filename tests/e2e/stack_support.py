@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from infra.workspace import without_stack_local_keys
+from tests.e2e.docker_support import DEFAULT_PREFIX, demo_images, image_prefix
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
@@ -68,6 +69,11 @@ class AppStack(PulumiProject):
         proj.config_set("sentry-stacks:release", release)
         # containers of this copy never collide with `make demo` or another test's stack
         proj.config_set("sentry-stacks:composeProject", f"e2e{stack}{uuid.uuid4().hex[:8]}")
+        if image_prefix() != DEFAULT_PREFIX:  # this worktree's own demo images (SENTRY_STACKS_IMAGE_PREFIX)
+            images = demo_images()
+            for svc, image in (("backend", images.backend), ("worker", images.backend),
+                               ("frontend", images.frontend), ("redis", images.redis)):  # fmt: skip
+                proj.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{svc}.image", image)
         return proj
 
     def url(self, service: str) -> str:
@@ -107,7 +113,8 @@ class BackendTraffic(threading.Thread):
         self.base, self.run_id, self.pause = base, run, pause
         self.errors: list[str] = []
         self.transactions: list[str] = []
-        self.refused = 0
+        self.refused = 0  # no connection: nothing listened (a container being replaced)
+        self.timeouts = 0  # connected (or connecting) but no answer within 10 s: an overloaded machine
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -119,6 +126,10 @@ class BackendTraffic(threading.Thread):
             path = "/api/core/sentry-debug/" if i % 2 else "/api/core/hello/"
             try:
                 response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
+            except requests.Timeout:
+                self.timeouts += 1  # the request may have reached the app: its event may or may not exist
+                time.sleep(max(self.pause, 0.05))
+                continue
             except requests.RequestException:
                 self.refused += 1  # container being replaced: no request reached the app, no event
                 time.sleep(max(self.pause, 0.05))

@@ -32,6 +32,7 @@ def load(name: str, path: Path) -> ModuleType:
     return module
 
 
+sys.path.insert(0, str(ROOT / "demo" / "backend"))  # sentry_config imports demoapp.dsn_reload (stdlib only)
 sc = load("demo_backend_sentry_config", ROOT / "demo/backend/demoapp/sentry_config.py")
 frontend = load("demo_frontend_server", ROOT / "demo/frontend/server.py")
 

@@ -16,6 +16,7 @@ from infra.render import (
     COMPOSE_FILE,
     compose_quote,
     container_dsn,
+    container_env,
     dotenv_quote,
     parse_dotenv,
     render_all,
@@ -224,7 +225,15 @@ def test_compose_file_structure() -> None:
     doc = yaml.safe_load(rendered.files[COMPOSE_FILE])
     assert sorted(doc["services"]) == ["backend", "beat", "frontend", "redis", "worker"] and "networks" not in doc
     backend = doc["services"]["backend"]
-    assert backend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items()}
+    # dsnReload: file (the reference backend): every variable but the DSN inline, the DSN from the mounted file
+    live = {k: v.replace("$", "$$") for k, v in rendered.envs["backend"].items() if k != "SENTRY_DSN"}
+    assert backend["environment"] == {**live, "SENTRY_STACKS_ENV_FILE": "/run/sentry-stacks/backend.env"}
+    assert backend["volumes"] == [{"type": "bind", "source": "./", "target": "/run/sentry-stacks", "read_only": True}]
+    assert backend["user"] == "10001"
+    # dsnReload: restart (the frontend): the whole mapping inline, no mount
+    frontend = doc["services"]["frontend"]
+    assert frontend["environment"] == {k: v.replace("$", "$$") for k, v in rendered.envs["frontend"].items()}
+    assert "volumes" not in frontend and "user" not in frontend
     assert backend["network_mode"] == "host" and "ports" not in backend
     assert backend["healthcheck"] == {
         "test": ["CMD", "python3", "/app/healthcheck.py", "web"],
@@ -281,5 +290,8 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path, mode: str) -> No
         got = {
             k: (v if v is not None else "").replace("$$", "$") for k, v in doc["services"][name]["environment"].items()
         }
-        assert got == env, name
+        assert got == container_env(s.service(name), env), name  # dsnReload: file keeps the DSN in the file only
+    assert "SENTRY_DSN" in doc["services"]["frontend"]["environment"]
+    assert "SENTRY_DSN" not in doc["services"]["backend"]["environment"]
+    assert doc["services"]["backend"]["volumes"][0]["source"] == str(deploy)  # the deploy folder, resolved
     assert json.dumps(doc["services"]["redis"]["healthcheck"]["test"]) == '["CMD", "/usr/local/bin/redis-healthcheck"]'

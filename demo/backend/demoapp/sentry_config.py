@@ -23,6 +23,8 @@ Variables (all optional; an empty value means "unset"):
 | SENTRY_SEND_DEFAULT_PII              | deprecated: true/false, send_default_pii; ignored | (unset)       |
 |                                      | when SENTRY_DATA_COLLECTION is set                |               |
 | SENTRY_DEBUG                         | true/false: the SDK's debug logging               | false         |
+| SENTRY_STACKS_ENV_FILE               | a rendered env file whose SENTRY_* values win and | (none)        |
+|                                      | are re-read on change (demoapp/dsn_reload.py)     |               |
 
 The SDK itself reads SENTRY_DSN, SENTRY_ENVIRONMENT (defaulting to "production") and SENTRY_RELEASE,
 but no sample rate, so every value is parsed here and passed explicitly. A bad value raises
@@ -360,16 +362,7 @@ def user_from_request(
 _initialised = False
 
 
-def init_sentry(env: Mapping[str, str]) -> SentryConfig:
-    """Validate the variables and initialise sentry-sdk once per process (no-op without a DSN)."""
-    global _initialised
-    config = SentryConfig.from_env(env)
-    if _initialised:
-        return config
-    _initialised = True
-    if not config.dsn:
-        log.warning("Sentry disabled: SENTRY_DSN is not set (%s)", config.describe())
-        return config
+def _start_sdk(config: SentryConfig) -> None:
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
@@ -386,6 +379,45 @@ def init_sentry(env: Mapping[str, str]) -> SentryConfig:
     )
     if config.data_collection is not None and config.send_default_pii is not None:
         log.warning("SENTRY_SEND_DEFAULT_PII is deprecated and ignored: SENTRY_DATA_COLLECTION is set and wins")
+
+
+def reload_sentry(env: Mapping[str, str]) -> SentryConfig:
+    """Re-initialise sentry-sdk from `env` (a changed env file): the new client is bound first, then the old
+    one is flushed and closed, so events already queued still go out with the old key. A bad value raises
+    ConfigError before anything changes."""
+    import sentry_sdk
+
+    config = SentryConfig.from_env(env)
+    old = sentry_sdk.get_client()
+    if config.dsn:
+        _start_sdk(config)
+    else:
+        sentry_sdk.get_global_scope().set_client(None)
+    if old.is_active():
+        old.close(timeout=5.0)
+    log.info("Sentry reloaded: %s", config.describe())
+    return config
+
+
+def init_sentry(env: Mapping[str, str]) -> SentryConfig:
+    """Validate the variables and initialise sentry-sdk once per process (no-op without a DSN).
+
+    With SENTRY_STACKS_ENV_FILE (sentry-stacks `dsnReload: file`) the SENTRY_* values come from that file,
+    and a watcher re-initialises the SDK whenever they change (see demoapp/dsn_reload.py): no restart.
+    """
+    global _initialised
+    from demoapp.dsn_reload import effective_env, watch
+
+    env = effective_env(env)
+    config = SentryConfig.from_env(env)
+    if _initialised:
+        return config
+    _initialised = True
+    watch(env, reload_sentry)
+    if not config.dsn:
+        log.warning("Sentry disabled: SENTRY_DSN is not set (%s)", config.describe())
+        return config
+    _start_sdk(config)
     log.info("Sentry enabled: %s", config.describe())
     return config
 
@@ -395,9 +427,11 @@ def main() -> int:
     import os
     import sys
 
+    from demoapp.dsn_reload import EnvFileError, effective_env
+
     try:
-        config = SentryConfig.from_env(os.environ)
-    except ConfigError as exc:
+        config = SentryConfig.from_env(effective_env(os.environ))
+    except (ConfigError, EnvFileError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     print(f"sentry: {config.describe()}", file=sys.stderr)
