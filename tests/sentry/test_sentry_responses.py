@@ -170,10 +170,12 @@ def test_inbound_filter_bodies(sentry: ReplaySentry, name: str, listing: list[di
     sentry.add("GET", f"{API}/projects/{ORG}/web/filters/", listing)
     p = configured(InboundFilterProvider, sentry)
     for item in listing:
+        sentry.add("PUT", f"{API}/projects/{ORG}/web/filters/{item['id']}/", None, status=204)
         refresh_shows_no_change(p, f"{ORG}/web/{item['id']}", declare_filter(item))
-        created = p.create(p.check({}, declare_filter(item)).inputs)  # already as declared: no write
+        created = p.create(p.check({}, declare_filter(item)).inputs)  # one PUT of the declared value, no read
         assert p.diff(created.id, created.outs, declare_filter(item)).changes is False
-    assert sentry.writes() == []
+        refresh_shows_no_change(p, created.id, declare_filter(item))
+    assert [(m, path.rsplit("/", 2)[-2]) for m, path, _ in sentry.writes()] == [("PUT", i["id"]) for i in listing]
 
 
 # ---------------------------------------------------------------- MetricMonitor
@@ -441,6 +443,9 @@ def test_adopted_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind
         declared["project"] = body["projects"][0]
     if kind == "project":  # a project with no key yet: not an unfinished create of this stack
         sentry.add("GET", f"{API}/projects/{ORG}/{body['slug']}/keys/", [])
+        for team in declared["teams"]:  # the slug is taken: Sentry's answer to the create, then it is found again
+            sentry.add("POST", f"{API}/teams/{ORG}/{team}/projects/",
+                       {"detail": "A project with this slug already exists."}, status=409)
     p = configured(cls, sentry)
     checked = p.check({}, declared)
     assert [(f.property, f.reason) for f in checked.failures] == []
@@ -448,9 +453,11 @@ def test_adopted_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind
     assert created.id == id_ and p.diff(id_, created.outs, checked.inputs).changes is False
     read = p.read(id_, created.outs)
     assert p.diff(id_, read.outs, checked.inputs).changes is False and read.outs == created.outs
-    assert not any(method == "POST" for method, _, _ in sentry.requests)  # adopted, never created a second one
+    # adopted, never created a second one (a project's POST answered 409: the slug was taken)
+    assert [path for method, path, _ in sentry.requests if method == "POST"] == (
+        [f"{API}/teams/{ORG}/{t}/projects/" for t in declared["teams"][:1]] if kind == "project" else [])
     if kind in ("project", "key"):
-        assert sentry.writes() == []  # Sentry already has what is declared: nothing to write
+        assert [m for m, _, _ in sentry.writes() if m != "POST"] == []  # Sentry has what is declared: no PUT
 
 
 CREATE_PATHS = {"key": f"{API}/projects/{ORG}/web/keys/",
