@@ -9,6 +9,7 @@ destroy removes containers and files.
 from __future__ import annotations
 
 import math
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from infra.render import LIVE_DIR, LIVE_ENV_VAR, LIVE_KEYS
 from tests.e2e.docker_support import demo_images, require_docker
 from tests.e2e.stack_support import DESKTOP_UA, AppStack, copy_project, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry
@@ -47,13 +49,17 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         ls.stop()
 
 
-def _env_file(path: str) -> dict[str, str]:
+def _env_text(text: str) -> dict[str, str]:
     out = {}
-    for line in Path(path).read_text().splitlines():
+    for line in text.splitlines():
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             out[key] = value.strip('"').strip("'")
     return out
+
+
+def _env_file(path: str) -> dict[str, str]:
+    return _env_text(Path(path).read_text())
 
 
 def test_containers_are_healthy_and_carry_the_rendered_env(deployed: dict[str, Any]) -> None:
@@ -68,8 +74,14 @@ def test_containers_are_healthy_and_carry_the_rendered_env(deployed: dict[str, A
         assert float(backend_env["SENTRY_TRACES_SAMPLE_RATE"]) == outputs["sampleRates"]["traces"]
         backend = next(c for c in containers if c["Config"]["Labels"].get("com.docker.compose.service") == "backend")
         container_env = dict(item.split("=", 1) for item in backend["Config"]["Env"])
+        # dsnReload: file - the DSN is not inline: the app reads it from the env file mounted read-only in the
+        # container, the same file the stack rendered (so a rotation changes the file and restarts nothing)
+        assert container_env.get(LIVE_ENV_VAR) == f"{LIVE_DIR}/backend.env"
+        mounted = subprocess.run(["docker", "exec", backend["Id"], "cat", f"{LIVE_DIR}/backend.env"],
+                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert _env_text(mounted) == backend_env
         for key, value in backend_env.items():
-            assert container_env.get(key) == value, key
+            assert container_env.get(key) == (None if key in LIVE_KEYS else value), key
         assert Path(outputs["files"]["backend.env"]).stat().st_mode & 0o777 == 0o600
     dev_dsns = deployed["stacks"]["dev"].outputs(show_secrets=True)["dsns"]
     prod_dsns = deployed["stacks"]["prod"].outputs(show_secrets=True)["dsns"]

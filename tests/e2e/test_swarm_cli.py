@@ -73,7 +73,7 @@ def rotate(stack: AppStack, *args: str) -> subprocess.CompletedProcess[str]:
 def test_swarm_stack_converges_rotates_without_downtime_and_rolls(swarm_dev: tuple[AppStack, LocalSentry, str]) -> None:
     stack, ls, name = swarm_dev
     services = stack_services(name)
-    assert sorted(services) == ["backend", "frontend", "redis", "worker"]
+    assert sorted(services) == ["backend", "beat", "frontend", "redis", "worker"]
     assert services["worker"]["Spec"]["Mode"]["Replicated"]["Replicas"] == 2
     assert {s["Spec"]["EndpointSpec"]["Mode"] for s in services.values()} == {"dnsrr"}
     assert services["worker"]["Spec"]["UpdateConfig"]["Order"] == "start-first"
