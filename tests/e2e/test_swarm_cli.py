@@ -80,7 +80,8 @@ def test_swarm_stack_converges_rotates_without_downtime_and_rolls(swarm_dev: tup
     assert services["backend"]["Spec"]["UpdateConfig"]["Order"] == "stop-first"  # host-mode port on one node
     # `up` returned only after convergence: every task runs and is healthy right now
     running = stack_containers(name)
-    assert len(running) == 5, [c["Name"] for c in running]
+    tasks = sum(int(s["Spec"]["Mode"]["Replicated"]["Replicas"]) for s in services.values())
+    assert tasks == len(services) + 1 and len(running) == tasks, [c["Name"] for c in running]  # worker runs 2
     assert {c["State"]["Health"]["Status"] for c in running} == {"healthy"}
     status = stack.outputs()
     assert status["driver"] == "swarm" and status["composeProject"] == name
