@@ -27,7 +27,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,50 +221,58 @@ class ComposeInputs:
         }
 
 
+def check_deployment(news: dict[str, Any], name_key: str, name_re: re.Pattern[str], what: str) -> CheckResult:
+    """The inputs check shared by the compose and swarm deployments: a name (`name_key`, matching `name_re`),
+    the rendered compose file, the services to wait for and the health timeout."""
+    failures: list[CheckFailure] = []
+    name = news.get(name_key)
+    if not is_unknown(name) and (not isinstance(name, str) or not name_re.match(name)):
+        failures.append(CheckFailure(name_key, f"must be {what}: lowercase letters, digits, - and _"))
+    path = news.get("file")
+    if not is_unknown(path) and (not isinstance(path, str) or not path.strip()):
+        failures.append(CheckFailure("file", "must be the path of the rendered compose file"))
+    services = news.get("services")
+    if not is_unknown(services) and (
+        not isinstance(services, list) or not services or not all(isinstance(s, str) for s in services)
+    ):
+        failures.append(CheckFailure("services", "must be a non-empty list of service names"))
+    timeout = news.get("healthTimeout", 180)
+    if not is_unknown(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        failures.append(CheckFailure("healthTimeout", "must be a positive number of seconds"))
+    inputs = dict(news)
+    if isinstance(path, str) and path.strip() and not is_unknown(path):
+        inputs["file"] = os.path.abspath(path)
+    return CheckResult(inputs, failures)
+
+
+def diff_deployment(olds: dict[str, Any], news: dict[str, Any], name_key: str, fields: Iterable[str]) -> DiffResult:
+    """The diff shared by the compose and swarm deployments: a new name replaces (the old one is removed first);
+    a new file, file content, service list or timeout, or a service that is not ready any more, updates."""
+    if is_unknown(news.get(name_key)):
+        return DiffResult(changes=True, replaces=[name_key], delete_before_replace=True)
+    if any(is_unknown(news.get(k)) for k in fields):
+        return DiffResult(changes=True)
+    if olds.get(name_key) != news.get(name_key):
+        return DiffResult(changes=True, replaces=[name_key], delete_before_replace=True)
+    services = [str(s) for s in news.get("services") or ()]
+    old_status: dict[str, str] = dict(olds.get("status") or {})
+    drift = any(not is_ready(old_status.get(s, "missing")) for s in services)
+    changed = (
+        drift
+        or olds.get("file") != os.path.abspath(str(news["file"]))
+        or olds.get("fileSha256") != str(news.get("fileSha256") or "")
+        or list(olds.get("services") or []) != services
+        or int(olds.get("healthTimeout") or 180) != int(news.get("healthTimeout") or 180)
+    )
+    return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+
 class ComposeProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        project = news.get("project")
-        if not is_unknown(project) and (not isinstance(project, str) or not PROJECT_RE.match(project)):
-            failures.append(
-                CheckFailure("project", "must be a compose project name: lowercase letters, digits, - and _")
-            )
-        path = news.get("file")
-        if not is_unknown(path) and (not isinstance(path, str) or not path.strip()):
-            failures.append(CheckFailure("file", "must be the path of the rendered compose file"))
-        services = news.get("services")
-        if not is_unknown(services) and (
-            not isinstance(services, list) or not services or not all(isinstance(s, str) for s in services)
-        ):
-            failures.append(CheckFailure("services", "must be a non-empty list of service names"))
-        timeout = news.get("healthTimeout", 180)
-        if not is_unknown(timeout) and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            failures.append(CheckFailure("healthTimeout", "must be a positive number of seconds"))
-        inputs = dict(news)
-        if isinstance(path, str) and path.strip() and not is_unknown(path):
-            inputs["file"] = os.path.abspath(path)
-        return CheckResult(inputs, failures)
+        return check_deployment(news, "project", PROJECT_RE, "a compose project name")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if is_unknown(news.get("project")):
-            return DiffResult(changes=True, replaces=["project"], delete_before_replace=True)
-        if any(is_unknown(news.get(k)) for k in _FIELDS):
-            return DiffResult(changes=True)
-        new = ComposeInputs.from_props(news)
-        if olds.get("project") != new.project:
-            return DiffResult(changes=True, replaces=["project"], delete_before_replace=True)
-        old_status: dict[str, str] = dict(olds.get("status") or {})
-        drift = any(not is_ready(old_status.get(s, "missing")) for s in new.services)
-        changed = (
-            drift
-            or olds.get("file") != new.file
-            or olds.get("fileSha256") != new.file_sha256
-            or list(olds.get("services") or []) != list(new.services)
-            or int(olds.get("healthTimeout") or 180) != new.health_timeout
-        )
-        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+        return diff_deployment(olds, news, "project", _FIELDS)
 
     def _up(self, inputs: ComposeInputs) -> dict[str, Any]:
         if not os.path.isfile(inputs.file):

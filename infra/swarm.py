@@ -35,7 +35,6 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -45,8 +44,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.compose import ComposeError, ContainerState, _run, _tail, is_ready, redact
-from infra.unknown import is_unknown
+from infra.compose import ComposeError, ContainerState, _run, _tail, check_deployment, diff_deployment, is_ready, redact
 
 STACK_LABEL = "com.docker.stack.namespace"
 SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -279,46 +277,10 @@ class SwarmInputs:
 
 class SwarmProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        stack = news.get("stack")
-        if not is_unknown(stack) and (not isinstance(stack, str) or not STACK_RE.match(stack)):
-            failures.append(CheckFailure("stack", "must be a stack name: lowercase letters, digits, - and _"))
-        path = news.get("file")
-        if not is_unknown(path) and (not isinstance(path, str) or not path.strip()):
-            failures.append(CheckFailure("file", "must be the path of the rendered compose file"))
-        services = news.get("services")
-        if not is_unknown(services) and (
-            not isinstance(services, list) or not services or not all(isinstance(s, str) for s in services)
-        ):
-            failures.append(CheckFailure("services", "must be a non-empty list of service names"))
-        timeout = news.get("healthTimeout", 180)
-        if not is_unknown(timeout) and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            failures.append(CheckFailure("healthTimeout", "must be a positive number of seconds"))
-        inputs = dict(news)
-        if isinstance(path, str) and path.strip() and not is_unknown(path):
-            inputs["file"] = os.path.abspath(path)
-        return CheckResult(inputs, failures)
+        return check_deployment(news, "stack", STACK_RE, "a stack name")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if is_unknown(news.get("stack")):
-            return DiffResult(changes=True, replaces=["stack"], delete_before_replace=True)
-        if any(is_unknown(news.get(k)) for k in _FIELDS):
-            return DiffResult(changes=True)
-        new = SwarmInputs.from_props(news)
-        if olds.get("stack") != new.stack:
-            return DiffResult(changes=True, replaces=["stack"], delete_before_replace=True)
-        old_status: dict[str, str] = dict(olds.get("status") or {})
-        drift = any(not is_ready(old_status.get(s, "missing")) for s in new.services)
-        changed = (
-            drift
-            or olds.get("file") != new.file
-            or olds.get("fileSha256") != new.file_sha256
-            or list(olds.get("services") or []) != list(new.services)
-            or int(olds.get("healthTimeout") or 180) != new.health_timeout
-        )
-        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+        return diff_deployment(olds, news, "stack", _FIELDS)
 
     def _up(self, inputs: SwarmInputs) -> dict[str, Any]:
         if not os.path.isfile(inputs.file):
