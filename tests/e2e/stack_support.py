@@ -102,6 +102,29 @@ class AppStack(PulumiProject):
             time.sleep(1)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and everything it wraps (requests -> urllib3 -> socket errors, by args, cause and reason)."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [a for a in (*e.args, e.__cause__, e.__context__, getattr(e, "reason", None))
+                 if isinstance(a, BaseException)]
+    return seen
+
+
+def _refused(exc: BaseException) -> bool:
+    """Nothing listened: the connection was refused (a container being replaced, a stopped service)."""
+    return any(isinstance(e, ConnectionRefusedError) for e in _causes(exc))
+
+
+def _timed_out(exc: BaseException) -> bool:
+    return any(isinstance(e, TimeoutError | requests.Timeout) for e in _causes(exc))
+
+
 class BackendTraffic(threading.Thread):
     """Requests to the backend, alternating debug errors (event id from X-Sentry-Event-Id) and traced hellos.
 
@@ -115,6 +138,10 @@ class BackendTraffic(threading.Thread):
         self.transactions: list[str] = []
         self.refused = 0  # no connection: nothing listened (a container being replaced)
         self.timeouts = 0  # connected (or connecting) but no answer within 10 s: an overloaded machine
+        # a kept-alive connection the server had closed (its idle keep-alive ran out while this thread was
+        # starved): retried once on a new connection, as browsers and HTTP clients do for a GET
+        self.dropped: list[str] = []
+        self.failures: list[str] = []  # any other failed request
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -125,13 +152,23 @@ class BackendTraffic(threading.Thread):
             request_id = f"{self.run_id}-{i}"
             path = "/api/core/sentry-debug/" if i % 2 else "/api/core/hello/"
             try:
-                response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
+                try:
+                    response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
+                except requests.ConnectionError as exc:
+                    if _refused(exc) or _timed_out(exc):
+                        raise
+                    self.dropped.append(f"{type(exc).__name__}: {exc}")
+                    session.close()
+                    response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
             except requests.Timeout:
                 self.timeouts += 1  # the request may have reached the app: its event may or may not exist
                 time.sleep(max(self.pause, 0.05))
                 continue
-            except requests.RequestException:
-                self.refused += 1  # container being replaced: no request reached the app, no event
+            except requests.RequestException as exc:
+                if not _refused(exc):  # failed on a fresh connection too: the app broke it (tests assert none)
+                    self.failures.append(f"{request_id}: {type(exc).__name__}: {exc}")
+                else:
+                    self.refused += 1  # container being replaced: no request reached the app, no event
                 time.sleep(max(self.pause, 0.05))
                 continue
             if response.status_code == 500 and response.headers.get("X-Sentry-Event-Id"):

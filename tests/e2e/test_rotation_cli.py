@@ -81,6 +81,12 @@ def _post_with_dsn(dsn: str) -> int:
     return response.status_code
 
 
+def _backend_containers(stack: AppStack) -> list[tuple[str, str, int]]:
+    """(id, start time, restart count) of the stack's backend containers: a replacement or restart changes it."""
+    return sorted((c["Id"], c["State"]["StartedAt"], int(c.get("RestartCount") or 0)) for c in stack.containers()
+                  if c["Config"]["Labels"].get("com.docker.compose.service") == "backend")
+
+
 def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry], chromium: str) -> None:
     stack, ls = dev
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -91,6 +97,7 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
     run = f"rot-{uuid.uuid4().hex[:6]}"
     traffic = BackendTraffic(stack.url("backend"), run)
     frontend_ids: list[str] = []
+    backend_before = _backend_containers(stack)
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -172,9 +179,11 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
     assert used == {"old", "new"}, used
     print(f"rotation under traffic: {len(traffic.errors)} errors, {len(traffic.transactions)} transactions, "
           f"{len(frontend_ids)} browser events, 0 lost; {traffic.refused} requests refused, {traffic.timeouts} "
-          "timed out (load)")
+          f"timed out (load), {len(traffic.dropped)} kept-alive connections closed by the server and retried")
     # the backend re-reads its env file (dsnReload: file): compose replaces no backend container, refuses nothing
+    assert _backend_containers(stack) == backend_before, "the rotation replaced or restarted a backend container"
     assert traffic.refused == 0, f"{traffic.refused} backend requests refused during the rotation"
+    assert traffic.failures == [], traffic.failures[:5]
 
 
 def test_killed_rotation_converges_without_duplicate_keys(dev: tuple[AppStack, LocalSentry]) -> None:

@@ -104,6 +104,7 @@ def test_swarm_stack_converges_rotates_without_downtime_and_rolls(swarm_dev: tup
         traffic.stop.set()
         traffic.join()
     assert traffic.refused == 0, f"{traffic.refused} requests refused during the rotation ({traffic.timeouts} timeouts)"
+    assert traffic.failures == [], traffic.failures[:5]
     assert containers_by_service(name) == before, "a DSN rotation restarts no task (dsnReload: file)"
     new = stack.outputs(show_secrets=True)["sentryKeys"]["backend"]
     assert new["g1"]["active"] is False and new["g2"]["active"] is True
