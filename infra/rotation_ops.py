@@ -21,7 +21,7 @@ from typing import Any
 
 from infra.rotation import Rotation, RotationRefused, ServiceKeys
 from infra.sentry.client import SentryClient
-from infra.workspace import PROJECT, ROOT, pulumi_binary, pulumi_env
+from infra.workspace import PROJECT, ROOT, pulumi_binary, pulumi_env, write_config_values
 
 KEYS = f"{PROJECT}:keys"
 ROTATION = f"{PROJECT}:rotation"
@@ -108,11 +108,8 @@ class StackHandle:
                 current.pop(service, None)
             else:
                 current[service] = rotation.to_config()
-        payload = {
-            KEYS: {"value": json.dumps(new_keys), "objectValue": new_keys, "secret": False},
-            ROTATION: {"value": json.dumps(current), "objectValue": current, "secret": False},
-        }
-        self._pulumi("config", "set-all", "--json", json.dumps(payload))
+        # as text, in one atomic write: `pulumi config set-all` would re-serialise the user's whole stack file
+        write_config_values(self.root / f"Pulumi.{self.name}.yaml", {KEYS: new_keys, ROTATION: current})
         self.reload()
 
     def up(self) -> None:

@@ -78,6 +78,110 @@ def with_salt_line(text: str, salt_line: str) -> str:
     return "".join([*lines[:at], salt_line.rstrip("\n") + "\n", *lines[at:]])
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _yaml_key(key: str) -> str:
+    return key if _PLAIN_KEY.match(key) and key.lower() not in _YAML_WORDS else json.dumps(key)
+
+
+def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(str(value))  # a JSON string is a YAML double-quoted scalar
+
+
+def _yaml_block(value: Any, indent: int) -> list[str]:
+    """`value` (JSON-like) as block-style YAML lines at `indent` spaces; empty containers in flow style."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                lines += [f"{pad}{_yaml_key(str(key))}:", *_yaml_block(item, indent + 2)]
+            else:
+                lines.append(f"{pad}{_yaml_key(str(key))}: {_yaml_flow(item)}")
+    else:
+        for item in value:
+            if isinstance(item, dict | list) and item:
+                nested = _yaml_block(item, indent + 2)
+                lines += [f"{pad}- {nested[0].lstrip()}", *nested[1:]]
+            else:
+                lines.append(f"{pad}- {_yaml_flow(item)}")
+    return lines
+
+
+def _yaml_flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}" if not value else json.dumps(value)
+    if isinstance(value, list):
+        return "[]" if not value else json.dumps(value)
+    return _yaml_scalar(value)
+
+
+def with_config_values(text: str, values: dict[str, Any]) -> str:
+    """A stack file's text with the `config:` entries `values` set (replaced in place, or added at the end of
+    the config block), every other line and comment as written.
+
+    `pulumi config set` re-serialises the whole file (comments gone, `true` becomes `"true"`, `1.0` becomes
+    `1`); a script that records its own state in the stack file (rotate-dsn) must not rewrite the user's lines.
+    """
+    lines = text.splitlines()
+    top = re.compile(r"^config:\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if top.match(line)), None)
+    if start is None:
+        lines += ["config:"]
+        start = len(lines) - 1
+    end = start + 1  # the config block: indented, blank or comment lines up to the next top-level key
+    while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "\t") or lines[end].startswith("#")):
+        end += 1
+    body = [i for i in range(start + 1, end) if lines[i].strip() and not lines[i].lstrip().startswith("#")]
+    indent = (len(lines[body[0]]) - len(lines[body[0]].lstrip(" "))) if body else 2
+    pad = " " * indent
+    for key, value in values.items():
+        rendered = (
+            [f"{pad}{key}:", *_yaml_block(value, indent + 2)] if isinstance(value, dict | list) and value
+            else [f"{pad}{key}: {_yaml_flow(value)}"]
+        )
+        head = re.compile(rf"^{pad}{re.escape(key)}:(\s|$)")
+        at = next((i for i in range(start + 1, end) if head.match(lines[i])), None)
+        if at is None:
+            last = max((i for i in range(start + 1, end) if lines[i].strip() and lines[i][:1] == " "), default=start)
+            lines[last + 1:last + 1] = rendered
+            end += len(rendered)
+            continue
+        stop = at + 1  # the entry's own lines: deeper-indented (or blank lines inside it)
+        while stop < end and (not lines[stop].strip() or len(lines[stop]) - len(lines[stop].lstrip(" ")) > indent):
+            stop += 1
+        while stop > at + 1 and not lines[stop - 1].strip():
+            stop -= 1  # blank lines after the entry belong to what follows
+        lines[at:stop] = rendered
+        end += len(rendered) - (stop - at)
+    return "\n".join(lines) + "\n"
+
+
+def write_config_values(path: Path, values: dict[str, Any]) -> None:
+    """Set `values` (plain, non-secret config entries) in the stack file at `path` as text, atomically; the
+    result is parsed back and must hold exactly the old settings plus `values`, or nothing is written."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    new = with_config_values(text, values)
+    before = yaml.safe_load(text) or {}
+    after = yaml.safe_load(new) or {}
+    expected = {**before, "config": {**(before.get("config") or {}), **values}}
+    if after != expected:
+        keys = ", ".join(values)
+        raise RuntimeError(f"cannot edit {path.name} as text (an unusual layout), so nothing was written; "
+                           f"record {keys} with `pulumi config set --path`")
+    _atomic_write(path, new)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -153,16 +257,6 @@ def config_object(stack: Any, key: str) -> Any:
         return value.value
 
 
-def set_config_object(stack: Any, key: str, value: Any) -> None:
-    """Write a structured (object) config value, keeping it structured in Pulumi.<stack>.yaml."""
-    payload = json.dumps({key: {"value": json.dumps(value), "objectValue": value, "secret": False}})
-    subprocess.run(
-        [pulumi_binary(), "config", "set-all", "--json", payload, "--stack", stack.name, "--non-interactive"],
-        cwd=stack.workspace.work_dir, env={**os.environ, **pulumi_env(Path(stack.workspace.work_dir))},
-        check=True, capture_output=True, text=True,
-    )
-
-
 __all__ = ["PROJECT", "ROOT", "STACK_LOCAL_KEYS", "config_object", "ensure_passphrase_file", "init_stack",
-           "pulumi_binary", "pulumi_env", "select_stack", "set_config_object", "stack_exists", "with_salt_line",
-           "without_stack_local_keys"]
+           "pulumi_binary", "pulumi_env", "select_stack", "stack_exists", "with_config_values", "with_salt_line",
+           "without_stack_local_keys", "write_config_values"]

@@ -98,6 +98,9 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
     traffic = BackendTraffic(stack.url("backend"), run)
     frontend_ids: list[str] = []
     backend_before = _backend_containers(stack)
+    stack_file = stack.workdir / "Pulumi.dev.yaml"  # a comment of the user's, which `pulumi config set` would drop
+    commented = stack_file.read_text(encoding="utf-8").replace("config:\n", "config:\n  # kept by rotate-dsn\n", 1)
+    stack_file.write_text(commented, encoding="utf-8")
 
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -119,6 +122,10 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
             assert "verified" in started.stdout, started.stdout
             new = stack.outputs(show_secrets=True)["sentryKeys"]
             assert new["backend"]["g2"]["dsn"] != old_backend["dsn"]
+            # rotate-dsn recorded its state in the stack file as text: the user's comment and lines stay
+            written = stack_file.read_text(encoding="utf-8")
+            assert written.startswith(commented.split("  sentry-stacks:keys:")[0]), written
+            assert "sentry-stacks:rotation:" in written
 
             # The open page still sends with the old DSN: finish must refuse and say so.
             for i in range(5, 10):

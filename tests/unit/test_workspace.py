@@ -1,10 +1,14 @@
-"""Stack files: a stack's creation adds one salt line to the user's file and changes nothing else."""
+"""Stack files: a stack's creation adds one salt line to the user's file and changes nothing else; the config
+rotate-dsn records is written as text, the user's lines and comments as written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import yaml
 
-from infra.workspace import ROOT, with_salt_line, without_stack_local_keys
+from infra.workspace import ROOT, with_config_values, with_salt_line, without_stack_local_keys, write_config_values
 
 SALT = "encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy"
 
@@ -30,3 +34,61 @@ def test_stack_local_keys_are_dropped_and_nothing_else() -> None:
         assert "encryptionsalt" not in without_stack_local_keys(salted)
     other = "secretsprovider: awskms://k\nencryptedkey: abc\nconfig:\n  a:encryptionsalt: kept\n"
     assert without_stack_local_keys(other) == "config:\n  a:encryptionsalt: kept\n"
+
+
+ROTATION_STATE = {
+    "sentry-stacks:keys": {"backend": {"current": "g2", "generations": {"g1": {"active": True}, "g2": {}}}},
+    "sentry-stacks:rotation": {"backend": {"from": "g1", "to": "g2", "phase": "started", "tags": ["a", "b: c"]}},
+}
+
+
+def test_config_values_are_added_and_replaced_as_text_keeping_every_other_line() -> None:
+    user = (ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    added = with_config_values(SALT + "\n" + user, ROTATION_STATE)
+    # the user's lines up to the keys entry (which rotate-dsn owns) are untouched, and so is every later line
+    before, _, after = user.partition("  sentry-stacks:keys:\n")
+    assert added.startswith(SALT + "\n" + before + "  sentry-stacks:keys:\n")
+    rest = [line for line in after.splitlines() if not line.startswith("    ")]
+    assert all(line in added.splitlines() for line in rest), rest
+    assert yaml.safe_load(added)["config"] == {**yaml.safe_load(user)["config"], **ROTATION_STATE}
+
+    finished = {"sentry-stacks:keys": {"backend": {"current": "g2", "generations": {"g2": {}}}},
+                "sentry-stacks:rotation": {}}
+    replaced = with_config_values(added, finished)
+    assert replaced == SALT + "\n" + with_config_values(user, finished)  # replacing == writing afresh
+    assert yaml.safe_load(replaced)["config"] == {**yaml.safe_load(user)["config"], **finished}
+
+
+def test_an_entry_in_the_middle_is_replaced_in_place_with_its_neighbours_and_comments() -> None:
+    text = ("config:\n  # keys: written by rotate-dsn\n  sentry-stacks:keys:\n    backend:\n      current: g1\n\n"
+            "  # the next one is the user's\n  sentry-stacks:release: \"1.0\"\n  x: true\nencryptionsalt: s\n")
+    out = with_config_values(text, {"sentry-stacks:keys": {"backend": {"current": "g2"}}, "new:key": "yes"})
+    assert out == ("config:\n  # keys: written by rotate-dsn\n  sentry-stacks:keys:\n    backend:\n"
+                   "      current: \"g2\"\n\n  # the next one is the user's\n  sentry-stacks:release: \"1.0\"\n"
+                   "  x: true\n  new:key: \"yes\"\nencryptionsalt: s\n")
+    assert yaml.safe_load(out) == {"config": {"sentry-stacks:keys": {"backend": {"current": "g2"}},
+                                              "sentry-stacks:release": "1.0", "x": True, "new:key": "yes"},
+                                   "encryptionsalt": "s"}
+
+
+def test_a_file_without_config_gets_one_and_odd_values_round_trip(tmp_path: Path) -> None:
+    odd = {"k:v": {"true": [1, 2.5, None, False, {"a b": "it's \"quoted\"\n"}], "empty": {}, "list": []}}
+    out = with_config_values("# only a comment\n", odd)
+    assert out.startswith("# only a comment\nconfig:\n")
+    assert yaml.safe_load(out)["config"] == odd
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  a: 1.0\n", encoding="utf-8")
+    stack_file.chmod(0o600)
+    write_config_values(stack_file, odd)
+    assert stack_file.read_text(encoding="utf-8").startswith("config:\n  a: 1.0\n")
+    assert stack_file.stat().st_mode & 0o777 == 0o600
+    assert yaml.safe_load(stack_file.read_text(encoding="utf-8"))["config"] == {"a": 1.0, **odd}
+
+
+def test_a_layout_the_text_edit_cannot_follow_is_refused_and_the_file_left_alone(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    flow = "config: {a: 1}\n"  # flow-style config: no block to edit
+    stack_file.write_text(flow, encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"cannot edit Pulumi\.dev\.yaml as text"):
+        write_config_values(stack_file, {"sentry-stacks:rotation": {}})
+    assert stack_file.read_text(encoding="utf-8") == flow
