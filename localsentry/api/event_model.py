@@ -103,11 +103,69 @@ def serialize_summary(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def _context(frame: dict[str, Any]) -> list[list[Any]]:
+    """Sentry's `context` of a frame: `[[line number, line], …]` from `pre_context`, `context_line`, `post_context`."""
+    line, lineno = frame.get("context_line"), frame.get("lineno")
+    if not isinstance(line, str) or not isinstance(lineno, int):
+        return []
+    pre = [x for x in frame.get("pre_context") or [] if isinstance(x, str)]
+    post = [x for x in frame.get("post_context") or [] if isinstance(x, str)]
+    first = lineno - len(pre)
+    return [[first + n, text] for n, text in enumerate([*pre, line, *post])]
+
+
+def _frame(frame: dict[str, Any]) -> dict[str, Any]:
+    """A stack frame as Sentry's event API answers it (camelCase, context as numbered lines)."""
+    return {
+        "filename": frame.get("filename"), "absPath": frame.get("abs_path"), "module": frame.get("module"),
+        "package": frame.get("package"), "platform": frame.get("platform"),
+        "instructionAddr": frame.get("instruction_addr"), "symbolAddr": frame.get("symbol_addr"),
+        "function": frame.get("function"), "rawFunction": frame.get("raw_function"), "symbol": frame.get("symbol"),
+        "context": _context(frame), "lineNo": frame.get("lineno"), "colNo": frame.get("colno"),
+        "inApp": frame.get("in_app"), "trust": frame.get("trust"), "errors": None, "lock": frame.get("lock"),
+        "vars": frame.get("vars"),
+    }  # fmt: skip
+
+
+def _stacktrace(stack: Any) -> dict[str, Any] | None:
+    if not isinstance(stack, dict):
+        return None
+    frames = [_frame(f) for f in stack.get("frames") or [] if isinstance(f, dict)]
+    in_app = [f["inApp"] is True for f in frames]
+    return {"frames": frames, "framesOmitted": stack.get("frames_omitted"), "registers": stack.get("registers"),
+            "hasSystemFrames": any(in_app) and not all(in_app)}  # fmt: skip
+
+
+MECHANISM_NAMES = {"help_link": "helpLink", "exception_id": "exceptionId", "parent_id": "parentId",
+                   "is_exception_group": "isExceptionGroup"}  # fmt: skip
+
+
+def exception_entry(exc: Any) -> dict[str, Any]:
+    """The `exception` entry's data as Sentry's event API answers it: frames in camelCase with numbered context
+    lines, `hasSystemFrames` (some frames in app, some not), the mechanism's names in camelCase."""
+    values = exc.get("values") if isinstance(exc, dict) else exc
+    out = []
+    for value in values if isinstance(values, list) else []:
+        if not isinstance(value, dict):
+            continue
+        mechanism = value.get("mechanism")
+        out.append({
+            "type": value.get("type"), "value": value.get("value"), "module": value.get("module"),
+            "threadId": value.get("thread_id"),
+            "mechanism": ({MECHANISM_NAMES.get(k, k): v for k, v in mechanism.items()}
+                          if isinstance(mechanism, dict) else None),
+            "stacktrace": _stacktrace(value.get("stacktrace")),
+            "rawStacktrace": _stacktrace(value.get("raw_stacktrace")),
+        })  # fmt: skip
+    return {"values": out, "hasSystemFrames": any((v["stacktrace"] or {}).get("hasSystemFrames") for v in out),
+            "excOmitted": exc.get("exc_omitted") if isinstance(exc, dict) else None}  # fmt: skip
+
+
 def _entries(payload: dict[str, Any], message: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     exc = payload.get("exception")
     if isinstance(exc, dict | list):
-        entries.append({"type": "exception", "data": exc if isinstance(exc, dict) else {"values": exc}})
+        entries.append({"type": "exception", "data": exception_entry(exc)})
     if message and (payload.get("logentry") or payload.get("message")):  # an exception's value is no message entry
         entries.append({"type": "message", "data": {"formatted": message}})
     if isinstance(payload.get("breadcrumbs"), dict | list):

@@ -3,7 +3,9 @@
 1. The SDK's `fingerprint` when given (`{{ default }}` stands for the default components below).
 2. Otherwise the exception chain: each exception's type plus its top in-app frames (module or file and
    function; all frames when none is in-app), so the same error from the same code path groups together
-   whatever its message or line numbers.
+   whatever its message or line numbers. A file that is a URL (browser SDKs send `http://host:port/app.js`)
+   counts by its path only, as Sentry's JavaScript processing makes a module of the path: the same bundle
+   served from localhost and from staging groups together.
 3. Otherwise the message (the `logentry` template before formatting, else the formatted message).
 4. Otherwise the event's title.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 TOP_FRAMES = 5
 DEFAULT = "{{ default }}"
@@ -39,8 +42,15 @@ def top_frames(exception: dict[str, Any], n: int = TOP_FRAMES) -> list[dict[str,
     return list(reversed(in_app or frames))[:n]
 
 
+def _origin_free(where: str) -> str:
+    """A URL's path (no scheme, host, port, query or fragment); anything else as it is."""
+    if where.startswith(("http://", "https://")):
+        return urlsplit(where).path or "/"
+    return where
+
+
 def _frame_component(frame: dict[str, Any]) -> str:
-    where = frame.get("module") or frame.get("filename") or frame.get("abs_path") or "?"
+    where = frame.get("module") or _origin_free(str(frame.get("filename") or frame.get("abs_path") or "?"))
     return f"{where}:{frame.get('function') or '?'}"
 
 

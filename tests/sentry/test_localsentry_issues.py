@@ -8,9 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import pytest
+import requests
 
 from tests.support.localsentry import ROOT, LocalSentry
 
@@ -130,3 +132,42 @@ def test_issue_filters_and_status(localsentry_session: LocalSentry, sent: dict[s
     short = ls.api("GET", f"/api/0/organizations/{ls.org}/issues/{resolved['shortId']}/").json()
     assert short["id"] == pinned_group
     assert ls.api("PUT", url, json={"status": "bogus"}).status_code == 400
+
+
+def _browser_error(origin: str) -> bytes:
+    """An error envelope shaped as `@sentry/browser` 11 sends it: frames name their file by its URL."""
+    frames = [
+        {"filename": f"{origin}/assets/app.js", "function": "checkout", "in_app": True, "lineno": 40, "colno": 5},
+        {"filename": f"{origin}/assets/app.js?v=3", "function": "chargeCard", "in_app": True, "lineno": 12,
+         "colno": 9, "pre_context": ["function chargeCard(amount) {"], "context_line": "  throw new Error(amount);",
+         "post_context": ["}"]},
+    ]  # fmt: skip
+    event = {"event_id": uuid.uuid4().hex, "platform": "javascript", "level": "error", "environment": "staging",
+             "exception": {"values": [{"type": "Error", "value": "card declined", "stacktrace": {"frames": frames},
+                                       "mechanism": {"type": "generic", "handled": True}}]}}  # fmt: skip
+    header = {"event_id": event["event_id"], "sdk": {"name": "sentry.javascript.browser", "version": "11.12.0"}}
+    return "\n".join(json.dumps(x) for x in (header, {"type": "event"}, event)).encode()
+
+
+def test_browser_frames_group_by_path_and_read_back_in_sentrys_shape(localsentry: LocalSentry) -> None:
+    """The same bundle served from two origins is one issue (a URL file counts by its path); the event API
+    answers frames as Sentry does: camelCase, context as numbered lines, `hasSystemFrames`."""
+    ls = localsentry
+    project = ls.create_project(platform="javascript")
+    key = ls.keys(project["slug"])[0]["public"]
+    for origin in ("http://localhost:5173", "https://staging.example.com"):
+        resp = requests.post(f"{ls.url}/api/{project['id']}/envelope/", params={"sentry_key": key},
+                             data=_browser_error(origin), timeout=10)  # fmt: skip
+        assert resp.status_code == 200, resp.text
+    ls.wait_items(project["slug"], 2, type="event")
+    [issue] = _issues(ls, project)
+    assert issue["count"] == "2" and issue["title"] == "Error: card declined"
+    latest = ls.api("GET", f"/api/0/organizations/{ls.org}/issues/{issue['id']}/events/latest/").json()
+    data = next(e for e in latest["entries"] if e["type"] == "exception")["data"]
+    [value] = data["values"]
+    assert value["mechanism"] == {"type": "generic", "handled": True} and data["hasSystemFrames"] is False
+    top = value["stacktrace"]["frames"][-1]
+    assert (top["filename"], top["function"], top["lineNo"], top["colNo"], top["inApp"]) == (
+        "https://staging.example.com/assets/app.js?v=3", "chargeCard", 12, 9, True)  # fmt: skip
+    assert top["context"] == [[11, "function chargeCard(amount) {"], [12, "  throw new Error(amount);"], [13, "}"]]
+    assert "lineno" not in top and "in_app" not in top
