@@ -254,12 +254,15 @@ def test_browser_sdk_defaults_read_back_through_sentry_apis(
               "timestamp", "precise.start_ts", "precise.finish_ts"]  # fmt: skip
     spans = _events(ls, project, dataset="spans", field=fields, query=f"trace:{done['traceId']}",
                     environment=ENVIRONMENT, statsPeriod="1h")  # fmt: skip
-    assert sorted(s["span.name"] for s in spans) == sorted(CUSTOM_SPANS), spans
+    # a loaded machine may block the page's main thread: the SDK then adds its own long-frame spans to the trace
+    made = [s for s in spans if not str(s["span.op"]).startswith(("ui.long_animation_frame", "ui.long-task"))]
+    assert sorted(s["span.name"] for s in made) == sorted(CUSTOM_SPANS), spans
     assert {(s["environment"], s["release"]) for s in spans} == {(ENVIRONMENT, RELEASE)}
     assert all(s["timestamp"] and s["precise.finish_ts"] >= s["precise.start_ts"] > 0 for s in spans)
     root = next(s for s in spans if s["span.name"] == "checkout")
     assert root["is_transaction"] is True and root["span.op"] == "ui.action"
-    assert {s["parent_span"] for s in spans if s is not root} == {root["span_id"]}
+    assert {s["parent_span"] for s in made if s is not root} == {root["span_id"]}
+    assert {s["parent_span"] for s in spans if s is not root} <= {s["span_id"] for s in spans}
     by_release = _events(ls, project, dataset="spans", field=["span.name"], query=f"release:{RELEASE}",
                          per_page=100)  # fmt: skip
     assert len(by_release) == sent["span"]  # every span the browser sent, found by its release
@@ -269,10 +272,12 @@ def test_browser_sdk_defaults_read_back_through_sentry_apis(
     assert [p["span.op"] for p in pageload] == ["pageload"]
 
     # -- logs, with their bodies and levels, in the custom trace
-    logs = _events(ls, project, dataset="logs", field=["message", "severity", "trace", "environment"],
+    logs = _events(ls, project, dataset="logs", field=["message", "severity", "trace", "span_id", "environment"],
                    query=f"release:{RELEASE}", sort="message")  # fmt: skip
     assert [(log["message"], log["severity"]) for log in logs] == sorted(LOGS)
     assert {(log["trace"], log["environment"]) for log in logs} == {(done["traceId"], ENVIRONMENT)}
+    # the SDK names the active span in the attribute sentry.trace.parent_span_id; it reads back as span_id
+    assert {log["span_id"] for log in logs} <= {s["span_id"] for s in spans}, logs
 
     # -- errors: grouped into issues, with the browser's stack trace
     issues = ls.api("GET", f"/api/0/organizations/{ls.org}/issues/",
