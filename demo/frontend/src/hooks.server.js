@@ -1,0 +1,18 @@
+// Server hooks: every request runs in Sentry's request isolation (sentryHandle), gets the Sentry user of
+// the demo login (cookies set by the page after the backend's login), and errors of load functions,
+// actions and endpoints are captured by handleErrorWithSentry. Sentry.init is in instrumentation.server.js.
+import * as Sentry from "@sentry/sveltekit";
+import { sequence } from "@sveltejs/kit/hooks";
+import { userFromCookies } from "$lib/user.js";
+
+/** @type {import('@sveltejs/kit').Handle} */
+const sentryUser = async ({ event, resolve }) => {
+  const user = userFromCookies(event.cookies);
+  event.locals.user = user;
+  Sentry.setUser(user);
+  return resolve(event);
+};
+
+export const handle = sequence(Sentry.sentryHandle(), sentryUser);
+
+export const handleError = Sentry.handleErrorWithSentry();
