@@ -359,6 +359,16 @@ def user_from_request(
     return user
 
 
+def sentry_user(account: Mapping[str, str], user_info: bool, email: str = "") -> dict[str, str]:
+    """The Sentry user of a logged-in Django user ({"id", "username"}); email and IP only with user_info."""
+    user = {"id": account["id"], "username": account["username"]}
+    if user_info:
+        if email and _EMAIL.match(email):
+            user["email"] = email
+        user["ip_address"] = "{{auto}}"
+    return user
+
+
 _initialised = False
 
 
