@@ -166,7 +166,8 @@ def test_one_mapping_per_service() -> None:
     worker = service_env(s, s.service("worker"), DSNS, rates)
     assert worker["SENTRY_DSN"] == DSNS["backend"] and "PORT" not in worker
     frontend = service_env(s, s.service("frontend"), DSNS, rates)
-    assert frontend["PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE"] == "0.1" and "SENTRY_PROFILES_SAMPLE_RATE" not in frontend
+    assert frontend["PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE"] == "0.1"
+    assert "SENTRY_PROFILES_SAMPLE_RATE" not in frontend
     assert "SENTRY_REPLAYS_SESSION_SAMPLE_RATE" not in frontend  # the browser's only: PUBLIC_ only
     assert frontend["PUBLIC_BACKEND_URL"] == "http://127.0.0.1:8000"
     # the SvelteKit server reads SENTRY_*, the browser the same values as PUBLIC_* ($env/dynamic/public)

@@ -4,10 +4,12 @@ The demo login (django.contrib.auth and sessions) keeps its users and sessions i
 DJANGO_DB_PATH (default $TMPDIR/demo-backend.sqlite3, i.e. per container); bin/web migrates it and
 creates the demo user (DEMO_USERNAME / DEMO_PASSWORD, demoapp/bootstrap.py) before gunicorn starts.
 
-Environment: PORT / BIND (bin/web), DJANGO_SECRET_KEY (bin/web generates one per container when absent,
-so the gunicorn workers share it; sessions then last as long as the container), DJANGO_ALLOWED_HOSTS (comma-separated; loopback
-names are always allowed so health checks and the host network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS
-(comma-separated origins or *; default *), CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
+Environment: PORT / BIND (bin/web), DJANGO_SECRET_KEY (bin/web generates one per container when
+absent, so the gunicorn workers share it; sessions then last as long as the container),
+DJANGO_ALLOWED_HOSTS (comma-separated; loopback names are always allowed so health checks and the host
+network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS (comma-separated origins or *; default *; allowed
+origins may send credentials, the session cookie), DJANGO_DB_PATH, DEMO_USERNAME / DEMO_PASSWORD,
+CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
 and the SENTRY_* variables documented in demoapp/sentry_config.py.
 """
 
@@ -41,7 +43,8 @@ WSGI_APPLICATION = "demoapp.wsgi.application"
 DATABASES: dict[str, dict[str, str]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DJANGO_DB_PATH") or os.path.join(os.environ.get("TMPDIR") or "/tmp", "demo-backend.sqlite3"),
+        "NAME": os.environ.get("DJANGO_DB_PATH")
+        or os.path.join(os.environ.get("TMPDIR") or "/tmp", "demo-backend.sqlite3"),  # noqa: S108 - per container
     }
 }
 # the session cookie is SameSite=Lax: the frontend on another port of the same host is the same site, so its
