@@ -6,14 +6,21 @@
    real localsentry: every HEALTHCHECK turns healthy; the health endpoints answer; the debug endpoint
    answers 500 and its ZeroDivisionError arrives with the environment, release and user given by the
    environment; a task runs on the worker; health checks are never traced; development noise is
-   dropped; the frontend's runtime config mirrors its environment; and in headless Chromium the "Test
-   Sentry" button's error arrives with the page's user while the page's trace continues in the backend.
+   dropped; the frontend's runtime config mirrors its environment (PUBLIC_* variables, read at run time,
+   no DSN in the built bundle); and in headless Chromium the "Test Sentry" button's error arrives with the
+   page's user while the page's trace continues in the backend.
+3. The SvelteKit frontend in Chromium: a real login against the backend (Django session) sets the Sentry
+   user in the browser, in the Node server and in the backend; the button's error arrives with it, a
+   replay follows (replaysOnErrorSampleRate 1), a backend error reached through the page shares the
+   page's trace id, a failing server load arrives from Node with the logged-in user, and the page's logs
+   (enableLogs) arrive; after logout the user is gone.
 
 Without a Docker engine these tests skip with what to install (fail when CI=true).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,17 +103,22 @@ def stack(images: DemoImages, localsentry_session: LocalSentry) -> Iterator[Stac
         # what the prod stack renders: no user info (sentry-stacks:dataCollection, docs/privacy.md)
         "SENTRY_DATA_COLLECTION": env_json(python_options(DEFAULT)),
     }
-    frontend_env = {
-        "PORT": str(front_port),
-        "BIND": "127.0.0.1",
+    # the SvelteKit server reads SENTRY_*, the browser PUBLIC_* (what templates/frontend.env.j2 renders)
+    server_sentry = {
         "SENTRY_DSN": ls.dsn(frontend_project),
         "SENTRY_ENVIRONMENT": environment,
         "SENTRY_RELEASE": release,
         "SENTRY_TRACES_SAMPLE_RATE": "1.0",
-        "SENTRY_REPLAYS_SESSION_SAMPLE_RATE": "0.1",
-        "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE": "1.0",
         "SENTRY_SEND_DEFAULT_PII": "true",
-        "BACKEND_URL": f"http://127.0.0.1:{web_port}",
+    }
+    frontend_env = {
+        "PORT": str(front_port),
+        "BIND": "127.0.0.1",
+        **server_sentry,
+        **{f"PUBLIC_{k}": v for k, v in server_sentry.items()},
+        "PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE": "0.1",
+        "PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE": "1.0",
+        "PUBLIC_BACKEND_URL": f"http://127.0.0.1:{web_port}",
     }
     containers = Containers("ss-demo")
     try:
@@ -230,25 +242,34 @@ def test_frontend_runtime_config_reflects_its_environment(stack: Stack) -> None:
     env = stack.frontend_env
     config = wait_http(f"{stack.frontend_url}/runtime-config.json").json()
     assert config == {
-        "dsn": env["SENTRY_DSN"],
-        "environment": env["SENTRY_ENVIRONMENT"],
-        "release": env["SENTRY_RELEASE"],
+        "dsn": env["PUBLIC_SENTRY_DSN"],
+        "environment": env["PUBLIC_SENTRY_ENVIRONMENT"],
+        "release": env["PUBLIC_SENTRY_RELEASE"],
         "sampleRate": 1.0,
         "tracesSampleRate": 1.0,
         "replaysSessionSampleRate": 0.1,
         "replaysOnErrorSampleRate": 1.0,
         "sendDefaultPii": True,
         "debug": False,
-        "backendUrl": env["BACKEND_URL"],
-        "tracePropagationTargets": [env["BACKEND_URL"]],
+        "dataCollection": None,
+        "backendUrl": env["PUBLIC_BACKEND_URL"],
+        "tracePropagationTargets": [env["PUBLIC_BACKEND_URL"]],
     }
     script = requests.get(f"{stack.frontend_url}/config.js", timeout=10)
     assert script.headers["Cache-Control"] == "no-store"
     assert script.text.startswith("window.__SENTRY_STACKS_CONFIG__ = {")
     assert env["SENTRY_DSN"] in script.text
     page = requests.get(f"{stack.frontend_url}/", timeout=10)
-    assert page.status_code == 200 and 'id="test-sentry"' in page.text
-    assert requests.get(f"{stack.frontend_url}/dist/app.js", timeout=10).status_code == 200
+    assert page.status_code == 200 and 'id="test-sentry"' in page.text  # rendered by the Node server
+    # the DSN reaches the browser with the page ($env/dynamic/public), never inside the built bundle
+    assert env["PUBLIC_SENTRY_DSN"] in page.text
+    scripts = set(re.findall(r'"(\./_app/immutable/[^"]+\.js|/_app/immutable/[^"]+\.js)"', page.text))
+    assert scripts, page.text[:2000]
+    key = env["PUBLIC_SENTRY_DSN"].split("//")[1].split("@")[0]
+    for script_path in scripts:
+        asset = requests.get(f"{stack.frontend_url}/{script_path.lstrip('./')}", timeout=10)
+        assert asset.status_code == 200, script_path
+        assert key not in asset.text and stack.release not in asset.text, script_path
 
 
 @pytest.mark.browser
@@ -294,3 +315,99 @@ def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -
     assert joined, "no backend transaction in the page's trace"
     assert joined[0]["transaction"] == "/api/core/hello/"
     assert joined[0]["user"]["id"] == user  # the page sends X-User-Id
+
+
+def _wait(predicate: Any, what: str, stack: Stack, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"{what} did not arrive\n{stack.containers.logs()}")
+
+
+@pytest.mark.browser
+def test_browser_login_user_replay_trace_and_server_load_error(stack: Stack, chromium: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    run = unique("sk")
+    project = stack.frontend_project
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(user_agent=DESKTOP_UA)
+            page.goto(f"{stack.frontend_url}/?user={run}")
+            page.wait_for_selector("body[data-ready=true]")
+            # a real login: the backend's Django session, the page's and the Node server's Sentry user
+            page.fill("#username", "demo")
+            page.fill("#password", "demo-password")
+            page.click("#login-submit")
+            page.wait_for_selector("#logged-in")
+            assert page.text_content("#logged-in") == "demo"
+            me = page.evaluate(
+                "fetch(window.__SENTRY_STACKS_CONFIG__.backendUrl + '/api/auth/me/', {credentials: 'include'})"
+                ".then(r => r.json())"
+            )
+            assert me["user"]["username"] == "demo", me
+            demo_id = me["user"]["id"]
+
+            # a backend error reached through the page, then the page's own error: one trace
+            page.click("#backend-error")
+            page.wait_for_function("document.getElementById('status').textContent.includes('500')")
+            page.click("#test-sentry")
+            front = _wait(
+                lambda: [e for e in events(stack, project, 1)
+                         if (e.get("user") or {}).get("username") == "demo"
+                         and "Sentry Stacks frontend test error" in str(e.get("exception"))],
+                "the logged-in button error", stack,
+            )[0]
+            assert front["user"]["id"] == demo_id
+            assert (front["environment"], front["release"]) == (stack.environment, stack.release)
+            trace_id = front["contexts"]["trace"]["trace_id"]
+            back = _wait(
+                lambda: [e for e in events(stack, stack.backend_project, 1)
+                         if exception_type(e) == "ZeroDivisionError" and (e.get("user") or {}).get("id") == demo_id],
+                "the backend error of the logged-in user", stack,
+            )  # fmt: skip
+            assert trace_id in {e["contexts"]["trace"]["trace_id"] for e in back}, (trace_id, back)
+            # the backend's user comes from its session: the id only (SENTRY_DATA_COLLECTION: user_info false)
+            assert "username" not in back[0]["user"]
+
+            # replaysOnErrorSampleRate 1.0: the error flushes the buffered replay
+            replays = _wait(lambda: stack.sentry.items(project, type="replay_event"), "a replay", stack, timeout=60)
+            assert any(r["payload"].get("environment") == stack.environment for r in replays), replays[:1]
+
+            # a server load that fails: an event from Node, with the user the server saw (cookies)
+            response = page.goto(f"{stack.frontend_url}/fail?tag={run}")
+            assert response is not None and response.status == 500
+            server = _wait(
+                lambda: [e for e in events(stack, project, 1) if f"server load error {run}" in str(e.get("exception"))],
+                "the failing server load", stack,
+            )[0]
+            assert server.get("platform") == "node", server.get("platform")
+            assert server["user"]["username"] == "demo" and server["user"]["id"] == demo_id
+            assert (server["environment"], server["release"]) == (stack.environment, stack.release)
+
+            # logout: the session ends on the backend, and the page's user is anonymous again
+            page.goto(f"{stack.frontend_url}/")
+            page.wait_for_selector("body[data-ready=true]")
+            page.click("#logout")
+            page.wait_for_selector("#login")
+            after = page.evaluate(
+                "fetch(window.__SENTRY_STACKS_CONFIG__.backendUrl + '/api/auth/me/', {credentials: 'include'})"
+                ".then(r => r.json())"
+            )
+            assert after == {"user": None}
+            message_id = page.evaluate(f"window.__sentryStacks.captureMessage('{run}-after-logout')")
+            anonymous = _wait(
+                lambda: [e for e in events(stack, project, 1)
+                         if (e.get("event_id") or "").replace("-", "") == str(message_id).replace("-", "")],
+                "the message after logout", stack,
+            )[0]
+            assert (anonymous.get("user") or {}).get("username") is None
+        finally:
+            browser.close()
+    # enableLogs: the page's login log line arrives as a log item
+    logs = _wait(lambda: [i for i in stack.sentry.items(project, type="log") if "demo login" in str(i["payload"])],
+                 "the page's log", stack, timeout=30)
+    assert logs

@@ -6,6 +6,7 @@ import * as Sentry from "@sentry/sveltekit";
 import { env } from "$env/dynamic/public";
 import { initOptions, runtimeConfig } from "$lib/sentry-config.js";
 import { browserUser } from "$lib/browser-user.js";
+import { sentryUser } from "$lib/user.js";
 
 let config;
 try {
@@ -26,7 +27,7 @@ Sentry.init({
     Sentry.replayIntegration({ maskAllText: !config.sendDefaultPii, blockAllMedia: true }),
   ],
 });
-Sentry.setUser(browserUser());
+Sentry.setUser(sentryUser(browserUser(), config));
 
 // for support and tests: send a message with this page's DSN and get its event id back
 window.__sentryStacks = { captureMessage: (message) => Sentry.captureMessage(message), config };

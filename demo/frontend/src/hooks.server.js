@@ -3,13 +3,16 @@
 // actions and endpoints are captured by handleErrorWithSentry. Sentry.init is in instrumentation.server.js.
 import * as Sentry from "@sentry/sveltekit";
 import { sequence } from "@sveltejs/kit/hooks";
-import { userFromCookies } from "$lib/user.js";
+import { runtimeConfig } from "$lib/sentry-config.js";
+import { sentryUser, userFromCookies } from "$lib/user.js";
+
+const config = runtimeConfig(process.env); // checked at start by instrumentation.server.js
 
 /** @type {import('@sveltejs/kit').Handle} */
 const sentryUser = async ({ event, resolve }) => {
   const user = userFromCookies(event.cookies);
   event.locals.user = user;
-  Sentry.setUser(user);
+  Sentry.setUser(sentryUser(user, config));
   return resolve(event);
 };
 
