@@ -9,13 +9,13 @@ import { sentryUser, userFromCookies } from "$lib/user.js";
 const config = runtimeConfig(process.env); // checked at start by instrumentation.server.js
 
 /** @type {import('@sveltejs/kit').Handle} */
-const sentryUser = async ({ event, resolve }) => {
+const sentryUserHandle = async ({ event, resolve }) => {
   const user = userFromCookies(event.cookies);
   event.locals.user = user;
   Sentry.setUser(sentryUser(user, config));
   return resolve(event);
 };
 
-export const handle = sequence(Sentry.sentryHandle(), sentryUser);
+export const handle = sequence(Sentry.sentryHandle(), sentryUserHandle);
 
 export const handleError = Sentry.handleErrorWithSentry();
