@@ -721,3 +721,13 @@ def test_secret_values_are_masked() -> None:
         " allowed: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}"
         " with <service> one of self, backend, beat, frontend, redis, worker; write $${ for a literal ${"
     ]
+
+
+def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
+    found = one(serviceOverrides={"frontend": {"dsnReload": "file"}})
+    assert "frontend.dsnReload" in found and "PUBLIC_SENTRY_DSN" in found and "restart" in found
+
+
+def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:
+    found = one(serviceOverrides={"frontend": {"environment": {"PUBLIC_SENTRY_DSN": "http://k@evil.example/1"}}})
+    assert "PUBLIC_SENTRY_DSN is set by the toolkit" in found
