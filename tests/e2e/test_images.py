@@ -66,6 +66,24 @@ def test_base_image_runs_python_without_network(images: DemoImages) -> None:
         containers.close()
 
 
+def test_node_base_image_runs_node_without_network(images: DemoImages) -> None:
+    containers = Containers("ss-base")
+    try:
+        script = (
+            "const [a, b] = process.versions.node.split('.').map(Number);"
+            "console.log('node-ok', a > 20 || (a === 20 && b >= 19), typeof fetch, process.versions.node)"
+        )
+        container = containers.run(images.node_base, "node", "-e", script, role="smoke-node", network="none")
+        deadline = time.monotonic() + 60
+        while container.state().get("Running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        output = container.logs()
+        assert container.state().get("ExitCode") == 0, output
+        assert output.split()[:3] == ["node-ok", "true", "function"], output  # Node >= 20.19 (SvelteKit, SDK)
+    finally:
+        containers.close()
+
+
 @dataclass
 class Stack:
     backend_url: str
