@@ -425,6 +425,14 @@ def test_browser_login_user_replay_trace_and_server_load_error(stack: Stack, chr
             assert (anonymous.get("user") or {}).get("username") is None
         finally:
             browser.close()
+    # performance on the server: Node's http.server transactions (SvelteKit's own spans), none for /health
+    def server_transactions() -> list[dict[str, Any]]:
+        found = [i["payload"] for i in stack.sentry.items(project, type="transaction")]
+        return [t for t in found if t["contexts"]["trace"].get("op") == "http.server"]
+    served = _wait(lambda: [t for t in server_transactions() if "/fail" in str(t.get("transaction"))],
+                   "the server transaction of /fail", stack)
+    assert served[0].get("platform") == "node"
+    assert not [t for t in server_transactions() if "/health" in str(t.get("transaction"))]
     # enableLogs: the page's login log line arrives as a log item
     logs = _wait(lambda: [i for i in stack.sentry.items(project, type="log") if "demo login" in str(i["payload"])],
                  "the page's log", stack, timeout=30)
