@@ -31,6 +31,7 @@ import requests
 
 from infra.privacy import DEFAULT, env_json, python_options
 from tests.e2e.docker_support import Containers, DemoImages, demo_images, free_port, require_docker, wait_http
+from tests.e2e.frontend_support import FrontendTarget, check_login_flow, wait_for
 from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, unique
 
 pytestmark = pytest.mark.e2e
@@ -335,105 +336,22 @@ def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -
     assert joined[0]["user"]["id"] == user  # the page sends X-User-Id
 
 
-def _wait(predicate: Any, what: str, stack: Stack, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"{what} did not arrive\n{stack.containers.logs()}")
-
-
 @pytest.mark.browser
 def test_browser_login_user_replay_trace_and_server_load_error(stack: Stack, chromium: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    run = unique("sk")
     project = stack.frontend_project
+    target = FrontendTarget(
+        url=stack.frontend_url, sentry=stack.sentry, project=project, backend_project=stack.backend_project,
+        environment=stack.environment, release=stack.release, user_info=True, logs=stack.containers.logs,
+    )
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(user_agent=DESKTOP_UA)
-            page.goto(f"{stack.frontend_url}/?user={run}")
-            page.wait_for_selector("body[data-ready=true]")
-            # a real login: the backend's Django session, the page's and the Node server's Sentry user
-            page.fill("#username", "demo")
-            page.fill("#password", "demo-password")
-            page.click("#login-submit")
-            page.wait_for_selector("#logged-in")
-            assert page.text_content("#logged-in") == "demo"
-            me = page.evaluate(
-                "fetch(window.__SENTRY_STACKS_CONFIG__.backendUrl + '/api/auth/me/', {credentials: 'include'})"
-                ".then(r => r.json())"
-            )
-            assert me["user"]["username"] == "demo", me
-            demo_id = me["user"]["id"]
+        check_login_flow(playwright, chromium, target, unique("sk"))
 
-            # a backend error reached through the page, then the page's own error: one trace
-            page.click("#backend-error")
-            page.wait_for_function("document.getElementById('status').textContent.includes('500')")
-            page.click("#test-sentry")
-            front = _wait(
-                lambda: [e for e in events(stack, project, 1)
-                         if (e.get("user") or {}).get("username") == "demo"
-                         and "Sentry Stacks frontend test error" in str(e.get("exception"))],
-                "the logged-in button error", stack,
-            )[0]
-            assert front["user"]["id"] == demo_id
-            assert (front["environment"], front["release"]) == (stack.environment, stack.release)
-            trace_id = front["contexts"]["trace"]["trace_id"]
-            back = _wait(
-                lambda: [e for e in events(stack, stack.backend_project, 1)
-                         if exception_type(e) == "ZeroDivisionError" and (e.get("user") or {}).get("id") == demo_id],
-                "the backend error of the logged-in user", stack,
-            )  # fmt: skip
-            assert trace_id in {e["contexts"]["trace"]["trace_id"] for e in back}, (trace_id, back)
-            # the backend's user comes from its session: the id only (SENTRY_DATA_COLLECTION: user_info false)
-            assert "username" not in back[0]["user"]
-
-            # replaysOnErrorSampleRate 1.0: the error flushes the buffered replay
-            replays = _wait(lambda: stack.sentry.items(project, type="replay_event"), "a replay", stack, timeout=60)
-            assert any(r["payload"].get("environment") == stack.environment for r in replays), replays[:1]
-
-            # a server load that fails: an event from Node, with the user the server saw (cookies)
-            response = page.goto(f"{stack.frontend_url}/fail?tag={run}")
-            assert response is not None and response.status == 500
-            server = _wait(
-                lambda: [e for e in events(stack, project, 1) if f"server load error {run}" in str(e.get("exception"))],
-                "the failing server load", stack,
-            )[0]
-            assert server.get("platform") == "node", server.get("platform")
-            assert server["user"]["username"] == "demo" and server["user"]["id"] == demo_id
-            assert (server["environment"], server["release"]) == (stack.environment, stack.release)
-
-            # logout: the session ends on the backend, and the page's user is anonymous again
-            page.goto(f"{stack.frontend_url}/")
-            page.wait_for_selector("body[data-ready=true]")
-            page.click("#logout")
-            page.wait_for_selector("#login")
-            after = page.evaluate(
-                "fetch(window.__SENTRY_STACKS_CONFIG__.backendUrl + '/api/auth/me/', {credentials: 'include'})"
-                ".then(r => r.json())"
-            )
-            assert after == {"user": None}
-            message_id = page.evaluate(f"window.__sentryStacks.captureMessage('{run}-after-logout')")
-            anonymous = _wait(
-                lambda: [e for e in events(stack, project, 1)
-                         if (e.get("event_id") or "").replace("-", "") == str(message_id).replace("-", "")],
-                "the message after logout", stack,
-            )[0]
-            assert (anonymous.get("user") or {}).get("username") is None
-        finally:
-            browser.close()
     # performance on the server: Node's http.server transactions (SvelteKit's own spans), none for /health
     def server_transactions() -> list[dict[str, Any]]:
         found = [i["payload"] for i in stack.sentry.items(project, type="transaction")]
         return [t for t in found if t["contexts"]["trace"].get("op") == "http.server"]
-    served = _wait(lambda: [t for t in server_transactions() if "/fail" in str(t.get("transaction"))],
-                   "the server transaction of /fail", stack)
+    served = wait_for(lambda: [t for t in server_transactions() if "/fail" in str(t.get("transaction"))],
+                      "the server transaction of /fail", target)
     assert served[0].get("platform") == "node"
     assert not [t for t in server_transactions() if "/health" in str(t.get("transaction"))]
-    # enableLogs: the page's login log line arrives as a log item
-    logs = _wait(lambda: [i for i in stack.sentry.items(project, type="log") if "demo login" in str(i["payload"])],
-                 "the page's log", stack, timeout=30)
-    assert logs
