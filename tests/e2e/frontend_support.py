@@ -5,7 +5,7 @@ localsentry: the button's error arrives in the frontend project with the logged-
 release; a backend error reached through the page carries the page's trace id; the error flushes a
 replay (the stacks' replaysOnErrorSampleRate is 1.0); a failing server `load` arrives from Node with the
 same user; after logout the backend forgets the session and the page's events carry no username; the
-page's `Sentry.logger` line arrives (enableLogs).
+page's and the server's `Sentry.logger` lines arrive (enableLogs).
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ def check_login_flow(playwright: Any, chromium: str, target: FrontendTarget, run
         assert anonymous["user"]["id"] == run and "username" not in anonymous["user"]
     finally:
         browser.close()
-    # enableLogs: the page's login log line arrives as a log item
-    wait_for(lambda: [i for i in target.sentry.items(target.project, type="log") if "demo login" in str(i["payload"])],
-             "the page's log", target)
+    # enableLogs on both sides: the page's login line and the server load's line arrive as log items
+    def logs(text: str) -> list[dict[str, Any]]:
+        return [i for i in target.sentry.items(target.project, type="log") if text in str(i["payload"])]
+
+    wait_for(lambda: logs("demo login"), "the page's log", target)
+    wait_for(lambda: [i for i in logs("demo server load fails on purpose") if run in str(i["payload"])],
+             "the server's log", target)
