@@ -32,6 +32,7 @@ import jinja2
 from infra import privacy as pv
 from infra.sampling import SampleRates, format_rate
 from infra.settings import ServiceSettings, StackSettings
+from infra.settings.services import SENTRY_ENV_FRONTEND_PUBLIC
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 COMPOSE_FILE = "docker-compose.yml"
@@ -184,9 +185,15 @@ def service_env(
                 SENTRY_PROFILE_LIFECYCLE=rates.profile_lifecycle,
             )
         else:
+            # a SvelteKit frontend: the browser reads the PUBLIC_ copies ($env/dynamic/public); the replay
+            # rates are the browser's only (demo/README.md: which variables are public). An explicit list: a
+            # SENTRY_* variable of the service's own environment (a token, say) never becomes public.
+            env.update({name: env[name.removeprefix("PUBLIC_")] for name in SENTRY_ENV_FRONTEND_PUBLIC
+                        if name.removeprefix("PUBLIC_") in env})
+            env["PUBLIC_SENTRY_DSN"] = dsn  # the browser is not in a container: no dsnHost
             env.update(
-                SENTRY_REPLAYS_SESSION_SAMPLE_RATE=format_rate(rates.replays_session),
-                SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE=format_rate(rates.replays_on_error),
+                PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE=format_rate(rates.replays_session),
+                PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE=format_rate(rates.replays_on_error),
             )
     return dict(sorted(env.items()))
 

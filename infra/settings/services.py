@@ -45,7 +45,16 @@ SENTRY_ENV_COMMON = (
     "SENTRY_SEND_DEFAULT_PII", "SENTRY_TRACES_SAMPLE_RATE",
 )
 SENTRY_ENV_BACKEND = ("SENTRY_PROFILES_SAMPLE_RATE", "SENTRY_PROFILE_LIFECYCLE", "SENTRY_PROFILE_SESSION_SAMPLE_RATE")
-SENTRY_ENV_FRONTEND = ("SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "SENTRY_REPLAYS_SESSION_SAMPLE_RATE")
+#: the frontend template (a SvelteKit app): its Node server reads the SENTRY_* names of SENTRY_ENV_COMMON and
+#: SENTRY_DATA_COLLECTION; the browser reads these PUBLIC_* copies ($env/dynamic/public, rendered into each
+#: page), plus the replay rates, which only the browser uses. PUBLIC_BACKEND_URL is the service's own setting.
+SENTRY_ENV_FRONTEND_PUBLIC = (
+    "PUBLIC_SENTRY_DATA_COLLECTION", "PUBLIC_SENTRY_DEBUG", "PUBLIC_SENTRY_DSN", "PUBLIC_SENTRY_ENVIRONMENT",
+    "PUBLIC_SENTRY_RELEASE", "PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE",
+    "PUBLIC_SENTRY_SAMPLE_RATE", "PUBLIC_SENTRY_SEND_DEFAULT_PII", "PUBLIC_SENTRY_TRACES_SAMPLE_RATE",
+)
+SENTRY_ENV_FRONTEND = ("SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "SENTRY_REPLAYS_SESSION_SAMPLE_RATE",
+                       *SENTRY_ENV_FRONTEND_PUBLIC)
 #: service fields that serviceOverrides merges one level deep (a null sub-field removes it)
 MERGED_FIELDS = ("build", "healthcheck", "labels", "sentry")
 
@@ -328,6 +337,10 @@ def check_services(
             issues.append(Issue((name, "dsnReload"), svc.dsn_reload, "file reloads the Sentry DSN from the env file:"
                                 " the service needs a sentry project or dsnFrom (and an app that re-reads"
                                 " SENTRY_STACKS_ENV_FILE)"))
+        if svc.dsn_reload == "file" and template == "frontend":
+            issues.append(Issue((name, "dsnReload"), svc.dsn_reload, "the frontend template's browser takes its DSN"
+                                " from PUBLIC_SENTRY_DSN in the server's environment at each page load; a new DSN"
+                                " needs a restart (dsnReload: restart)"))
         if template != "service" and platform is None:
             issues.append(Issue((name, "envTemplate"), svc.env_template, "the backend and frontend templates need"
                                 " a Sentry DSN: give the service a sentry project or dsnFrom, or use envTemplate:"

@@ -73,6 +73,7 @@ def require_docker() -> None:
 @dataclass(frozen=True)
 class DemoImages:
     base: str
+    node_base: str
     backend: str
     frontend: str
     redis: str
@@ -102,6 +103,7 @@ def _build_images() -> DemoImages | str:
     built = json.loads(result.stdout)
     return DemoImages(
         base=built["base"]["image"],
+        node_base=built["node_base"]["image"],
         backend=built["backend"]["image"],
         frontend=built["frontend"]["image"],
         redis=built["redis"]["image"],

@@ -71,7 +71,7 @@ class AppStack(PulumiProject):
         proj.config_set("sentry-stacks:composeProject", f"e2e{stack}{uuid.uuid4().hex[:8]}")
         if image_prefix() != DEFAULT_PREFIX:  # this worktree's own demo images (SENTRY_STACKS_IMAGE_PREFIX)
             images = demo_images()
-            for svc, image in (("backend", images.backend), ("worker", images.backend),
+            for svc, image in (("backend", images.backend), ("worker", images.backend), ("beat", images.backend),
                                ("frontend", images.frontend), ("redis", images.redis)):  # fmt: skip
                 proj.run("config", "set", "--path", f"sentry-stacks:serviceOverrides.{svc}.image", image)
         return proj

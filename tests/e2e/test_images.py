@@ -6,14 +6,21 @@
    real localsentry: every HEALTHCHECK turns healthy; the health endpoints answer; the debug endpoint
    answers 500 and its ZeroDivisionError arrives with the environment, release and user given by the
    environment; a task runs on the worker; health checks are never traced; development noise is
-   dropped; the frontend's runtime config mirrors its environment; and in headless Chromium the "Test
-   Sentry" button's error arrives with the page's user while the page's trace continues in the backend.
+   dropped; the frontend's runtime config mirrors its environment (PUBLIC_* variables, read at run time,
+   no DSN in the built bundle); and in headless Chromium the "Test Sentry" button's error arrives with the
+   page's user while the page's trace continues in the backend.
+3. The SvelteKit frontend in Chromium: a real login against the backend (Django session) sets the Sentry
+   user in the browser, in the Node server and in the backend; the button's error arrives with it, a
+   replay follows (replaysOnErrorSampleRate 1), a backend error reached through the page shares the
+   page's trace id, a failing server load arrives from Node with the logged-in user, and the page's logs
+   (enableLogs) arrive; after logout the user is gone.
 
 Without a Docker engine these tests skip with what to install (fail when CI=true).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +31,7 @@ import requests
 
 from infra.privacy import DEFAULT, env_json, python_options
 from tests.e2e.docker_support import Containers, DemoImages, demo_images, free_port, require_docker, wait_http
+from tests.e2e.frontend_support import FrontendTarget, check_login_flow, wait_for
 from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, unique
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +63,24 @@ def test_base_image_runs_python_without_network(images: DemoImages) -> None:
         assert words[:2] == ["base-ok", "45"], output
         assert words[2].startswith("3."), output
         assert words[3:] == ["True", "True", "OpenSSL"], output
+    finally:
+        containers.close()
+
+
+def test_node_base_image_runs_node_without_network(images: DemoImages) -> None:
+    containers = Containers("ss-base")
+    try:
+        script = (
+            "const [a, b] = process.versions.node.split('.').map(Number);"
+            "console.log('node-ok', a > 20 || (a === 20 && b >= 19), typeof fetch, process.versions.node)"
+        )
+        container = containers.run(images.node_base, "node", "-e", script, role="smoke-node", network="none")
+        deadline = time.monotonic() + 60
+        while container.state().get("Running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        output = container.logs()
+        assert container.state().get("ExitCode") == 0, output
+        assert output.split()[:3] == ["node-ok", "true", "function"], output  # Node >= 20.19 (SvelteKit, SDK)
     finally:
         containers.close()
 
@@ -96,17 +122,22 @@ def stack(images: DemoImages, localsentry_session: LocalSentry) -> Iterator[Stac
         # what the prod stack renders: no user info (sentry-stacks:dataCollection, docs/privacy.md)
         "SENTRY_DATA_COLLECTION": env_json(python_options(DEFAULT)),
     }
-    frontend_env = {
-        "PORT": str(front_port),
-        "BIND": "127.0.0.1",
+    # the SvelteKit server reads SENTRY_*, the browser PUBLIC_* (what templates/frontend.env.j2 renders)
+    server_sentry = {
         "SENTRY_DSN": ls.dsn(frontend_project),
         "SENTRY_ENVIRONMENT": environment,
         "SENTRY_RELEASE": release,
         "SENTRY_TRACES_SAMPLE_RATE": "1.0",
-        "SENTRY_REPLAYS_SESSION_SAMPLE_RATE": "0.1",
-        "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE": "1.0",
         "SENTRY_SEND_DEFAULT_PII": "true",
-        "BACKEND_URL": f"http://127.0.0.1:{web_port}",
+    }
+    frontend_env = {
+        "PORT": str(front_port),
+        "BIND": "127.0.0.1",
+        **server_sentry,
+        **{f"PUBLIC_{k}": v for k, v in server_sentry.items()},
+        "PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE": "0.1",
+        "PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE": "1.0",
+        "PUBLIC_BACKEND_URL": f"http://127.0.0.1:{web_port}",
     }
     containers = Containers("ss-demo")
     try:
@@ -230,25 +261,34 @@ def test_frontend_runtime_config_reflects_its_environment(stack: Stack) -> None:
     env = stack.frontend_env
     config = wait_http(f"{stack.frontend_url}/runtime-config.json").json()
     assert config == {
-        "dsn": env["SENTRY_DSN"],
-        "environment": env["SENTRY_ENVIRONMENT"],
-        "release": env["SENTRY_RELEASE"],
+        "dsn": env["PUBLIC_SENTRY_DSN"],
+        "environment": env["PUBLIC_SENTRY_ENVIRONMENT"],
+        "release": env["PUBLIC_SENTRY_RELEASE"],
         "sampleRate": 1.0,
         "tracesSampleRate": 1.0,
         "replaysSessionSampleRate": 0.1,
         "replaysOnErrorSampleRate": 1.0,
         "sendDefaultPii": True,
         "debug": False,
-        "backendUrl": env["BACKEND_URL"],
-        "tracePropagationTargets": [env["BACKEND_URL"]],
+        "dataCollection": None,
+        "backendUrl": env["PUBLIC_BACKEND_URL"],
+        "tracePropagationTargets": [env["PUBLIC_BACKEND_URL"]],
     }
     script = requests.get(f"{stack.frontend_url}/config.js", timeout=10)
     assert script.headers["Cache-Control"] == "no-store"
     assert script.text.startswith("window.__SENTRY_STACKS_CONFIG__ = {")
     assert env["SENTRY_DSN"] in script.text
     page = requests.get(f"{stack.frontend_url}/", timeout=10)
-    assert page.status_code == 200 and 'id="test-sentry"' in page.text
-    assert requests.get(f"{stack.frontend_url}/dist/app.js", timeout=10).status_code == 200
+    assert page.status_code == 200 and 'id="test-sentry"' in page.text  # rendered by the Node server
+    # the DSN reaches the browser with the page ($env/dynamic/public), never inside the built bundle
+    assert env["PUBLIC_SENTRY_DSN"] in page.text
+    scripts = set(re.findall(r'"(\./_app/immutable/[^"]+\.js|/_app/immutable/[^"]+\.js)"', page.text))
+    assert scripts, page.text[:2000]
+    key = env["PUBLIC_SENTRY_DSN"].split("//")[1].split("@")[0]
+    for script_path in scripts:
+        asset = requests.get(f"{stack.frontend_url}/{script_path.lstrip('./')}", timeout=10)
+        assert asset.status_code == 200, script_path
+        assert key not in asset.text and stack.release not in asset.text, script_path
 
 
 @pytest.mark.browser
@@ -294,3 +334,24 @@ def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -
     assert joined, "no backend transaction in the page's trace"
     assert joined[0]["transaction"] == "/api/core/hello/"
     assert joined[0]["user"]["id"] == user  # the page sends X-User-Id
+
+
+@pytest.mark.browser
+def test_browser_login_user_replay_trace_and_server_load_error(stack: Stack, chromium: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    project = stack.frontend_project
+    target = FrontendTarget(
+        url=stack.frontend_url, sentry=stack.sentry, project=project, backend_project=stack.backend_project,
+        environment=stack.environment, release=stack.release, user_info=True, logs=stack.containers.logs,
+    )
+    with sync_api.sync_playwright() as playwright:
+        check_login_flow(playwright, chromium, target, unique("sk"))
+
+    # performance on the server: Node's http.server transactions (SvelteKit's own spans), none for /health
+    def server_transactions() -> list[dict[str, Any]]:
+        found = [i["payload"] for i in stack.sentry.items(project, type="transaction")]
+        return [t for t in found if t["contexts"]["trace"].get("op") == "http.server"]
+    served = wait_for(lambda: [t for t in server_transactions() if "/fail" in str(t.get("transaction"))],
+                      "the server transaction of /fail", target)
+    assert served[0].get("platform") == "node"
+    assert not [t for t in server_transactions() if "/health" in str(t.get("transaction"))]

@@ -167,7 +167,7 @@ def test_failed_rollout_records_no_deploy_and_destroy_keeps_shared_releases(dev:
     broken = f"{release}-broken"
     stack.config_set("sentry-stacks:release", broken)
     stack.config_set("sentry-stacks:healthTimeout", "20")
-    never_healthy = ["CMD", "python3", "-c", "raise SystemExit(1)"]
+    never_healthy = ["CMD", "node", "-e", "process.exit(1)"]  # the frontend image has Node, no Python
     set_stack_config(stack, "sentry-stacks:serviceOverrides", never_healthy, "frontend", "healthcheck", "test")
     failed = stack.run("up", "--yes", "--skip-preview", check=False)
     assert failed.returncode != 0, failed.stdout[-2000:]

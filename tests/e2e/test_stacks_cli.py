@@ -1,7 +1,8 @@
 """The reference app's dev and prod stacks through the real CLI, real containers and a real localsentry.
 
 `pulumi up -s dev` and `-s prod` in one run: containers healthy with the rendered env; the debug endpoint's
-error and the browser button's error arrive with the right environment, release and user; over 400 requests
+error and the browser button's error arrive with the right environment, release and user; the SvelteKit
+frontend's login flow (frontend_support.py: user on both sides, replay, shared trace, Node error); over 400 requests
 the share of sampled transactions matches each stack's rate (binomial, 6 sigma); preview after up is empty;
 destroy removes containers and files.
 """
@@ -21,6 +22,7 @@ import requests
 
 from infra.render import LIVE_DIR, LIVE_ENV_VAR, LIVE_KEYS
 from tests.e2e.docker_support import demo_images, require_docker
+from tests.e2e.frontend_support import FrontendTarget, check_login_flow
 from tests.e2e.stack_support import DESKTOP_UA, AppStack, copy_project, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry
 
@@ -178,6 +180,24 @@ def test_frontend_button_error_arrives_with_environment_release_and_user(
                 browser.close()
         assert found, f"{name}: the button's error did not arrive"
         assert found[0]["release"] == deployed["release"]
+
+
+def test_frontend_login_user_replay_trace_and_server_error_on_both_stacks(
+    deployed: dict[str, Any], chromium: str
+) -> None:
+    """The SvelteKit flow of tests/e2e/frontend_support.py on the deployed dev and prod stacks: prod collects no
+    user info (dataCollection userInfo false), so its events carry the user's id and no username."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    for name, stack in deployed["stacks"].items():
+        projects = stack.outputs()["sentryProjects"]
+        wait_http(f"{stack.url('frontend')}/health")
+        target = FrontendTarget(
+            url=stack.url("frontend"), sentry=deployed["ls"], project=projects["frontend"],
+            backend_project=projects["backend"], environment={"dev": "development", "prod": "production"}[name],
+            release=deployed["release"], user_info=name == "dev", logs=lambda: "",
+        )
+        with sync_api.sync_playwright() as playwright:
+            check_login_flow(playwright, chromium, target, f"sk-{name}-{uuid.uuid4().hex[:6]}")
 
 
 def test_preview_after_up_shows_no_changes(deployed: dict[str, Any]) -> None:

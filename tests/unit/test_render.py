@@ -25,6 +25,7 @@ from infra.render import (
     yaml_quote,
 )
 from infra.sampling import derive_rates
+from infra.settings.services import SENTRY_ENV_FRONTEND_PUBLIC
 from tests.unit.settings_support import DSNS, RELEASE, settings_for, stack_config
 
 NASTY = [
@@ -165,8 +166,16 @@ def test_one_mapping_per_service() -> None:
     worker = service_env(s, s.service("worker"), DSNS, rates)
     assert worker["SENTRY_DSN"] == DSNS["backend"] and "PORT" not in worker
     frontend = service_env(s, s.service("frontend"), DSNS, rates)
-    assert frontend["SENTRY_REPLAYS_SESSION_SAMPLE_RATE"] == "0.1" and "SENTRY_PROFILES_SAMPLE_RATE" not in frontend
-    assert frontend["BACKEND_URL"] == "http://127.0.0.1:8000"
+    assert frontend["PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE"] == "0.1"
+    assert "SENTRY_PROFILES_SAMPLE_RATE" not in frontend
+    assert "SENTRY_REPLAYS_SESSION_SAMPLE_RATE" not in frontend  # the browser's only: PUBLIC_ only
+    assert frontend["PUBLIC_BACKEND_URL"] == "http://127.0.0.1:8000"
+    # the SvelteKit server reads SENTRY_*, the browser the same values as PUBLIC_* ($env/dynamic/public)
+    for name in ("DSN", "ENVIRONMENT", "RELEASE", "SAMPLE_RATE", "TRACES_SAMPLE_RATE", "DEBUG", "DATA_COLLECTION"):
+        assert frontend[f"PUBLIC_SENTRY_{name}"] == frontend[f"SENTRY_{name}"], name
+    assert frontend["PUBLIC_SENTRY_DSN"] == DSNS["frontend"]
+    assert sorted(k for k in frontend if k.startswith("PUBLIC_")) == sorted(
+        [*(n for n in SENTRY_ENV_FRONTEND_PUBLIC if n != "PUBLIC_SENTRY_SEND_DEFAULT_PII"), "PUBLIC_BACKEND_URL"])
     assert service_env(s, s.service("redis"), DSNS, rates) == {
         "BIND": "127.0.0.1",
         "PORT": "6380",
@@ -184,6 +193,16 @@ def test_dsn_host_for_containers() -> None:
     s = settings_for("dev", dsnHost="sentry.internal")
     env = service_env(s, s.service("backend"), DSNS, derive_rates(s.sampling))
     assert env["SENTRY_DSN"] == "https://0123456789abcdef0123456789abcdef@sentry.internal/11"
+    frontend = service_env(s, s.service("frontend"), DSNS, derive_rates(s.sampling))
+    assert "@sentry.internal/" in frontend["SENTRY_DSN"]  # the Node server runs in a container ...
+    assert frontend["PUBLIC_SENTRY_DSN"] == DSNS["frontend"]  # ... the browser does not
+
+
+def test_a_frontend_service_secret_never_becomes_public() -> None:
+    s = settings_for("dev", serviceOverrides={"frontend": {"environment": {"SENTRY_AUTH_TOKEN": "sntrys_secret"}}})
+    env = service_env(s, s.service("frontend"), DSNS, derive_rates(s.sampling))
+    assert env["SENTRY_AUTH_TOKEN"] == "sntrys_secret"
+    assert not any("sntrys_secret" in v for k, v in env.items() if k.startswith("PUBLIC_"))
 
 
 def test_env_file_holds_exactly_the_mapping() -> None:

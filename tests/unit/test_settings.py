@@ -75,7 +75,7 @@ def test_dev_and_prod_load() -> None:
     assert dict(prod.service("worker").environment)["CELERY_BROKER_URL"] == "redis://127.0.0.1:6381/1"
     assert worker.dsn_from == "backend" and worker.dsn_service == "backend" and worker.env_template == "backend"
     assert dev.service("frontend").env_template == "frontend" and dev.service("redis").env_template == "service"
-    assert dict(dev.service("frontend").environment)["BACKEND_URL"] == "http://127.0.0.1:8000"
+    assert dict(dev.service("frontend").environment)["PUBLIC_BACKEND_URL"] == "http://127.0.0.1:8000"
     assert dict(dev.service("redis").environment) == {"REDIS_PORT": "6380"}
     assert dev.service("redis").command == (
         "redis-server",
@@ -388,7 +388,7 @@ def test_service_overrides_merge_and_point_at_their_key() -> None:
     assert "DJANGO_ALLOWED_HOSTS" not in dict(backend.environment)
     assert s.service("frontend").sentry is not None and s.service("frontend").sentry.name == "Web"
     assert s.service("frontend").sentry.project == "sentry-stacks-demo-frontend"  # merged, not replaced
-    assert dict(s.service("frontend").environment)["BACKEND_URL"] == "http://127.0.0.1:9100"
+    assert dict(s.service("frontend").environment)["PUBLIC_BACKEND_URL"] == "http://127.0.0.1:9100"
     found = problems(serviceOverrides={"backend": {"sentry": {"platform": "pyhton"}}, "backnd": {"port": 1}})
     assert found[0].startswith(
         'sentry-stacks:serviceOverrides.backnd = {"port": 1}: no such service in'
@@ -721,3 +721,13 @@ def test_secret_values_are_masked() -> None:
         " allowed: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}"
         " with <service> one of self, backend, beat, frontend, redis, worker; write $${ for a literal ${"
     ]
+
+
+def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
+    found = one(serviceOverrides={"frontend": {"dsnReload": "file"}})
+    assert "frontend.dsnReload" in found and "PUBLIC_SENTRY_DSN" in found and "restart" in found
+
+
+def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:
+    found = one(serviceOverrides={"frontend": {"environment": {"PUBLIC_SENTRY_DSN": "http://k@evil.example/1"}}})
+    assert "PUBLIC_SENTRY_DSN is set by the toolkit" in found

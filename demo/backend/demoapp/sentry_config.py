@@ -359,6 +359,17 @@ def user_from_request(
     return user
 
 
+def sentry_user(account: Mapping[str, str], user_info: bool, email: str = "") -> dict[str, str]:
+    """The Sentry user of a logged-in Django user: its id; username, email and IP only with user_info."""
+    user = {"id": account["id"]}
+    if user_info:
+        user["username"] = account["username"]
+        if email and _EMAIL.match(email):
+            user["email"] = email
+        user["ip_address"] = "{{auto}}"
+    return user
+
+
 _initialised = False
 
 

@@ -1,9 +1,15 @@
-"""Django settings of the reference backend: everything from the environment, no database.
+"""Django settings of the reference backend: everything from the environment.
 
-Environment: PORT / BIND (bin/web), DJANGO_SECRET_KEY (generated per process when absent; nothing
-here signs anything that must outlive a process), DJANGO_ALLOWED_HOSTS (comma-separated; loopback
-names are always allowed so health checks and the host network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS
-(comma-separated origins or *; default *), CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
+The demo login (django.contrib.auth and sessions) keeps its users and sessions in a SQLite file,
+DJANGO_DB_PATH (default $TMPDIR/demo-backend.sqlite3, i.e. per container); bin/web migrates it and
+creates the demo user (DEMO_USERNAME / DEMO_PASSWORD, demoapp/bootstrap.py) before gunicorn starts.
+
+Environment: PORT / BIND (bin/web), DJANGO_SECRET_KEY (bin/web generates one per container when
+absent, so the gunicorn workers share it; sessions then last as long as the container),
+DJANGO_ALLOWED_HOSTS (comma-separated; loopback names are always allowed so health checks and the host
+network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS (comma-separated origins or *; default *; allowed
+origins may send credentials, the session cookie), DJANGO_DB_PATH, DEMO_USERNAME / DEMO_PASSWORD,
+CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
 and the SENTRY_* variables documented in demoapp/sentry_config.py.
 """
 
@@ -23,16 +29,31 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").s
 ALLOWED_HOSTS += [h for h in LOOPBACK_HOSTS if h not in ALLOWED_HOSTS]
 CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "*").split(",") if o.strip()]
 
-INSTALLED_APPS: list[str] = []
+INSTALLED_APPS: list[str] = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
 MIDDLEWARE = [
     "demoapp.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "demoapp.middleware.SentryUserMiddleware",
 ]
 ROOT_URLCONF = "demoapp.urls"
 WSGI_APPLICATION = "demoapp.wsgi.application"
-DATABASES: dict[str, dict[str, str]] = {}
+DATABASES: dict[str, dict[str, str]] = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DJANGO_DB_PATH")
+        or os.path.join(os.environ.get("TMPDIR") or "/tmp", "demo-backend.sqlite3"),  # noqa: S108 - per container
+    }
+}
+# the session cookie is SameSite=Lax: the frontend on another port of the same host is the same site, so its
+# credentialed fetches carry it; pages of other sites never do (CORS alone would not stop them sending it)
+SESSION_COOKIE_NAME = "demo_sessionid"
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+DEMO_USERNAME = os.environ.get("DEMO_USERNAME") or "demo"
 USE_TZ = True
 TIME_ZONE = "UTC"
 APPEND_SLASH = True

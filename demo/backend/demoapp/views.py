@@ -8,13 +8,16 @@ from functools import cache
 from typing import Any
 
 import redis
+import sentry_sdk
 from celery.result import AsyncResult
 from django.conf import settings
+from django.contrib import auth
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from demoapp import tasks
 from demoapp.celery_app import app as celery_app
+from demoapp.sentry_config import sentry_user
 
 noise_log = logging.getLogger("demoapp.noise")
 
@@ -88,3 +91,42 @@ def task_status(request: HttpRequest, task_id: str) -> JsonResponse:
     elif result.failed():
         body["error"] = type(result.result).__name__
     return JsonResponse(body)
+
+
+def _user_body(request: HttpRequest) -> dict[str, Any] | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return {"id": str(user.pk), "username": user.get_username()}
+
+
+@require_POST
+def login(request: HttpRequest) -> JsonResponse:
+    """The demo login: {"username", "password"} -> a session (cookie demo_sessionid) and {"user": {...}}."""
+    try:
+        body = json.loads(request.body or b"{}")
+        username, password = str(body["username"]), str(body["password"])
+    except (ValueError, TypeError, KeyError):
+        return JsonResponse({"error": "bad request: send {\"username\": ..., \"password\": ...}"}, status=400)
+    user = auth.authenticate(request, username=username, password=password)
+    if user is None:
+        return JsonResponse({"error": "wrong username or password"}, status=401)
+    auth.login(request, user)
+    body = _user_body(request)
+    assert body is not None
+    sentry_sdk.set_user(sentry_user(body, settings.SENTRY.user_info, getattr(user, "email", "")))
+    return JsonResponse({"user": body})
+
+
+@require_POST
+def logout(request: HttpRequest) -> JsonResponse:
+    """Ends the session; later events of this request and client carry no logged-in user."""
+    auth.logout(request)
+    sentry_sdk.set_user(None)
+    return JsonResponse({"user": None})
+
+
+@require_GET
+def me(request: HttpRequest) -> JsonResponse:
+    """The logged-in user of this session, or null."""
+    return JsonResponse({"user": _user_body(request)})
