@@ -193,6 +193,22 @@ def test_rotation_under_traffic_loses_no_event(dev: tuple[AppStack, LocalSentry]
     assert traffic.failures == [], traffic.failures[:5]
 
 
+def _processes_in(folder: Path) -> list[str]:
+    """Command lines of the processes working in `folder` (their cwd or their arguments name it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cmdline and (str(folder) in cmdline or cwd == str(folder) or cwd.startswith(f"{folder}/")):
+            found.append(f"{entry.name}: {cmdline[:160]}")
+    return found
+
+
 def test_killed_rotation_converges_without_duplicate_keys(dev: tuple[AppStack, LocalSentry]) -> None:
     stack, ls = dev
     project = stack.outputs()["sentryProjects"]["backend"]
@@ -208,6 +224,11 @@ def test_killed_rotation_converges_without_duplicate_keys(dev: tuple[AppStack, L
             break
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # the plugins the killed CLI had started (language host, program, providers) notice and exit: no orphans
+    deadline = time.monotonic() + 60
+    while (left := _processes_in(stack.workdir)) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert left == [], f"processes of the killed run still running: {left}"
 
     status = rotate(stack, "status")
     assert "rotation g1 -> g2: started" in status.stdout, status.stdout
