@@ -160,6 +160,14 @@ class Container:
             time.sleep(0.5)
 
 
+    def wait_exit(self, timeout: float = 60) -> dict[str, object]:
+        """The container's state once it has stopped running (or after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while self.state().get("Running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.state()
+
+
 class Containers:
     """Starts containers for one test (or module) and removes all of them on close()."""
 

@@ -53,10 +53,7 @@ def test_base_image_runs_python_without_network(images: DemoImages) -> None:
             "bool(shutil.which('redis-server')), bool(shutil.which('tini')), ssl.OPENSSL_VERSION.split()[0])"
         )
         container = containers.run(images.base, "python3", "-c", script, role="smoke", network="none")
-        deadline = time.monotonic() + 60
-        while container.state().get("Running") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        state = container.state()
+        state = container.wait_exit()
         output = container.logs()
         assert state.get("ExitCode") == 0, output
         words = output.split()
@@ -75,11 +72,9 @@ def test_node_base_image_runs_node_without_network(images: DemoImages) -> None:
             "console.log('node-ok', a > 20 || (a === 20 && b >= 19), typeof fetch, process.versions.node)"
         )
         container = containers.run(images.node_base, "node", "-e", script, role="smoke-node", network="none")
-        deadline = time.monotonic() + 60
-        while container.state().get("Running") and time.monotonic() < deadline:
-            time.sleep(0.2)
+        state = container.wait_exit()
         output = container.logs()
-        assert container.state().get("ExitCode") == 0, output
+        assert state.get("ExitCode") == 0, output
         assert output.split()[:3] == ["node-ok", "true", "function"], output  # Node >= 20.19 (SvelteKit, SDK)
     finally:
         containers.close()

@@ -10,7 +10,6 @@ Skipped without npm, when the registry cannot be reached, or without Chromium; w
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -24,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry
+from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, needed
 
 pytestmark = [pytest.mark.sentry, pytest.mark.browser]
 BROWSER_SDK = "11.12.0"
@@ -85,18 +84,12 @@ PAGE_HTML = """<!doctype html>
 """
 
 
-def _needed(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The page script bundled with the real SDK: `page.js` in a folder served as the page's origin."""
     npm = shutil.which("npm")
     if npm is None:
-        _needed("Node.js and npm are needed for the @sentry/browser test (apt-get install nodejs npm)")
+        needed("Node.js and npm are needed for the @sentry/browser test (apt-get install nodejs npm)")
     folder = tmp_path_factory.mktemp("browser-sdk")
     proc = subprocess.run(
         [str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(folder),
@@ -104,7 +97,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
-        _needed(f"npm could not install @sentry/browser@{BROWSER_SDK}: {proc.stderr[-500:]}")
+        needed(f"npm could not install @sentry/browser@{BROWSER_SDK}: {proc.stderr[-500:]}")
     (folder / "app.mjs").write_text(PAGE_SCRIPT)
     site = folder / "site"
     site.mkdir()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.localsentry import LocalSentry
+from tests.support.localsentry import LocalSentry, needed
 
 pytestmark = pytest.mark.sentry
 NODE_SDK = "11.12.0"
@@ -45,17 +45,11 @@ console.log(JSON.stringify({ traceId }));
 """
 
 
-def _needed(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def node_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
-        _needed("Node.js and npm are needed for the @sentry/node test (apt-get install nodejs npm)")
+        needed("Node.js and npm are needed for the @sentry/node test (apt-get install nodejs npm)")
     folder = tmp_path_factory.mktemp("node-sdk")
     proc = subprocess.run(
         [str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(folder), f"@sentry/node@{NODE_SDK}"],
@@ -65,7 +59,7 @@ def node_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     if proc.returncode != 0:
-        _needed(f"npm could not install @sentry/node@{NODE_SDK}: {proc.stderr[-500:]}")
+        needed(f"npm could not install @sentry/node@{NODE_SDK}: {proc.stderr[-500:]}")
     app = folder / "app.mjs"
     app.write_text(APP)
     return app
