@@ -97,6 +97,15 @@ def _project_ids(props: Mapping[str, Any]) -> dict[str, str]:
     return {str(s): str(i) for s, i in zip(slugs, pids, strict=True) if isinstance(i, (str, int)) and str(i)}
 
 
+def _ids_aligned(slugs: Any, props: Mapping[str, Any]) -> list[str] | None:
+    """``projectIds`` for the output ``projects`` (sorted, so no longer in the declared order): the id of each
+    slug as `props` gives it, or None when one is missing (the next update then lists the detectors again)."""
+    by_slug = _project_ids(props)
+    if not isinstance(slugs, list) or not by_slug or any(str(s) not in by_slug for s in slugs):
+        return None
+    return [by_slug[str(s)] for s in slugs]
+
+
 def _check_conditions(c: Checker, key: str, conditions: Any, allowed: tuple[str, ...]) -> None:
     if is_unknown(conditions):
         return
@@ -213,7 +222,7 @@ class AlertProvider(SentryProvider):
                 workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
                                          find=lambda: find_workflow(client, org, inputs.name))
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
-        outs["projectIds"] = props.get("projectIds")
+        outs["projectIds"] = _ids_aligned(outs.get("projects"), props)
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -225,7 +234,7 @@ class AlertProvider(SentryProvider):
             return ReadResult("", {})
         streams = dict(props.get("issueStreamDetectors") or {})
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
-        outs["projectIds"] = props.get("projectIds")  # kept: the issue-stream ids above belong to these projects
+        outs["projectIds"] = _ids_aligned(outs.get("projects"), props)  # kept: the ids the streams above belong to
         return ReadResult(id_, outs, inputs_from_outputs(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -235,7 +244,7 @@ class AlertProvider(SentryProvider):
         workflow = self.client.put(f"organizations/{sid.org}/workflows/{sid.object_id}/", inputs.to_body(streams),
                                    what=f"alert '{inputs.name}' in organization '{sid.org}'")
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
-        outs["projectIds"] = news.get("projectIds")
+        outs["projectIds"] = _ids_aligned(outs.get("projects"), news)
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

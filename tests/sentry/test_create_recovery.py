@@ -132,3 +132,28 @@ def test_creates_post_once_and_a_killed_runs_creates_are_found_not_repeated(
     assert sorted(k["name"] for k in ls.keys(slug)) == ["dev-g1", "dev-g2"]
     recovery.enable(journal)  # settled: a third run would POST at once again
     assert not recovery.may_exist(recovery.key("key", keys.client.connection.api_root, ls.org, slug, "dev-g2"))
+
+
+def test_alert_update_takes_every_issue_stream_id_from_state_whatever_the_slug_order(localsentry: LocalSentry) -> None:
+    """Declared order svc0..svc11 is not the sorted order (svc10 < svc2): the ids stay paired with their slugs."""
+    ls = localsentry
+    app = unique("order")
+    projects, alerts = configured(ProjectProvider, ls), configured(AlertProvider, ls)
+    slugs, pids = [], []
+    for i in range(12):
+        slug = f"{app}-svc{i}"
+        made = projects.create({"slug": slug, "name": slug, "teams": [ls.team], "defaultKey": "keep",
+                                "defaultRules": False})
+        slugs.append(slug)
+        pids.append(made.outs["projectId"])
+    props: dict[str, Any] = {
+        "name": f"[{app}/dev] a", "projects": slugs, "projectIds": pids, "adopt": True, "lookupFirst": False,
+        "actionFilters": [{"logicType": "all", "conditions": [], "actions": [EMAIL]}]}
+    created = alerts.create(dict(props))
+    outs = created.outs
+    assert dict(zip(outs["projects"], outs["projectIds"], strict=True)) == dict(zip(slugs, pids, strict=True))
+    ls.reset_stats()
+    updated = alerts.update(created.id, outs, {**props, "frequency": 60})
+    assert api_requests(ls) == {"PUT /api/0/organizations/{organization_id_or_slug}/workflows/{workflow_id}/ 200": 1}
+    assert updated.outs["issueStreamDetectors"] == outs["issueStreamDetectors"]
+    assert sorted(updated.outs["issueStreamDetectors"]) == sorted(slugs)
