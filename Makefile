@@ -46,7 +46,7 @@ test-fast: venv state ## unit, sentry and program tiers only
 	$(PY) -m pytest -q tests/unit tests/sentry tests/program $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python
+	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python scripts/langhost/pulumi-resource-pulumi-python
 	$(VENV)/bin/mypy infra localsentry
 	$(PY) -m infra.settings.schema --check
 
