@@ -8,6 +8,7 @@ convergence under injected faults, and a grep for the token everywhere.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -
         # Nothing to do right after up, for both stacks.
         dev.run("preview", "--expect-no-changes")
         prod.run("preview", "--expect-no-changes")
+        _assert_only_dsns_are_secret(dev)
 
         # Drift behind the stack's back: disable dev's key of svc0, rename dev's alert.
         key = next(k for k in _keys(ls, "shop-svc0") if k["name"] == "dev-g1")
@@ -183,6 +185,25 @@ def _assert_token_nowhere(ls: LocalSentry, stacks: list[PulumiProject]) -> None:
         for path in proj.workdir.rglob("*"):
             if path.is_file() and path.stat().st_size < 5_000_000:
                 assert ls.token not in path.read_text(errors="ignore"), path
+
+
+def _assert_only_dsns_are_secret(proj: PulumiProject) -> None:
+    """`__provider` is kept in plain text (it names a class and holds nothing else); the DSNs stay ciphertext."""
+    state = json.loads(proj.run("stack", "export").stdout)
+    keys = 0
+    for res in state["deployment"].get("resources", []):
+        if not res["type"].startswith("pulumi-python:dynamic/sentry:"):
+            continue
+        for props in (res.get("inputs", {}), res.get("outputs", {})):
+            provider = props["__provider"]
+            assert isinstance(provider, str), res["urn"]
+            pickled = base64.b64decode(provider)
+            assert b"infra.sentry." in pickled and len(pickled) < 200, pickled
+        if res["type"].endswith(":ClientKey"):
+            keys += 1
+            for name in ("dsn", "dsnSecret", "secret"):
+                assert set(res["outputs"][name]) >= {"ciphertext"}, (res["urn"], name)
+    assert keys > 0
 
 
 def test_scale_under_rate_limits(tmp_path: Path) -> None:
