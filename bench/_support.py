@@ -143,6 +143,8 @@ class Stack:
         )
         if self.code is not None:  # ahead of the venv's editable install of this checkout
             env["PYTHONPATH"] = str(self.code)
+            # the baseline ran under Pulumi's own dynamic-provider host: four workers
+            env.setdefault("SENTRY_STACKS_PROVIDER_WORKERS", "4")
         return env
 
     def command(self, *args: str, stack_flag: bool = True) -> list[str]:

@@ -44,11 +44,19 @@ def quick_args(name: str, script: Path) -> list[str]:
     return [part for flag, value in QUICK_ARGS.get(name, []) if flag in proc.stdout for part in (flag, value)]
 
 
-def run_one(name: str, quick: bool, echo: bool = True) -> dict[str, Any]:
+def takes_baseline(script: Path) -> bool:
+    proc = subprocess.run([str(ROOT / PY), str(script), "--help"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)  # fmt: skip
+    return bool(re.search(r"--baseline\b", proc.stdout))
+
+
+def run_one(name: str, quick: bool, echo: bool = True, baseline: str = "") -> dict[str, Any]:
     script = BENCH / f"{name}.py"
     args: list[str] = []
     if quick:
         args = quick_args(name, script)
+    if baseline and takes_baseline(script):
+        args += ["--baseline", baseline]
     command = [PY, f"bench/{name}.py", *args]
     if echo:
         print(f"\n=== {shlex.join(command)}", flush=True)
@@ -566,6 +574,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--concurrent", action="store_true",
                         help="run the benchmarks at the same time (request counts stay exact; timings get slower)")
+    parser.add_argument("--baseline", default="", metavar="REF",
+                        help="the 'before' code of the benchmarks that measure one "
+                             "(default: where this branch left main)")
     parser.add_argument("--render", metavar="JSON", help=f"only rewrite --out from a saved run ({RAW})")
     args = parser.parse_args()
     out = Path(args.out)
@@ -588,13 +599,14 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     if args.concurrent:  # all at once (a loaded shared machine): counts stay exact, timings get slower
         with ThreadPoolExecutor(len(names) or 1) as pool:
-            done = dict(zip(names, pool.map(lambda n: run_one(n, args.quick, echo=False), names), strict=True))
+            ran = pool.map(lambda n: run_one(n, args.quick, False, args.baseline), names)
+            done = dict(zip(names, ran, strict=True))
         for name in names:
             results[name] = done[name]
             print(f"\n=== {done[name]['command']}\n{done[name]['text']}", flush=True)
     else:
         for name in names:
-            results[name] = run_one(name, args.quick)
+            results[name] = run_one(name, args.quick, baseline=args.baseline)
     info_after = machine()
     argv = list(sys.argv[1:])
     RAW.parent.mkdir(exist_ok=True)

@@ -192,12 +192,12 @@ def pacer_alone(ls: LocalSentry, variant: str, code: Path | None, count: int, th
 
 
 def print_rows(rows: list[dict[str, Any]], limit: float) -> None:
-    print(f"{'variant':<7} {'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
+    print(f"{'variant':<16} {'parallel':>8} {'phase':<8} {'objects':>7} {'seconds':>7} {'busy s':>6} {'requests':>8} "
           f"{'req/s':>6} {'/limit':>6} {'429s':>5} {'failed':>6} {'left':>4}")  # fmt: skip
     for r in rows:
         left = str(r.get("left_in_sentry", "")) if r["op"] == "destroy" else ""
         ratio = r["requests_per_second"] / limit if limit else 0.0
-        print(f"{r['variant']:<7} {r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} "
+        print(f"{r['variant']:<16} {r['parallel']:>8} {r['op']:<8} {r['objects']:>7} {r['seconds']:>7.1f} "
               f"{r['busy_seconds']:>6.1f} {r['requests']:>8} {r['requests_per_second']:>6.1f} {ratio:>6.2f} "
               f"{r['throttled_429']:>5} {r['failed_operations']:>6} {left:>4}")
         if r.get("error"):
@@ -233,6 +233,16 @@ def main() -> int:
             for parallel in levels:
                 for variant, code in variants:
                     results += run_level(ls, base, n, parallel, variant, code)
+            if not args.quick:  # this code under Pulumi's own host's four workers: is the pool the limit?
+                previous = os.environ.get("SENTRY_STACKS_PROVIDER_WORKERS")
+                os.environ["SENTRY_STACKS_PROVIDER_WORKERS"] = "4"
+                try:
+                    results += run_level(ls, base, n, max(levels), "after, 4 workers", None)
+                finally:
+                    if previous is None:
+                        os.environ.pop("SENTRY_STACKS_PROVIDER_WORKERS", None)
+                    else:
+                        os.environ["SENTRY_STACKS_PROVIDER_WORKERS"] = previous
         if args.window_services:
             window_variants = [("after", None)] if args.quick else variants
             windowed = window_test(base, args.window_services, max(levels), 60, args.window_rate, window_variants)
