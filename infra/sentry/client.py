@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import requests
+if TYPE_CHECKING:  # imported where a request is sent: a Pulumi program declares resources and sends none
+    import requests
 
 from infra.connection import (
     LOCALSENTRY_INFO,
@@ -311,6 +312,8 @@ def _session(token: str) -> requests.Session:
         sessions = _SESSIONS.by_token = {}
     session = sessions.get(token)
     if session is None:
+        import requests
+
         session = requests.Session()
         session.headers.update(
             {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT, "Accept": "application/json"}
@@ -419,6 +422,8 @@ class SentryClient:
         kw: dict[str, Any] = {"params": dict(params) if params else None, "allow_redirects": False}
         if json_body is not None:
             kw["json"] = json_body
+        import requests
+
         attempts = throttled = 0
         while True:
             attempts += 1
