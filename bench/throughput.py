@@ -178,6 +178,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "throttled": client.pa
 def pacer_alone(ls: LocalSentry, variant: str, code: Path | None, count: int, threads: int) -> dict[str, Any]:
     """The client's pacer without Pulumi: `count` GETs from `threads` threads; requests/s vs the limit."""
     env = dict(os.environ, PYTHONPATH=str(code or ROOT))
+    time.sleep(1.1)  # a fresh rate-limit window: the probe's first request knows no budget yet
     ls.reset_stats()
     proc = subprocess.run([sys.executable, "-c", PACER_PROBE, ls.url, ls.org, str(count), str(threads)],
                           input=ls.token, capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
