@@ -21,7 +21,7 @@ def flush(timeout: float = 2.0) -> None:
     """Send what the running client and any client retired by a reload still hold."""
     import sentry_sdk
 
-    from sentry_stacks_runtime.reload import flush_retiring
+    from sentry_stacks_runtime.envwatch import flush_retiring
 
     flush_retiring(timeout)
     sentry_sdk.flush(timeout=timeout)

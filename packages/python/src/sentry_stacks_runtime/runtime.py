@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -33,6 +34,15 @@ class _State:
     app_options: dict[str, Any] = {}
     runtime: dict[str, Any] = {}
     watcher: Any = None
+
+
+def announce(level: int, message: str, *args: Any) -> None:
+    """Log `message`; before the app has configured logging (init runs early, e.g. in Django's settings), print it
+    to stderr, so the line that says what is in effect is always seen."""
+    if logging.getLogger().handlers or log.handlers:
+        log.log(level, message, *args)
+    else:
+        print(f"sentry_stacks_runtime: {message % args}", file=sys.stderr, flush=True)
 
 
 def current_config() -> RuntimeConfig | None:
@@ -120,6 +130,10 @@ def _connect_celery() -> None:
 
 
 def _start(config: RuntimeConfig) -> None:
+    from sentry_sdk.integrations.logging import ignore_logger
+
+    ignore_logger("sentry_stacks_runtime")  # its own lines (a broken env file, logged events) are not events
+    ignore_logger("sentry_stacks_runtime.events")
     options = build_options(config, _State.app_options, **_State.runtime)
     sentry_sdk.init(**options)
 
@@ -147,13 +161,13 @@ def init(
         build_options(config, _State.app_options, **_State.runtime)  # a bad combination fails before any change
         if config.dsn or sdk_options.get("dsn"):
             _start(config)
-            log.info("Sentry enabled: %s", config.describe())
+            announce(logging.INFO, "Sentry enabled: %s", config.describe())
         else:
-            log.warning("Sentry disabled: SENTRY_DSN is not set (%s)", config.describe())
+            announce(logging.WARNING, "Sentry disabled: SENTRY_DSN is not set (%s)", config.describe())
         _State.config = config
         _connect_celery()
         if watch and config.env_file:
-            from sentry_stacks_runtime.reload import EnvFileWatcher
+            from sentry_stacks_runtime.envwatch import EnvFileWatcher
 
             _State.watcher = EnvFileWatcher(environ, config.env_file, config.reload_interval, reload).start()
         return config
@@ -163,7 +177,7 @@ def reload(env: Mapping[str, str]) -> RuntimeConfig:
     """Apply a changed environment (the env file's new values): a new client is bound first, then the old one is
     retired (flushed and closed after a grace period), so no event is lost. A bad value raises ConfigError and the
     running client is kept."""
-    from sentry_stacks_runtime.reload import retire
+    from sentry_stacks_runtime.envwatch import retire
 
     with _State.lock:
         config = RuntimeConfig.from_env(env)
@@ -176,7 +190,7 @@ def reload(env: Mapping[str, str]) -> RuntimeConfig:
         _State.config = config
         if old.is_active() and old is not sentry_sdk.get_client():
             retire(old)
-        log.info("Sentry reloaded: %s", config.describe())
+        announce(logging.INFO, "Sentry reloaded: %s", config.describe())
         return config
 
 

@@ -49,8 +49,9 @@ def _close(client: Any, grace: float) -> None:
     client.close(timeout=client.options.get("shutdown_timeout") or 2.0)
 
 
-def retire(client: Any, grace: float = RETIRE_GRACE) -> None:
-    """Flush and close `client` after `grace` seconds, on a daemon thread."""
+def retire(client: Any, grace: float | None = None) -> None:
+    """Flush and close `client` after `grace` seconds (default RETIRE_GRACE), on a daemon thread."""
+    grace = RETIRE_GRACE if grace is None else grace
     with _retiring_lock:
         _retiring.append(client)
     threading.Thread(target=_close, args=(client, grace), name="sentry-client-retire", daemon=True).start()
