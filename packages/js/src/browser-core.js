@@ -1,6 +1,8 @@
 // The browser side, for any @sentry/* browser SDK (browser, react, sveltekit, nextjs): Sentry.init from the
 // config the server handed the page at run time, with tracing, Session Replay at the replay rates, and the user.
-import { ConfigError, GLOBAL_NAME, fromPublic, sdkOptions, userInfo } from "./config.js";
+import { ConfigError, GLOBAL_NAME, browserUser, fromPublic, sdkOptions, userInfo } from "./config.js";
+
+export { browserUser };
 
 /** The config the page got from its server (window.__SENTRY_STACKS_CONFIG__), checked. */
 export function pageConfig() {
@@ -35,17 +37,6 @@ export function initBrowserWith(Sentry, config, appOptions = {}) {
   if (resolved) Sentry.setUser(browserUser(resolved, config));
   if (typeof window !== "undefined") window[GLOBAL_NAME] = config;  // for support: what this page uses
   return config;
-}
-
-/** What Sentry gets of a user in the browser: the id, and the username and email only with user info. */
-export function browserUser(user, config) {
-  if (!user || user.id === undefined || user.id === null) return null;
-  const out = { id: String(user.id) };
-  if (userInfo(config)) {
-    if (user.username) out.username = String(user.username);
-    if (user.email) out.email = String(user.email);
-  }
-  return out;
 }
 
 /** A config that disables Sentry, after a ConfigError (logged, naming the variable). */

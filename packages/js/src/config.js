@@ -188,6 +188,17 @@ export function userInfo(config) {
   return config.sendDefaultPii === true;
 }
 
+/** What Sentry gets of a user in the browser: the id, and the username and email only with user info. */
+export function browserUser(user, config) {
+  if (!user || user.id === undefined || user.id === null) return null;
+  const out = { id: String(user.id) };
+  if (userInfo(config)) {
+    if (user.username) out.username = String(user.username);
+    if (user.email) out.email = String(user.email);
+  }
+  return out;
+}
+
 /** Never a health check; otherwise the parent's decision (inheritOrSampleWith); otherwise `rate`. */
 export function tracesSampler(rate, healthPaths = HEALTH_PATHS) {
   const paths = new Set(healthPaths);

@@ -7,7 +7,7 @@
 //   export const handle = createHandle({ user: (event) => ... });   // optional: the request's user
 //   export { handleError };
 import * as Sentry from "@sentry/sveltekit";
-import { publicConfig, userInfo } from "./config.js";
+import { browserUser, publicConfig } from "./config.js";
 import { currentConfig, initServer } from "./server.js";
 
 export { Sentry };
@@ -15,12 +15,6 @@ export const PREFIX = "PUBLIC_";
 
 export function init(appOptions = {}, options = {}) {
   return initServer(Sentry, appOptions, options);
-}
-
-/** What Sentry gets of a server-side user: the id, and the username only with user info. */
-export function serverUser(user, config) {
-  if (!user || !user.id) return null;
-  return userInfo(config) && user.username ? { id: String(user.id), username: String(user.username) } : { id: String(user.id) };
 }
 
 /** sentryHandle (request isolation, traces continued from the browser), then the request's user. The user
@@ -34,7 +28,7 @@ export function createHandle({ user } = {}) {
       resolve: async (ev, opts) => {
         const found = await user(ev);
         ev.locals.user = found ?? null;
-        Sentry.setUser(serverUser(found, currentConfig()));
+        Sentry.setUser(browserUser(found, currentConfig()));  // the id; details only with user info
         return resolve(ev, opts);
       },
     });
