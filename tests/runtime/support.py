@@ -46,11 +46,13 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
 class App:
     """A process serving HTTP (gunicorn) or not (a Celery worker); its output goes to a log file."""
 
-    def __init__(self, cmd: list[str], env: dict[str, str], log: Path, port: int | None = None) -> None:
+    def __init__(
+        self, cmd: list[str], env: dict[str, str], log: Path, port: int | None = None, cwd: Path = APPS
+    ) -> None:
         self.log = log
         self.port = port
         handle = open(log, "ab")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=str(APPS), stdout=handle, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(cmd, env=env, cwd=str(cwd), stdout=handle, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
         handle.close()
 

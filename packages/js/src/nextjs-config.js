@@ -1,13 +1,12 @@
 // Next.js (app router): a server component for the root layout that hands the page the public config of the
 // running server (NEXT_PUBLIC_SENTRY_* read at request time: Next.js inlines NEXT_PUBLIC_* into bundles at build
-// time, so the bundles never carry them). It renders a `beforeInteractive` script, which Next.js runs before any of
-// its own code, so instrumentation-client finds the config.
+// time, so the bundles never carry them). It renders an inline script, which the browser runs while it parses the
+// page; the package's instrumentation-client init waits for the parsed document when it runs earlier.
 //   // app/layout.js
 //   import { SentryStacksConfig } from "@sentry-stacks/runtime/nextjs/config";
 //   export default function RootLayout({ children }) {
 //     return <html><body><SentryStacksConfig />{children}</body></html>;
 //   }
-import Script from "next/script";
 import { connection } from "next/server";
 import { createElement } from "react";
 import { publicConfig, publicScript } from "./config.js";
@@ -17,5 +16,5 @@ export const PREFIX = "NEXT_PUBLIC_";
 export async function SentryStacksConfig() {
   await connection(); // rendered per request: a rotated DSN is in the next page, no rebuild
   const script = publicScript(publicConfig(process.env, PREFIX));
-  return createElement(Script, { id: "sentry-stacks-config", strategy: "beforeInteractive", dangerouslySetInnerHTML: { __html: script } });
+  return createElement("script", { id: "sentry-stacks-config", dangerouslySetInnerHTML: { __html: script } });
 }
