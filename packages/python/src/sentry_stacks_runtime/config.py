@@ -41,18 +41,23 @@ def raw(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def parse_rate(env: Mapping[str, str], name: str, default: float) -> float:
-    """A sample rate: a number from 0 to 1 inclusive."""
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, what: str) -> float:
+    """A number from `low` to `high` inclusive; `what` says what is allowed in the error."""
     text = raw(env, name)
     if text is None:
         return default
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {text!r}") from None
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be a number between 0 and 1, got {text!r}")
+        value = math.nan
+    if math.isnan(value) or not low <= value <= high:
+        raise ConfigError(f"{name} must be {what}, got {text!r}")
     return value
+
+
+def parse_rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """A sample rate: a number from 0 to 1 inclusive."""
+    return _number(env, name, default, 0.0, 1.0, "a number between 0 and 1")
 
 
 def parse_bool(env: Mapping[str, str], name: str, default: bool | None) -> bool | None:
@@ -77,16 +82,7 @@ def parse_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], de
 
 
 def parse_seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    text = raw(env, name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if math.isnan(value) or not low <= value <= high:
-        raise ConfigError(f"{name} must be a number of seconds from {low:g} to {high:g}, got {text!r}")
-    return value
+    return _number(env, name, default, low, high, f"a number of seconds from {low:g} to {high:g}")
 
 
 def sdk_data_collection_keys() -> frozenset[str] | None:
