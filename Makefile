@@ -46,8 +46,8 @@ browser: ## headless Chromium for the browser tests (Debian package)
 test: setup ## the whole test suite (unit, sentry, program, e2e)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-fast: venv state ## unit, sentry and program tiers only
-	$(PY) -m pytest -q tests/unit tests/sentry tests/program $(PYTEST_ARGS)
+test-fast: venv state ## unit, sentry, program and runtime-package tiers only
+	$(PY) -m pytest -q tests/unit tests/sentry tests/program tests/runtime $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python scripts/langhost/pulumi-resource-pulumi-python
