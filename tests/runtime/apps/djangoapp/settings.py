@@ -23,6 +23,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": os.environ.get("BROKER_DIR", "/tmp"),
     "data_folder_out": os.environ.get("BROKER_DIR", "/tmp"),
+    "control_folder": os.environ.get("BROKER_DIR", "/tmp"),  # not ./control in the source tree
 }
 CELERY_TASK_IGNORE_RESULT = True
 LOGGING = {
