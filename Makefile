@@ -11,16 +11,20 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/state/pulumi-home
 
-.PHONY: setup venv pulumi docker images browser state test test-fast lint schema demo demo-down bench clean
+.PHONY: setup venv pulumi docker images browser state packages test test-fast lint schema demo demo-down bench clean
 
 setup: venv pulumi state docker images browser ## everything the tests and the demo need
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml packages/python/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-build-isolation -e packages/python
 	touch $@
+
+packages: venv ## the runtime packages: dist/sentry_stacks_runtime-*.whl and dist/sentry-stacks-runtime-*.tgz
+	scripts/build-packages
 
 pulumi: venv ## the Pulumi CLI (yours if >= 3.274 is on PATH, else built from Go modules)
 	VENV_PY=$(PY) scripts/install-pulumi >/dev/null
@@ -33,7 +37,7 @@ state: ## the local file backend and its passphrase (generated once, mode 0600, 
 docker: ## a Docker engine that answers (installs and starts one on Debian as root)
 	scripts/docker-engine
 
-images: docker ## the local base image and the reference app's images
+images: docker packages ## the local base image and the reference app's images
 	scripts/build-images
 
 browser: ## headless Chromium for the browser tests (Debian package)
@@ -42,12 +46,13 @@ browser: ## headless Chromium for the browser tests (Debian package)
 test: setup ## the whole test suite (unit, sentry, program, e2e)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-fast: venv state ## unit, sentry and program tiers only
-	$(PY) -m pytest -q tests/unit tests/sentry tests/program $(PYTEST_ARGS)
+test-fast: venv state ## unit, sentry, program and runtime-package tiers only
+	$(PY) -m pytest -q tests/unit tests/sentry tests/program tests/runtime $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python scripts/langhost/pulumi-resource-pulumi-python
 	$(VENV)/bin/mypy infra localsentry
+	$(VENV)/bin/mypy --strict packages/python/src/sentry_stacks_runtime
 	$(PY) -m infra.settings.schema --check
 
 schema: venv ## regenerate the editor schema and the README's configuration reference from the settings model
@@ -63,4 +68,4 @@ bench: setup ## benchmarks; writes docs/benchmarks.md
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

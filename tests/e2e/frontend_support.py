@@ -17,7 +17,7 @@ from typing import Any
 
 from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry
 
-ME = "fetch(window.__SENTRY_STACKS_CONFIG__.backendUrl + '/api/auth/me/', {credentials: 'include'}).then(r => r.json())"
+ME = "fetch(window.__sentryStacks.backendUrl + '/api/auth/me/', {credentials: 'include'}).then(r => r.json())"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Privacy end to end with the real sentry-sdk and a real localsentry: each stack's rendered SENTRY_DATA_COLLECTION
-(parsed by the reference backend) decides what the SDK sends, and the project's privacy settings decide what
-localsentry stores (scrubbed at ingest, as Sentry's Relay does). prod loses the IP, cookie and password; dev keeps
-them."""
+(parsed by sentry-stacks-runtime, the backend's runtime package) decides what the SDK sends, and the project's
+privacy settings decide what localsentry stores (scrubbed at ingest, as Sentry's Relay does). prod loses the IP,
+cookie and password; dev keeps them."""
 
 from __future__ import annotations
 
@@ -30,16 +30,15 @@ import json, os, sys, warnings
 warnings.simplefilter("always")
 caught = []
 warnings.showwarning = lambda message, *a, **k: caught.append(str(message))
-sys.path.insert(0, os.path.join(os.environ["ROOT"], "demo", "backend"))
 import sentry_sdk
 from sentry_sdk.integrations._wsgi_common import RequestExtractor
 from sentry_sdk.integrations.wsgi import SentryWsgiMiddleware
-from demoapp.sentry_config import SentryConfig
+from sentry_stacks_runtime import RuntimeConfig
+from sentry_stacks_runtime.runtime import build_options
 
-config = SentryConfig.from_env(os.environ)
-options = config.sdk_options()
+options = build_options(RuntimeConfig.from_env(os.environ), {"default_integrations": False, "integrations": []})
 options.pop("traces_sampler")
-sentry_sdk.init(**options, default_integrations=False)
+sentry_sdk.init(**options)
 BODY = {"email": "alice@example.com", "password": "hunter2", "sku": "sku-1", "auth_mode": "sso"}
 
 class Extractor(RequestExtractor):
@@ -88,7 +87,8 @@ def stack_project(ls: LocalSentry, stack: str, **extra: Any) -> tuple[dict[str, 
 
 
 def run(ls: LocalSentry, project: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    run_env = {**os.environ, **env, "ROOT": str(ROOT), "TEST_IP": IP, "TEST_FORWARDED": FORWARDED}
+    run_env = {**os.environ, **env, "ROOT": str(ROOT), "TEST_IP": IP, "TEST_FORWARDED": FORWARDED,
+               "SENTRY_STACKS_LOG_EVENTS": "false"}  # the dev stack's environment is development: send  # fmt: skip
     done = subprocess.run([sys.executable, "-c", APP], env=run_env, capture_output=True, text=True, timeout=60,
                           cwd=ROOT, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr

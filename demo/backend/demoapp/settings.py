@@ -10,7 +10,7 @@ DJANGO_ALLOWED_HOSTS (comma-separated; loopback names are always allowed so heal
 network work), DJANGO_DEBUG, CORS_ALLOWED_ORIGINS (comma-separated origins or *; default *; allowed
 origins may send credentials, the session cookie), DJANGO_DB_PATH, DEMO_USERNAME / DEMO_PASSWORD,
 CELERY_BROKER_URL / REDIS_URL, CELERY_RESULT_BACKEND,
-and the SENTRY_* variables documented in demoapp/sentry_config.py.
+and the SENTRY_* variables the toolkit renders, read by sentry-stacks-runtime (packages/python/README.md).
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 import secrets
 
-from demoapp.sentry_config import init_sentry, parse_bool
+import sentry_stacks_runtime
 
-SENTRY = init_sentry(os.environ)
+# Sentry: the rendered SENTRY_* variables (and the env file of dsnReload: file), one call; demoapp.noise is the
+# demo's noise logger, dropped in development environments
+sentry_stacks_runtime.init(development_noise_loggers=["demoapp.noise"])
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
-DEBUG = parse_bool(os.environ, "DJANGO_DEBUG", False)
+DEBUG = os.environ.get("DJANGO_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
 ALLOWED_HOSTS += [h for h in LOOPBACK_HOSTS if h not in ALLOWED_HOSTS]
@@ -36,8 +38,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "demoapp.middleware.SentryUserMiddleware",
+    "sentry_stacks_runtime.django.SentryUserMiddleware",
 ]
+# the Sentry user of a request without a login: the id the demo page sends (header), else its cookie
+SENTRY_STACKS = {"USER_ID_HEADER": "X-User-Id", "USER_EMAIL_HEADER": "X-User-Email", "USER_ID_COOKIE": "demo_user_id"}
 ROOT_URLCONF = "demoapp.urls"
 WSGI_APPLICATION = "demoapp.wsgi.application"
 DATABASES: dict[str, dict[str, str]] = {

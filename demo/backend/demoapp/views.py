@@ -8,16 +8,16 @@ from functools import cache
 from typing import Any
 
 import redis
-import sentry_sdk
 from celery.result import AsyncResult
 from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
+import sentry_stacks_runtime
 from demoapp import tasks
 from demoapp.celery_app import app as celery_app
-from demoapp.sentry_config import sentry_user
+from sentry_stacks_runtime.django import account_user
 
 noise_log = logging.getLogger("demoapp.noise")
 
@@ -30,7 +30,8 @@ def _redis() -> redis.Redis:
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness; `?deep=1` also pings Redis. Never sampled for tracing."""
-    body: dict[str, Any] = {"status": "ok", "service": "backend", "release": settings.SENTRY.release}
+    config = sentry_stacks_runtime.current_config()
+    body: dict[str, Any] = {"status": "ok", "service": "backend", "release": config and config.release}
     if request.GET.get("deep"):
         try:
             _redis().ping()
@@ -62,7 +63,8 @@ def hello(request: HttpRequest) -> JsonResponse:
 def noise(request: HttpRequest) -> JsonResponse:
     """Logs an error on the `demoapp.noise` logger: dropped in development, sent elsewhere."""
     noise_log.error("demo noise event (dropped by before_send in development environments)")
-    return JsonResponse({"logged": True, "environment": settings.SENTRY.environment})
+    config = sentry_stacks_runtime.current_config()
+    return JsonResponse({"logged": True, "environment": config and config.environment})
 
 
 @require_POST
@@ -114,7 +116,7 @@ def login(request: HttpRequest) -> JsonResponse:
     auth.login(request, user)
     body = _user_body(request)
     assert body is not None
-    sentry_sdk.set_user(sentry_user(body, settings.SENTRY.user_info, getattr(user, "email", "")))
+    sentry_stacks_runtime.set_user(account_user(user))
     return JsonResponse({"user": body})
 
 
@@ -122,7 +124,7 @@ def login(request: HttpRequest) -> JsonResponse:
 def logout(request: HttpRequest) -> JsonResponse:
     """Ends the session; later events of this request and client carry no logged-in user."""
     auth.logout(request)
-    sentry_sdk.set_user(None)
+    sentry_stacks_runtime.set_user(None)
     return JsonResponse({"user": None})
 
 

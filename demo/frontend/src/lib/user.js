@@ -12,9 +12,3 @@ export function userFromCookies(cookies) {
   const username = cookies.get(USERNAME_COOKIE);
   return username && ID.test(username) ? { id, username } : { id };
 }
-
-/** What Sentry gets of a user: the id, and the username only when dataCollection allows user info. */
-export function sentryUser(user, config) {
-  if (!user) return null;
-  return config?.dataCollection?.userInfo === false || !user.username ? { id: user.id } : { id: user.id, username: user.username };
-}

@@ -1,14 +1,16 @@
-// GET /runtime-config.json: the browser's config (the PUBLIC_* variables of this process), for support
-// and tests. Only public values: the DSN is public by design (it can only send events).
+// GET /runtime-config.json: what the browser gets (the public list of PUBLIC_* variables, checked) and the
+// backend it calls, for support and tests. Only public values: a DSN is public by design (it can only send events).
 import { json } from "@sveltejs/kit";
 import { env } from "$env/dynamic/public";
-import { ConfigError, runtimeConfig } from "$lib/sentry-config.js";
+import { publicConfig } from "@sentry-stacks/runtime/config";
+import { backendUrl } from "$lib/backend.js";
 
 export function GET() {
+  const headers = { "Cache-Control": "no-store" };
   try {
-    return json(runtimeConfig(env, "PUBLIC_"), { headers: { "Cache-Control": "no-store" } });
+    const backend = backendUrl(env);
+    return json({ ...publicConfig(env, "PUBLIC_"), backendUrl: backend, tracePropagationTargets: [backend] }, { headers });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return new Response(`${error.message}\n`, { status: 500, headers: { "Content-Type": "text/plain", "Cache-Control": "no-store" } });
+    return new Response(`${error.message}\n`, { status: 500, headers: { ...headers, "Content-Type": "text/plain" } });
   }
 }

@@ -1,0 +1,189 @@
+// Generated from packages/contract.json by scripts/gen-contract.mjs: do not edit.
+export const CONTRACT = {
+  "description": "The environment the Sentry Stacks toolkit renders into each service, and what its runtime packages (sentry-stacks-runtime for Python, @sentry-stacks/runtime for JavaScript) read. One source: the packages load or are generated from this file; the toolkit's renderer can test against it. kind: dsn | text | rate (0..1) | bool | choice | json | path | seconds. side: server (the process), browser (the public copies, prefixed per framework). public: true = also rendered with the framework's public prefix for the browser (only these ever become public).",
+  "version": 1,
+  "variables": [
+    {
+      "name": "SENTRY_DSN",
+      "kind": "dsn",
+      "default": null,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "where events go; unset or empty disables Sentry"
+    },
+    {
+      "name": "SENTRY_ENVIRONMENT",
+      "kind": "text",
+      "default": "development",
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "the environment name (not the SDKs' own default, production)"
+    },
+    {
+      "name": "SENTRY_RELEASE",
+      "kind": "text",
+      "default": null,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "the release shared by all services of a stack"
+    },
+    {
+      "name": "SENTRY_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 1,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "share of error events sent"
+    },
+    {
+      "name": "SENTRY_TRACES_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 0,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "share of root traces sampled; health checks never, an incoming parent decision wins"
+    },
+    {
+      "name": "SENTRY_PROFILES_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 0,
+      "server": true,
+      "public": false,
+      "rendered": true,
+      "doc": "transaction-based profiling: share of sampled transactions (Python); not together with the next one"
+    },
+    {
+      "name": "SENTRY_PROFILE_SESSION_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 0,
+      "server": true,
+      "public": false,
+      "rendered": true,
+      "doc": "continuous profiling: share of processes (Python)"
+    },
+    {
+      "name": "SENTRY_PROFILE_LIFECYCLE",
+      "kind": "choice",
+      "choices": [
+        "trace",
+        "manual"
+      ],
+      "default": "trace",
+      "server": true,
+      "public": false,
+      "rendered": true,
+      "doc": "continuous profiler: trace (runs while a sampled transaction is open) or manual"
+    },
+    {
+      "name": "SENTRY_DATA_COLLECTION",
+      "kind": "json",
+      "default": null,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "JSON object, the SDK's own data collection option in its own shape: sentry-python's data_collection (snake_case), the JavaScript SDK 11's dataCollection (camelCase)"
+    },
+    {
+      "name": "SENTRY_DEBUG",
+      "kind": "bool",
+      "default": false,
+      "server": true,
+      "public": true,
+      "rendered": true,
+      "doc": "the SDK's debug logging"
+    },
+    {
+      "name": "SENTRY_SEND_DEFAULT_PII",
+      "kind": "bool",
+      "default": null,
+      "server": true,
+      "public": true,
+      "rendered": false,
+      "doc": "deprecated: send_default_pii / sendDefaultPii; ignored when SENTRY_DATA_COLLECTION is set"
+    },
+    {
+      "name": "SENTRY_REPLAYS_SESSION_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 0,
+      "server": false,
+      "public": true,
+      "rendered": true,
+      "doc": "browser only: share of sessions recorded by Session Replay"
+    },
+    {
+      "name": "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE",
+      "kind": "rate",
+      "default": 0,
+      "server": false,
+      "public": true,
+      "rendered": true,
+      "doc": "browser only: share of sessions with an error recorded by Session Replay"
+    },
+    {
+      "name": "SENTRY_STACKS_ENV_FILE",
+      "kind": "path",
+      "default": null,
+      "server": true,
+      "public": false,
+      "rendered": true,
+      "doc": "dsnReload: file: a mounted rendered env file whose SENTRY_* values win over the environment and are re-read on change (the SDK client is swapped, no restart)"
+    },
+    {
+      "name": "SENTRY_STACKS_RELOAD_INTERVAL",
+      "kind": "seconds",
+      "default": 1,
+      "server": true,
+      "public": false,
+      "rendered": false,
+      "doc": "how often the env file is checked for a change, 0.05..3600 seconds"
+    },
+    {
+      "name": "SENTRY_STACKS_LOG_EVENTS",
+      "kind": "bool",
+      "default": null,
+      "server": true,
+      "public": false,
+      "rendered": false,
+      "doc": "true: log each event instead of sending it; false: send; unset: log in a development environment (see developmentEnvironments), send elsewhere. A deployed development stack sets false"
+    }
+  ],
+  "publicPrefixes": {
+    "sveltekit": "PUBLIC_",
+    "nextjs": "NEXT_PUBLIC_",
+    "vite": "VITE_",
+    "nuxt": "NUXT_PUBLIC_",
+    "node": null
+  },
+  "developmentEnvironments": [
+    "development",
+    "dev",
+    "local"
+  ],
+  "healthPaths": [
+    "/api/health/",
+    "/api/health",
+    "/health",
+    "/health/",
+    "/healthz",
+    "/healthz/"
+  ],
+  "booleans": {
+    "true": [
+      "1",
+      "true",
+      "yes",
+      "on"
+    ],
+    "false": [
+      "0",
+      "false",
+      "no",
+      "off"
+    ]
+  }
+};

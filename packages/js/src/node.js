@@ -1,0 +1,12 @@
+// A plain Node server with @sentry/node. Load it before anything else (node --import ./instrument.mjs app.mjs):
+//   // instrument.mjs
+//   import { init } from "@sentry-stacks/runtime/node";
+//   init();
+import * as Sentry from "@sentry/node";
+import { initServer } from "./server.js";
+
+export { Sentry };
+
+export function init(appOptions = {}, options = {}) {
+  return initServer(Sentry, appOptions, options);
+}

@@ -1,0 +1,1 @@
+"""A small Django + Celery app that configures Sentry only through sentry-stacks-runtime (tests/runtime)."""
