@@ -7,16 +7,16 @@ import sqlite3
 import time
 from typing import Any
 
-from localsentry.api.client_key_model import (
+from localsentry.db import dumps, loads
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.client_keys import (
     DEFAULT_LOADER,
     LOADER_KEYS,
     USE_CASES,
     insert_key,
     serialize_key,
 )
-from localsentry.api.common import has_feature, org_row, project_row
-from localsentry.db import dumps, loads
-from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import has_feature, org_row, project_row
 from localsentry.pagination import paginate
 from localsentry.vocabulary import BROWSER_SDK_CHOICES, DEFAULT_BROWSER_SDK
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from localsentry import auth
-from localsentry.api.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.ratelimit import BODY_SHAPES
 from localsentry.vocabulary import LEGACY_MODES
 

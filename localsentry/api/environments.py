@@ -6,8 +6,8 @@ import sqlite3
 from typing import Any
 from urllib.parse import unquote
 
-from localsentry.api.common import org_row, project_row
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 READ = ("project:admin", "project:read", "project:write")

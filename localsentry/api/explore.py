@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from localsentry.api.common import org_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.explore_model import DATASETS, flat_row, matches, meta, parse_query, select, sort_rows
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.explore import DATASETS, flat_row, matches, meta, parse_query, select, sort_rows
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from localsentry.api.common import org_row, project_data, project_row, save_project_data
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_data, project_row, save_project_data
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 FILTER_IDS = ("browser-extensions", "filtered-transaction", "legacy-browsers", "localhost", "web-crawlers")

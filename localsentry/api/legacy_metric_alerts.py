@@ -9,11 +9,11 @@ import re
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import has_feature, org_row
-from localsentry.api.engine import next_id, normalize, owner_field
 from localsentry.api.legacy import gated
 from localsentry.db import dumps, loads, now_iso
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import has_feature, org_row
+from localsentry.models.engine import next_id, normalize, owner_field
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}/alert-rules"

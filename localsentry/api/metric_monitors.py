@@ -8,8 +8,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row
-from localsentry.api.engine import (
+from localsentry.db import Database, dumps, loads, now_iso
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row
+from localsentry.models.detectors import BUILTIN, insert
+from localsentry.models.engine import (
     condition_group,
     id_filter,
     next_id,
@@ -18,8 +21,6 @@ from localsentry.api.engine import (
     project_filter,
     sort_items,
 )
-from localsentry.db import Database, dumps, loads, now_iso
-from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -27,25 +28,8 @@ D = ORG + "/detectors"
 READ = ("alerts:read", "org:admin", "org:read", "org:write")
 WRITE = ("alerts:write", "org:admin", "org:read", "org:write")
 CREATE = ("alerts:write", "project:admin", "project:write")
-BUILTIN = ("error", "issue_stream")
 CREATABLE = ("metric_issue", "uptime_domain_failure", "monitor_check_in_failure")
 DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
-
-
-def insert(db: Database, org_id: int, project_id: int, kind: str, data: dict[str, Any]) -> int:
-    now = now_iso()
-    return db.run(
-        "INSERT INTO detectors (org_id, project_id, type, data, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
-        (org_id, project_id, kind, dumps(data), now, now),
-    )
-
-
-def create_builtin_detectors(db: Database, org_id: int, project_id: int) -> int:
-    """Create the `error` and `issue_stream` detectors; returns the issue_stream detector id."""
-    base: dict[str, Any] = {"description": None, "owner": None, "createdBy": None, "dataSources": None,
-                            "conditionGroup": None, "config": {}, "enabled": True, "workflowIds": []}  # fmt: skip
-    insert(db, org_id, project_id, "error", dict(base, name="Error Monitor"))
-    return insert(db, org_id, project_id, "issue_stream", dict(base, name="Issue Stream"))
 
 
 def _owner(req: Request, owner: str | None) -> dict[str, Any] | None:

@@ -7,9 +7,11 @@ import re
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.monitor_model import (
+from localsentry.db import dumps
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.monitors import (
     check_slug,
     config_of,
     create_monitor,
@@ -19,8 +21,6 @@ from localsentry.api.monitor_model import (
     unique_monitor_slug,
     validate_config,
 )
-from localsentry.db import dumps
-from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"

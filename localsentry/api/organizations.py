@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, org_settings
-from localsentry.api.org_model import serialize_org_base
-from localsentry.api.project_model import serialize_project_summary
-from localsentry.api.team_model import serialize_team
 from localsentry.db import dumps
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_row, org_settings
+from localsentry.models.orgs import serialize_org_base
+from localsentry.models.projects import serialize_project_summary
+from localsentry.models.teams import serialize_team
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 ORG_READ = ("org:admin", "org:read", "org:write")

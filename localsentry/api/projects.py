@@ -6,9 +6,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.alerts import create_default_workflow
-from localsentry.api.client_key_model import insert_key
-from localsentry.api.common import (
+from localsentry.db import dumps, now_iso
+from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.client_keys import insert_key
+from localsentry.models.common import (
     SLUG_ERROR,
     bool_field,
     has_feature,
@@ -22,18 +23,17 @@ from localsentry.api.common import (
     unique_slug,
     valid_slug,
 )
-from localsentry.api.legacy_rules import create_default_rule
-from localsentry.api.metric_monitors import create_builtin_detectors
-from localsentry.api.project_model import (
+from localsentry.models.detectors import create_builtin_detectors
+from localsentry.models.legacy_rules import create_default_rule
+from localsentry.models.projects import (
     default_data,
     project_flags,
     serialize_project_detail,
     serialize_project_summary,
     validate_create,
 )
-from localsentry.api.team_model import serialize_team
-from localsentry.db import dumps, now_iso
-from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.teams import serialize_team
+from localsentry.models.workflows import create_default_workflow
 from localsentry.pagination import paginate
 from localsentry.vocabulary import PERSONAL_TEAM, PLATFORMS, PROJECT_SLUG_MAX, RESERVED_SLUGS
 

@@ -12,8 +12,10 @@ import sqlite3
 from typing import Any
 from urllib.parse import unquote
 
-from localsentry.api.common import org_row, valid_slug
-from localsentry.api.release_model import (
+from localsentry.db import dumps, loads, now_iso
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, valid_slug
+from localsentry.models.releases import (
     add_project,
     release_projects,
     release_row,
@@ -22,8 +24,6 @@ from localsentry.api.release_model import (
     serialize_release,
     valid_version,
 )
-from localsentry.db import dumps, loads, now_iso
-from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 R = "/api/0/organizations/{organization_id_or_slug}/releases"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from localsentry.api.common import SLUG_ERROR, org_row, slugify, team_row, unique_slug, valid_slug
-from localsentry.api.team_model import serialize_team
 from localsentry.db import now_iso
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import SLUG_ERROR, org_row, slugify, team_row, unique_slug, valid_slug
+from localsentry.models.teams import serialize_team
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"

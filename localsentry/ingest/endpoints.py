@@ -8,7 +8,6 @@ import sqlite3
 import time
 import uuid
 
-from localsentry.api.common import has_feature, project_data
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ingest.cors import cors_allowed, cors_headers, origin_of, preflight
 from localsentry.ingest.filters import filter_reason
@@ -25,6 +24,7 @@ from localsentry.ingest.protocol import (
 )
 from localsentry.ingest.scrub import scrub_items
 from localsentry.ingest.storage import record_outcomes, store_items
+from localsentry.models.common import has_feature, project_data
 
 REJECTED = "event submission rejected with_reason: ProjectId"
 RATE_LIMITED = (

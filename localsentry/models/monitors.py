@@ -24,11 +24,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from localsentry.api.common import slugify, valid_slug
-from localsentry.api.project_model import project_flags, serialize_project_summary
-from localsentry.api.schedule import INTERVAL_UNITS, check_schedule, next_after
 from localsentry.db import Database, dumps, loads, now_iso
 from localsentry.http import Request
+from localsentry.models.common import slugify, valid_slug
+from localsentry.models.projects import project_flags, serialize_project_summary
+from localsentry.models.schedule import INTERVAL_UNITS, check_schedule, next_after
 
 DEFAULT_MARGIN = 1
 DEFAULT_RUNTIME = 30

@@ -9,10 +9,10 @@ import secrets
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import SLUG_ERROR, has_feature, project_data, project_teams, str_field, valid_slug
-from localsentry.api.org_model import serialize_org_base
 from localsentry.db import Database
 from localsentry.http import ApiError, Request
+from localsentry.models.common import SLUG_ERROR, has_feature, project_data, project_teams, str_field, valid_slug
+from localsentry.models.orgs import serialize_org_base
 from localsentry.vocabulary import (
     DEFAULT_BROWSER_SDK,
     LEGACY_BROWSER_DEFAULTS,

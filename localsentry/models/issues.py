@@ -13,10 +13,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from localsentry.api.event_model import title_of
 from localsentry.db import Database, dumps, loads
 from localsentry.http import Request
-from localsentry.ingest.grouping import culprit, group_hash, user_key
+from localsentry.models.events import title_of
+from localsentry.models.grouping import culprit, group_hash, user_key
 
 BASE32 = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PRIORITY = {"fatal": "high", "error": "high", "warning": "medium"}
