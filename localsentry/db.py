@@ -78,6 +78,15 @@ class Database:
         row = self.one(sql, args)
         return None if row is None else row[0]
 
+    def fetch(self, table: str, row_id: Any) -> sqlite3.Row:
+        """The row of `table` with this id, which exists (it was just written or found): a missing one is a bug."""
+        if not table.isidentifier():
+            raise ValueError(f"not a table name: {table!r}")
+        row = self.one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))  # noqa: S608 - an identifier
+        if row is None:
+            raise LookupError(f"{table} {row_id} does not exist")
+        return row
+
     def run(self, sql: str, args: Sequence[Any] = ()) -> int:
         """Execute a statement; returns lastrowid."""
         with self.lock:

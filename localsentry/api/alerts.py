@@ -120,8 +120,7 @@ def create_workflow(req: Request) -> Response:
     data = validate(req, int(org["id"]), req.json_object())
     with req.app.db.tx():
         workflow_id = insert(req.app.db, int(org["id"]), data)
-    row = req.app.db.one("SELECT * FROM workflows WHERE id = ?", (workflow_id,))
-    assert row is not None
+    row = req.app.db.fetch("workflows", workflow_id)
     return Response(201, serialize(row))
 
 
@@ -132,11 +131,11 @@ def get_workflow(req: Request) -> Response:
 def update_workflow(req: Request) -> Response:
     org = org_row(req)
     row = _workflow(req, org)
-    data = validate(req, int(org["id"]), req.json_object(), loads(row["data"]))
-    with req.app.db.tx():
+    body = req.json_object()
+    with req.app.db.tx():  # validated against the stored record and written in one step
+        data = validate(req, int(org["id"]), body, loads(req.app.db.fetch("workflows", row["id"])["data"]))
         req.app.db.run("UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
-    fresh = req.app.db.one("SELECT * FROM workflows WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("workflows", row["id"])
     return Response(200, serialize(fresh))
 
 
@@ -161,7 +160,7 @@ def bulk_update(req: Request) -> Response:
     rows = _filtered(req, org)
     with req.app.db.tx():
         for row in rows:
-            data = loads(row["data"])
+            data = loads(req.app.db.fetch("workflows", row["id"])["data"])
             data["enabled"] = body["enabled"]
             req.app.db.run(
                 "UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"])

@@ -62,8 +62,7 @@ def update_environment(req: Request) -> Response:
     hidden = _hidden(req.json_object())
     with req.app.db.tx():
         req.app.db.run("UPDATE environments SET hidden = ? WHERE id = ?", (int(hidden), row["id"]))
-    fresh = req.app.db.one("SELECT * FROM environments WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("environments", row["id"])
     return Response(200, serialize(fresh))
 
 

@@ -208,8 +208,7 @@ def get_issue(req: Request) -> Response:
 def update_issue(req: Request) -> Response:
     row = _issue(req)
     _apply(req, [row], _changes(req.json_object()))
-    fresh = req.app.db.one("SELECT * FROM groups WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("groups", row["id"])
     body = serialize_group(req, fresh)
     for name in (
         "derivedData",

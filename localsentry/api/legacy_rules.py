@@ -150,8 +150,7 @@ def create_rule(req: Request) -> Response:
         )
         if needs_channel_lookup(data["actions"]):
             return Response(202, {"uuid": _task(db, rule_id)})
-    row = db.one("SELECT * FROM rules WHERE id = ?", (rule_id,))
-    assert row is not None
+    row = db.fetch("rules", rule_id)
     status = 201 if has_feature(org, "workflow-engine-rule-serializers") else 200
     return Response(status, serialize(row, str(project["slug"])))
 
@@ -165,15 +164,14 @@ def get_rule(req: Request) -> Response:
 @gated("workflows")
 def update_rule(req: Request) -> Response:
     org, project, row = _rule(req)
-    data = validate(req, org, project, exclude=int(row["id"]))
-    data["createdBy"] = loads(row["data"]).get("createdBy")
     db = req.app.db
-    with db.tx():
+    with db.tx():  # checked for duplicates and written in one step
+        data = validate(req, org, project, exclude=int(row["id"]))
+        data["createdBy"] = loads(db.fetch("rules", row["id"])["data"]).get("createdBy")
         db.run("UPDATE rules SET data = ? WHERE id = ?", (dumps(data), row["id"]))
         if needs_channel_lookup(data["actions"]):
             return Response(202, {"uuid": _task(db, int(row["id"]))})
-    fresh = db.one("SELECT * FROM rules WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = db.fetch("rules", row["id"])
     return Response(200, serialize(fresh, str(project["slug"])))
 
 

@@ -163,8 +163,7 @@ def create_detector(req: Request) -> Response:
     with req.app.db.tx():
         detector_id = insert(req.app.db, int(org["id"]), int(project["id"]), str(kind), data)
         _link_workflows(req, int(org["id"]), detector_id, body.get("workflowIds"))
-    row = req.app.db.one("SELECT * FROM detectors WHERE id = ?", (detector_id,))
-    assert row is not None
+    row = req.app.db.fetch("detectors", detector_id)
     return Response(201, serialize(req, row))
 
 
@@ -188,12 +187,12 @@ def update_detector(req: Request) -> Response:
     org = org_row(req)
     row = _detector(req, org)
     body = normalize(req.json_object())
-    data = validate(req, int(org["id"]), body, loads(row["data"]), str(row["type"]))
-    with req.app.db.tx():
+    with req.app.db.tx():  # validated against the stored record and written in one step
+        row = req.app.db.fetch("detectors", row["id"])
+        data = validate(req, int(org["id"]), body, loads(row["data"]), str(row["type"]))
         req.app.db.run("UPDATE detectors SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
         _link_workflows(req, int(org["id"]), int(row["id"]), body.get("workflowIds"))
-    fresh = req.app.db.one("SELECT * FROM detectors WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("detectors", row["id"])
     return Response(200, serialize(req, fresh))
 
 
@@ -255,7 +254,7 @@ def bulk_update(req: Request) -> Response:
     rows = _filtered(req, org)
     with req.app.db.tx():
         for row in rows:
-            data = dict(loads(row["data"]), enabled=enabled)
+            data = dict(loads(req.app.db.fetch("detectors", row["id"])["data"]), enabled=enabled)
             req.app.db.run(
                 "UPDATE detectors SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"])
             )

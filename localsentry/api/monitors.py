@@ -117,8 +117,7 @@ def create(req: Request) -> Response:
             status=str(changes.get("status", "active")), owner=changes.get("owner"),
             is_muted=bool(changes.get("is_muted", 0)),
         )  # fmt: skip
-    row = db.one("SELECT * FROM monitors WHERE id = ?", (monitor_id,))
-    assert row is not None
+    row = db.fetch("monitors", monitor_id)
     return Response(201, serialize_monitor(req, row))
 
 
@@ -179,8 +178,7 @@ def update_monitor(req: Request) -> Response:
         for column, value in changes.items():
             db.run(f"UPDATE monitors SET {column} = ? WHERE id = ?",  # noqa: S608 - column from _validate
                    (dumps(value) if column == "config" else value, row["id"]))  # fmt: skip
-    fresh = db.one("SELECT * FROM monitors WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = db.fetch("monitors", row["id"])
     return Response(200, serialize_monitor(req, fresh))
 
 

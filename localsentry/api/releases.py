@@ -148,24 +148,23 @@ def update_release(req: Request) -> Response:
     _org, row = _release(req)
     body = req.json_object()
     errors: dict[str, list[str]] = {}
-    data = dict(loads(row["data"]) or {})
+    changes: dict[str, Any] = {}
     if "url" in body:
-        data["url"] = _url(body, errors)
+        changes["url"] = _url(body, errors)
     if "ref" in body:
-        data["ref"] = body["ref"] if isinstance(body["ref"], str) else None
+        changes["ref"] = body["ref"] if isinstance(body["ref"], str) else None
     if "dateReleased" in body:
-        data["dateReleased"] = _date(body, "dateReleased", errors)
+        changes["dateReleased"] = _date(body, "dateReleased", errors)
     if "status" in body:
         if body["status"] not in ("open", "archived"):
             errors["status"] = ["Invalid status"]
-        data["status"] = body["status"]
+        changes["status"] = body["status"]
     if errors:
         raise ApiError(400, errors)
     db = req.app.db
-    with db.tx():
-        save_data(db, int(row["id"]), data)
-    fresh = db.one("SELECT * FROM org_releases WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    with db.tx():  # merged into the stored record in one step
+        save_data(db, int(row["id"]), {**(loads(db.fetch("org_releases", row["id"])["data"]) or {}), **changes})
+    fresh = db.fetch("org_releases", row["id"])
     return Response(200, serialize_release(db, fresh))
 
 
@@ -231,8 +230,7 @@ def create_deploy(req: Request) -> Response:
         )
         for project in targets:
             db.run("INSERT OR IGNORE INTO environments (project_id, name) VALUES (?, ?)", (project["id"], environment))
-    fresh = db.one("SELECT * FROM deploys WHERE id = ?", (deploy_id,))
-    assert fresh is not None
+    fresh = db.fetch("deploys", deploy_id)
     return Response(201, serialize_deploy(fresh))
 
 

@@ -116,8 +116,7 @@ def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
     as Sentry adds them) or the detail shape (activity, releases, stats)."""
     db = req.app.db
     envs = environments or []
-    project = db.one("SELECT * FROM projects WHERE id = ?", (group["project_id"],))
-    assert project is not None
+    project = db.fetch("projects", group["project_id"])
     stats = group_stats(db, int(group["id"]), envs)
     lifetime = group_stats(db, int(group["id"]), []) if envs else stats
     org = db.one("SELECT slug FROM orgs WHERE id = ?", (project["org_id"],))

@@ -162,8 +162,7 @@ def serialize_env(row: sqlite3.Row) -> dict[str, Any]:
 
 def serialize_monitor(req: Request, row: sqlite3.Row, environments: list[str] | None = None) -> dict[str, Any]:
     db = req.app.db
-    project = db.one("SELECT * FROM projects WHERE id = ?", (row["project_id"],))
-    assert project is not None
+    project = db.fetch("projects", row["project_id"])
     envs = db.all("SELECT * FROM monitor_envs WHERE monitor_id = ? ORDER BY name", (row["id"],))
     if environments:
         envs = [e for e in envs if e["name"] in environments]
@@ -245,16 +244,14 @@ def tick(db: Database, now: float | None = None) -> None:
             "AND m.status = 'active' AND e.next_checkin_latest IS NOT NULL AND e.next_checkin_latest <= ?",
             (now,),
         ):
-            monitor = db.one("SELECT * FROM monitors WHERE id = ?", (env["monitor_id"],))
-            assert monitor is not None
+            monitor = db.fetch("monitors", env["monitor_id"])
             config = config_of(monitor)
             expected, latest = float(env["next_checkin"]), float(env["next_checkin_latest"])
             for _ in range(MAX_MISSED_PER_TICK):
                 if latest > now:
                     break
                 _insert_checkin(db, monitor, env, "missed", latest, expected=expected)
-                fresh = db.one("SELECT * FROM monitor_envs WHERE id = ?", (env["id"],))
-                assert fresh is not None
+                fresh = db.fetch("monitor_envs", env["id"])
                 _update_status(db, monitor, fresh, latest)
                 expected, latest = _schedule_from(config, env, expected)
             db.run("UPDATE monitor_envs SET next_checkin = ?, next_checkin_latest = ? WHERE id = ?",
@@ -302,8 +299,7 @@ def process_checkin(db: Database, project: sqlite3.Row, payload: Any, received: 
         if upsert is None or not valid_slug(slug):
             return "monitor_not_found"
         monitor_id = create_monitor(db, int(project["org_id"]), int(project["id"]), slug, slug, upsert)
-        monitor = db.one("SELECT * FROM monitors WHERE id = ?", (monitor_id,))
-        assert monitor is not None
+        monitor = db.fetch("monitors", monitor_id)
     elif int(monitor["project_id"]) != int(project["id"]):
         return "monitor_not_found"
     elif upsert is not None:
@@ -314,8 +310,7 @@ def process_checkin(db: Database, project: sqlite3.Row, payload: Any, received: 
                                              if k in ("schedule", "schedule_type")
                                              or k in (payload.get("monitor_config") or {})}}), monitor["id"]),
         )
-        monitor = db.one("SELECT * FROM monitors WHERE id = ?", (monitor["id"],))
-        assert monitor is not None
+        monitor = db.fetch("monitors", monitor["id"])
     if monitor["status"] == "disabled":
         return "monitor_disabled"
     env = _env(db, int(monitor["id"]), str(payload.get("environment") or DEFAULT_ENVIRONMENT))
@@ -343,7 +338,6 @@ def process_checkin(db: Database, project: sqlite3.Row, payload: Any, received: 
     db.run("UPDATE monitor_envs SET last_checkin = ?, next_checkin = ?, next_checkin_latest = ? WHERE id = ?",
            (received, expected, latest, env["id"]))  # fmt: skip
     if status != "in_progress":
-        fresh = db.one("SELECT * FROM monitor_envs WHERE id = ?", (env["id"],))
-        assert fresh is not None
+        fresh = db.fetch("monitor_envs", env["id"])
         _update_status(db, monitor, fresh, received)
     return None

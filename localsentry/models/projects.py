@@ -86,8 +86,7 @@ def _latest_release(db: Database, project_id: int) -> dict[str, str] | None:
 
 def serialize_project_summary(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     db = req.app.db
-    org = db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
-    assert org is not None
+    org = db.fetch("orgs", row["org_id"])
     data = project_data(row)
     types = _types(db, int(row["id"]))
     teams = project_teams(db, int(row["id"]))
@@ -179,8 +178,7 @@ def project_flags(row: sqlite3.Row) -> dict[str, Any]:
 def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     body = serialize_project_summary(req, row)
     data = project_data(row)
-    org = req.app.db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
-    assert org is not None
+    org = req.app.db.fetch("orgs", row["org_id"])
     body.pop("environments", None)
     body.pop("hasUserReports", None)
     body.pop("latestDeploys", None)
