@@ -3,7 +3,8 @@ transactions, logs, trace metrics and errors) and the outcome counts of `stats_v
 
 `GET /api/0/organizations/{org}/events/?dataset=spans|logs|tracemetrics|errors&field=…` answers
 `{"data": [row…], "meta": {"fields": …, "units": …}}` with Sentry's `Link` pagination (100 rows a page at
-most), filtered by `project`, `environment`, `statsPeriod` or `start`/`end`, and `query`. `dataset=transactions`
+most), filtered by `project`, `environment`, `statsPeriod` or `start`/`end`, and `query`. `dataset=ourlogs` is
+the older name of `logs`, accepted as Sentry accepts it. `dataset=transactions`
 (the older name) reads the spans that are transactions (segments).
 
 `GET /api/0/organizations/{org}/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=category…` sums the

@@ -24,8 +24,9 @@ from localsentry.models.events import serialize_summary
 
 #: dataset name → stored record kind (None: error events from `items`)
 DATASETS: dict[str, str | None] = {
-    "spans": "span", "transactions": "span", "logs": "log", "tracemetrics": "trace_metric", "errors": None,
-}  # fmt: skip
+    "spans": "span", "transactions": "span", "logs": "log", "ourlogs": "log", "tracemetrics": "trace_metric",
+    "errors": None,
+}  # fmt: skip  (`ourlogs` is the older name of `logs`, still accepted by Sentry)
 SEVERITY_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "warning": 13, "error": 17, "fatal": 21}
 FIELD_TYPES = {
     "timestamp": "date", "span.duration": "duration", "is_transaction": "boolean", "precise.start_ts": "number",
