@@ -19,8 +19,8 @@ from localsentry.ingest.items import (
     transaction_spans,
 )
 from localsentry.ingest.protocol import Auth, Item
+from localsentry.models.checkins import process_checkin
 from localsentry.models.issues import assign_group
-from localsentry.models.monitors import process_checkin
 
 
 def record_outcome(db: Database, key_id: int, outcome: str, category: str, n: int = 1) -> None:

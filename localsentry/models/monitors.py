@@ -6,20 +6,14 @@
 - Each environment that checked in has a status: `active` before its first check-in, then `ok` or `error`.
   It turns `error` after `failure_issue_threshold` failures in a row (default 1) and back to `ok` after
   `recovery_threshold` successes in a row (default 1); an incident is open while it is `error`.
-- A check-in (`in_progress`, `ok`, `error`) arrives at ingest; the same `check_in_id` closes an in-progress
-  one (duration from the SDK in seconds, else the time since it opened, stored in milliseconds). A finished
-  check-in is never changed again. Unknown monitors are created by a check-in that carries `monitor_config`
-  (upsert) and otherwise dropped; disabled monitors drop check-ins.
-- Sentry's clock (once a minute) marks what did not happen: no check-in by `next_checkin + checkin_margin`
-  (default 1 minute) adds a `missed` check-in for that expected time; an in-progress check-in older than
-  `max_runtime` (default 30 minutes) becomes `timeout`. localsentry runs that clock whenever monitors or their
-  check-ins are read or a check-in arrives (`tick`), with the same result.
+- Each monitor has its `monitor_check_in_failure` detector (`models.detectors`), created with it and deleted
+  with it, enabled while the monitor is active: alerts (workflows) watch a monitor through it.
+- Check-ins and Sentry's clock: `models.checkins`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,16 +21,12 @@ from typing import Any
 from localsentry.db import Database, dumps, loads, now_iso
 from localsentry.http import Request
 from localsentry.models.common import slugify, valid_slug
+from localsentry.models.detectors import delete_cron_detector, ensure_cron_detector, sync_cron_detector
 from localsentry.models.projects import project_flags, serialize_project_summary
-from localsentry.models.schedule import INTERVAL_UNITS, check_schedule, next_after
+from localsentry.models.schedule import INTERVAL_UNITS, check_schedule
 
-DEFAULT_MARGIN = 1
-DEFAULT_RUNTIME = 30
-DEFAULT_ENVIRONMENT = "production"
-FAILURES = ("error", "missed", "timeout")
 CONFIG_LIMITS = {"checkin_margin": 40320, "max_runtime": 40320, "failure_issue_threshold": 720,
                  "recovery_threshold": 720}  # fmt: skip
-MAX_MISSED_PER_TICK = 500
 
 
 def iso(ts: float | None) -> str | None:
@@ -185,159 +175,40 @@ def serialize_checkin(row: sqlite3.Row) -> dict[str, Any]:
     }  # fmt: skip
 
 
-# -- the clock and check-ins ----------------------------------------------------------------------------------
-
-
-def _minute(ts: float) -> float:
-    return ts - ts % 60
-
-
-def _schedule_from(config: dict[str, Any], env: sqlite3.Row, reference: float) -> tuple[float, float]:
-    expected = next_after(str(config["schedule_type"]), config["schedule"], config.get("timezone"), reference)
-    return expected, expected + 60 * int(config.get("checkin_margin") or DEFAULT_MARGIN)
-
-
-def _update_status(db: Database, monitor: sqlite3.Row, env: sqlite3.Row, at: float) -> None:
-    """Open or close the environment's incident after a finished check-in, by the thresholds."""
-    config = config_of(monitor)
-    failures = int(config.get("failure_issue_threshold") or 1)
-    recoveries = int(config.get("recovery_threshold") or 1)
-    recent = [str(r["status"]) for r in db.all(
-        "SELECT status FROM checkins WHERE env_id = ? AND status != 'in_progress' ORDER BY date_added DESC, id DESC "
-        "LIMIT ?", (env["id"], max(failures, recoveries)))]  # fmt: skip
-    status = str(env["status"])
-    if status != "error" and len(recent) >= failures and all(s in FAILURES for s in recent[:failures]):
-        db.run("UPDATE monitor_envs SET status = 'error', incident_start = ? WHERE id = ?", (at, env["id"]))
-    elif status == "error" and len(recent) >= recoveries and all(s == "ok" for s in recent[:recoveries]):
-        db.run("UPDATE monitor_envs SET status = 'ok', incident_start = NULL WHERE id = ?", (env["id"],))
-    elif status == "active" and recent and recent[0] == "ok":
-        db.run("UPDATE monitor_envs SET status = 'ok' WHERE id = ?", (env["id"],))
-
-
-def _insert_checkin(
-    db: Database, monitor: sqlite3.Row, env: sqlite3.Row, status: str, at: float, *, guid: str | None = None,
-    duration: int | None = None, expected: float | None = None, trace_id: str | None = None,
-) -> None:  # fmt: skip
-    config = config_of(monitor)
-    timeout_at = at + 60 * int(config.get("max_runtime") or DEFAULT_RUNTIME) if status == "in_progress" else None
-    db.run(
-        "INSERT INTO checkins (guid, monitor_id, env_id, status, duration, date_added, date_updated, "
-        "date_in_progress, date_clock, expected_time, timeout_at, trace_id, config) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (guid or uuid.uuid4().hex, monitor["id"], env["id"], status, duration, at, at,
-         at if status == "in_progress" else None, _minute(at), expected, timeout_at, trace_id, dumps(config)),
-    )  # fmt: skip
-
-
-def tick(db: Database, now: float | None = None) -> None:
-    """Mark missed and timed-out check-ins up to `now`, as Sentry's clock does each minute."""
-    now = time.time() if now is None else now
-    with db.tx():
-        for checkin in db.all(
-            "SELECT c.* FROM checkins c JOIN monitors m ON m.id = c.monitor_id WHERE c.status = 'in_progress' "
-            "AND c.timeout_at IS NOT NULL AND c.timeout_at <= ? AND m.deleted = 0", (now,)):  # fmt: skip
-            db.run("UPDATE checkins SET status = 'timeout', date_updated = ? WHERE id = ?",
-                   (checkin["timeout_at"], checkin["id"]))  # fmt: skip
-            _after_checkin(db, int(checkin["monitor_id"]), int(checkin["env_id"]), float(checkin["timeout_at"]))
-        for env in db.all(
-            "SELECT e.* FROM monitor_envs e JOIN monitors m ON m.id = e.monitor_id WHERE m.deleted = 0 "
-            "AND m.status = 'active' AND e.next_checkin_latest IS NOT NULL AND e.next_checkin_latest <= ?",
-            (now,),
-        ):
-            monitor = db.fetch("monitors", env["monitor_id"])
-            config = config_of(monitor)
-            expected, latest = float(env["next_checkin"]), float(env["next_checkin_latest"])
-            for _ in range(MAX_MISSED_PER_TICK):
-                if latest > now:
-                    break
-                _insert_checkin(db, monitor, env, "missed", latest, expected=expected)
-                fresh = db.fetch("monitor_envs", env["id"])
-                _update_status(db, monitor, fresh, latest)
-                expected, latest = _schedule_from(config, env, expected)
-            db.run("UPDATE monitor_envs SET next_checkin = ?, next_checkin_latest = ? WHERE id = ?",
-                   (expected, latest, env["id"]))  # fmt: skip
-
-
-def _after_checkin(db: Database, monitor_id: int, env_id: int, at: float) -> None:
-    monitor = db.one("SELECT * FROM monitors WHERE id = ?", (monitor_id,))
-    env = db.one("SELECT * FROM monitor_envs WHERE id = ?", (env_id,))
-    if monitor is not None and env is not None:
-        _update_status(db, monitor, env, at)
-
-
-def _env(db: Database, monitor_id: int, name: str) -> sqlite3.Row:
-    db.run("INSERT OR IGNORE INTO monitor_envs (monitor_id, name, created) VALUES (?, ?, ?)",
-           (monitor_id, name, now_iso()))  # fmt: skip
-    env = db.one("SELECT * FROM monitor_envs WHERE monitor_id = ? AND name = ?", (monitor_id, name))
-    assert env is not None
-    return env
-
-
 def create_monitor(
     db: Database, org_id: int, project_id: int, name: str, slug: str, config: dict[str, Any], *,
     status: str = "active", owner: str | None = None, is_muted: bool = False,
 ) -> int:  # fmt: skip
-    return db.run(
+    """Insert a monitor and its `monitor_check_in_failure` detector (inside the caller's transaction)."""
+    monitor_id = db.run(
         "INSERT INTO monitors (guid, org_id, project_id, slug, name, status, is_muted, owner, config, created) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (str(uuid.uuid4()), org_id, project_id, slug, name, status, int(is_muted), owner, dumps(config), now_iso()),
     )  # fmt: skip
+    ensure_cron_detector(db, db.fetch("monitors", monitor_id))
+    return monitor_id
 
 
-def process_checkin(db: Database, project: sqlite3.Row, payload: Any, received: float) -> str | None:
-    """Apply an SDK check-in; returns why it was dropped, or None. Runs inside the ingest transaction."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("monitor_slug"), str):
-        return "invalid"
-    slug = payload["monitor_slug"].lower()
-    status = payload.get("status")
-    if status not in ("in_progress", "ok", "error"):
-        return "invalid"
-    monitor = db.one("SELECT * FROM monitors WHERE org_id = ? AND slug = ? AND deleted = 0",
-                     (project["org_id"], slug))  # fmt: skip
-    upsert = sdk_config(payload.get("monitor_config"))
-    if monitor is None:
-        if upsert is None or not valid_slug(slug):
-            return "monitor_not_found"
-        monitor_id = create_monitor(db, int(project["org_id"]), int(project["id"]), slug, slug, upsert)
-        monitor = db.fetch("monitors", monitor_id)
-    elif int(monitor["project_id"]) != int(project["id"]):
-        return "monitor_not_found"
-    elif upsert is not None:
-        db.run(
-            "UPDATE monitors SET config = ? WHERE id = ?",
-            # Sentry updates only the keys the SDK sent (plus the schedule): a declared margin or max runtime stays
-            (dumps({**config_of(monitor), **{k: v for k, v in upsert.items()
-                                             if k in ("schedule", "schedule_type")
-                                             or k in (payload.get("monitor_config") or {})}}), monitor["id"]),
-        )
-        monitor = db.fetch("monitors", monitor["id"])
-    if monitor["status"] == "disabled":
-        return "monitor_disabled"
-    env = _env(db, int(monitor["id"]), str(payload.get("environment") or DEFAULT_ENVIRONMENT))
-    guid = str(payload.get("check_in_id") or uuid.uuid4().hex).replace("-", "")
-    seconds = payload.get("duration")
-    duration = (
-        int(float(seconds) * 1000) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
-    )
-    existing = db.one("SELECT * FROM checkins WHERE monitor_id = ? AND guid = ?", (monitor["id"], guid))
-    if existing is not None:
-        if existing["status"] != "in_progress" or status == "in_progress":
-            return "checkin_finished"
-        if duration is None:
-            duration = int((received - float(existing["date_added"])) * 1000)
-        db.run("UPDATE checkins SET status = ?, duration = ?, date_updated = ? WHERE id = ?",
-               (status, duration, received, existing["id"]))  # fmt: skip
-    else:
-        contexts = payload.get("contexts")
-        trace = contexts.get("trace") if isinstance(contexts, dict) else None
-        trace = trace if isinstance(trace, dict) else {}
-        _insert_checkin(db, monitor, env, status, received, guid=guid, duration=duration,
-                        expected=env["next_checkin"], trace_id=trace.get("trace_id"))  # fmt: skip
-    config = config_of(monitor)
-    expected, latest = _schedule_from(config, env, received)
-    db.run("UPDATE monitor_envs SET last_checkin = ?, next_checkin = ?, next_checkin_latest = ? WHERE id = ?",
-           (received, expected, latest, env["id"]))  # fmt: skip
-    if status != "in_progress":
-        fresh = db.fetch("monitor_envs", env["id"])
-        _update_status(db, monitor, fresh, received)
-    return None
+#: Columns a monitor update may set (from the API's validated changes).
+COLUMNS = ("project_id", "name", "slug", "config", "status", "owner", "is_muted")
+
+
+def change_monitor(db: Database, monitor_id: int, changes: dict[str, Any]) -> sqlite3.Row:
+    """Apply validated changes; the detector follows the monitor's status, as Sentry keeps them in line."""
+    for column, value in changes.items():
+        if column not in COLUMNS:
+            raise ValueError(f"not a monitor column: {column}")
+        db.run(f"UPDATE monitors SET {column} = ? WHERE id = ?",  # noqa: S608 - a column of COLUMNS
+               (dumps(value) if column == "config" else value, monitor_id))  # fmt: skip
+    row = db.fetch("monitors", monitor_id)
+    if "status" in changes:
+        sync_cron_detector(db, row)
+    if "project_id" in changes:
+        db.run("UPDATE detectors SET project_id = ? WHERE monitor_id = ?", (changes["project_id"], monitor_id))
+    return row
+
+
+def remove_monitor(db: Database, monitor_id: int) -> None:
+    """Delete a monitor (its slug is free again) and its detector."""
+    db.run("UPDATE monitors SET deleted = 1, slug = slug || '-deleted-' || id WHERE id = ?", (monitor_id,))
+    delete_cron_detector(db, monitor_id)

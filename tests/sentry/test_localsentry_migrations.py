@@ -103,6 +103,8 @@ def _served(ls: LocalSentry) -> None:
         ("KeyError: 'missing'", "2", 1), ("payment retried", "1", 1)]  # fmt: skip
     monitor = _get(ls, f"/api/0/organizations/{org}/monitors/nightly-report/")
     assert monitor["config"]["schedule"] == "0 3 * * *"
+    [cron] = _get(ls, f"/api/0/organizations/{org}/detectors/", query="type:monitor_check_in_failure")
+    assert (cron["name"], cron["dataSources"][0]["queryObj"]["id"]) == ("Nightly report", monitor["id"])  # 0003
     checkins = _get(ls, f"/api/0/organizations/{org}/monitors/nightly-report/checkins/")
     assert [(c["status"], c["duration"]) for c in checkins] == [("ok", 2500)]
     release = _get(ls, f"/api/0/organizations/{org}/releases/api@1.0.0/")
