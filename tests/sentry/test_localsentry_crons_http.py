@@ -32,18 +32,16 @@ def _crons_url(ls: LocalSentry, project: dict[str, Any], slug: str, key: dict[st
 
 
 def _monitor(ls: LocalSentry, slug: str) -> dict[str, Any]:
-    resp = ls.api("GET", f"/api/0/organizations/{ls.org}/monitors/{slug}/")
-    assert resp.status_code == 200, resp.text
-    return dict(resp.json())
+    return dict(ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/"))
 
 
 def _checkins(ls: LocalSentry, slug: str) -> list[dict[str, Any]]:
-    return list(ls.api("GET", f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/").json())
+    return list(ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/"))
 
 
 def _cron_detectors(ls: LocalSentry, project: dict[str, Any]) -> list[dict[str, Any]]:
-    params = {"project": project["id"], "query": f"type:{CRON_DETECTOR}"}
-    return list(ls.api("GET", f"/api/0/organizations/{ls.org}/detectors/", params=params).json())
+    return list(ls.get_json(f"/api/0/organizations/{ls.org}/detectors/", project=project["id"],
+                            query=f"type:{CRON_DETECTOR}"))  # fmt: skip
 
 
 def _create_monitor(ls: LocalSentry, project: dict[str, Any], slug: str, **config: Any) -> dict[str, Any]:

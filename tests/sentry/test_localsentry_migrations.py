@@ -16,7 +16,6 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -77,43 +76,37 @@ def test_a_previous_release_database_opens_serves_and_takes_events(tmp_path: Pat
         ls.stop()
 
 
-def _get(ls: LocalSentry, path: str, **params: Any) -> Any:
-    resp = ls.api("GET", path, params=params or None)
-    assert resp.status_code == 200, f"{path}: {resp.status_code} {resp.text[:300]}"
-    return resp.json()
-
-
 def _served(ls: LocalSentry) -> None:
     org = ls.org
     assert ls.org == "localsentry"
-    assert sorted(o["slug"] for o in _get(ls, "/api/0/organizations/")) == ["acme", "localsentry"]
-    assert sorted(p["slug"] for p in _get(ls, f"/api/0/organizations/{org}/projects/")) == ["api", "web-shop"]
-    keys = {k["name"]: k for k in _get(ls, f"/api/0/projects/{org}/api/keys/")}
+    assert sorted(o["slug"] for o in ls.get_json("/api/0/organizations/")) == ["acme", "localsentry"]
+    assert sorted(p["slug"] for p in ls.get_json(f"/api/0/organizations/{org}/projects/")) == ["api", "web-shop"]
+    keys = {k["name"]: k for k in ls.get_json(f"/api/0/projects/{org}/api/keys/")}
     assert {"Backend", "Retired"} <= set(keys) and keys["Retired"]["isActive"] is False
     assert keys["Backend"]["public"] == "608440c4c7ac0b72c08ad231d3beda18"
-    filters = {f["id"]: f["active"] for f in _get(ls, f"/api/0/projects/{org}/api/filters/")}
+    filters = {f["id"]: f["active"] for f in ls.get_json(f"/api/0/projects/{org}/api/filters/")}
     assert filters["localhost"] is True
-    assert _get(ls, f"/api/0/projects/{org}/web-shop/filters/")[2]["active"] == ["ie", "safari"]
-    project = _get(ls, f"/api/0/projects/{org}/api/")
+    assert ls.get_json(f"/api/0/projects/{org}/web-shop/filters/")[2]["active"] == ["ie", "safari"]
+    project = ls.get_json(f"/api/0/projects/{org}/api/")
     assert (project["scrubIPAddresses"], project["sensitiveFields"], project["resolveAge"]) == (True, ["card"], 24)
-    events = _get(ls, f"/api/0/projects/{org}/api/events/")
+    events = ls.get_json(f"/api/0/projects/{org}/api/events/")
     assert sorted(e["title"] for e in events) == ["KeyError: 'missing'", "KeyError: 'missing'", "payment retried"]
-    issues = _get(ls, f"/api/0/projects/{org}/api/issues/")
+    issues = ls.get_json(f"/api/0/projects/{org}/api/issues/")
     assert sorted((i["title"], i["count"], i["userCount"]) for i in issues) == [
         ("KeyError: 'missing'", "2", 1), ("payment retried", "1", 1)]  # fmt: skip
-    monitor = _get(ls, f"/api/0/organizations/{org}/monitors/nightly-report/")
+    monitor = ls.get_json(f"/api/0/organizations/{org}/monitors/nightly-report/")
     assert monitor["config"]["schedule"] == "0 3 * * *"
-    [cron] = _get(ls, f"/api/0/organizations/{org}/detectors/", query="type:monitor_check_in_failure")
+    [cron] = ls.get_json(f"/api/0/organizations/{org}/detectors/", query="type:monitor_check_in_failure")
     assert (cron["name"], cron["dataSources"][0]["queryObj"]["id"]) == ("Nightly report", monitor["id"])  # 0003
-    checkins = _get(ls, f"/api/0/organizations/{org}/monitors/nightly-report/checkins/")
+    checkins = ls.get_json(f"/api/0/organizations/{org}/monitors/nightly-report/checkins/")
     assert [(c["status"], c["duration"]) for c in checkins] == [("ok", 2500)]
-    release = _get(ls, f"/api/0/organizations/{org}/releases/api@1.0.0/")
+    release = ls.get_json(f"/api/0/organizations/{org}/releases/api@1.0.0/")
     assert release["deployCount"] == 1 and release["lastDeploy"]["environment"] == "production"
-    workflows = _get(ls, f"/api/0/organizations/{org}/workflows/", query="Page")
-    detectors = {d["id"]: d for d in _get(ls, f"/api/0/organizations/{org}/detectors/")}
+    workflows = ls.get_json(f"/api/0/organizations/{org}/workflows/", query="Page")
+    detectors = {d["id"]: d for d in ls.get_json(f"/api/0/organizations/{org}/detectors/")}
     assert [w["name"] for w in workflows] == ["Page the team"]
     assert detectors[workflows[0]["detectorIds"][0]]["name"] == "Too many errors"
-    spans = _get(ls, f"/api/0/organizations/{org}/events/", dataset="spans", field=["span.name", "transaction"])
+    spans = ls.get_json(f"/api/0/organizations/{org}/events/", dataset="spans", field=["span.name", "transaction"])
     assert {"GET /orders", "SELECT orders"} <= {r["span.name"] for r in spans["data"]}
     _ingest(ls, keys["Backend"]["dsn"]["public"], keys["Retired"]["dsn"]["public"])
 
@@ -127,7 +120,7 @@ def _ingest(ls: LocalSentry, dsn: str, disabled_dsn: str) -> None:
     resp = requests.post(f"{ls.url}/api/{dsn.rsplit('/', 1)[1]}/store/", json=body, headers={"X-Sentry-Auth": auth},
                          timeout=10)  # fmt: skip
     assert resp.status_code == 200, resp.text
-    found = _get(ls, f"/api/0/projects/{ls.org}/api/events/{event_id}/")
+    found = ls.get_json(f"/api/0/projects/{ls.org}/api/events/{event_id}/")
     assert found["message"] == "after the upgrade"
     retired = disabled_dsn.split("//")[1].split("@")[0]
     refused = requests.post(f"{ls.url}/api/{dsn.rsplit('/', 1)[1]}/store/", json=body, timeout=10,

@@ -60,12 +60,6 @@ def cli(sentry_cli: str, ls: LocalSentry, tmp_path_factory: pytest.TempPathFacto
     return Cli(sentry_cli, ls, project, tmp_path_factory.mktemp("cli-home"))
 
 
-def _get(ls: LocalSentry, path: str, **params: Any) -> Any:
-    resp = ls.api("GET", path, params=params or None)
-    assert resp.status_code == 200, f"{path}: {resp.status_code} {resp.text[:300]}"
-    return resp.json()
-
-
 def test_info_and_projects_list(cli: Cli, ls: LocalSentry) -> None:
     info = cli("info").stdout
     assert f"Sentry Server: {ls.url}" in info and f"Default Organization: {ls.org}" in info
@@ -78,37 +72,37 @@ def test_release_lifecycle_and_deploy(cli: Cli, ls: LocalSentry) -> None:
     project = cli.env["SENTRY_PROJECT"]
     version = unique("shop@1.0")
     assert f"Created release {version}" in cli("releases", "new", version).stdout
-    release = _get(ls, f"/api/0/organizations/{ls.org}/releases/{version}/")
+    release = ls.get_json(f"/api/0/organizations/{ls.org}/releases/{version}/")
     assert [p["slug"] for p in release["projects"]] == [project] and release["dateReleased"] is None
     assert version in cli("releases", "list").stdout
-    assert _get(ls, f"/api/0/projects/{ls.org}/{project}/releases/")[0]["version"] == version
+    assert ls.get_json(f"/api/0/projects/{ls.org}/{project}/releases/")[0]["version"] == version
     cli("releases", "finalize", version)
-    assert _get(ls, f"/api/0/organizations/{ls.org}/releases/{version}/")["dateReleased"] is not None
+    assert ls.get_json(f"/api/0/organizations/{ls.org}/releases/{version}/")["dateReleased"] is not None
     cli("deploys", "new", "--release", version, "-e", "production", "-n", "cli deploy")
-    deploys = _get(ls, f"/api/0/organizations/{ls.org}/releases/{version}/deploys/")
+    deploys = ls.get_json(f"/api/0/organizations/{ls.org}/releases/{version}/deploys/")
     assert [(d["environment"], d["name"]) for d in deploys] == [("production", "cli deploy")]
-    assert "production" in [e["name"] for e in _get(ls, f"/api/0/projects/{ls.org}/{project}/environments/")]
+    assert "production" in [e["name"] for e in ls.get_json(f"/api/0/projects/{ls.org}/{project}/environments/")]
 
 
 def test_send_event(cli: Cli, ls: LocalSentry) -> None:
     message = unique("cli says hello")
     out = cli("send-event", "-m", message, "--release", "shop@cli", "-E", "staging", "-t", "source:cli").stdout
     event_id = out.split("Event id:")[1].split()[0].replace("-", "")
-    event = _get(ls, f"/api/0/projects/{ls.org}/{cli.env['SENTRY_PROJECT']}/events/{event_id}/")
+    event = ls.get_json(f"/api/0/projects/{ls.org}/{cli.env['SENTRY_PROJECT']}/events/{event_id}/")
     tags = {t["key"]: t["value"] for t in event["tags"]}
     assert (event["message"], event["environment"], tags["release"], tags["source"]) == (
         message, "staging", "shop@cli", "cli")  # fmt: skip
-    assert [i["title"] for i in _get(ls, f"/api/0/organizations/{ls.org}/issues/", query=message)] == [message]
+    assert [i["title"] for i in ls.get_json(f"/api/0/organizations/{ls.org}/issues/", query=message)] == [message]
 
 
 def test_monitors_run_upserts_a_monitor_and_checks_in(cli: Cli, ls: LocalSentry) -> None:
     slug = unique("cli-job")
     cli("monitors", "run", "--schedule", "*/5 * * * *", "--check-in-margin", "3", slug, "--", "true")
-    monitor = _get(ls, f"/api/0/organizations/{ls.org}/monitors/{slug}/")
+    monitor = ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/")
     assert (monitor["config"]["schedule"], monitor["config"]["checkin_margin"]) == ("*/5 * * * *", 3)
-    checkins = _get(ls, f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/")
+    checkins = ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/")
     assert [c["status"] for c in checkins] == ["ok"] and checkins[0]["duration"] is not None
-    detectors = _get(ls, f"/api/0/organizations/{ls.org}/detectors/", query="type:monitor_check_in_failure")
+    detectors = ls.get_json(f"/api/0/organizations/{ls.org}/detectors/", query="type:monitor_check_in_failure")
     assert slug in [d["dataSources"][0]["queryObj"]["slug"] for d in detectors]
 
 
@@ -120,8 +114,8 @@ def test_monitors_run_of_an_existing_monitor(cli: Cli, ls: LocalSentry) -> None:
     cli("monitors", "run", "-e", "staging", slug, "--", "true")
     failed = cli("monitors", "run", "-e", "staging", slug, "--", "false", ok=False)
     assert failed.returncode == 1
-    checkins = _get(ls, f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/")
+    checkins = ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/checkins/")
     assert [(c["status"], c["environment"]) for c in checkins] == [("error", "staging"), ("ok", "staging")]
-    monitor = _get(ls, f"/api/0/organizations/{ls.org}/monitors/{slug}/")
+    monitor = ls.get_json(f"/api/0/organizations/{ls.org}/monitors/{slug}/")
     assert monitor["config"]["schedule"] == "0 2 * * *"  # a check-in without --schedule changes nothing
     assert [(e["name"], e["status"]) for e in monitor["environments"]] == [("staging", "error")]
