@@ -11,6 +11,7 @@ from pathlib import Path
 from localsentry.app import Config, write_secret_file
 from localsentry.auth import ALL_SCOPES, create_token
 from localsentry.db import Database
+from localsentry.migrations import MigrationError
 from localsentry.server import serve
 from localsentry.vocabulary import LEGACY_MODES
 
@@ -45,7 +46,10 @@ def token_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.db != ":memory:" and not Path(args.db).exists():
         p.error(f"database {args.db} does not exist (start the server on it once)")
-    db = Database(args.db)
+    try:
+        db = Database(args.db)
+    except MigrationError as exc:
+        p.error(str(exc))
     try:
         if args.organization:
             row = db.one("SELECT id, slug FROM orgs WHERE slug = ?", (args.organization,))
@@ -80,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit, concurrent_limit=args.concurrent_limit, faults=faults,
         organization=args.organization, team=args.team, legacy_alerts=args.legacy_alerts, url=args.url,
     )  # fmt: skip
-    return serve(config)
+    try:
+        return serve(config)
+    except MigrationError as exc:
+        print(f"localsentry: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

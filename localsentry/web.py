@@ -12,13 +12,14 @@ import sqlite3
 from importlib import resources
 from typing import Any
 
-from localsentry.api.client_key_model import dsn_fields, ingest_base
-from localsentry.api.event_model import iso, serialize_detail, serialize_summary
-from localsentry.api.explore_model import log_fields, span_fields
-from localsentry.api.issue_model import serialize_group
-from localsentry.api.monitor_model import serialize_checkin, serialize_env, tick
 from localsentry.db import loads
 from localsentry.http import Request, Response, Router, not_found
+from localsentry.models.checkins import tick
+from localsentry.models.client_keys import dsn_fields, ingest_base
+from localsentry.models.events import iso, serialize_detail, serialize_summary
+from localsentry.models.explore import log_fields, span_fields
+from localsentry.models.issues import serialize_group
+from localsentry.models.monitors import serialize_checkin, serialize_env
 
 EVENTS_PER_ENVIRONMENT = 5
 ISSUES_PER_PAGE = 50

@@ -1,5 +1,8 @@
-"""The management API, one module per resource family, mirroring infra/sentry/<singular>.py.
+"""The management and read APIs, one route module per resource family, mirroring infra/sentry/<singular>.py.
 
-Imports point one way: route modules (those with `register`) -> `*_model.py`, `common.py`, `engine.py` ->
-`localsentry.db` / `localsentry.http` / `localsentry.vocabulary`. The router is assembled in `localsentry.routes`.
+Imports point one way: routes (`localsentry.api`, `localsentry.ingest`, `localsentry.web`) -> models
+(`localsentry.models`) -> storage (`localsentry.db` and its migrations, `localsentry.http`, `localsentry.vocabulary`).
+`api` and `ingest` never import each other, and a route module never imports another route module: what two of
+them share is a model. The router is assembled in `localsentry.routes`; `tests/sentry/test_localsentry_imports.py`
+holds the rules.
 """

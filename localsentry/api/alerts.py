@@ -5,45 +5,24 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row
-from localsentry.api.engine import (
+from localsentry.db import dumps, loads, now_iso
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row
+from localsentry.models.engine import (
     action,
     condition_group,
     id_filter,
-    next_id,
     normalize,
     owner_field,
     project_filter,
     sort_items,
 )
-from localsentry.db import Database, dumps, loads, now_iso
-from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.workflows import insert, serialize
 from localsentry.pagination import paginate
 
 W = "/api/0/organizations/{organization_id_or_slug}/workflows"
 READ = ("alerts:read", "org:admin", "org:read", "org:write")
 WRITE = ("alerts:write", "org:admin", "org:write")
-DEFAULT_NAME = "Send a notification for high priority issues"
-
-
-def serialize(row: sqlite3.Row) -> dict[str, Any]:
-    data = loads(row["data"])
-    return {
-        "id": str(row["id"]),
-        "name": data["name"],
-        "organizationId": str(row["org_id"]),
-        "createdBy": data.get("createdBy"),
-        "dateCreated": row["created"],
-        "dateUpdated": row["updated"],
-        "triggers": data.get("triggers"),
-        "actionFilters": data.get("actionFilters", []),
-        "environment": data.get("environment"),
-        "config": data.get("config", {}),
-        "detectorIds": [str(d) for d in data.get("detectorIds", [])],
-        "enabled": data.get("enabled", True),
-        "lastTriggered": None,
-        "owner": data.get("owner"),
-    }
 
 
 def validate(req: Request, org_id: int, raw: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -90,33 +69,6 @@ def validate(req: Request, org_id: int, raw: dict[str, Any], old: dict[str, Any]
         "actionFilters": filters, "owner": owner, "environment": environment or None,
         "createdBy": old.get("createdBy") if old else "1",
     }  # fmt: skip
-
-
-def insert(db: Database, org_id: int, data: dict[str, Any]) -> int:
-    now = now_iso()
-    return db.run(
-        "INSERT INTO workflows (org_id, data, created, updated) VALUES (?, ?, ?, ?)", (org_id, dumps(data), now, now)
-    )
-
-
-def create_default_workflow(db: Database, org_id: int, issue_stream_id: int) -> int:
-    """The default alert of a new project, as Sentry migrates it to a workflow."""
-    conditions = [
-        {"id": next_id(db), "type": t, "comparison": True, "conditionResult": True}
-        for t in ("new_high_priority_issue", "existing_high_priority_issue")
-    ]
-    email = {"id": next_id(db), "type": "email", "integrationId": None, "data": {"fallthroughType": "ActiveMembers"},
-             "config": {"targetType": "issue_owners", "targetIdentifier": None, "targetDisplay": None},
-             "status": "active"}  # fmt: skip
-    data = {
-        "name": DEFAULT_NAME, "enabled": True, "config": {"frequency": 30}, "detectorIds": [issue_stream_id],
-        "triggers": {"id": next_id(db), "organizationId": str(org_id), "logicType": "any-short",
-                     "conditions": conditions, "actions": []},
-        "actionFilters": [{"id": next_id(db), "organizationId": str(org_id), "logicType": "all", "conditions": [],
-                           "actions": [email]}],
-        "owner": None, "environment": None, "createdBy": None,
-    }  # fmt: skip
-    return insert(db, org_id, data)
 
 
 def _workflow(req: Request, org: sqlite3.Row) -> sqlite3.Row:
@@ -168,8 +120,7 @@ def create_workflow(req: Request) -> Response:
     data = validate(req, int(org["id"]), req.json_object())
     with req.app.db.tx():
         workflow_id = insert(req.app.db, int(org["id"]), data)
-    row = req.app.db.one("SELECT * FROM workflows WHERE id = ?", (workflow_id,))
-    assert row is not None
+    row = req.app.db.fetch("workflows", workflow_id)
     return Response(201, serialize(row))
 
 
@@ -180,11 +131,11 @@ def get_workflow(req: Request) -> Response:
 def update_workflow(req: Request) -> Response:
     org = org_row(req)
     row = _workflow(req, org)
-    data = validate(req, int(org["id"]), req.json_object(), loads(row["data"]))
-    with req.app.db.tx():
+    body = req.json_object()
+    with req.app.db.tx():  # validated against the stored record and written in one step
+        data = validate(req, int(org["id"]), body, loads(req.app.db.fetch("workflows", row["id"])["data"]))
         req.app.db.run("UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
-    fresh = req.app.db.one("SELECT * FROM workflows WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("workflows", row["id"])
     return Response(200, serialize(fresh))
 
 
@@ -209,7 +160,7 @@ def bulk_update(req: Request) -> Response:
     rows = _filtered(req, org)
     with req.app.db.tx():
         for row in rows:
-            data = loads(row["data"])
+            data = loads(req.app.db.fetch("workflows", row["id"])["data"])
             data["enabled"] = body["enabled"]
             req.app.db.run(
                 "UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"])

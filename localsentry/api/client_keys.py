@@ -7,16 +7,16 @@ import sqlite3
 import time
 from typing import Any
 
-from localsentry.api.client_key_model import (
+from localsentry.db import dumps, loads
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.client_keys import (
     DEFAULT_LOADER,
     LOADER_KEYS,
     USE_CASES,
     insert_key,
     serialize_key,
 )
-from localsentry.api.common import has_feature, org_row, project_row
-from localsentry.db import dumps, loads
-from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import has_feature, org_row, project_row
 from localsentry.pagination import paginate
 from localsentry.vocabulary import BROWSER_SDK_CHOICES, DEFAULT_BROWSER_SDK
 
@@ -109,8 +109,7 @@ def create_key(req: Request) -> Response:
             db, int(project["id"]), name or None, body.get("public"), body.get("secret"), rate,
             use_case if req.principal is not None and req.principal.is_admin else "user",
         )  # fmt: skip
-    key = db.one("SELECT * FROM keys WHERE id = ?", (key_id,))
-    assert key is not None
+    key = db.fetch("keys", key_id)
     return Response(201, serialize_key(req, key, int(org["id"])))
 
 
@@ -145,21 +144,22 @@ def update_key(req: Request) -> Response:
     else:
         sets["browser_sdk"] = version
     options = body.get("dynamicSdkLoaderOptions")
+    loader_changes: dict[str, bool] = {}
     if options is not None:
         if not isinstance(options, dict):
             errors["dynamicSdkLoaderOptions"] = ["Expected a dictionary of items."]
         else:
-            loader = dict(DEFAULT_LOADER, **(loads(key["loader"]) or {}))
-            loader.update({k: bool(v) for k, v in options.items() if k in LOADER_KEYS})
-            sets["loader"] = dumps(loader)
+            loader_changes = {k: bool(v) for k, v in options.items() if k in LOADER_KEYS}
     if errors:
         raise ApiError(400, errors)
     db = req.app.db
     with db.tx():
+        if loader_changes:  # merged into the stored options in the same step: a concurrent change of another stays
+            stored = loads(db.fetch("keys", key["id"])["loader"]) or {}
+            sets["loader"] = dumps({**DEFAULT_LOADER, **stored, **loader_changes})
         for column, value in sets.items():
             db.run(f"UPDATE keys SET {column} = ? WHERE id = ?", (value, key["id"]))  # noqa: S608
-    fresh = db.one("SELECT * FROM keys WHERE id = ?", (key["id"],))
-    assert fresh is not None
+    fresh = db.fetch("keys", key["id"])
     return Response(200, serialize_key(req, fresh, int(org["id"])))
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from localsentry import auth
-from localsentry.api.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_features, org_row, org_settings, project_row, valid_slug
 from localsentry.ratelimit import BODY_SHAPES
 from localsentry.vocabulary import LEGACY_MODES
 
@@ -53,13 +53,15 @@ def put_limits(req: Request) -> Response:
 def put_features(req: Request) -> Response:
     org = org_row(req)
     body = req.json_object()
-    features = set(org_features(org))
     for name, enabled in body.items():
         if not isinstance(enabled, bool):
             raise ApiError(400, {name: ["Must be a valid boolean."]})
-        (features.add if enabled else features.discard)(name)
-    with req.app.db.tx():
-        req.app.db.run("UPDATE orgs SET features = ? WHERE id = ?", (dumps(sorted(features)), org["id"]))
+    db = req.app.db
+    with db.tx():  # read and write the feature list in one step: concurrent changes of other features stay
+        features = set(org_features(db.fetch("orgs", org["id"])))
+        for name, enabled in body.items():
+            (features.add if enabled else features.discard)(name)
+        db.run("UPDATE orgs SET features = ? WHERE id = ?", (dumps(sorted(features)), org["id"]))
     return Response(200, {"features": sorted(features)})
 
 
@@ -68,10 +70,11 @@ def put_legacy_alerts(req: Request) -> Response:
     mode = req.json_object().get("mode")
     if mode not in LEGACY_MODES:
         raise ApiError(400, {"mode": [f"Must be one of {', '.join(LEGACY_MODES)}."]})
-    settings = org_settings(org)
-    settings["legacyAlertsMode"] = mode
-    with req.app.db.tx():
-        req.app.db.run("UPDATE orgs SET settings = ? WHERE id = ?", (dumps(settings), org["id"]))
+    db = req.app.db
+    with db.tx():
+        settings = org_settings(db.fetch("orgs", org["id"]))
+        settings["legacyAlertsMode"] = mode
+        db.run("UPDATE orgs SET settings = ? WHERE id = ?", (dumps(settings), org["id"]))
     return Response(200, {"mode": mode})
 
 

@@ -6,8 +6,8 @@ import sqlite3
 from typing import Any
 from urllib.parse import unquote
 
-from localsentry.api.common import org_row, project_row
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 READ = ("project:admin", "project:read", "project:write")
@@ -62,8 +62,7 @@ def update_environment(req: Request) -> Response:
     hidden = _hidden(req.json_object())
     with req.app.db.tx():
         req.app.db.run("UPDATE environments SET hidden = ? WHERE id = ?", (int(hidden), row["id"]))
-    fresh = req.app.db.one("SELECT * FROM environments WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("environments", row["id"])
     return Response(200, serialize(fresh))
 
 

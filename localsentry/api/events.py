@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row, time_range
-from localsentry.api.event_model import serialize_detail, serialize_summary
 from localsentry.http import Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row, time_range
+from localsentry.models.events import serialize_detail, serialize_summary
 from localsentry.pagination import paginate
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"

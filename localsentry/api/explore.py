@@ -3,7 +3,8 @@ transactions, logs, trace metrics and errors) and the outcome counts of `stats_v
 
 `GET /api/0/organizations/{org}/events/?dataset=spans|logs|tracemetrics|errors&field=…` answers
 `{"data": [row…], "meta": {"fields": …, "units": …}}` with Sentry's `Link` pagination (100 rows a page at
-most), filtered by `project`, `environment`, `statsPeriod` or `start`/`end`, and `query`. `dataset=transactions`
+most), filtered by `project`, `environment`, `statsPeriod` or `start`/`end`, and `query`. `dataset=ourlogs` is
+the older name of `logs`, accepted as Sentry accepts it. `dataset=transactions`
 (the older name) reads the spans that are transactions (segments).
 
 `GET /api/0/organizations/{org}/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=category…` sums the
@@ -15,10 +16,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from localsentry.api.common import org_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.explore_model import DATASETS, flat_row, matches, meta, parse_query, select, sort_rows
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.explore import DATASETS, flat_row, matches, meta, parse_query, select, sort_rows
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"

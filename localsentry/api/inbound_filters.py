@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from localsentry.api.common import org_row, project_data, project_row, save_project_data
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_data, project_row, save_project_data
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 FILTER_IDS = ("browser-extensions", "filtered-transaction", "legacy-browsers", "localhost", "web-crawlers")
@@ -35,27 +35,27 @@ def update_filter(req: Request) -> Response:
     fid = req.params["filter_id"]
     if fid not in FILTER_IDS:
         raise not_found()
-    body = req.json_object()
-    data = project_data(project)
-    filters = data.setdefault("filters", {})
+    value = _filter_value(fid, req.json_object())
+    db = req.app.db
+    with db.tx():  # read, change and write the project's settings as one step: a concurrent PUT is never lost
+        data = project_data(db.fetch("projects", project["id"]))
+        data.setdefault("filters", {})[fid] = value
+        save_project_data(db, int(project["id"]), data)
+    return Response(204)
+
+
+def _filter_value(fid: str, body: dict[str, Any]) -> Any:
     if fid == "legacy-browsers":
         subfilters = body.get("subfilters")
         if "active" in body:  # Sentry: `active` wins; true = all legacy browsers (stored "1"), false = none
-            filters[fid] = True if body["active"] else []
-        elif not isinstance(subfilters, list) or not all(s in SUBFILTERS for s in subfilters):
+            return True if body["active"] else []
+        if not isinstance(subfilters, list) or not all(s in SUBFILTERS for s in subfilters):
             raise ApiError(400, {"subfilters": ["Not a valid list of legacy browser subfilters."]})
-        else:
-            filters[fid] = sorted(set(subfilters))
-    else:
-        active = body.get("active")
-        if not isinstance(active, bool):
-            raise ApiError(
-                400, {"active": ["This field is required." if active is None else "Must be a valid boolean."]}
-            )
-        filters[fid] = active
-    with req.app.db.tx():
-        save_project_data(req.app.db, int(project["id"]), data)
-    return Response(204)
+        return sorted(set(subfilters))
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise ApiError(400, {"active": ["This field is required." if active is None else "Must be a valid boolean."]})
+    return active
 
 
 def register(router: Router) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.event_model import serialize_detail, serialize_summary
-from localsentry.api.issue_model import base32, group_stats, serialize_group
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.events import serialize_detail, serialize_summary
+from localsentry.models.issues import base32, group_stats, serialize_group
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -208,8 +208,7 @@ def get_issue(req: Request) -> Response:
 def update_issue(req: Request) -> Response:
     row = _issue(req)
     _apply(req, [row], _changes(req.json_object()))
-    fresh = req.app.db.one("SELECT * FROM groups WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("groups", row["id"])
     body = serialize_group(req, fresh)
     for name in (
         "derivedData",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from localsentry.api.common import org_row, org_settings
 from localsentry.http import NOT_FOUND, ApiError, Request, Response
+from localsentry.models.common import org_row, org_settings
 
 DEPRECATION_DATE = "2026-05-14T00:00:00+00:00"
 GONE = "This API no longer exists."

@@ -9,11 +9,11 @@ import re
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import has_feature, org_row
-from localsentry.api.engine import next_id, normalize, owner_field
 from localsentry.api.legacy import gated
 from localsentry.db import dumps, loads, now_iso
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import has_feature, org_row
+from localsentry.models.engine import next_id, normalize, owner_field
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}/alert-rules"
@@ -204,8 +204,7 @@ def create_rule(req: Request) -> Response:
                          (org["id"], "{}", now, now))  # fmt: skip
         _store_triggers(data, rule_id, [], db)
         db.run("UPDATE alert_rules SET data = ? WHERE id = ?", (dumps(data), rule_id))
-    row = db.one("SELECT * FROM alert_rules WHERE id = ?", (rule_id,))
-    assert row is not None
+    row = db.fetch("alert_rules", rule_id)
     return Response(201, serialize(row))
 
 
@@ -220,11 +219,10 @@ def update_rule(req: Request) -> Response:
     row = _rule(req, org)
     data = validate(req, org, req.json_object())
     db = req.app.db
-    with db.tx():
-        _store_triggers(data, int(row["id"]), loads(row["data"])["triggers"], db)
+    with db.tx():  # the stored triggers keep their ids: read and written in one step
+        _store_triggers(data, int(row["id"]), loads(db.fetch("alert_rules", row["id"])["data"])["triggers"], db)
         db.run("UPDATE alert_rules SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
-    fresh = db.one("SELECT * FROM alert_rules WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = db.fetch("alert_rules", row["id"])
     return Response(200, serialize(fresh))
 
 

@@ -11,49 +11,17 @@ import sqlite3
 import uuid
 from typing import Any
 
-from localsentry.api.common import has_feature, org_row, project_row
 from localsentry.api.legacy import gated
-from localsentry.api.legacy_rules_model import MATCHES, needs_channel_lookup, serialize_nodes, validate_nodes
 from localsentry.db import Database, dumps, loads, now_iso
 from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import has_feature, org_row, project_row
+from localsentry.models.legacy_rules import MATCHES, needs_channel_lookup, serialize_nodes, validate_nodes
 from localsentry.pagination import paginate
 
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
 READ = ("alerts:read", "alerts:write", "project:admin", "project:read", "project:write")
 WRITE = ("alerts:write", "project:admin", "project:write")
-DEFAULT_RULE_NAME = "Send a notification for high priority issues"
 ADMIN_USER = {"id": 1, "name": "admin", "email": "admin@localsentry.invalid"}
-
-
-def default_rule_data() -> dict[str, Any]:
-    return {
-        "name": DEFAULT_RULE_NAME,
-        "actionMatch": "any",
-        "filterMatch": "all",
-        "frequency": 30,
-        "conditions": [
-            {"id": "sentry.rules.conditions.high_priority_issue.NewHighPriorityIssueCondition"},
-            {"id": "sentry.rules.conditions.high_priority_issue.ExistingHighPriorityIssueCondition"},
-        ],
-        "filters": [],
-        "actions": [
-            {
-                "id": "sentry.mail.actions.NotifyEmailAction",
-                "targetType": "IssueOwners",
-                "targetIdentifier": None,
-                "fallthroughType": "ActiveMembers",
-                "uuid": str(uuid.uuid4()),
-            }
-        ],
-        "environment": None,
-        "owner": None,
-        "createdBy": None,
-    }
-
-
-def create_default_rule(db: Database, project_id: int) -> int:
-    data = dumps(default_rule_data())
-    return db.run("INSERT INTO rules (project_id, data, created) VALUES (?, ?, ?)", (project_id, data, now_iso()))
 
 
 def serialize(row: sqlite3.Row, project_slug: str) -> dict[str, Any]:
@@ -182,8 +150,7 @@ def create_rule(req: Request) -> Response:
         )
         if needs_channel_lookup(data["actions"]):
             return Response(202, {"uuid": _task(db, rule_id)})
-    row = db.one("SELECT * FROM rules WHERE id = ?", (rule_id,))
-    assert row is not None
+    row = db.fetch("rules", rule_id)
     status = 201 if has_feature(org, "workflow-engine-rule-serializers") else 200
     return Response(status, serialize(row, str(project["slug"])))
 
@@ -197,15 +164,14 @@ def get_rule(req: Request) -> Response:
 @gated("workflows")
 def update_rule(req: Request) -> Response:
     org, project, row = _rule(req)
-    data = validate(req, org, project, exclude=int(row["id"]))
-    data["createdBy"] = loads(row["data"]).get("createdBy")
     db = req.app.db
-    with db.tx():
+    with db.tx():  # checked for duplicates and written in one step
+        data = validate(req, org, project, exclude=int(row["id"]))
+        data["createdBy"] = loads(db.fetch("rules", row["id"])["data"]).get("createdBy")
         db.run("UPDATE rules SET data = ? WHERE id = ?", (dumps(data), row["id"]))
         if needs_channel_lookup(data["actions"]):
             return Response(202, {"uuid": _task(db, int(row["id"]))})
-    fresh = db.one("SELECT * FROM rules WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = db.fetch("rules", row["id"])
     return Response(200, serialize(fresh, str(project["slug"])))
 
 

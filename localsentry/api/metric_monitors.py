@@ -1,6 +1,9 @@
 """Detectors ("Monitors"): create per project, get/update/delete per id, org-wide list with filters, bulk ops.
 
-Each project gets an `error` and an `issue_stream` detector at creation; workflows reference the latter.
+Each project gets an `error` and an `issue_stream` detector at creation; workflows reference the latter. Each cron
+monitor has a `monitor_check_in_failure` detector whose one data source is the monitor (`type: cron_monitor`,
+`sourceId` the monitor's id, `queryObj` the monitor as its API answers it): creating one with a data source
+`{name, slug?, config}` creates the monitor, disabling it disables the monitor, deleting it deletes the monitor.
 """
 
 from __future__ import annotations
@@ -8,8 +11,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row
-from localsentry.api.engine import (
+from localsentry.db import Database, dumps, loads, now_iso
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row
+from localsentry.models.detectors import BUILTIN, CRON_DATA_SOURCE, CRON_DETECTOR, insert, link_workflows
+from localsentry.models.engine import (
     condition_group,
     id_filter,
     next_id,
@@ -18,8 +24,15 @@ from localsentry.api.engine import (
     project_filter,
     sort_items,
 )
-from localsentry.db import Database, dumps, loads, now_iso
-from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.monitors import (
+    change_monitor,
+    check_slug,
+    create_monitor,
+    remove_monitor,
+    serialize_monitor,
+    unique_monitor_slug,
+    validate_config,
+)
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -27,25 +40,8 @@ D = ORG + "/detectors"
 READ = ("alerts:read", "org:admin", "org:read", "org:write")
 WRITE = ("alerts:write", "org:admin", "org:read", "org:write")
 CREATE = ("alerts:write", "project:admin", "project:write")
-BUILTIN = ("error", "issue_stream")
 CREATABLE = ("metric_issue", "uptime_domain_failure", "monitor_check_in_failure")
 DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
-
-
-def insert(db: Database, org_id: int, project_id: int, kind: str, data: dict[str, Any]) -> int:
-    now = now_iso()
-    return db.run(
-        "INSERT INTO detectors (org_id, project_id, type, data, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
-        (org_id, project_id, kind, dumps(data), now, now),
-    )
-
-
-def create_builtin_detectors(db: Database, org_id: int, project_id: int) -> int:
-    """Create the `error` and `issue_stream` detectors; returns the issue_stream detector id."""
-    base: dict[str, Any] = {"description": None, "owner": None, "createdBy": None, "dataSources": None,
-                            "conditionGroup": None, "config": {}, "enabled": True, "workflowIds": []}  # fmt: skip
-    insert(db, org_id, project_id, "error", dict(base, name="Error Monitor"))
-    return insert(db, org_id, project_id, "issue_stream", dict(base, name="Issue Stream"))
 
 
 def _owner(req: Request, owner: str | None) -> dict[str, Any] | None:
@@ -75,12 +71,18 @@ def serialize(req: Request, row: sqlite3.Row) -> dict[str, Any]:
         "createdBy": data.get("createdBy"),
         "dateCreated": row["created"],
         "dateUpdated": row["updated"],
-        "dataSources": data.get("dataSources"),
+        "dataSources": _cron_sources(req, row, data) if row["monitor_id"] is not None else data.get("dataSources"),
         "conditionGroup": data.get("conditionGroup"),
         "config": data.get("config", {}),
         "enabled": data.get("enabled", True),
         "latestGroup": None,
     }
+
+
+def _cron_sources(req: Request, row: sqlite3.Row, data: dict[str, Any]) -> list[dict[str, Any]]:
+    monitor = req.app.db.fetch("monitors", row["monitor_id"])
+    return [{"id": str(data.get("dataSourceId")), "organizationId": str(row["org_id"]), "type": CRON_DATA_SOURCE,
+             "sourceId": str(monitor["id"]), "queryObj": serialize_monitor(req, monitor)}]  # fmt: skip
 
 
 def _data_sources(db: Database, org_id: int, raw: Any, errors: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -127,7 +129,7 @@ def validate(req: Request, org_id: int, raw: dict[str, Any], old: dict[str, Any]
     data: dict[str, Any] = dict(old or {"createdBy": "1", "enabled": True, "config": {}, "dataSources": None,
                                         "conditionGroup": None, "description": None, "owner": None})  # fmt: skip
     data["name"] = name
-    if "dataSources" in body:
+    if "dataSources" in body and kind != CRON_DETECTOR:  # a cron detector's data source is its monitor
         data["dataSources"] = _data_sources(db, org_id, body["dataSources"], errors)
     if "conditionGroup" in body:
         data["conditionGroup"] = condition_group(db, org_id, body["conditionGroup"], errors, "conditionGroup", int)
@@ -155,19 +157,6 @@ def validate(req: Request, org_id: int, raw: dict[str, Any], old: dict[str, Any]
     return data
 
 
-def _link_workflows(req: Request, org_id: int, detector_id: int, workflow_ids: Any) -> None:
-    if workflow_ids is None:
-        return
-    wanted = {int(w) for w in workflow_ids}
-    for row in req.app.db.all("SELECT id, data FROM workflows WHERE org_id = ?", (org_id,)):
-        data = loads(row["data"])
-        ids = [int(d) for d in data.get("detectorIds", [])]
-        linked = detector_id in ids
-        if (int(row["id"]) in wanted) != linked:
-            data["detectorIds"] = [d for d in ids if d != detector_id] if linked else [*ids, detector_id]
-            req.app.db.run("UPDATE workflows SET data = ? WHERE id = ?", (dumps(data), row["id"]))
-
-
 def create_detector(req: Request) -> Response:
     org = org_row(req)
     project = project_row(req, org)
@@ -177,11 +166,56 @@ def create_detector(req: Request) -> Response:
         raise ApiError(400, {"type": [f"Unknown detector type '{kind}'. Must be one of: {', '.join(CREATABLE)}"]})
     data = validate(req, int(org["id"]), body, None, str(kind))
     with req.app.db.tx():
-        detector_id = insert(req.app.db, int(org["id"]), int(project["id"]), str(kind), data)
-        _link_workflows(req, int(org["id"]), detector_id, body.get("workflowIds"))
-    row = req.app.db.one("SELECT * FROM detectors WHERE id = ?", (detector_id,))
-    assert row is not None
+        if kind == CRON_DETECTOR:
+            detector_id = _create_cron_detector(req, org, project, body, data)
+        else:
+            detector_id = insert(req.app.db, int(org["id"]), int(project["id"]), str(kind), data)
+        link_workflows(req.app.db, int(org["id"]), detector_id, body.get("workflowIds"))
+    row = req.app.db.fetch("detectors", detector_id)
     return Response(201, serialize(req, row))
+
+
+def _create_cron_detector(
+    req: Request, org: sqlite3.Row, project: sqlite3.Row, body: dict[str, Any], data: dict[str, Any]
+) -> int:
+    """The monitor of the one data source `{name, slug?, config, …}` with its detector, as Sentry creates both."""
+    db = req.app.db
+    sources = body.get("dataSources")
+    if not isinstance(sources, list) or len(sources) != 1 or not isinstance(sources[0], dict):
+        raise ApiError(400, {"dataSources": ["A cron monitor detector takes exactly one data source: the monitor."]})
+    source, errors = sources[0], {}
+    name = source.get("name") or source.get("slug")
+    if not isinstance(name, str) or not name.strip():
+        errors["nonFieldErrors"] = ["Either name or slug must be provided"]
+    config = validate_config(source.get("config"), None, errors)
+    slug = check_slug(source.get("slug"), errors)
+    if slug and db.one("SELECT 1 FROM monitors WHERE org_id = ? AND slug = ? AND deleted = 0", (org["id"], slug)):
+        errors["slug"] = [f'The slug "{slug}" is already in use.']
+    if errors:
+        raise ApiError(400, {"dataSources": [errors]})
+    slug = slug or unique_monitor_slug(db, int(org["id"]), str(name))
+    monitor_id = create_monitor(db, int(org["id"]), int(project["id"]), str(name), slug, config,
+                                status="active" if data["enabled"] else "disabled", owner=data["owner"])  # fmt: skip
+    detector = db.one("SELECT * FROM detectors WHERE monitor_id = ?", (monitor_id,))
+    assert detector is not None
+    stored = dict(data, dataSources=None, dataSourceId=loads(detector["data"]).get("dataSourceId"))
+    db.run("UPDATE detectors SET data = ? WHERE id = ?", (dumps(stored), detector["id"]))
+    return int(detector["id"])
+
+
+def _follow_enabled(db: Database, row: sqlite3.Row, enabled: Any) -> None:
+    """A cron detector switched on or off switches its monitor (`active` / `disabled`), as in Sentry."""
+    if row["monitor_id"] is not None and isinstance(enabled, bool):
+        change_monitor(db, int(row["monitor_id"]), {"status": "active" if enabled else "disabled"})
+
+
+def _delete(db: Database, org_id: int, row: sqlite3.Row) -> None:
+    """Delete a detector (a cron detector takes its monitor along)."""
+    if row["monitor_id"] is not None:
+        remove_monitor(db, int(row["monitor_id"]))
+        return
+    link_workflows(db, org_id, int(row["id"]), [])
+    db.run("DELETE FROM detectors WHERE id = ?", (row["id"],))
 
 
 def _detector(req: Request, org: sqlite3.Row) -> sqlite3.Row:
@@ -204,12 +238,13 @@ def update_detector(req: Request) -> Response:
     org = org_row(req)
     row = _detector(req, org)
     body = normalize(req.json_object())
-    data = validate(req, int(org["id"]), body, loads(row["data"]), str(row["type"]))
-    with req.app.db.tx():
+    with req.app.db.tx():  # validated against the stored record and written in one step
+        row = req.app.db.fetch("detectors", row["id"])
+        data = validate(req, int(org["id"]), body, loads(row["data"]), str(row["type"]))
         req.app.db.run("UPDATE detectors SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
-        _link_workflows(req, int(org["id"]), int(row["id"]), body.get("workflowIds"))
-    fresh = req.app.db.one("SELECT * FROM detectors WHERE id = ?", (row["id"],))
-    assert fresh is not None
+        link_workflows(req.app.db, int(org["id"]), int(row["id"]), body.get("workflowIds"))
+        _follow_enabled(req.app.db, row, body.get("enabled"))
+    fresh = req.app.db.fetch("detectors", row["id"])
     return Response(200, serialize(req, fresh))
 
 
@@ -219,8 +254,7 @@ def delete_detector(req: Request) -> Response:
     if row["type"] in BUILTIN:
         raise ApiError(403, {"detail": f"Detectors of type {row['type']} cannot be deleted."})
     with req.app.db.tx():
-        _link_workflows(req, int(org["id"]), int(row["id"]), [])
-        req.app.db.run("DELETE FROM detectors WHERE id = ?", (row["id"],))
+        _delete(req.app.db, int(org["id"]), row)
     return Response(204)
 
 
@@ -271,10 +305,11 @@ def bulk_update(req: Request) -> Response:
     rows = _filtered(req, org)
     with req.app.db.tx():
         for row in rows:
-            data = dict(loads(row["data"]), enabled=enabled)
+            data = dict(loads(req.app.db.fetch("detectors", row["id"])["data"]), enabled=enabled)
             req.app.db.run(
                 "UPDATE detectors SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"])
             )
+            _follow_enabled(req.app.db, row, enabled)
     fresh = [req.app.db.one("SELECT * FROM detectors WHERE id = ?", (r["id"],)) for r in rows]
     return Response(200, [serialize(req, r) for r in fresh if r is not None])
 
@@ -288,8 +323,7 @@ def bulk_delete(req: Request) -> Response:
         return Response(200, {"detail": "No detectors found."})
     with req.app.db.tx():
         for row in rows:
-            _link_workflows(req, int(org["id"]), int(row["id"]), [])
-            req.app.db.run("DELETE FROM detectors WHERE id = ?", (row["id"],))
+            _delete(req.app.db, int(org["id"]), row)
     return Response(204)
 
 

@@ -1,5 +1,5 @@
 """Cron monitors: list and create under the organization; get, update, delete and list check-ins under the
-organization or the project (see `monitor_model` for what Sentry does with check-ins and its clock)."""
+organization or the project (`models.monitors` and `models.checkins` say what Sentry does with them)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ import re
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, project_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.monitor_model import (
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.checkins import tick
+from localsentry.models.common import org_row, project_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.monitors import (
+    change_monitor,
     check_slug,
     config_of,
     create_monitor,
+    remove_monitor,
     serialize_checkin,
     serialize_monitor,
-    tick,
     unique_monitor_slug,
     validate_config,
 )
-from localsentry.db import dumps
-from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -117,8 +118,7 @@ def create(req: Request) -> Response:
             status=str(changes.get("status", "active")), owner=changes.get("owner"),
             is_muted=bool(changes.get("is_muted", 0)),
         )  # fmt: skip
-    row = db.one("SELECT * FROM monitors WHERE id = ?", (monitor_id,))
-    assert row is not None
+    row = db.fetch("monitors", monitor_id)
     return Response(201, serialize_monitor(req, row))
 
 
@@ -176,11 +176,8 @@ def update_monitor(req: Request) -> Response:
     with db.tx():
         row = _monitor(req, org, project)
         changes = _validate(req, org, req.json_object(), row)
-        for column, value in changes.items():
-            db.run(f"UPDATE monitors SET {column} = ? WHERE id = ?",  # noqa: S608 - column from _validate
-                   (dumps(value) if column == "config" else value, row["id"]))  # fmt: skip
-    fresh = db.one("SELECT * FROM monitors WHERE id = ?", (row["id"],))
-    assert fresh is not None
+        change_monitor(db, int(row["id"]), changes)
+    fresh = db.fetch("monitors", row["id"])
     return Response(200, serialize_monitor(req, fresh))
 
 
@@ -200,7 +197,7 @@ def delete_monitor(req: Request) -> Response:
                 db.run("DELETE FROM checkins WHERE env_id = ?", (env["id"],))
                 db.run("DELETE FROM monitor_envs WHERE id = ?", (env["id"],))
         else:
-            db.run("UPDATE monitors SET deleted = 1, slug = slug || '-deleted-' || id WHERE id = ?", (row["id"],))
+            remove_monitor(db, int(row["id"]))
     return Response(202)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_row, org_settings
-from localsentry.api.org_model import serialize_org_base
-from localsentry.api.project_model import serialize_project_summary
-from localsentry.api.team_model import serialize_team
 from localsentry.db import dumps
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import org_row, org_settings
+from localsentry.models.orgs import serialize_org_base
+from localsentry.models.projects import serialize_project_summary
+from localsentry.models.teams import serialize_team
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 ORG_READ = ("org:admin", "org:read", "org:write")
@@ -47,9 +47,9 @@ def list_orgs(req: Request) -> Response:
 def update_org(req: Request) -> Response:
     org = org_row(req)
     body = req.json_object()
-    settings = org_settings(org)
     db = req.app.db
     with db.tx():
+        settings = org_settings(db.fetch("orgs", org["id"]))
         if "name" in body:
             name = body["name"]
             if not isinstance(name, str) or not name.strip() or len(name) > 64:
@@ -61,8 +61,7 @@ def update_org(req: Request) -> Response:
                 raise ApiError(400, {"relayDsnEndpoint": ["Enter a valid URL."]})
             settings["relayDsnEndpoint"] = value.rstrip("/") if isinstance(value, str) else None
             db.run("UPDATE orgs SET settings = ? WHERE id = ?", (dumps(settings), org["id"]))
-    fresh = db.one("SELECT * FROM orgs WHERE id = ?", (org["id"],))
-    assert fresh is not None
+    fresh = db.fetch("orgs", org["id"])
     return Response(200, serialize_org(req, fresh))
 
 

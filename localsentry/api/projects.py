@@ -6,9 +6,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.alerts import create_default_workflow
-from localsentry.api.client_key_model import insert_key
-from localsentry.api.common import (
+from localsentry.db import dumps, now_iso
+from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.client_keys import insert_key
+from localsentry.models.common import (
     SLUG_ERROR,
     bool_field,
     has_feature,
@@ -22,18 +23,17 @@ from localsentry.api.common import (
     unique_slug,
     valid_slug,
 )
-from localsentry.api.legacy_rules import create_default_rule
-from localsentry.api.metric_monitors import create_builtin_detectors
-from localsentry.api.project_model import (
+from localsentry.models.detectors import create_builtin_detectors
+from localsentry.models.legacy_rules import create_default_rule
+from localsentry.models.projects import (
     default_data,
     project_flags,
     serialize_project_detail,
     serialize_project_summary,
     validate_create,
 )
-from localsentry.api.team_model import serialize_team
-from localsentry.db import dumps, now_iso
-from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.teams import serialize_team
+from localsentry.models.workflows import create_default_workflow
 from localsentry.pagination import paginate
 from localsentry.vocabulary import PERSONAL_TEAM, PLATFORMS, PROJECT_SLUG_MAX, RESERVED_SLUGS
 
@@ -66,8 +66,7 @@ def create_project(req: Request, org: sqlite3.Row, team_id: int, body: dict[str,
         if default_rules:
             create_default_rule(db, project_id)
             create_default_workflow(db, org_id, issue_stream_id)
-    row = db.one("SELECT * FROM projects WHERE id = ?", (project_id,))
-    assert row is not None
+    row = db.fetch("projects", project_id)
     return row
 
 
@@ -236,9 +235,11 @@ def update_project(req: Request) -> Response:
     row = project_row(req, org)
     if req.principal is not None and req.principal.kind == "org":
         raise ApiError(400, "")
-    changes = _apply_update(req, row, req.json_object())
+    body = req.json_object()
     db = req.app.db
-    with db.tx():
+    with db.tx():  # validated against and applied to the stored settings in one step: no concurrent change is lost
+        row = db.fetch("projects", row["id"])
+        changes = _apply_update(req, row, body)
         columns = changes["columns"]
         if "slug" in columns:
             db.run(
@@ -249,8 +250,7 @@ def update_project(req: Request) -> Response:
         for column, value in columns.items():
             db.run(f"UPDATE projects SET {column} = ? WHERE id = ?", (value, row["id"]))  # noqa: S608
         save_project_data(db, int(row["id"]), changes["data"])
-    fresh = db.one("SELECT * FROM projects WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = db.fetch("projects", row["id"])
     return Response(200, serialize_project_detail(req, fresh))
 
 
@@ -284,8 +284,7 @@ def add_project_team(req: Request) -> Response:
         req.app.db.run(
             "INSERT OR IGNORE INTO project_teams (project_id, team_id) VALUES (?, ?)", (row["id"], team["id"])
         )
-    fresh = req.app.db.one("SELECT * FROM projects WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("projects", row["id"])
     return Response(201, {**serialize_project_summary(req, fresh), **project_flags(fresh)})
 
 
@@ -295,8 +294,7 @@ def remove_project_team(req: Request) -> Response:
     team = team_row(req, org)
     with req.app.db.tx():
         req.app.db.run("DELETE FROM project_teams WHERE project_id = ? AND team_id = ?", (row["id"], team["id"]))
-    fresh = req.app.db.one("SELECT * FROM projects WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    fresh = req.app.db.fetch("projects", row["id"])
     return Response(200, {**serialize_project_summary(req, fresh), **project_flags(fresh)})
 
 

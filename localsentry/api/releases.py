@@ -1,4 +1,5 @@
-"""Releases and their deploys: ``/api/0/organizations/{org}/releases/[{version}/[deploys/]]``.
+"""Releases and their deploys: ``/api/0/organizations/{org}/releases/[{version}/[deploys/]]``, and a project's
+releases ``/api/0/projects/{org}/{project}/releases/`` (list, and create as the org's upsert for that project).
 
 ``POST releases/`` is Sentry's upsert: it creates the version or adds the listed projects to it, answering
 201 when something changed and 208 (with the release) when nothing did. Deploys can be listed and added,
@@ -12,8 +13,10 @@ import sqlite3
 from typing import Any
 from urllib.parse import unquote
 
-from localsentry.api.common import org_row, valid_slug
-from localsentry.api.release_model import (
+from localsentry.db import dumps, loads, now_iso
+from localsentry.http import ApiError, Request, Response, Router, not_found
+from localsentry.models.common import org_row, project_row, valid_slug
+from localsentry.models.releases import (
     add_project,
     release_projects,
     release_row,
@@ -22,11 +25,10 @@ from localsentry.api.release_model import (
     serialize_release,
     valid_version,
 )
-from localsentry.db import dumps, loads, now_iso
-from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.pagination import paginate
 
 R = "/api/0/organizations/{organization_id_or_slug}/releases"
+P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/releases"
 READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
 WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
 DELETE = ("project:admin", "project:releases")
@@ -83,9 +85,30 @@ def _release(req: Request) -> tuple[sqlite3.Row, sqlite3.Row]:
 
 def list_releases(req: Request) -> Response:
     org = org_row(req)
+    return _list(req, org, [p for p in req.args("project") if p and p != "-1"])
+
+
+def list_project_releases(req: Request) -> Response:
+    """A project's releases (what `sentry-cli releases list` reads), newest first; `environment` keeps the releases
+    seen in (or deployed to) those environments."""
+    org = org_row(req)
+    project = project_row(req, org)
+    return _list(req, org, [str(project["id"])], [e for e in req.args("environment") if e])
+
+
+def create_project_release(req: Request) -> Response:
+    """`POST …/projects/{org}/{project}/releases/`: the organization's upsert with this project as `projects`."""
+    org = org_row(req)
+    project = project_row(req, org)
+    body = req.json_object()
+    if body.get("projects") is None:
+        body = {**body, "projects": [str(project["slug"])]}
+    return _create(req, org, body)
+
+
+def _list(req: Request, org: sqlite3.Row, projects: list[str], environments: list[str] | None = None) -> Response:
     db = req.app.db
     query = req.arg("query") or ""
-    projects = [p for p in req.args("project") if p and p != "-1"]
     sql = "SELECT * FROM org_releases WHERE org_id = ?"
     args: list[Any] = [org["id"]]
     if query:
@@ -94,13 +117,22 @@ def list_releases(req: Request) -> Response:
     if projects:
         sql += (f" AND version IN (SELECT version FROM releases WHERE project_id IN ({','.join('?' * len(projects))}))")  # noqa: S608
         args.extend(int(p) if p.isdigit() else -1 for p in projects)
+    if environments:
+        project_marks, marks = ",".join("?" * len(projects)), ",".join("?" * len(environments))
+        seen = f"SELECT release FROM items WHERE project_id IN ({project_marks}) AND environment IN ({marks})"  # noqa: S608
+        deployed = f"SELECT release_id FROM deploys WHERE environment IN ({marks})"  # noqa: S608
+        sql += f" AND (version IN ({seen}) OR id IN ({deployed}))"
+        args.extend([*(int(p) if p.isdigit() else -1 for p in projects), *environments, *environments])
     rows = db.all(sql + " ORDER BY id DESC", args)
     return paginate(req, rows, lambda r: serialize_release(db, r))
 
 
 def create_release(req: Request) -> Response:
     org = org_row(req)
-    body = req.json_object()
+    return _create(req, org, req.json_object())
+
+
+def _create(req: Request, org: sqlite3.Row, body: dict[str, Any]) -> Response:
     db = req.app.db
     errors: dict[str, list[str]] = {}
     version = body.get("version")
@@ -148,24 +180,23 @@ def update_release(req: Request) -> Response:
     _org, row = _release(req)
     body = req.json_object()
     errors: dict[str, list[str]] = {}
-    data = dict(loads(row["data"]) or {})
+    changes: dict[str, Any] = {}
     if "url" in body:
-        data["url"] = _url(body, errors)
+        changes["url"] = _url(body, errors)
     if "ref" in body:
-        data["ref"] = body["ref"] if isinstance(body["ref"], str) else None
+        changes["ref"] = body["ref"] if isinstance(body["ref"], str) else None
     if "dateReleased" in body:
-        data["dateReleased"] = _date(body, "dateReleased", errors)
+        changes["dateReleased"] = _date(body, "dateReleased", errors)
     if "status" in body:
         if body["status"] not in ("open", "archived"):
             errors["status"] = ["Invalid status"]
-        data["status"] = body["status"]
+        changes["status"] = body["status"]
     if errors:
         raise ApiError(400, errors)
     db = req.app.db
-    with db.tx():
-        save_data(db, int(row["id"]), data)
-    fresh = db.one("SELECT * FROM org_releases WHERE id = ?", (row["id"],))
-    assert fresh is not None
+    with db.tx():  # merged into the stored record in one step
+        save_data(db, int(row["id"]), {**(loads(db.fetch("org_releases", row["id"])["data"]) or {}), **changes})
+    fresh = db.fetch("org_releases", row["id"])
     return Response(200, serialize_release(db, fresh))
 
 
@@ -231,12 +262,13 @@ def create_deploy(req: Request) -> Response:
         )
         for project in targets:
             db.run("INSERT OR IGNORE INTO environments (project_id, name) VALUES (?, ?)", (project["id"], environment))
-    fresh = db.one("SELECT * FROM deploys WHERE id = ?", (deploy_id,))
-    assert fresh is not None
+    fresh = db.fetch("deploys", deploy_id)
     return Response(201, serialize_deploy(fresh))
 
 
 def register(router: Router) -> None:
+    router.add("GET", P + "/", list_project_releases, READ)
+    router.add("POST", P + "/", create_project_release, WRITE)
     router.add("GET", R + "/", list_releases, READ)
     router.add("POST", R + "/", create_release, WRITE)
     router.add("GET", R + "/{version}/", get_release, READ)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from localsentry.api.common import org_row, time_range
-from localsentry.api.engine import project_filter
-from localsentry.api.explore_model import matches, parse_query
 from localsentry.db import loads
 from localsentry.http import ApiError, Request, Response, Router
-from localsentry.ingest.items import parse_timestamp
+from localsentry.models.attributes import parse_timestamp
+from localsentry.models.common import org_row, time_range
+from localsentry.models.engine import project_filter
+from localsentry.models.explore import matches, parse_query
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 READ = ("org:admin", "org:read", "org:write")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from localsentry.api.common import SLUG_ERROR, org_row, slugify, team_row, unique_slug, valid_slug
-from localsentry.api.team_model import serialize_team
 from localsentry.db import now_iso
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.models.common import SLUG_ERROR, org_row, slugify, team_row, unique_slug, valid_slug
+from localsentry.models.teams import serialize_team
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -58,8 +58,7 @@ def create_team(req: Request) -> Response:
             "INSERT INTO teams (org_id, slug, name, created) VALUES (?, ?, ?, ?)",
             (org["id"], slug, name or slug, now_iso()),
         )
-    team = db.one("SELECT * FROM teams WHERE id = ?", (team_id,))
-    assert team is not None
+    team = db.fetch("teams", team_id)
     return Response(201, serialize_team(req, team))
 
 
@@ -88,8 +87,7 @@ def update_team(req: Request) -> Response:
         if other is not None:
             raise ApiError(400, {"slug": ["Another team is already using that slug"]})
         db.run("UPDATE teams SET slug = ?, name = ? WHERE id = ?", (slug, name or team["name"], team["id"]))
-    fresh = db.one("SELECT * FROM teams WHERE id = ?", (team["id"],))
-    assert fresh is not None
+    fresh = db.fetch("teams", team["id"])
     return Response(200, serialize_team(req, fresh))
 
 

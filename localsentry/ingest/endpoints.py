@@ -1,4 +1,5 @@
-"""Ingest endpoints (`/api/{project_id}/envelope/`, `/store/`): Relay's checks, answers and storage by item type."""
+"""Ingest endpoints (`/api/{project_id}/envelope/`, `/store/`, `/cron/…`): Relay's checks, answers and storage by item
+type."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import math
 import sqlite3
 import time
 import uuid
+from typing import Any
+from urllib.parse import parse_qs, unquote
 
-from localsentry.api.common import has_feature, project_data
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.ingest.cors import cors_allowed, cors_headers, origin_of, preflight
 from localsentry.ingest.filters import filter_reason
@@ -17,6 +19,7 @@ from localsentry.ingest.protocol import (
     Auth,
     Envelope,
     Item,
+    checked_key,
     decode_body,
     dsn_auth,
     parse_envelope,
@@ -25,6 +28,7 @@ from localsentry.ingest.protocol import (
 )
 from localsentry.ingest.scrub import scrub_items
 from localsentry.ingest.storage import record_outcomes, store_items
+from localsentry.models.common import has_feature, project_data
 
 REJECTED = "event submission rejected with_reason: ProjectId"
 RATE_LIMITED = (
@@ -32,6 +36,8 @@ RATE_LIMITED = (
     "See https://docs.sentry.io/product/accounts/quotas/ for more information."
 )
 KEY_QUOTA_CATEGORIES = ("default", "error", "security")
+CRON_STATUSES = ("in_progress", "ok", "error")
+NIL_CHECK_IN = "0" * 32  # Relay's check-in id when the request names none: "the latest in-progress check-in"
 
 
 def _project_id(req: Request) -> int | None:
@@ -171,6 +177,70 @@ def store_endpoint(req: Request) -> Response:
         raise with_cors(req, err) from None
 
 
+def _cron_auth(req: Request) -> Auth:
+    """The key in the path (`…/cron/{slug}/{key}/`), else the request's auth header or query, as Relay reads it."""
+    auth = request_auth(req.headers, req.query_string)
+    path_key = req.params.get("sentry_key")
+    if path_key is None:
+        if auth is None:
+            raise relay_error(401, "missing authorization information")
+        return auth
+    if auth is not None and auth.key != path_key.split(".")[0]:
+        raise relay_error(401, "multiple authorization payloads detected")
+    return auth or checked_key(path_key, "path")
+
+
+def _cron_check_in(req: Request) -> dict[str, Any]:
+    """The check-in of an HTTP request: a JSON body (Relay's `CheckIn`, with `monitor_config` to upsert) or the
+    query `status`, `check_in_id`, `environment`, `duration`; the monitor slug always comes from the path."""
+    slug = unquote(req.params["monitor_slug"])
+    if (req.headers.get("Content-Type") or "").lower().startswith("application/json"):
+        try:
+            body = json.loads(decode_body(req.body, req.headers.get("Content-Encoding")) or b"null")
+        except ValueError as exc:
+            raise relay_error(400, "invalid JSON data", [str(exc)]) from None
+        if not isinstance(body, dict):
+            raise relay_error(400, "invalid JSON data", ["expected an object"])
+        check_in = {**body, "monitor_slug": slug}
+    else:
+        query = {k: v[-1] for k, v in parse_qs(req.query_string).items()}
+        check_in = {"monitor_slug": slug, "status": query.get("status")}
+        for name in ("check_in_id", "environment"):
+            if query.get(name):
+                check_in[name] = query[name]
+        if query.get("duration"):
+            try:
+                check_in["duration"] = float(query["duration"])
+            except ValueError:
+                raise relay_error(400, f"invalid duration {query['duration']!r}") from None
+    if check_in.get("status") not in CRON_STATUSES:
+        wanted = ", ".join(f"`{s}`" for s in CRON_STATUSES)
+        raise relay_error(400, f"invalid check-in status {check_in.get('status')!r}, expected one of {wanted}")
+    raw_id = check_in.get("check_in_id")
+    try:
+        check_in["check_in_id"] = uuid.UUID(str(raw_id)).hex if raw_id else NIL_CHECK_IN
+    except ValueError:
+        raise relay_error(400, f"invalid check_in_id {raw_id!r}: not a UUID") from None
+    return check_in
+
+
+def cron_endpoint(req: Request) -> Response:
+    """Relay's HTTP check-in (`GET`/`POST /api/{project_id}/cron/{monitor_slug}/{sentry_key}/`): a `check_in` item
+    of the project, answered 202 (never 429: a rate-limited check-in is dropped, the answer stays 202)."""
+    try:
+        project_id = _project_id(req)
+        auth = _cron_auth(req)
+        item = Item({"type": "check_in"}, json.dumps(_cron_check_in(req)).encode())
+        try:
+            _accept(req, Envelope({}, [item]), auth, project_id)
+        except ApiError as err:
+            if err.status != 429:
+                raise
+        return Response(202, headers=cors_headers(req.headers))
+    except ApiError as err:
+        raise with_cors(req, err) from None
+
+
 def options_endpoint(req: Request) -> Response:
     return preflight(req.headers)
 
@@ -179,4 +249,9 @@ def register(router: Router) -> None:
     for template in ("/api/{project_id}/envelope/", "/api/{project_id}/store/", "/api/store/"):
         handler = envelope_endpoint if template.endswith("envelope/") else store_endpoint
         router.add("POST", template, handler, None, kind="ingest")
+        router.add("OPTIONS", template, options_endpoint, None, kind="ingest")
+    cron = "/api/{project_id}/cron/{monitor_slug}"
+    for template in (cron + "/{sentry_key}/", cron + "/{sentry_key}", cron + "/", cron):
+        for method in ("GET", "POST"):
+            router.add(method, template, cron_endpoint, None, kind="ingest")
         router.add("OPTIONS", template, options_endpoint, None, kind="ingest")

@@ -22,10 +22,10 @@ Facts (Relay's `ItemType`, `DataCategory` and envelope item headers; the SDKs' w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from localsentry.ingest.protocol import Item
+from localsentry.models.attributes import attribute, parse_timestamp
 
 CATEGORIES = {
     "event": "error", "transaction": "transaction", "security": "security", "raw_security": "security",
@@ -117,29 +117,6 @@ def client_report_outcomes(item: Item) -> list[tuple[str, str, int]]:
             if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
                 found.append((outcome, entry["category"], quantity))
     return found
-
-
-def parse_timestamp(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
-
-
-def attribute(record: dict[str, Any], name: str) -> Any:
-    """A typed attribute's value (`{"value": …, "type": …}`), or a bare value."""
-    attrs = record.get("attributes")
-    if not isinstance(attrs, dict) or name not in attrs:
-        return None
-    value = attrs[name]
-    return value.get("value") if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,11 @@ def request_auth(headers: Any, query_string: str) -> Auth | None:
     return _checked(payload, source, bad)
 
 
+def checked_key(key: str, source: str) -> Auth:
+    """A public key given on its own (in a URL path, as the unreal and cron endpoints take it)."""
+    return _checked({"key": key}, source, "bad x-sentry-auth header")
+
+
 def dsn_auth(dsn: Any) -> Auth:
     if not isinstance(dsn, str):
         raise relay_error(401, "bad envelope authentication header", ["invalid dsn"])

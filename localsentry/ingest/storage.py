@@ -8,8 +8,6 @@ import sqlite3
 import time
 from typing import Any
 
-from localsentry.api.issue_model import assign_group
-from localsentry.api.monitor_model import process_checkin
 from localsentry.db import Database, dumps, now_iso
 from localsentry.ingest.items import (
     CONTAINERS,
@@ -21,6 +19,8 @@ from localsentry.ingest.items import (
     transaction_spans,
 )
 from localsentry.ingest.protocol import Auth, Item
+from localsentry.models.checkins import process_checkin
+from localsentry.models.issues import assign_group
 
 
 def record_outcome(db: Database, key_id: int, outcome: str, category: str, n: int = 1) -> None:

@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.sentry, pytest.mark.schema]
 R = "/api/0/organizations/{organization_id_or_slug}/releases/"
 RV = R + "{version}/"
 RD = RV + "deploys/"
-OPERATIONS = [("GET", R), ("POST", R), ("GET", RV), ("PUT", RV), ("DELETE", RV), ("GET", RD), ("POST", RD)]
+PR = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/releases/"
+OPERATIONS = [("GET", R), ("POST", R), ("GET", RV), ("PUT", RV), ("DELETE", RV), ("GET", RD), ("POST", RD),
+              ("GET", PR)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +94,25 @@ def test_a_release_first_seen_in_an_event_is_a_release(ls: LocalSentry) -> None:
     # a release that events point at is kept, as Sentry does
     gone = ls.api("DELETE", fill(RV, org=ls.org, version=version))
     assert gone.status_code == 400 and "cannot be removed" in gone.json()["detail"]
+
+
+def test_a_projects_releases(ls: LocalSentry) -> None:
+    """`GET /api/0/projects/{org}/{project}/releases/` (what `sentry-cli releases list` reads): the project's
+    releases only, newest first, by `query` prefix and by the environments they were seen in or deployed to."""
+    one, two = (str(ls.create_project(name=unique("rel"))["slug"]) for _ in range(2))
+    first, second, other = unique("app@1"), unique("app@2"), unique("other@1")
+    for version, projects in ((first, [one]), (second, [one, two]), (other, [two])):
+        check(ls.api("POST", fill(R, org=ls.org), json={"version": version, "projects": projects}), R, 201)
+    listed = check(ls.api("GET", fill(PR, org=ls.org, project=one)), PR, 200)
+    assert [r["version"] for r in listed] == [second, first]
+    by_prefix = check(ls.api("GET", fill(PR, org=ls.org, project=two), params={"query": other[:9]}), PR, 200)
+    assert [r["version"] for r in by_prefix] == [other]
+    check(ls.api("POST", fill(RD, org=ls.org, version=first), json={"environment": "staging"}), RD, 201)
+    staged = check(ls.api("GET", fill(PR, org=ls.org, project=one), params={"environment": "staging"}), PR, 200)
+    assert [r["version"] for r in staged] == [first]
+    check(ls.api("GET", fill(PR, org=ls.org, project="no-such-project")), PR, 404)
+    made = ls.api("POST", fill(PR, org=ls.org, project=two), json={"version": unique("made@1")})
+    assert made.status_code == 201 and [p["slug"] for p in made.json()["projects"]] == [two]
 
 
 def test_every_listed_operation_was_validated(request: pytest.FixtureRequest) -> None:

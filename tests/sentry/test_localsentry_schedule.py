@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from localsentry.api.schedule import check_schedule, next_after
+from localsentry.models.schedule import check_schedule, next_after
 
 pytestmark = pytest.mark.sentry
 

@@ -165,6 +165,18 @@ def test_logs_are_read_back_like_sentry_cli_reads_them(localsentry_session: Loca
     assert len(everything) == LOGS
 
 
+def test_ourlogs_is_the_older_name_of_logs(localsentry_session: LocalSentry, sent: dict[str, Any]) -> None:
+    """Sentry accepts `dataset=ourlogs` (the logs dataset's older name, still used by tools) like `logs`."""
+    ls = localsentry_session
+    params = {"field": ["message", "severity"], "project": sent["project"]["id"], "sort": "message"}
+    logs = ls.api("GET", f"/api/0/organizations/{ls.org}/events/", params={**params, "dataset": "logs"})
+    ourlogs = ls.api("GET", f"/api/0/organizations/{ls.org}/events/", params={**params, "dataset": "ourlogs"})
+    assert ourlogs.status_code == 200, ourlogs.text
+    assert ourlogs.json()["data"] == logs.json()["data"] and len(ourlogs.json()["data"]) == LOGS
+    unknown = ls.api("GET", f"/api/0/organizations/{ls.org}/events/", params={**params, "dataset": "ourlog"})
+    assert unknown.status_code == 400 and "ourlogs" in unknown.json()["detail"]
+
+
 def test_store_of_a_batch_without_item_count_counts_its_records(localsentry: LocalSentry) -> None:
     ls = localsentry
     project = ls.create_project()

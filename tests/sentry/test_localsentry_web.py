@@ -71,6 +71,8 @@ with traces.start_span(name="POST /checkout", attributes={"sentry.op": "http.ser
     logger.info("checkout started for cart {cart}", cart=42)
     logger.warning("coupon {code} is expiring", code="SPRING")
     sentry_sdk.add_breadcrumb(category="ui.click", message="button#pay", level="info")
+    sentry_sdk.add_breadcrumb(category="http", level="info",  # one long unbroken value: the page must still fit
+                              data={"url": "https://shop.example.com/pay?token=" + "a1b2c3" * 60, "status_code": 200})
     log.info("cart 42 has 2 items")
     sentry_sdk.set_tag("payment.provider", "stripe")
     sentry_sdk.set_user({"id": "42", "email": "ada@example.com", "username": "ada"})
@@ -157,6 +159,8 @@ def test_page_shows_keys_and_new_events_without_reload(
     event = page.locator(f'table.events[data-environment="browser-test"] tr.event[data-event="{event_id}"]')
     event.wait_for(timeout=10_000)  # the page polls every 2 s; no reload
     assert "shown live" in event.inner_text()
+    headers = page.locator('table.events[data-environment="browser-test"] th').all_inner_texts()
+    assert [h.strip() for h in headers] == ["Received", "Type", "Event", "Release"]
     screenshot(page, tmp_path, "projects")
 
 
@@ -200,6 +204,13 @@ def test_event_with_stack_trace_breadcrumbs_tags_user_request(
     assert "payment.provider" in tags and "stripe" in tags and "shop@4.2.0" in tags
     assert "ada@example.com" in page.locator("table.user").inner_text()
     assert "https://shop.example.com/checkout?step=pay" in page.locator("table.request").inner_text()
+    summary = page.locator("main > div.muted").first.inner_text()
+    assert "2 events · 1 user · first seen" in summary, summary  # one user, not "1 users"
+    assert any("a1b2c3a1b2c3" in c.inner_text() for c in crumbs.all())
+    for width in (1280, 800):  # the long breadcrumb wraps: nothing is wider than the window
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+    page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, tmp_path, "event")
     page.locator("a.trace-link").click()
     page.locator("main[data-view=trace]").wait_for(timeout=10_000)

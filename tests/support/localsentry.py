@@ -209,6 +209,13 @@ class LocalSentry:
             time.sleep(min(max(float(reset) - time.time(), 0.02), 1.0) if reset else 0.1)
         return resp
 
+    def get_json(self, path: str, **params: Any) -> Any:
+        """GET an API path (query `params`, lists repeat the name) that must answer 200; its JSON."""
+        resp = self.api("GET", path, params=params or None)
+        if resp.status_code != 200:
+            raise LocalSentryError(f"GET {path} -> {resp.status_code}: {resp.text[:500]}")
+        return resp.json()
+
     def _ok(self, resp: requests.Response) -> Any:
         if resp.status_code >= 300:
             raise LocalSentryError(f"{resp.request.method} {resp.url} -> {resp.status_code}: {resp.text[:500]}")

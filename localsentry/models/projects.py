@@ -9,10 +9,10 @@ import secrets
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import SLUG_ERROR, has_feature, project_data, project_teams, str_field, valid_slug
-from localsentry.api.org_model import serialize_org_base
 from localsentry.db import Database
 from localsentry.http import ApiError, Request
+from localsentry.models.common import SLUG_ERROR, has_feature, project_data, project_teams, str_field, valid_slug
+from localsentry.models.orgs import serialize_org_base
 from localsentry.vocabulary import (
     DEFAULT_BROWSER_SDK,
     LEGACY_BROWSER_DEFAULTS,
@@ -86,8 +86,7 @@ def _latest_release(db: Database, project_id: int) -> dict[str, str] | None:
 
 def serialize_project_summary(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     db = req.app.db
-    org = db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
-    assert org is not None
+    org = db.fetch("orgs", row["org_id"])
     data = project_data(row)
     types = _types(db, int(row["id"]))
     teams = project_teams(db, int(row["id"]))
@@ -179,8 +178,7 @@ def project_flags(row: sqlite3.Row) -> dict[str, Any]:
 def serialize_project_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
     body = serialize_project_summary(req, row)
     data = project_data(row)
-    org = req.app.db.one("SELECT * FROM orgs WHERE id = ?", (row["org_id"],))
-    assert org is not None
+    org = req.app.db.fetch("orgs", row["org_id"])
     body.pop("environments", None)
     body.pop("hasUserReports", None)
     body.pop("latestDeploys", None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.common import org_features, org_settings
 from localsentry.http import Request
+from localsentry.models.common import org_features, org_settings
 
 
 def serialize_org_base(req: Request, org: sqlite3.Row, detailed: bool = True) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from localsentry.db import Database, dumps, now_iso
+
 C = "sentry.rules.conditions."
 F = "sentry.rules.filters."
 I = "sentry.integrations."  # noqa: E741
@@ -152,3 +154,37 @@ def serialize_nodes(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def needs_channel_lookup(actions: list[dict[str, Any]]) -> bool:
     return any(a["id"] == SLACK and a.get("channel") and not a.get("channel_id") for a in actions)
+
+
+DEFAULT_RULE_NAME = "Send a notification for high priority issues"
+
+
+def default_rule_data() -> dict[str, Any]:
+    return {
+        "name": DEFAULT_RULE_NAME,
+        "actionMatch": "any",
+        "filterMatch": "all",
+        "frequency": 30,
+        "conditions": [
+            {"id": "sentry.rules.conditions.high_priority_issue.NewHighPriorityIssueCondition"},
+            {"id": "sentry.rules.conditions.high_priority_issue.ExistingHighPriorityIssueCondition"},
+        ],
+        "filters": [],
+        "actions": [
+            {
+                "id": "sentry.mail.actions.NotifyEmailAction",
+                "targetType": "IssueOwners",
+                "targetIdentifier": None,
+                "fallthroughType": "ActiveMembers",
+                "uuid": str(uuid.uuid4()),
+            }
+        ],
+        "environment": None,
+        "owner": None,
+        "createdBy": None,
+    }
+
+
+def create_default_rule(db: Database, project_id: int) -> int:
+    data = dumps(default_rule_data())
+    return db.run("INSERT INTO rules (project_id, data, created) VALUES (?, ?, ?)", (project_id, data, now_iso()))

@@ -7,9 +7,9 @@ import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
 
-from localsentry.api.common import org_settings
 from localsentry.db import Database, dumps, loads, now_iso
 from localsentry.http import Request
+from localsentry.models.common import org_settings
 from localsentry.vocabulary import BROWSER_SDK_CHOICES, DEFAULT_BROWSER_SDK
 
 LOADER_KEYS = ("hasReplay", "hasPerformance", "hasDebug", "hasFeedback", "hasLogsAndMetrics")

@@ -73,12 +73,17 @@ def has_feature(org: sqlite3.Row, feature: str) -> bool:
     return feature in org_features(org)
 
 
-def team_row(req: Request, org: sqlite3.Row, param: str = "team_id_or_slug") -> sqlite3.Row:
-    value = req.params[param]
-    db = req.app.db
-    row = db.one("SELECT * FROM teams WHERE org_id = ? AND slug = ? AND deleted = 0", (org["id"], value))
+def _live(db: Database, table: str, org: sqlite3.Row, value: str) -> sqlite3.Row | None:
+    """A live team or project of the organization by slug, else by id."""
+    sql = f"SELECT * FROM {table} WHERE org_id = ? AND deleted = 0 AND "  # noqa: S608 - teams or projects
+    row = db.one(sql + "slug = ?", (org["id"], value))
     if row is None and value.isdigit():
-        row = db.one("SELECT * FROM teams WHERE org_id = ? AND id = ? AND deleted = 0", (org["id"], int(value)))
+        row = db.one(sql + "id = ?", (org["id"], int(value)))
+    return row
+
+
+def team_row(req: Request, org: sqlite3.Row, param: str = "team_id_or_slug") -> sqlite3.Row:
+    row = _live(req.app.db, "teams", org, req.params[param])
     if row is None:
         raise not_found()
     return row
@@ -88,9 +93,7 @@ def project_row(req: Request, org: sqlite3.Row, param: str = "project_id_or_slug
     """A live project by slug or id; an old slug of a renamed project answers 302 like Sentry."""
     value = req.params[param]
     db = req.app.db
-    row = db.one("SELECT * FROM projects WHERE org_id = ? AND slug = ? AND deleted = 0", (org["id"], value))
-    if row is None and value.isdigit():
-        row = db.one("SELECT * FROM projects WHERE org_id = ? AND id = ? AND deleted = 0", (org["id"], int(value)))
+    row = _live(db, "projects", org, value)
     if row is not None:
         return row
     moved = db.one(

@@ -13,10 +13,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from localsentry.api.event_model import title_of
 from localsentry.db import Database, dumps, loads
 from localsentry.http import Request
-from localsentry.ingest.grouping import culprit, group_hash, user_key
+from localsentry.models.events import title_of
+from localsentry.models.grouping import culprit, group_hash, user_key
 
 BASE32 = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PRIORITY = {"fatal": "high", "error": "high", "warning": "medium"}
@@ -116,8 +116,7 @@ def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
     as Sentry adds them) or the detail shape (activity, releases, stats)."""
     db = req.app.db
     envs = environments or []
-    project = db.one("SELECT * FROM projects WHERE id = ?", (group["project_id"],))
-    assert project is not None
+    project = db.fetch("projects", group["project_id"])
     stats = group_stats(db, int(group["id"]), envs)
     lifetime = group_stats(db, int(group["id"]), []) if envs else stats
     org = db.one("SELECT slug FROM orgs WHERE id = ?", (project["org_id"],))

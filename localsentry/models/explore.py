@@ -17,15 +17,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from localsentry.api.event_model import serialize_summary
 from localsentry.db import loads
 from localsentry.http import ApiError
-from localsentry.ingest.items import attribute
+from localsentry.models.attributes import attribute
+from localsentry.models.events import serialize_summary
 
 #: dataset name → stored record kind (None: error events from `items`)
 DATASETS: dict[str, str | None] = {
-    "spans": "span", "transactions": "span", "logs": "log", "tracemetrics": "trace_metric", "errors": None,
-}  # fmt: skip
+    "spans": "span", "transactions": "span", "logs": "log", "ourlogs": "log", "tracemetrics": "trace_metric",
+    "errors": None,
+}  # fmt: skip  (`ourlogs` is the older name of `logs`, still accepted by Sentry)
 SEVERITY_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "warning": 13, "error": 17, "fatal": 21}
 FIELD_TYPES = {
     "timestamp": "date", "span.duration": "duration", "is_transaction": "boolean", "precise.start_ts": "number",
@@ -72,19 +73,13 @@ def span_fields(row: sqlite3.Row, record: dict[str, Any], project_slug: str) -> 
     }  # fmt: skip
 
 
-def _attribute(record: dict[str, Any], name: str) -> Any:
-    """A typed attribute's value (`{"value": …, "type": …}`) of a log or span record, or None."""
-    value = _dict(record.get("attributes")).get(name)
-    return value.get("value") if isinstance(value, dict) else value
-
-
 def log_fields(row: sqlite3.Row, record: dict[str, Any], project_slug: str) -> dict[str, Any]:
     level = str(record.get("level") or "info")
     number = record.get("severity_number") or SEVERITY_NUMBERS.get(level, 9)
     return {
         **_common(row, project_slug),
         "id": f"{int(row['id']):032x}", "sentry.item_id": f"{int(row['id']):032x}", "trace": record.get("trace_id"),
-        "span_id": record.get("span_id") or _attribute(record, "sentry.trace.parent_span_id"),
+        "span_id": record.get("span_id") or attribute(record, "sentry.trace.parent_span_id"),
         "message": record.get("body"), "severity": level,
         "severity_number": number, "sentry.observed_timestamp_nanos": str(int(float(row["received"]) * 1e9)),
     }  # fmt: skip

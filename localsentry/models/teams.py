@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from localsentry.api.project_model import serialize_project_summary
 from localsentry.http import Request
+from localsentry.models.projects import serialize_project_summary
 
 
 def serialize_team(req: Request, team: sqlite3.Row, projects: bool = False) -> dict[str, Any]:
