@@ -19,7 +19,7 @@ from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 from infra.sentry import recovery
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError
-from infra.unknown import is_unknown
+from infra.unknown import is_unknown, split_unknown
 from infra.vocabulary import SLUG_RE
 
 PROVIDER_KEY = "__provider"
@@ -248,4 +248,4 @@ class Checker:
         )
 
 
-__all__ = ["PROVIDER_KEY", "SLUG_RE", "Checker", "SentryProvider", "declared", "is_unknown"]
+__all__ = ["PROVIDER_KEY", "SLUG_RE", "Checker", "SentryProvider", "declared", "is_unknown", "split_unknown"]

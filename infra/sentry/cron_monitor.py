@@ -24,7 +24,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.crons import MINUTES_MAX, MONITOR_SLUG_MAX, THRESHOLD_MAX, crontab_problem, timezone_problem
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.cron_monitor_model import (
     COMPUTED,
@@ -120,8 +120,8 @@ class CronMonitorProvider(SentryProvider):
                                    f"{', '.join(INTERVAL_UNITS)}")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        unknown = [k for k, v in news.items() if is_unknown(v)]
-        changed = sorted(set(changed_fields(olds, news)) | set(unknown))
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = {*changed_fields(olds, known), *unknown}
         replaces = ["slug"] if "slug" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 

@@ -23,13 +23,14 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import Checker, SentryProvider, declared, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
 from infra.sentry.project_model import (
     COMPUTED,
     DEFAULT_KEY_POLICIES,
     FLAGS,
+    INPUT_KEYS,
     PLATFORMS,
     SETTINGS,
     ProjectInputs,
@@ -114,12 +115,14 @@ class ProjectProvider(SentryProvider):
         return CheckResult(declared(news), c.failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
         changed = [
-            k for k in ("slug", "teams", *SETTINGS, *FLAGS)
-            if k in news and (is_unknown(news[k]) or normalise(k, news[k]) != normalise(k, olds.get(k)))
+            k for k in INPUT_KEYS
+            if k in unknown or (k in known and normalise(k, known[k]) != normalise(k, olds.get(k)))
         ]
         replaces: list[str] = []
-        if "slug" in changed and (olds.get("adopted") or bool(news.get("shared")) != bool(olds.get("shared"))):
+        if "slug" in changed and (olds.get("adopted") or "shared" in unknown
+                                  or bool(known.get("shared")) != bool(olds.get("shared"))):
             replaces = ["slug"]  # another project, not a rename of ours
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
