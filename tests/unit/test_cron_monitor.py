@@ -51,6 +51,16 @@ def test_check_names_each_bad_value_and_what_is_allowed() -> None:
     assert "allowed values: crontab, interval" in failures({**DECLARED, "scheduleType": "cron"})["scheduleType"]
 
 
+def test_no_detector_is_a_known_empty_id() -> None:
+    """A null detectorId output is unknown in every later preview (so was each watching alert's detectorIds)."""
+    inputs = CronMonitorInputs.from_props(DECLARED)
+    outs = outputs_from_api(SENTRY_MONITOR, inputs, organization="acme", adopted=False, detector_id=None)
+    assert outs["detectorId"] == ""
+    assert CronMonitorProvider().diff("acme/heartbeat-dev", outs, DECLARED).changes is False
+    # a state written before: one update rewrites it
+    assert CronMonitorProvider().diff("acme/heartbeat-dev", {**outs, "detectorId": None}, DECLARED).changes
+
+
 def test_check_refuses_what_sentry_refuses() -> None:
     """Issue 22: these passed preview and `up` then failed with Sentry's 400 after creating half the stack."""
     assert "minute field '5-1' is not valid" in failures({**DECLARED, "schedule": "5-1 * * * *"})["schedule"]
