@@ -18,6 +18,10 @@ BAD = {
     "sentry-stacks:services.backend.sentry.platform": ("cobol", "sentry-stacks:services.backend.sentry.platform"),
     "sentry-stacks:services.frontend.sentry.project": ("Bad Slug!", "sentry-stacks:services.frontend.sentry.project"),
     "sentry-stacks:serviceOverrides.backend.port": ("70000", "sentry-stacks:serviceOverrides.backend.port"),
+    # what Sentry's monitor validator refuses (issue 22: these passed preview, and `up` half-created the stack)
+    "sentry-stacks:cronMonitors.heartbeat.schedule": ("5-1 * * * *", "minute field '5-1' is not valid"),
+    "sentry-stacks:cronMonitors.impossible.schedule": ("0 0 31 2 *", "day-of-month field '31' never matches"),
+    "sentry-stacks:cronMonitors.heartbeat.timezone": ("posix/Europe/Berlin", "unknown time zone 'posix/Europe/Berlin'"),
 }
 
 
@@ -27,6 +31,7 @@ def test_each_bad_setting_fails_preview_and_nothing_is_created(tmp_path: Path) -
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "bad-settings")
         for key, (value, _) in BAD.items():
             stack.run("config", "set", "--path", key, value)
+        stack.run("config", "set", "--path", "sentry-stacks:cronMonitors.impossible.service", "backend")
         stack.run("config", "set", "--path", "sentry-stacks:sampling.budget.spansPerMonth", "--", "-5")
         stack.config_set("sentry:baseUrl", ls.url)  # a Sentry without an organization
         preview = stack.run("preview", check=False)
