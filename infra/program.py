@@ -24,9 +24,13 @@ from infra.components.sentry_app import (
     ServiceSentrySpec,
 )
 from infra.components.service import AppDeployment
+from infra.connection import resolve_connection
 from infra.files import RenderedFile
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
+from infra.sentry.client import connection_from_values
+from infra.sentry.errors import SentryError
+from infra.sentry.preflight import Needs, check_connection
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -216,9 +220,29 @@ def load(root: Path | None = None) -> StackSettings:
         ) from None
 
 
+def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
+    """One read of the Sentry organization before anything is declared (infra/sentry/preflight.py), so that a
+    preview fails, naming the setting, on a connection that `up` could not use. Raises RunError (one line)."""
+    if not settings.sentry_services():
+        return
+    root = root or Path.cwd()
+    config, _ = config_from_pulumi()
+    needs = Needs(
+        team=settings.sentry.team,
+        alerts=bool(settings.alerts or settings.monitors or settings.cron_monitors),
+        releases=settings.release_tracking.enabled,
+    )
+    try:
+        values = resolve_connection(config.get, None, root, read_token=True)
+        check_connection(connection_from_values(values), values, needs)
+    except SentryError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
 def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``)."""
     settings = load()
+    check_sentry(settings)
     try:
         build(settings)
     except SentryAppError as exc:
@@ -226,4 +250,4 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]
+__all__ = ["Program", "build", "check_sentry", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]

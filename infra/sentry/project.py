@@ -24,7 +24,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from infra.sentry import ids
 from infra.sentry.base import Checker, SentryProvider, declared, split_unknown
-from infra.sentry.client import SentryClient
+from infra.sentry.client import SentryClient, json_of
 from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
 from infra.sentry.project_model import (
     COMPUTED,
@@ -51,7 +51,7 @@ def get_project(client: SentryClient, org: str, slug_or_id: str) -> dict[str, An
         return None
     if response.status_code != 200:
         return None
-    data = response.json()
+    data = json_of(response, "read", f"project '{slug_or_id}'")
     return data if isinstance(data, dict) else None
 
 

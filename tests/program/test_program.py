@@ -310,7 +310,10 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
         return real_build(s, root)
 
     monkeypatch.setattr(program, "build", spy)
+    # the one read of the Sentry connection (tests/e2e/test_connection_cli.py): no Sentry under mocks
+    monkeypatch.setattr(program, "check_sentry", lambda s, root=None: seen.setdefault("checked", s))
     program.run()
+    assert seen["checked"] is seen["settings"]
     s = seen["settings"]
     assert s == load_settings(stack_file, stack="dev", git_release=lambda: RELEASE, environ={})
     assert s.services[0].name == "backend" and s.alerts and s.monitors  # defaults from Pulumi.yaml
