@@ -31,6 +31,7 @@ from infra.sampling import SampleRates, derive_rates
 from infra.sentry.client import connection_from_values
 from infra.sentry.errors import SentryError
 from infra.sentry.preflight import Needs, check_connection
+from infra.sentry.privacy_floor import describe_kept
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -84,6 +85,7 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
         cron_monitors=settings.cron_monitors,
         release=settings.release,
         release_tracking=settings.release_tracking,
+        privacy_others=tuple(sorted(settings.shared_privacy.others.items())) if settings.shared_privacy else (),
     )
 
 
@@ -118,6 +120,27 @@ class Program:
     outputs: dict[str, Any]
 
 
+def privacy_kept(settings: StackSettings, sentry: SentryApp) -> pulumi.Output[dict[str, Any]]:
+    """Per service, the privacy fields Sentry keeps stricter than this stack asks (shared projects another stack
+    asked to scrub: infra/sentry/privacy_floor.py) and the stacks that use the project. Each kept field is said in
+    the `up` output (and in a preview, from the state) where the user meets it, e.g. `[ip]` in this stack's events."""
+    if settings.project_mode != "shared":
+        return pulumi.Output.from_input({})
+    parts = {
+        name: pulumi.Output.all(project.privacyKept, project.privacyUsers).apply(
+            lambda t: {"kept": dict(t[0] or {}), "users": list(t[1] or [])})
+        for name, project in sentry.projects.items()
+    }
+
+    def say(found: dict[str, Any]) -> dict[str, Any]:
+        for name, info in sorted(found.items()):
+            for line in describe_kept(info["kept"], info["users"]):
+                pulumi.log.warn(f"shared Sentry project of {name} (stack {settings.stack}): {line}")
+        return found
+
+    return pulumi.Output.all(**parts).apply(say)
+
+
 def build(settings: StackSettings, root: Path | None = None) -> Program:
     """Declare the stack's resources from validated settings and export its outputs."""
     root = root or Path.cwd()
@@ -125,15 +148,16 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for warning in settings.privacy.warnings:
         pulumi.log.warn(warning)
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
-        pulumi.log.info(f"shared Sentry projects of stack {stack}: {note}")
+        pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
     sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
     dsns: pulumi.Output[dict[str, str]] = pulumi.Output.secret(pulumi.Output.all(**sentry.dsns))
+    kept = privacy_kept(settings, sentry)
     rendered: pulumi.Output[RenderedSet] = pulumi.Output.secret(
-        dsns.apply(lambda d: render_all(settings, d, rates, root))
+        pulumi.Output.all(dsns, kept).apply(lambda t: render_all(settings, t[0], rates, root, kept=t[1]))
     )
 
     deploy_dir = Path(settings.deploy_dir)
@@ -184,8 +208,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "privacy": {
             "dataCollection": pv.compact(settings.privacy.collection),
             "projects": pv.project_values(settings.privacy, settings.shared_privacy),
-            "askedBy": {k: list(v) for k, v in settings.shared_privacy.sources.items()}
-            if settings.shared_privacy is not None else {},
+            "keptInSentry": kept,
         },
         "sampleRates": rates.as_dict(),
         "samplingExplanation": rates.explain(),

@@ -196,9 +196,9 @@ def load_settings(
     settings, late = build(model.stack, stack, project, target, render)
     if late:
         raise SettingsError(late)
-    if settings.project_mode == "shared":  # the strictest privacy of every stack sharing the projects wins
+    if settings.project_mode == "shared":  # the other stacks' asks, for the provider's privacy floor
         others = pv.sibling_privacy(root, project, stack)
-        settings = replace(settings, shared_privacy=pv.merge_shared(stack, model.stack.privacy, others))
+        settings = replace(settings, shared_privacy=pv.shared_privacy(stack, model.stack.privacy, others))
     return settings
 
 

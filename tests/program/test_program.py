@@ -374,17 +374,17 @@ def test_preview_with_unknown_dsns(tmp_path: Path, preview: bool) -> None:
 
 @pulumi.runtime.test
 def test_privacy_reaches_the_projects_and_the_outputs(mocks: Mocks, tmp_path: Path) -> Any:
-    """dev shares its projects with prod: each project gets the strictest privacy of the two stack files."""
+    """dev shares its projects with prod: each project gets dev's own asks, and prod's asks (from its stack file)
+    for the provider's floor, which keeps what prod applied (infra/sentry/privacy_floor.py)."""
     s = settings("dev", tmp_path)
     p = program.build(s, root=ROOT)
     assert p.outputs["privacy"]["dataCollection"]["userInfo"] is True
-    assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is True
-    assert p.outputs["privacy"]["askedBy"]["scrubIPAddresses"] == ["prod"]
+    assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is False
 
     def check(_: Any) -> None:
         for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
-            assert project.inputs["scrubIPAddresses"] is True  # prod asked for it
-            assert project.inputs["dataScrubber"] is True and project.inputs["dataScrubberDefaults"] is True
+            assert project.inputs["scrubIPAddresses"] is False  # dev's own ask
+            assert project.inputs["privacyOthers"]["prod"]["scrubIPAddresses"] is True  # prod's, for the floor
             assert project.inputs.get("sensitiveFields") is None  # nobody declares it: not managed
 
     return done(p).apply(check)

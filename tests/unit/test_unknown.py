@@ -55,7 +55,9 @@ CASES: dict[str, tuple[type[ResourceProvider], dict[str, Any], dict[str, Any]]] 
         "resolveAge": 24, "dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": True,
         "sensitiveFields": ["iban"], "safeFields": ["order_id"], "shared": True, "deleteOnDestroy": False,
         "adopt": False, "defaultKey": "delete", "defaultRules": False, "stack": "dev",
-    }, {"projectId": "1", "organization": "o", "adopted": False, "agreedSettings": {}}),
+    }, {"projectId": "1", "organization": "o", "adopted": False, "agreedSettings": {},
+        "privacyAsks": {"dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": True,
+                        "sensitiveFields": ["iban"], "safeFields": ["order_id"]}}),
     "ClientKey": (ClientKeyProvider, {
         "project": "shop-backend", "name": "dev-backend-g1", "isActive": True, "adopt": False,
         "rateLimit": {"count": 10, "window": 60}, "browserSdkVersion": "8.x",
