@@ -79,7 +79,7 @@ SENTRY_PROJECT_DEFAULTS: dict[str, Any] = {
 }
 PROJECT_FIELDS: tuple[str, ...] = tuple(SENTRY_PROJECT_DEFAULTS)
 TERM_RE = re.compile(r"^[A-Za-z0-9_.*-]{1,64}$")
-TERM_RULE = "1-64 letters, digits, '_', '.', '*' or '-'"
+TERM_RULE = "1-64 letters, digits, '_', '.', '*' or '-' (a name or part of one, e.g. forwarded, -ip, x-request-id)"
 FIELD_RE = re.compile(r"^[^\s\n\r]{1,200}$")
 SENSITIVE_FIELDS_MAX = 4000  # Sentry: total characters of sensitiveFields
 
@@ -146,8 +146,10 @@ def _headers(value: Any) -> Any:
     try:
         return _collect(value)
     except PydanticCustomError:
-        rule = f"must be {COLLECT_RULE}, or {{{{request: ..., response: ...}}}}"
-        raise PydanticCustomError("collect", rule) from None
+        if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("allow", "deny"):
+            raise  # the shape is right: the message says what is wrong with its terms
+        # braces are literal here: pydantic fills only {names} of the context, and this message has none
+        raise PydanticCustomError("collect", f"must be {COLLECT_RULE}, or {{request: ..., response: ...}}") from None
 
 
 Collect = Annotated[bool | Allow | Deny, BeforeValidator(_collect)]

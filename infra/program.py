@@ -37,6 +37,7 @@ from infra.settings import (
     StackSettings,
     config_from_pulumi,
     load_settings,
+    plain_secret_warnings,
     project_defaults,
     with_defaults,
 )
@@ -230,6 +231,8 @@ def load(root: Path | None = None) -> StackSettings:
     defaults_file = root / "Pulumi.yaml"
     if defaults_file.exists():
         config = with_defaults(config, project_defaults(defaults_file, pulumi.get_project()))
+    for warning in plain_secret_warnings(config, secret_keys, pulumi.get_stack()):
+        pulumi.log.warn(warning)
     try:
         return load_settings(
             config, stack=pulumi.get_stack(), project=pulumi.get_project(), secret_keys=secret_keys, root=root

@@ -121,3 +121,11 @@ def test_schedules_and_zones() -> None:
     assert interval.schedule_type == "interval" and interval.sentry_schedule() == [2, "hour"]
     specs, issues = parse_cron_monitors("k", {"x": HEARTBEAT}, stack="a" * 60, reporting={"worker": "backend"})
     assert specs == () and "not a valid slug of at most 50 characters: set slug" in issues[0].message
+
+
+def test_a_cron_monitor_named_like_a_metric_monitor_is_said_plainly() -> None:
+    """Issue 22: the value was printed as a Python repr (CronMonitorSettings(service=...))."""
+    found = problems(cronMonitors={"error-spike": HEARTBEAT})
+    assert found == ['sentry-stacks:cronMonitors.error-spike = {"schedule": "* * * * *", "service": "worker"}: '
+                     "sentry-stacks:monitors.error-spike (a metric monitor) has the same name: a name is unique "
+                     "across monitors and cronMonitors; rename one"], found

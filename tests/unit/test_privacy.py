@@ -233,3 +233,22 @@ def test_the_model_describes_itself_for_the_json_schema() -> None:
 def test_the_cli_gives_objects_as_json_text() -> None:
     s = settings_for("dev", dataCollection='{"userInfo": false, "cookies": {"allow": ["theme"]}}')
     assert s.privacy.collection.userInfo is False and s.privacy.collection.cookies == pv.Allow(allow=("theme",))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"deny": ["x y"]}, "bad term 'x y' in deny: each must be 1-64 letters, digits, '_', '.', '*' or '-' "
+                            "(a name or part of one, e.g. forwarded, -ip, x-request-id)"),
+        ({"request": {"allow": ["b@d"]}}, "request: bad term 'b@d' in allow: each must be 1-64 letters"),
+        ("sometimes", "must be true (all), false (none), {allow: [terms]} or {deny: [terms]}, or {request: ..., "
+                      "response: ...}"),
+    ],
+)
+def test_a_bad_header_term_says_what_a_term_may_contain(value: Any, expected: str) -> None:
+    """Issue 22: the message did not say what a term may contain, and showed a doubled brace."""
+    with pytest.raises(SettingsError) as info:
+        settings_for("dev", dataCollection={"httpHeaders": value})
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("sentry-stacks:dataCollection.httpHeaders = ") and expected in problem, problem
+    assert "{{" not in problem and "must be valid" not in problem
