@@ -134,10 +134,13 @@ class CronMonitorSettings(_Model):
 
     service: str = Field(description="A service that reports to Sentry; the monitor lives in its project")
     schedule: str | None = Field(
-        default=None, description="A crontab ('*/5 * * * *', or @hourly, @daily, ...); either this or interval"
+        default=None, description="A crontab as Sentry accepts it ('*/5 * * * *', or @hourly, @daily, ...; no range "
+        "like 5-1, no date that never happens); either this or interval"
     )
     interval: Interval | None = Field(default=None, description="An interval {every, unit}; either this or schedule")
-    timezone: str = Field(default="UTC", description="IANA time zone of the crontab (zoneinfo name)")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of the crontab, as Sentry lists them (Europe/Berlin; not posix/...)"
+    )
     checkin_margin_minutes: int = Field(
         default=1, ge=1, le=MINUTES_MAX, description="Minutes after the expected time before a check-in is missed"
     )

@@ -163,11 +163,15 @@ class HttpHeaders(_Model):
 
 
 class GraphQL(_Model):
+    """GraphQL operation data the SDKs attach."""
+
     document: bool = Field(default=False, description="the GraphQL document (query source)")
     variables: bool = Field(default=False, description="the variables of GraphQL operations")
 
 
 class GenAI(_Model):
+    """Inputs and outputs of generative AI calls the SDKs attach."""
+
     inputs: bool = Field(default=False, description="prompts and other inputs of AI calls")
     outputs: bool = Field(default=False, description="responses of AI calls")
 
