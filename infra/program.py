@@ -26,6 +26,7 @@ from infra.components.sentry_app import (
 from infra.components.service import AppDeployment
 from infra.connection import resolve_connection
 from infra.files import RenderedFile
+from infra.images import image_problems
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
 from infra.sentry.client import connection_from_values
@@ -265,10 +266,25 @@ def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
         raise pulumi.RunError(str(exc)) from None
 
 
+def check_images(settings: StackSettings) -> None:
+    """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
+    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError."""
+    images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
+    keys = {svc.name: f"sentry-stacks:services.{svc.name}.image" for svc in settings.services}
+    found = image_problems(images, keys)
+    for warning in found.warnings:
+        pulumi.log.warn(warning)
+    for problem in found.problems[:-1]:
+        pulumi.log.error(problem)
+    if found.problems:
+        raise pulumi.RunError(found.problems[-1])
+
+
 def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``)."""
     settings = load()
     check_sentry(settings)
+    check_images(settings)
     try:
         build(settings)
     except SentryAppError as exc:
@@ -276,4 +292,7 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "check_sentry", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]
+__all__ = [
+    "Program", "build", "check_images", "check_sentry", "env_file_owners", "file_names", "load", "run",
+    "sentry_app_args",
+]

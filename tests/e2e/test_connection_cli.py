@@ -85,7 +85,9 @@ def ls(tmp_path: Path) -> Iterator[LocalSentry]:
 
 
 def _stack(tmp_path: Path, ls: LocalSentry, stack: str = "dev") -> AppStack:
-    return AppStack.create(copy_project(tmp_path / "proj", ls), stack, "preflight")
+    created = AppStack.create(copy_project(tmp_path / "proj", ls), stack, "preflight")
+    created.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
+    return created
 
 
 def test_healthy_preview_sends_one_request(tmp_path: Path, ls: LocalSentry) -> None:

@@ -18,6 +18,7 @@ def test_prod_collecting_user_info_fails_preview_naming_the_key(tmp_path: Path) 
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "prod", "privacy-guard")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         stack.run("config", "set", "--path", "sentry-stacks:dataCollection.userInfo", "true")
         preview = stack.run("preview", check=False)
         output = preview.stdout + preview.stderr
@@ -58,10 +59,12 @@ def test_no_dev_up_lowers_what_prod_applied_whatever_prod_s_file_says(tmp_path: 
         work = copy_project(tmp_path / "proj", ls)
         prod_file = work / "Pulumi.prod.yaml"
         prod = AppStack.create(work, "prod", "privacy-floor")
+        prod.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         original = prod_file.read_text(encoding="utf-8")  # with the test's own ports and release
         _up(prod)
         assert _scrubbing(ls) == STRICT
         dev = AppStack.create(work, "dev", "privacy-floor")
+        dev.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         output = _up(dev)
         assert _scrubbing(ls) == STRICT
         assert "privacy.scrubIPAddresses stays true in Sentry: set there by stack prod" in output, output
@@ -102,6 +105,7 @@ def test_dev_alone_takes_nothing_from_a_prod_stack_that_does_not_exist(tmp_path:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         dev = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "privacy-alone")
+        dev.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         preview = dev.run("preview")
         output = _up(dev) + preview.stdout + preview.stderr
         assert "stack prod" not in output, output
@@ -114,6 +118,7 @@ def test_dev_preview_warns_about_the_deprecated_alias(tmp_path: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "privacy-notes")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         stack.run("config", "set", "--path", "sentry-stacks:sendDefaultPii", "true")
         preview = stack.run("preview")
         output = preview.stdout + preview.stderr

@@ -30,6 +30,7 @@ def test_each_bad_setting_fails_preview_and_nothing_is_created(tmp_path: Path) -
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "bad-settings")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         for key, (value, _) in BAD.items():
             stack.run("config", "set", "--path", key, value)
         stack.run("config", "set", "--path", "sentry-stacks:cronMonitors.impossible.service", "backend")
@@ -59,6 +60,7 @@ def test_a_huge_value_and_a_plain_text_token_are_named(tmp_path: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "big-values")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         stack.config_set("sentry:token", ls.token)  # plain text
         preview = stack.run("preview")
         output = preview.stdout + preview.stderr

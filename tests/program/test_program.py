@@ -312,6 +312,7 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(program, "build", spy)
     # the one read of the Sentry connection (tests/e2e/test_connection_cli.py): no Sentry under mocks
     monkeypatch.setattr(program, "check_sentry", lambda s, root=None: seen.setdefault("checked", s))
+    monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s))
     program.run()
     assert seen["checked"] is seen["settings"]
     s = seen["settings"]
