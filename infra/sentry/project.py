@@ -232,7 +232,7 @@ class ProjectProvider(SentryProvider):
         users: list[str] | None = None
         if inputs.shared:  # what another stack asked Sentry to scrub stays (this stack never asked for anything)
             inputs, kept, users = self._floored(client, org, inputs, existing, props, None)
-            diffs = inputs.differences(existing)
+            diffs = {k: v for k, v in inputs.differences(existing).items() if k not in PRIVACY_FIELDS}
             if diffs:
                 raise SentryStateError(
                     f"shared project '{inputs.slug}' in organization '{org}' already exists with settings "
@@ -240,7 +240,8 @@ class ProjectProvider(SentryProvider):
                     "a project must declare the same project settings (keep them in Pulumi.yaml), or use "
                     "one project per environment (projectMode: per-environment)"
                 )
-            live = existing
+            # what is left to write is scrubbing this stack asks for beyond what Sentry has: raising it is safe
+            live = self._apply(client, org, inputs, existing) if inputs.differences(existing) else existing
         elif inputs.adopt:
             live = self._apply(client, org, inputs, existing)
         else:
