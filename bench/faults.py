@@ -13,12 +13,15 @@ case). Rates 0%, 5% and 20%. Each cell is a fresh stack of N services (5N+1 obje
    orphans (objects under the stack's names the state does not know), stray "Default" keys, missing objects;
 4. `pulumi destroy` under the same faults (one rerun if it fails), then what is left in Sentry.
 
-Then `kill -9` of the CLI during an `up`: at random points (seeded), and once each while a client-key POST and
-a project POST is in flight (a one-shot 3 s delay on it makes the moment certain). After the kill: the plugins
-the CLI leaves behind are observed (they keep working) and ended once localsentry has been quiet for 1 s;
-faults off; the stale lock of the file backend is removed with `pulumi cancel --yes`; one `pulumi up` rerun;
-then the same checks. When the rerun does not converge, the recovery with `adoptExisting: true` for one `up`
-is measured too. Last stdout line: one JSON object.
+Then `kill -9` of the CLI during an `up`: at random points (seeded) between the run's first API request and its
+last (the k-th request of a fault-free `up`, k drawn from 1..N-1: never while the CLI is still starting, never
+after it finished), and once each while a client-key create and a project create is in flight, whatever request
+shape the create uses (the first key of a new project takes over Sentry's "Default" key with a PUT; a one-shot
+3 s delay on it makes the moment certain). Each kill cell records whether the kill landed where it claims.
+After the kill: the plugins the CLI leaves behind are observed (they keep working) and ended once localsentry has
+been quiet for 1 s; faults off; the stale lock of the file backend is removed with `pulumi cancel --yes`; one
+`pulumi up` rerun; then the same checks. When the rerun does not converge, the recovery with
+`adoptExisting: true` for one `up` is measured too. Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
@@ -170,40 +173,45 @@ def wait_quiet(ls: LocalSentry, since: int, minimum: float, quiet: float = 1.0, 
     return last - since
 
 
-# kill -9 while this POST is in flight (held 3 s by a one-shot delay fault, so the moment is certain)
-TARGETS = {
-    "key-create": "^/api/0/projects/[^/]+/[^/]+/keys/$",
-    "project-create": "^/api/0/teams/[^/]+/[^/]+/projects/$",
+# kill -9 while this create is in flight (held 3 s by a one-shot delay fault, so the moment is certain): a key is
+# created with a POST to keys/, or, the first of a new project, by a PUT that takes over Sentry's "Default" key
+TARGETS: dict[str, tuple[str, list[str]]] = {
+    "key-create": ("^/api/0/projects/[^/]+/[^/]+/keys/([^/]+/)?$", ["POST", "PUT"]),
+    "project-create": ("^/api/0/teams/[^/]+/[^/]+/projects/$", ["POST"]),
 }
 
 
-def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: float) -> dict[str, Any]:
-    """`kill -9` of the CLI during `up` (mode "random": after `when` seconds; a TARGETS key: while that POST is
-    in flight), then cancel, one rerun, and the checks."""
+def kill_cell(ls: LocalSentry, base: Path, n: int, mode: str, when: int) -> dict[str, Any]:
+    """`kill -9` of the CLI during `up` (mode "random": once `when` API requests (>= 1) were answered; a TARGETS
+    key: while that create is in flight), then cancel, one rerun, and the checks."""
     app = unique("kl").replace("-", "")
     st = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home")
     result: dict[str, Any] = {"cell": f"kill -9 ({mode})", "kind": "kill", "mode": mode, "objects": objects_for(n)}
     try:
         if mode in TARGETS:
-            ls.set_faults({"rules": [{"path": TARGETS[mode], "methods": ["POST"], "delay": 1.0, "delay_seconds": 3,
+            path, methods = TARGETS[mode]
+            ls.set_faults({"rules": [{"path": path, "methods": methods, "delay": 1.0, "delay_seconds": 3,
                                       "count": 1}]})  # fmt: skip
         ls.reset_stats()
         proc = st.popen("up", "--yes", "--skip-preview", "--parallel", "16")
         start = time.perf_counter()
+        held = False
         if mode in TARGETS:
-            while ls.stats()["faults"].get("delay", 0) < 1 and proc.poll() is None:
-                time.sleep(0.02)
-            time.sleep(0.3)
+            while not (held := ls.stats()["faults"].get("delay", 0) >= 1) and proc.poll() is None:
+                time.sleep(0.01)
+            time.sleep(0.3)  # the held request is in flight for 3 s: the kill lands inside it
         else:
-            while time.perf_counter() - start < when and proc.poll() is None:
-                time.sleep(0.02)
+            while api_requests(ls) < when and proc.poll() is None:
+                time.sleep(0.01)
         killed = proc.poll() is None
         if killed:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         before = api_requests(ls)
-        result.update(killed=killed, kill_after_seconds=round(time.perf_counter() - start, 2),
-                      requests_before_kill=before)  # fmt: skip
+        # where it claims: after the run's first API request and before the end; or inside the held create
+        landed = killed and (held if mode in TARGETS else before >= 1)
+        result.update(killed=killed, landed=landed, kill_after_seconds=round(time.perf_counter() - start, 2),
+                      requests_before_kill=before, kill_at_request=when if mode == "random" else None)  # fmt: skip
         plugins = session_pids(proc.pid)
         result["plugins_left_running"] = len(plugins)
         # the surviving plugins finish their in-flight calls (a held POST answers 3 s after it arrived)
@@ -300,8 +308,8 @@ def main() -> int:
                 results.append(cell)
                 print(f"  {cell['cell']:<10} up ok={yes(cell.get('up_ok'))} converged={yes(cell.get('converged'))} "
                       f"({cell.get('up_seconds')} s)", file=sys.stderr, flush=True)
-            baseline = results[0].get("up_seconds") or 6.0
-            points = [round(rng.uniform(0.3, 1.0) * baseline, 2) for _ in range(kills)]
+            total = int(results[0].get("requests_up") or 30)  # API requests of a fault-free `up` of such a stack
+            points = [rng.randint(1, max(1, total - 1)) for _ in range(kills)]
             for when in points:
                 results.append(kill_cell(ls, base, n, "random", when))
             for target in TARGETS:
@@ -314,7 +322,8 @@ def main() -> int:
         faults = sum((r.get("faults_up") or {}).values()) + sum((r.get("faults_destroy") or {}).values())
         first = yes(r.get("first_up_ok")) if r["kind"] != "kill" else "killed" if r.get("killed") else "done"
         rerun = yes(r.get("rerun_ok")) if r.get("reruns") else "-"
-        label = r["cell"] if r["kind"] != "kill" or r["mode"] != "random" else f"kill -9 at {r['kill_after_seconds']} s"
+        random_kill = r["kind"] == "kill" and r["mode"] == "random"
+        label = f"kill -9 at request {r['kill_at_request']}" if random_kill else r["cell"]
         print(f"{label:<24} {faults if r['kind'] != 'kill' else '-':>8} {first:>6} {rerun:>5} "
               f"{yes(r.get('converged')):>9} {r.get('duplicates', '-'):>4} {r.get('orphans', '-'):>7} "
               f"{r.get('stray_default_keys', '-'):>5} {r.get('missing', '-'):>7} {yes(r.get('destroy_ok')):>7} "
@@ -328,7 +337,8 @@ def main() -> int:
                 notes.append(f"{text}: {r[key]}")
         if r["kind"] == "kill":
             notes.append(
-                f"killed after {r['kill_after_seconds']} s with {r['requests_before_kill']} API requests done; "
+                f"killed after {r['kill_after_seconds']} s with {r['requests_before_kill']} API requests done "
+                f"(landed where it claims: {yes(r.get('landed'))}); "
                 f"{r['plugins_left_running']} plugin processes kept running and sent {r['requests_after_kill']} more "
                 f"requests; {r['pending_operations']} pending operations in state; pulumi cancel: {r['cancel']}"
             )  # fmt: skip
@@ -353,11 +363,13 @@ def main() -> int:
             for note in notes:
                 print(f"    {note}")
     bad = [r["cell"] for r in results if not r.get("converged") or r.get("duplicates") or r.get("orphans")]
+    missed = [r["cell"] for r in results if r["kind"] == "kill" and not r.get("landed")]
+    print(f"kills that did not land where they claim: {len(missed)}" + (f" ({', '.join(missed)})" if missed else ""))
     print(f"\ncells that did not converge in one rerun or left duplicates/orphans: {len(bad)} of {len(results)}"
           + (f" ({', '.join(bad)})" if bad else ""))  # fmt: skip
     emit({
         "benchmark": "faults", "services": n, "objects": objects_for(n), "seed": args.seed, "results": results,
-        "not_converged": bad, "seconds": round(time.perf_counter() - started, 1),
+        "not_converged": bad, "kills_not_landed": missed, "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip
     return 0
 

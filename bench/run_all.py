@@ -199,8 +199,11 @@ def md_faults(d: dict[str, Any]) -> str:
         if r["kind"] == "kill":
             first = "killed" if r.get("killed") else "finished first"
             what = str(r["mode"]).replace("-create", "")
-            cell = (f"kill -9 at {r['kill_after_seconds']} s" if r["mode"] == "random"
+            at = f"API request {r['kill_at_request']}" if r.get("kill_at_request") else f"{r['kill_after_seconds']} s"
+            cell = (f"kill -9 at {at}" if r["mode"] == "random"
                     else f"kill -9 during a {what} create ({r['kill_after_seconds']} s)")  # fmt: skip
+            if "landed" in r:
+                cell += "" if r["landed"] else " (did not land where it claims)"
         else:
             first, cell = yes(r.get("first_up_ok")), r["cell"]
         rerun = yes(r.get("rerun_ok")) if r.get("reruns") else "not needed"
@@ -216,7 +219,8 @@ def md_faults(d: dict[str, Any]) -> str:
             if r.get(key):
                 parts.append(f"{text}: `{r[key]}`")
         if r["kind"] == "kill":
-            parts.append(f"{r['requests_before_kill']} API requests before the kill; {r['plugins_left_running']} "
+            parts.append(f"{r['requests_before_kill']} API requests before the kill (landed where it claims: "
+                         f"{yes(r.get('landed'))}); {r['plugins_left_running']} "
                          f"plugin processes kept running after it and sent {r['requests_after_kill']} more "
                          f"requests; {r['pending_operations']} pending operations in the state; `pulumi cancel "
                          f"--yes`: {r['cancel']}")  # fmt: skip
@@ -531,7 +535,11 @@ def notes_faults(d: dict[str, Any]) -> list[str]:
             "currently locked by 1 lock(s)') until `pulumi cancel --yes`. The plugin processes outlive the CLI: "
             "the Sentry provider finishes the calls it has in flight (the requests after the kill) and exits "
             "within 0.25 s of noticing the CLI is gone (infra/sentry/base.py watch_cli); the benchmark ends "
-            "whatever is left once localsentry has been quiet for 1 s.",
+            "whatever is left once localsentry has been quiet for 1 s. A random kill lands at the k-th API request of "
+            "the run (k drawn from 1 to one less than a fault-free `up` sends), so never while the CLI is still "
+            "starting nor after it finished; a targeted kill lands while a one-shot 3 s delay holds the create "
+            "(a key's create is its POST, or the PUT by which the first key of a new project takes over Sentry's "
+            "'Default' key).",
             "",
         ]
     refused = [r for r in kills if "already exists" in str(r.get("rerun_error", ""))]

@@ -35,6 +35,7 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -43,6 +44,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra import provider_errors
 from infra.unknown import is_unknown
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -268,6 +270,9 @@ def diff_deployment(olds: dict[str, Any], news: dict[str, Any], name_key: str, f
 
 
 class ComposeProvider(ResourceProvider):
+    def configure(self, req: ConfigureRequest) -> None:
+        provider_errors.install((ComposeError, OSError))
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check_deployment(news, "project", PROJECT_RE, "a compose project name")
 

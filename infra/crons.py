@@ -28,17 +28,18 @@ into its own problem list.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from importlib.resources import files
 from typing import Any, Literal
 
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 INTERVAL_UNITS = ("minute", "hour", "day", "week", "month", "year")
-CRONTAB_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly")
 MONITOR_SLUG_RE = re.compile(r"^(?![0-9]+$)[a-z0-9_\-]+$")
 MONITOR_SLUG_MAX = 50
 MONITOR_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -46,71 +47,73 @@ MINUTES_MAX = 40320  # 28 days: Sentry's limit for the check-in margin and the m
 THRESHOLD_MAX = 720
 OWNER_RE = re.compile(r"^(team|user):[0-9]+$")
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-# (name, low, high, names that stand for low, low+1, ...)
-_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day of month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _DAYS),
+# Sentry's monitor validator (src/sentry/monitors/validators.py, ConfigValidator.validate): whitespace is
+# normalised, a schedule starting with "@" must be one of these nicknames, more than 5 fields are refused, and the
+# rest must be a crontab that cronsim (the library Sentry schedules with) can step forward and back from now:
+# cronsim refuses a range such as 5-1 and a date that never happens (0 0 31 2 *) with a CronSimError.
+NICKNAME_CRONTABS = {
+    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *", "@hourly": "0 * * * *",
+}
+_CRON_FIELDS = (
+    ("minute", "0-59"), ("hour", "0-23"), ("day-of-month", "1-31"), ("month", "1-12 or jan-dec"),
+    ("day-of-week", "0-7 or sun-sat"),
 )
-_CRON_ITEM = re.compile(r"^(?P<range>\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:/(?P<step>[0-9]+))?$")
+_CRON_ITEMS = "*, a number, a range a-b with a <= b, a list a,b or a step */n with n >= 1"
+
+
+def _never_or_bad(value: str) -> str | None:
+    """cronsim's reason for refusing `value` (5 fields), or None when it steps forward and back from now."""
+    now = datetime.now(UTC)
+    try:
+        next(CronSim(value, now))
+        next(CronSim(value, now, reverse=True))
+    except (CronSimError, StopIteration) as exc:
+        return str(exc) or "never matches"
+    return None
 
 
 def crontab_problem(text: str) -> str | None:
-    """Why `text` is not a crontab Sentry accepts, or None when it is one."""
-    value = text.strip().lower()
-    if value in CRONTAB_NICKNAMES:
+    """Why `text` is not a crontab Sentry accepts, or None when it is one (checked as Sentry checks it)."""
+    value = " ".join(text.split())
+    if value.startswith("@"):
+        if value not in NICKNAME_CRONTABS:  # Sentry looks them up as written: @Daily is refused
+            return f"unknown nickname {value!r}; allowed: {', '.join(NICKNAME_CRONTABS)} (lowercase)"
+        value = NICKNAME_CRONTABS[value]
+    fields = value.split()
+    if len(fields) != 5:
+        return (f"a crontab has 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}; "
+                f"or use one of {', '.join(NICKNAME_CRONTABS)}")
+    reason = _never_or_bad(value)
+    if reason is None:
         return None
-    parts = value.split()
-    if len(parts) != 5:
-        return (
-            f"a crontab has 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}; "
-            f"or use one of {', '.join(CRONTAB_NICKNAMES)}"
-        )
-    for part, (name, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
-        for item in part.split(","):
-            match = _CRON_ITEM.match(item)
-            if match is None:
-                return f"{name} field {part!r}: use *, a number, a range a-b, a list a,b or a step */n"
-            if match.group("step") is not None and int(match.group("step")) == 0:
-                return f"{name} field {part!r}: a step must be at least 1"
-            if match.group("range") == "*":
-                continue
-            for bound in match.group("range").split("-"):
-                number = _cron_number(bound, low, names)
-                if number is None or not low <= number <= high:
-                    allowed = f"{low}-{high}" + (f" or {names[0]}..{names[-1]}" if names else "")
-                    return f"{name} field {part!r}: {bound!r} is out of range; allowed: {allowed}"
-    return None
-
-
-def _cron_number(text: str, low: int, names: tuple[str, ...]) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text in names:
-        return low + names.index(text) if low == 1 else names.index(text)
-    return None
+    for index, (name, allowed) in enumerate(_CRON_FIELDS):
+        if name in reason:
+            part = fields[index]
+            if name == "day-of-month" and _never_or_bad(" ".join([*fields[:3], "*", fields[4]])) is None:
+                return f"day-of-month field {part!r} never matches a date in month field {fields[3]!r}"
+            return f"{name} field {part!r} is not valid; allowed: {_CRON_ITEMS}, from {allowed}"
+    return f"not a crontab Sentry accepts ({reason}); each field: {_CRON_ITEMS}"
 
 
 @lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+def sentry_time_zones() -> frozenset[str]:
+    """The zone names Sentry accepts for a monitor: the IANA names of the tz database (the `tzdata` package's
+    list, the same on every machine) without "Factory", as Sentry's ``AVAILABLE_TIMEZONES`` has them. Paths into
+    a system zoneinfo folder (``posix/Europe/Berlin``, ``right/UTC``, ``localtime``) are not among them."""
+    names = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
 
 
 def timezone_problem(name: str) -> str | None:
-    """Why `name` is not an IANA time zone (per the zoneinfo database), or None."""
-    if name in ("UTC", "Etc/UTC") or name in _zones():
+    """Why `name` is not a time zone Sentry accepts, or None."""
+    zones = sentry_time_zones()
+    if name in zones:
         return None
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        lower = {z.lower(): z for z in _zones()}
-        hint = f"; did you mean {lower[name.lower()]!r}?" if name.lower() in lower else ""
-        return f"unknown time zone {name!r}: use an IANA zone name such as UTC, Europe/Berlin, America/New_York{hint}"
-    return None
+    lower = {z.lower(): z for z in zones}
+    guess = lower.get(name.lower()) or lower.get(name.lower().removeprefix("posix/").removeprefix("right/"))
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return f"unknown time zone {name!r}: use an IANA zone name such as UTC, Europe/Berlin, America/New_York{hint}"
 
 
 class _Model(BaseModel):
@@ -131,10 +134,13 @@ class CronMonitorSettings(_Model):
 
     service: str = Field(description="A service that reports to Sentry; the monitor lives in its project")
     schedule: str | None = Field(
-        default=None, description="A crontab ('*/5 * * * *', or @hourly, @daily, ...); either this or interval"
+        default=None, description="A crontab as Sentry accepts it ('*/5 * * * *', or @hourly, @daily, ...; no range "
+        "like 5-1, no date that never happens); either this or interval"
     )
     interval: Interval | None = Field(default=None, description="An interval {every, unit}; either this or schedule")
-    timezone: str = Field(default="UTC", description="IANA time zone of the crontab (zoneinfo name)")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of the crontab, as Sentry lists them (Europe/Berlin; not posix/...)"
+    )
     checkin_margin_minutes: int = Field(
         default=1, ge=1, le=MINUTES_MAX, description="Minutes after the expected time before a check-in is missed"
     )
@@ -363,10 +369,10 @@ def parse_cron_monitors(
 
 
 __all__ = [
-    "CRONTAB_NICKNAMES",
     "INTERVAL_UNITS",
     "MONITOR_SLUG_MAX",
     "MONITOR_SLUG_RE",
+    "NICKNAME_CRONTABS",
     "CronMonitorSettings",
     "CronMonitorSpec",
     "Interval",
@@ -375,5 +381,6 @@ __all__ = [
     "crontab_problem",
     "parse_cron_monitors",
     "parse_release_tracking",
+    "sentry_time_zones",
     "timezone_problem",
 ]

@@ -26,6 +26,7 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -34,6 +35,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra import provider_errors
 from infra.unknown import is_unknown
 
 DEFAULT_MODE = 0o600
@@ -112,6 +114,9 @@ def outputs_from_disk(path: str) -> dict[str, Any] | None:
 
 
 class RenderedFileProvider(ResourceProvider):
+    def configure(self, req: ConfigureRequest) -> None:
+        provider_errors.install((OSError,))  # a file that cannot be written says which and why, in one line
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         path = news.get("path")

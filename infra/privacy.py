@@ -31,9 +31,11 @@ IP-carrying ones, bodies, stack frame variables, no GraphQL/AI/database/queue pa
 (everything), ``false`` the defaults. When ``dataCollection`` is set too, ``dataCollection`` wins (as in
 both SDKs) and a warning says so.
 
-Project settings (``privacy``) are Sentry's project PUT fields; a field left out is not managed. For a
-project shared by several stacks the strictest value wins (:func:`merge_shared`): a scrubber on beats off,
-sensitive fields are the union, safe fields the intersection; the notes name the stack that asked.
+Project settings (``privacy``) are Sentry's project PUT fields; a field left out is not managed. In a project
+shared by several stacks the strictest value any stack applied wins: a stack writes its own asks, and its `up`
+never lowers what Sentry has below another stack's ask (infra/sentry/privacy_floor.py, docs/privacy.md);
+:func:`sibling_privacy` reads the other stacks' asks from their files for that decision, :func:`shared_privacy`
+keeps them with a warning for each file that cannot be read.
 
 Guardrail (:func:`personal_data_problems`): a production stack (environment ``production`` or ``prod``)
 that collects user info, or IP addresses (``httpHeaders`` keeping X-Forwarded-For and friends) without
@@ -77,7 +79,7 @@ SENTRY_PROJECT_DEFAULTS: dict[str, Any] = {
 }
 PROJECT_FIELDS: tuple[str, ...] = tuple(SENTRY_PROJECT_DEFAULTS)
 TERM_RE = re.compile(r"^[A-Za-z0-9_.*-]{1,64}$")
-TERM_RULE = "1-64 letters, digits, '_', '.', '*' or '-'"
+TERM_RULE = "1-64 letters, digits, '_', '.', '*' or '-' (a name or part of one, e.g. forwarded, -ip, x-request-id)"
 FIELD_RE = re.compile(r"^[^\s\n\r]{1,200}$")
 SENSITIVE_FIELDS_MAX = 4000  # Sentry: total characters of sensitiveFields
 
@@ -144,8 +146,10 @@ def _headers(value: Any) -> Any:
     try:
         return _collect(value)
     except PydanticCustomError:
-        rule = f"must be {COLLECT_RULE}, or {{{{request: ..., response: ...}}}}"
-        raise PydanticCustomError("collect", rule) from None
+        if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("allow", "deny"):
+            raise  # the shape is right: the message says what is wrong with its terms
+        # braces are literal here: pydantic fills only {names} of the context, and this message has none
+        raise PydanticCustomError("collect", f"must be {COLLECT_RULE}, or {{request: ..., response: ...}}") from None
 
 
 Collect = Annotated[bool | Allow | Deny, BeforeValidator(_collect)]
@@ -159,11 +163,15 @@ class HttpHeaders(_Model):
 
 
 class GraphQL(_Model):
+    """GraphQL operation data the SDKs attach."""
+
     document: bool = Field(default=False, description="the GraphQL document (query source)")
     variables: bool = Field(default=False, description="the variables of GraphQL operations")
 
 
 class GenAI(_Model):
+    """Inputs and outputs of generative AI calls the SDKs attach."""
+
     inputs: bool = Field(default=False, description="prompts and other inputs of AI calls")
     outputs: bool = Field(default=False, description="responses of AI calls")
 
@@ -406,32 +414,83 @@ def load_stack_privacy(raw: Mapping[str, Any], environment: str) -> StackPrivacy
     return StackPrivacy.model_validate(data)
 
 
-def sibling_privacy(root: Path, project: str, stack: str) -> dict[str, ProjectPrivacy]:
-    """The ``privacy`` settings of the other stacks of this Pulumi project that share its projects.
+#: ``SharedPrivacy.others`` entry of a stack whose file is in the checkout but whose privacy settings are not valid
+UNREADABLE = "unreadable"
+_BLOCK_KEYS = ("privacy", "projectMode")
 
-    Read from ``Pulumi.<stack>.yaml`` next to ``Pulumi.yaml`` (defaults from ``Pulumi.yaml``); stacks in
-    ``per-environment`` mode and stacks whose privacy settings are invalid (their own preview fails) are skipped.
-    """
+
+def _cheap_config(text: str, project: str) -> dict[str, Any] | None:
+    """The ``<project>:privacy`` and ``<project>:projectMode`` values (full keys) of a stack file in block style,
+    parsing only their lines (a stack file may hold megabytes of other config); None when the file is written in
+    a way this does not follow (the caller parses it whole)."""
     import yaml
 
-    def config_of(path: Path) -> dict[str, Any]:
+    wanted = tuple(f"{project}:{k}:" for k in _BLOCK_KEYS)
+    if not any(w in text for w in wanted):
+        return {}
+    lines = text.splitlines()
+    out: dict[str, Any] = {}
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not stripped.startswith(wanted):
+            continue
+        indent = len(line) - len(stripped)
+        block = [stripped]
+        for nxt in lines[i + 1:]:
+            if nxt.strip() and (len(nxt) - len(nxt.lstrip())) <= indent:
+                break
+            block.append(nxt[indent:] if len(nxt) >= indent else nxt)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            return {}
+            data = yaml.safe_load("\n".join(block))
+        except yaml.YAMLError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        out.update(data)
+    return out
+
+
+def sibling_privacy(root: Path, project: str, stack: str) -> dict[str, ProjectPrivacy | PrivacyProblem]:
+    """The ``privacy`` settings of the other stacks of this Pulumi project that share its projects.
+
+    Read from each ``Pulumi.<stack>.yaml`` next to ``Pulumi.yaml`` (defaults from ``Pulumi.yaml``), parsing only the
+    two keys it needs; stacks in ``per-environment`` mode are left out. A stack whose file or privacy settings are
+    not valid is not skipped: it comes back as a :class:`PrivacyProblem` naming the file and the key."""
+    import yaml
+
+    def config_of(path: Path) -> dict[str, Any] | PrivacyProblem:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            return PrivacyProblem(path.name, None, f"cannot be read: {exc.strerror or exc}")
+        cheap = _cheap_config(text, project)
+        if cheap is not None:
+            return cheap
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            return PrivacyProblem(path.name, None, f"is not valid YAML: {' '.join(str(exc).split())[:200]}")
         config = data.get("config") if isinstance(data, dict) else None
         return dict(config) if isinstance(config, dict) else {}
 
     defaults: dict[str, Any] = {}
-    for key, decl in config_of(root / "Pulumi.yaml").items():
+    try:
+        base = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        base = {}
+    for key, decl in (base.get("config") or {}).items() if isinstance(base, dict) else ():
         full = key if ":" in key else f"{project}:{key}"
         defaults[full] = decl.get("default", decl.get("value")) if isinstance(decl, dict) else decl
-    out: dict[str, ProjectPrivacy] = {}
+    out: dict[str, ProjectPrivacy | PrivacyProblem] = {}
     for path in sorted(root.glob("Pulumi.*.yaml")):
         name = path.name[len("Pulumi.") : -len(".yaml")]
         if name == stack:
             continue
-        config = {**defaults, **config_of(path)}
+        found = config_of(path)
+        if isinstance(found, PrivacyProblem):
+            out[name] = found
+            continue
+        config = {**defaults, **found}
         if str(config.get(f"{project}:projectMode") or "shared") != "shared":
             continue
         value = config.get(f"{project}:privacy")
@@ -439,11 +498,14 @@ def sibling_privacy(root: Path, project: str, stack: str) -> dict[str, ProjectPr
             try:
                 value = json.loads(value)
             except ValueError:
+                out[name] = PrivacyProblem(f"{path.name}: {project}:privacy", value, "must be an object")
                 continue
         try:
             out[name] = ProjectPrivacy.model_validate(value or {})
-        except ValidationError:
-            continue
+        except ValidationError as exc:
+            first = problems_from(exc)[0]
+            key = f"{project}:privacy" + (f".{first.key}" if first.key else "")
+            out[name] = PrivacyProblem(f"{path.name}: {key}", first.value, first.message)
     return out
 
 
@@ -452,54 +514,40 @@ def sibling_privacy(root: Path, project: str, stack: str) -> dict[str, ProjectPr
 
 @dataclass(frozen=True)
 class SharedPrivacy:
-    """The privacy settings a shared project gets: ``values`` (Sentry PUT fields), and for each field the
-    stacks that asked for the winning value (``sources``) and one note per field decided by another stack."""
+    """A shared project's privacy as this stack sees it: ``values``, the fields this stack asks for (its own
+    declaration: what it writes); ``others``, every other stack's declared fields as read from this checkout
+    (:data:`UNREADABLE` for a stack whose file is not valid), which the provider consults before it lowers a
+    setting this stack asked for (infra/sentry/privacy_floor.py); ``notes``, what the preview says about them."""
 
     values: dict[str, Any]
-    sources: dict[str, tuple[str, ...]]
+    others: dict[str, Any]
     notes: tuple[str, ...]
 
 
-def merge_shared(stack: str, own: ProjectPrivacy, others: Mapping[str, ProjectPrivacy]) -> SharedPrivacy:
-    """Strictest wins among the stacks that declare a field: scrubbers on beat off, sensitive fields are the
-    union, safe fields the intersection. A field no stack declares stays unmanaged."""
-    everyone = {stack: own, **{k: v for k, v in others.items() if k != stack}}
-    values: dict[str, Any] = {}
-    sources: dict[str, tuple[str, ...]] = {}
+def shared_privacy(stack: str, own: ProjectPrivacy,
+                   siblings: Mapping[str, ProjectPrivacy | PrivacyProblem]) -> SharedPrivacy:
+    """This stack's asks, the other stacks' asks, and a warning per sibling file whose privacy cannot be read
+    (Sentry then keeps whatever scrubbing that stack applied: nothing is lowered on its behalf)."""
+    others: dict[str, Any] = {}
     notes: list[str] = []
-    for name in PROJECT_FIELDS:
-        asks = {s: getattr(p, name) for s, p in sorted(everyone.items()) if getattr(p, name) is not None}
-        if not asks:
+    for name, found in sorted(siblings.items()):
+        if name == stack:
             continue
-        if name in ("sensitiveFields", "safeFields"):
-            lists = {s: [str(x) for x in v] for s, v in asks.items()}
-            if name == "sensitiveFields":
-                merged = sorted({x for v in lists.values() for x in v}, key=str.lower)
-                by = tuple(s for s, v in lists.items() if set(v) - set(lists.get(stack, [])))
-            else:
-                merged = sorted(set.intersection(*(set(v) for v in lists.values())), key=str.lower)
-                by = tuple(s for s, v in lists.items() if set(lists.get(stack, [])) - set(v))
-            values[name], sources[name] = merged, by or (stack,)
-            own_value = lists.get(stack)
-            if own_value is None or set(own_value) != set(merged):
-                notes.append(f"privacy.{name} = {merged} (strictest of the stacks sharing the project; "
-                             f"asked by stack {', '.join(by) or '-'}; this stack asks {own_value})")
-            continue
-        winner = any(bool(v) for v in asks.values())
-        values[name] = winner
-        by = tuple(s for s, v in asks.items() if bool(v) == winner)
-        sources[name] = by
-        if asks.get(stack) is None or bool(asks[stack]) != winner:
+        if isinstance(found, PrivacyProblem):
+            others[name] = UNREADABLE
+            value = "" if found.value is None else f" = {json.dumps(found.value, default=str)[:80]}"
             notes.append(
-                f"privacy.{name} = {str(winner).lower()} (strictest of the stacks sharing the project; asked by "
-                f"stack {', '.join(by)}; this stack asks "
-                f"{'nothing' if asks.get(stack) is None else str(asks[stack]).lower()})"
+                f"{found.key}{value}: {found.message}. Stack {name} shares this stack's Sentry projects and its "
+                f"privacy settings cannot be read: this stack lowers no scrubbing on its behalf (Sentry keeps what "
+                f"{name} applied); fix the file, or delete it if stack {name} is gone"
             )
-    return SharedPrivacy(values, sources, tuple(notes))
+            continue
+        others[name] = found.declared()
+    return SharedPrivacy(own.declared(), others, tuple(notes))
 
 
 def project_values(sp: StackPrivacy, shared: SharedPrivacy | None) -> dict[str, Any]:
-    """The privacy fields this stack's projects get (Sentry PUT keys): merged in shared mode, else its own."""
+    """The privacy fields this stack asks its projects to have (Sentry PUT keys)."""
     return dict(shared.values) if shared is not None else sp.privacy.declared()
 
 
@@ -587,13 +635,14 @@ def _say(b: Collect) -> str:
 
 
 def describe(
-    dc: DataCollection, project: Mapping[str, Any] | None = None, *, stack: str = "",
-    sources: Mapping[str, Sequence[str]] | None = None,
+    dc: DataCollection, project: Mapping[str, Any] | None = None, *,
+    kept: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """A few short lines saying what the environment collects and what Sentry scrubs (the env files' comment).
 
-    `project`: the projects' privacy fields (unset ones are Sentry's defaults); `sources`: for a shared project,
-    the stacks that asked for each value (named when it is not `stack` itself)."""
+    `project`: the projects' privacy fields as they are in Sentry (unset ones are Sentry's defaults); `kept`: for a
+    shared project, each field Sentry keeps stricter than this stack asks, with the stacks that use the project
+    (where the user meets another stack's scrubbing, e.g. `[ip]` in this stack's events)."""
     h = dc.headers()
     payloads = dc.databaseQueryData or dc.queues or dc.graphQL.variables or dc.genAI.inputs or dc.genAI.outputs
     lines = [
@@ -606,8 +655,10 @@ def describe(
         return lines
 
     def by(name: str) -> str:
-        asked = [s for s in (sources or {}).get(name, ()) if s != stack]
-        return f" (asked by stack {', '.join(asked)})" if asked and stack not in (sources or {}).get(name, ()) else ""
+        if kept is None or name not in kept:
+            return ""
+        users = ", ".join(kept[name]) or "another stack"
+        return f" (kept in Sentry for the shared project, asked by stack {users}: docs/privacy.md)"
 
     def value(name: str) -> Any:
         return project.get(name, SENTRY_PROJECT_DEFAULTS[name])
@@ -617,11 +668,12 @@ def describe(
     extra = list(value("sensitiveFields"))
     safe = list(value("safeFields"))
     lines.append(
-        f"Sentry scrubs: data {scrub}{by('dataScrubber')}; IP addresses "
+        f"Sentry scrubs: data {scrub}{by('dataScrubber') or by('dataScrubberDefaults')}; IP addresses "
         f"{'removed' if value('scrubIPAddresses') else 'kept'}{by('scrubIPAddresses')}"
     )
     if extra or safe:
-        lines.append(f"Sentry also filters: {', '.join(extra) or '-'}; never filters: {', '.join(safe) or '-'}")
+        lines.append(f"Sentry also filters: {', '.join(extra) or '-'}{by('sensitiveFields')}; never filters: "
+                     f"{', '.join(safe) or '-'}{by('safeFields')}")
     return lines
 
 
@@ -633,6 +685,7 @@ __all__ = [
     "PRODUCTION_ENVIRONMENTS",
     "PROJECT_FIELDS",
     "SENTRY_PROJECT_DEFAULTS",
+    "UNREADABLE",
     "Allow",
     "DataCollection",
     "Deny",
@@ -649,10 +702,10 @@ __all__ = [
     "env_json",
     "javascript_options",
     "load_stack_privacy",
-    "merge_shared",
     "personal_data_problems",
     "problems_from",
     "project_values",
     "python_options",
+    "shared_privacy",
     "sibling_privacy",
 ]

@@ -24,14 +24,21 @@ from infra.components.sentry_app import (
     ServiceSentrySpec,
 )
 from infra.components.service import AppDeployment
+from infra.connection import resolve_connection
 from infra.files import RenderedFile
+from infra.images import image_problems
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
+from infra.sentry.client import connection_from_values
+from infra.sentry.errors import SentryError
+from infra.sentry.preflight import Needs, check_connection
+from infra.sentry.privacy_floor import describe_kept
 from infra.settings import (
     SettingsError,
     StackSettings,
     config_from_pulumi,
     load_settings,
+    plain_secret_warnings,
     project_defaults,
     with_defaults,
 )
@@ -80,6 +87,7 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
         cron_monitors=settings.cron_monitors,
         release=settings.release,
         release_tracking=settings.release_tracking,
+        privacy_others=tuple(sorted(settings.shared_privacy.others.items())) if settings.shared_privacy else (),
     )
 
 
@@ -114,6 +122,27 @@ class Program:
     outputs: dict[str, Any]
 
 
+def privacy_kept(settings: StackSettings, sentry: SentryApp) -> pulumi.Output[dict[str, Any]]:
+    """Per service, the privacy fields Sentry keeps stricter than this stack asks (shared projects another stack
+    asked to scrub: infra/sentry/privacy_floor.py) and the stacks that use the project. Each kept field is said in
+    the `up` output (and in a preview, from the state) where the user meets it, e.g. `[ip]` in this stack's events."""
+    if settings.project_mode != "shared":
+        return pulumi.Output.from_input({})
+    parts = {
+        name: pulumi.Output.all(project.privacyKept, project.privacyUsers).apply(
+            lambda t: {"kept": dict(t[0] or {}), "users": list(t[1] or [])})
+        for name, project in sentry.projects.items()
+    }
+
+    def say(found: dict[str, Any]) -> dict[str, Any]:
+        for name, info in sorted(found.items()):
+            for line in describe_kept(info["kept"], info["users"]):
+                pulumi.log.warn(f"shared Sentry project of {name} (stack {settings.stack}): {line}")
+        return found
+
+    return pulumi.Output.all(**parts).apply(say)
+
+
 def build(settings: StackSettings, root: Path | None = None) -> Program:
     """Declare the stack's resources from validated settings and export its outputs."""
     root = root or Path.cwd()
@@ -121,15 +150,16 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for warning in settings.privacy.warnings:
         pulumi.log.warn(warning)
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
-        pulumi.log.info(f"shared Sentry projects of stack {stack}: {note}")
+        pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
     sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
     dsns: pulumi.Output[dict[str, str]] = pulumi.Output.secret(pulumi.Output.all(**sentry.dsns))
+    kept = privacy_kept(settings, sentry)
     rendered: pulumi.Output[RenderedSet] = pulumi.Output.secret(
-        dsns.apply(lambda d: render_all(settings, d, rates, root))
+        pulumi.Output.all(dsns, kept).apply(lambda t: render_all(settings, t[0], rates, root, kept=t[1]))
     )
 
     deploy_dir = Path(settings.deploy_dir)
@@ -180,8 +210,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "privacy": {
             "dataCollection": pv.compact(settings.privacy.collection),
             "projects": pv.project_values(settings.privacy, settings.shared_privacy),
-            "askedBy": {k: list(v) for k, v in settings.shared_privacy.sources.items()}
-            if settings.shared_privacy is not None else {},
+            "keptInSentry": kept,
         },
         "sampleRates": rates.as_dict(),
         "samplingExplanation": rates.explain(),
@@ -203,6 +232,8 @@ def load(root: Path | None = None) -> StackSettings:
     defaults_file = root / "Pulumi.yaml"
     if defaults_file.exists():
         config = with_defaults(config, project_defaults(defaults_file, pulumi.get_project()))
+    for warning in plain_secret_warnings(config, secret_keys, pulumi.get_stack()):
+        pulumi.log.warn(warning)
     try:
         return load_settings(
             config, stack=pulumi.get_stack(), project=pulumi.get_project(), secret_keys=secret_keys, root=root
@@ -216,9 +247,44 @@ def load(root: Path | None = None) -> StackSettings:
         ) from None
 
 
+def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
+    """One read of the Sentry organization before anything is declared (infra/sentry/preflight.py), so that a
+    preview fails, naming the setting, on a connection that `up` could not use. Raises RunError (one line)."""
+    if not settings.sentry_services():
+        return
+    root = root or Path.cwd()
+    config, _ = config_from_pulumi()
+    needs = Needs(
+        team=settings.sentry.team,
+        alerts=bool(settings.alerts or settings.monitors or settings.cron_monitors),
+        releases=settings.release_tracking.enabled,
+    )
+    try:
+        values = resolve_connection(config.get, None, root, read_token=True)
+        check_connection(connection_from_values(values), values, needs)
+    except SentryError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def check_images(settings: StackSettings) -> None:
+    """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
+    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError."""
+    images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
+    keys = {svc.name: f"sentry-stacks:services.{svc.name}.image" for svc in settings.services}
+    found = image_problems(images, keys)
+    for warning in found.warnings:
+        pulumi.log.warn(warning)
+    for problem in found.problems[:-1]:
+        pulumi.log.error(problem)
+    if found.problems:
+        raise pulumi.RunError(found.problems[-1])
+
+
 def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``)."""
     settings = load()
+    check_sentry(settings)
+    check_images(settings)
     try:
         build(settings)
     except SentryAppError as exc:
@@ -226,4 +292,7 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]
+__all__ = [
+    "Program", "build", "check_images", "check_sentry", "env_file_owners", "file_names", "load", "run",
+    "sentry_app_args",
+]

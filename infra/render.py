@@ -225,23 +225,27 @@ def _header(settings: StackSettings, what: str) -> str:
     )
 
 
-def privacy_lines(settings: StackSettings) -> list[str]:
-    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy.py)."""
-    shared = settings.shared_privacy
-    return pv.describe(
-        settings.privacy.collection, pv.project_values(settings.privacy, shared), stack=settings.stack,
-        sources=shared.sources if shared is not None else None,
-    )
+def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None) -> list[str]:
+    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy.py).
+
+    `kept`: the service's project's ``privacyKept`` and ``privacyUsers`` outputs: the fields Sentry keeps stricter
+    than this stack asks, because another stack sharing the project asked for them."""
+    values = pv.project_values(settings.privacy, settings.shared_privacy)
+    fields = dict((kept or {}).get("kept") or {})
+    users = [str(u) for u in (kept or {}).get("users") or []]
+    return pv.describe(settings.privacy.collection, {**values, **fields}, kept={k: users for k in fields})
 
 
-def render_env_file(settings: StackSettings, svc: ServiceSettings, env: Mapping[str, str]) -> str:
+def render_env_file(
+    settings: StackSettings, svc: ServiceSettings, env: Mapping[str, str], kept: Mapping[str, Any] | None = None
+) -> str:
     """The service's ``.env`` file; raises ValueError if it would not read back as exactly `env`."""
     text = (
         _environment()
         .get_template(f"{svc.env_template}.env.j2")
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
-            privacy=privacy_lines(settings),
+            privacy=privacy_lines(settings, kept),
         )
     )
     parsed = parse_dotenv(text)
@@ -361,10 +365,13 @@ class RenderedSet:
 
 
 def render_all(
-    settings: StackSettings, dsns: Mapping[str, str], rates: SampleRates, root: Path | None = None
+    settings: StackSettings, dsns: Mapping[str, str], rates: SampleRates, root: Path | None = None,
+    kept: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RenderedSet:
+    """Every file of the stack. `kept`: per service, its project's privacy fields Sentry keeps stricter than asked."""
     envs = all_envs(settings, dsns, rates)
-    files = {svc.env_file: render_env_file(settings, svc, envs[svc.name]) for svc in settings.services}
+    files = {svc.env_file: render_env_file(settings, svc, envs[svc.name], (kept or {}).get(svc.name))
+             for svc in settings.services}
     files[COMPOSE_FILE] = render_compose(settings, envs, root)
     return RenderedSet(files=dict(sorted(files.items())), envs=envs)
 

@@ -36,6 +36,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import (
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -44,6 +45,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra import provider_errors
 from infra.compose import ComposeError, ContainerState, _run, _tail, check_deployment, diff_deployment, is_ready, redact
 
 STACK_LABEL = "com.docker.stack.namespace"
@@ -276,6 +278,9 @@ class SwarmInputs:
 
 
 class SwarmProvider(ResourceProvider):
+    def configure(self, req: ConfigureRequest) -> None:
+        provider_errors.install((ComposeError, OSError))
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check_deployment(news, "stack", STACK_RE, "a stack name")
 

@@ -108,6 +108,8 @@ class SentryAppArgs:
     cron_monitors: tuple[CronMonitorSpec, ...] = ()
     release: str | None = None
     release_tracking: ReleaseTracking | None = None
+    #: shared mode: the other stacks' privacy asks read from this checkout (infra/sentry/privacy_floor.py)
+    privacy_others: tuple[tuple[str, Any], ...] = ()
 
 
 def _name_part(text: str) -> str:
@@ -259,6 +261,8 @@ class SentryApp(pulumi.ComponentResource):
             "defaultKeyReuse": True if svc.default_key == "delete" else None,
         }
         props.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in svc.privacy})
+        if self.shared:
+            props["privacyOthers"] = dict(a.privacy_others)
         project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
         self.projects[svc.service] = project
         self._slugs[svc.service] = project.slug

@@ -30,7 +30,7 @@ from infra.sentry.alert_model import (
     inputs_from_outputs,
     outputs_from_api,
 )
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
 from infra.sentry.project import get_project
@@ -185,7 +185,8 @@ class AlertProvider(SentryProvider):
                 c.fail(key, f"actionFilters[{i}].actions[{j}] ({kind}) needs an integrationId")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = changed_fields(olds, news)
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = {*changed_fields(olds, known), *unknown}
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def _streams(self, org: str, inputs: AlertInputs, props: Mapping[str, Any],

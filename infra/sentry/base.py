@@ -16,10 +16,11 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
 
+from infra import provider_errors
 from infra.sentry import recovery
 from infra.sentry.client import SentryClient, connection_from_config
-from infra.sentry.errors import SentryConfigError
-from infra.unknown import is_unknown
+from infra.sentry.errors import SentryConfigError, SentryError
+from infra.unknown import is_unknown, split_unknown
 from infra.vocabulary import SLUG_RE
 
 PROVIDER_KEY = "__provider"
@@ -104,6 +105,7 @@ class SentryProvider(ResourceProvider):
         self.__dict__.update(state)
 
     def configure(self, req: ConfigureRequest) -> None:
+        provider_errors.install((SentryError,))  # errors reach the CLI as their one-line message
         watch_cli()
         try:
             self._client: SentryClient | None = SentryClient(connection_from_config(req.config))
@@ -248,4 +250,4 @@ class Checker:
         )
 
 
-__all__ = ["PROVIDER_KEY", "SLUG_RE", "Checker", "SentryProvider", "declared", "is_unknown"]
+__all__ = ["PROVIDER_KEY", "SLUG_RE", "Checker", "SentryProvider", "declared", "is_unknown", "split_unknown"]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # imported where a request is sent: a Pulumi program declares
 
 from infra.connection import (
     LOCALSENTRY_INFO,
+    ConnectionValues,
     is_sentry_io,
     normalize_base_url,
     read_localsentry_info,
@@ -39,8 +40,10 @@ from infra.sentry.errors import (
     SentryAuthError,
     SentryConfigError,
     SentryNotFound,
+    SentryProtocolError,
     SentryTransportError,
     api_error,
+    describe_text,
     redact,
     register_secret,
 )
@@ -86,6 +89,11 @@ def connection_from_config(
     values = resolve_connection(
         lambda key: config.get(key) if config is not None else None, environ, root, read_token=True
     )
+    return connection_from_values(values)
+
+
+def connection_from_values(values: ConnectionValues) -> Connection:
+    """The connection from resolved values (with the token), or :class:`SentryConfigError` saying what is missing."""
     if values.base_url is None:
         if values.localsentry_error is not None:
             raise SentryConfigError(values.localsentry_error)
@@ -349,12 +357,34 @@ def next_page_url(link_header: str | None) -> str | None:
 
 
 def _decode(response: requests.Response) -> Any:
+    """The body of an error answer: JSON, or the text (Sentry's 429 on old releases is a bare string)."""
     if not response.content:
         return None
     try:
         return response.json()
     except ValueError:
         return response.text
+
+
+BASE_URL_ADVICE = (
+    "check sentry:baseUrl: the URL of your Sentry (https://sentry.example.com), or us / de for sentry.io"
+)
+
+
+def json_of(response: requests.Response, action: str, what: str) -> Any:
+    """The JSON body of a successful answer (None when empty). Anything else means the base URL is not a
+    Sentry API (a login page, a proxy's error page): :class:`SentryProtocolError`, never the text itself."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        pass
+    kind = describe_text(response.text) or f"text ({response.text.strip()[:80]!r}), not Sentry's JSON"
+    raise SentryProtocolError(
+        f"{action} {what}: {response.url.split('?')[0]} answered HTTP {response.status_code} with {kind}; "
+        + BASE_URL_ADVICE
+    )
 
 
 _AUTH_ADVICE = {
@@ -383,11 +413,11 @@ class SentryClient:
             return path
         return self.connection.api_root + path.lstrip("/")
 
-    def _send(self, method: str, url: str, **kw: Any) -> requests.Response:
+    def _send(self, method: str, url: str, timeout: tuple[float, float] = TIMEOUT, **kw: Any) -> requests.Response:
         seq = self.pacer.acquire()
         response: requests.Response | None = None
         try:
-            response = _session(self.connection.token).request(method, url, timeout=TIMEOUT, **kw)
+            response = _session(self.connection.token).request(method, url, timeout=timeout, **kw)
             return response
         finally:
             body = None
@@ -410,6 +440,8 @@ class SentryClient:
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         advice: Callable[[int], str] | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        timeout: tuple[float, float] = TIMEOUT,
     ) -> requests.Response:
         """Send one request with retries; return the successful (2xx/3xx) response.
 
@@ -419,7 +451,8 @@ class SentryClient:
         """
         idempotent = method.upper() != "POST"
         url = self.url(path)
-        kw: dict[str, Any] = {"params": dict(params) if params else None, "allow_redirects": False}
+        kw: dict[str, Any] = {"params": dict(params) if params else None, "allow_redirects": False,
+                              "timeout": timeout}
         if json_body is not None:
             kw["json"] = json_body
         import requests
@@ -434,7 +467,7 @@ class SentryClient:
                 never_sent = isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in str(exc)
                 if not idempotent and not never_sent:
                     raise AmbiguousWrite(cause) from None
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= max_attempts:
                     raise SentryTransportError(action, what, cause, attempts) from None
                 self.sleep(backoff(attempts))
                 continue
@@ -451,14 +484,14 @@ class SentryClient:
             elif status >= 500:
                 if not idempotent:
                     raise AmbiguousWrite(f"HTTP {status}", status, body)
-                if attempts < MAX_ATTEMPTS:
+                if attempts < max_attempts:
                     self.sleep(backoff(attempts))
                     continue
             extra = advice(status) if advice else _AUTH_ADVICE.get(status, "")
             raise api_error(action, what, status, body, advice=extra, attempts=attempts + throttled)
 
     def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
-        return _decode(self.request("GET", path, action="read", what=what, params=params))
+        return json_of(self.request("GET", path, action="read", what=what, params=params), "read", what)
 
     def get_or_none(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET, or None on 404."""
@@ -468,7 +501,7 @@ class SentryClient:
             return None
 
     def put(self, path: str, body: Any, *, what: str, action: str = "update") -> Any:
-        return _decode(self.request("PUT", path, action=action, what=what, json_body=body))
+        return json_of(self.request("PUT", path, action=action, what=what, json_body=body), action, what)
 
     def delete(self, path: str, *, what: str) -> bool:
         """DELETE; False when it was already gone (404)."""
@@ -485,7 +518,7 @@ class SentryClient:
         seen: set[str] = set()
         while url is not None:
             response = self.request("GET", url, action="list", what=what, params=query)
-            data = _decode(response)
+            data = json_of(response, "list", what)
             if isinstance(data, list):
                 yield from data
             nxt = next_page_url(response.headers.get("Link"))
@@ -511,7 +544,7 @@ class SentryClient:
             attempts += 1
             try:
                 response = self.request("POST", path, action="create", what=what, json_body=body, params=params)
-                return _decode(response)
+                return json_of(response, "create", what)
             except AmbiguousWrite as exc:
                 found = find()
                 if found is not None:
@@ -549,7 +582,7 @@ class SentryClient:
             "GET", f"organizations/{conn.organization}/", action="check access to",
             what=f"organization '{conn.organization}'", params={"detailed": 0}, advice=advice,
         )
-        data = _decode(response)
+        data = json_of(response, "check access to", f"organization '{conn.organization}'")
         return data if isinstance(data, dict) else {}
 
 
@@ -569,7 +602,9 @@ __all__ = [
     "backoff",
     "client_from_config",
     "connection_from_config",
+    "connection_from_values",
     "is_sentry_io",
+    "json_of",
     "next_page_url",
     "normalize_base_url",
     "pacer_for",

@@ -12,7 +12,7 @@ adopted only with ``adopt`` (``adoptExisting``), and is otherwise an error namin
 Sentry holds, so ``pulumi refresh`` shows a schedule or threshold changed by hand.
 
 Alerts watch a monitor through its detector (Sentry's workflow engine keeps one ``monitor_check_in_failure``
-detector per cron monitor): ``detectorId`` is that detector's id, or None where the server has none.
+detector per cron monitor): ``detectorId`` is that detector's id, or "" where the server has none.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.crons import MINUTES_MAX, MONITOR_SLUG_MAX, THRESHOLD_MAX, crontab_problem, timezone_problem
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.cron_monitor_model import (
     COMPUTED,
@@ -120,8 +120,10 @@ class CronMonitorProvider(SentryProvider):
                                    f"{', '.join(INTERVAL_UNITS)}")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        unknown = [k for k, v in news.items() if is_unknown(v)]
-        changed = sorted(set(changed_fields(olds, news)) | set(unknown))
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = {*changed_fields(olds, known), *unknown}
+        if "detectorId" in olds and olds["detectorId"] is None:
+            changed.add("detectorId")  # a state from before "" meant "no detector": one update rewrites it
         replaces = ["slug"] if "slug" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
@@ -186,7 +188,7 @@ class CronMonitor(Resource, module="sentry", name="CronMonitor"):
 
     slug: pulumi.Output[str]
     monitorId: pulumi.Output[str]
-    detectorId: pulumi.Output[str | None]
+    detectorId: pulumi.Output[str]
     environmentStatus: pulumi.Output[str | None]
 
     def __init__(

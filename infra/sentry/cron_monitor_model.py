@@ -161,7 +161,9 @@ def outputs_from_api(
         "environment": inputs.environment,
         "organization": organization,
         "monitorId": str(monitor.get("id") or ""),
-        "detectorId": detector_id,
+        # "" (not None) where the server keeps no detector for it: a null output would be unknown in every later
+        # preview, and so would the detectorIds of each alert that watches the monitor (a change every preview)
+        "detectorId": detector_id or "",
         "adopted": adopted,
         "environmentStatus": environment_status(monitor, inputs.environment),
     }

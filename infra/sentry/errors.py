@@ -5,6 +5,7 @@
     SentryError                     every error of this package; str() is safe to show (no token)
     ├── SentryConfigError           connection settings missing or invalid (base URL, org, token)
     ├── SentryTransportError        no usable answer: connection refused/dropped, timeouts (after retries)
+    ├── SentryProtocolError         an answer that is not Sentry's: HTML or other text, JSON of another shape
     ├── SentryStateError            Sentry holds something the stack cannot accept (a shared project
     │                               whose settings differ, an object that exists but may not be adopted)
     └── SentryApiError              Sentry answered with an error status (.status, .detail, .body)
@@ -57,7 +58,7 @@ def detail_from_body(body: Any) -> str:
     if body is None or body == "":
         return ""
     if isinstance(body, str):
-        return body
+        return describe_text(body) or body
     if isinstance(body, dict):
         for key in ("detail", "message"):
             value = body.get(key)
@@ -66,6 +67,17 @@ def detail_from_body(body: Any) -> str:
                     return str(value.get("message") or json.dumps(value, sort_keys=True))
                 return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return json.dumps(body, sort_keys=True, separators=(", ", ": "))
+
+
+def describe_text(text: str) -> str | None:
+    """A short description of a body that is not JSON (an HTML page, long text), or None for short plain text
+    (a 429's bare string, a proxy's one-line error), which is shown as it is."""
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html")) or "<html" in head or "<body" in head:
+        return "an HTML page, not Sentry's JSON"
+    if "\n" in text.strip() or len(text) > 200:
+        return f"{len(text)} characters of text, not Sentry's JSON"
+    return None
 
 
 class SentryError(Exception):
@@ -89,6 +101,11 @@ class SentryTransportError(SentryError):
     def __init__(self, action: str, what: str, cause: str, attempts: int) -> None:
         self.action, self.what, self.attempts = action, what, attempts
         super().__init__(f"{action} {what}: no answer from Sentry after {attempts} attempt(s): {cause}")
+
+
+class SentryProtocolError(SentryError):
+    """The server answered, but not as Sentry does (an HTML page, text, JSON of another shape): the base URL
+    points at something that is not Sentry's API."""
 
 
 class SentryStateError(SentryError):
@@ -180,11 +197,13 @@ __all__ = [
     "SentryError",
     "SentryGone",
     "SentryNotFound",
+    "SentryProtocolError",
     "SentryRateLimited",
     "SentryServerError",
     "SentryStateError",
     "SentryTransportError",
     "api_error",
+    "describe_text",
     "detail_from_body",
     "redact",
     "register_secret",

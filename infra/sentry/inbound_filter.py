@@ -21,7 +21,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryNotFound, SentryStateError
 from infra.vocabulary import FILTER_IDS, SUBFILTERS
@@ -138,9 +138,12 @@ class InboundFilterProvider(SentryProvider):
         return CheckResult(declared(news), c.failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces: list[str] = [k for k in ("project", "filterId") if k in news and news[k] != olds.get(k)]
-        new, old = InboundFilterInputs.from_props(news), InboundFilterInputs.from_props(olds)
-        changed = bool(replaces) or new.compared() != old.compared() or any(is_unknown(v) for v in news.values())
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        replaces: list[str] = [
+            k for k in ("project", "filterId") if k in unknown or (k in news and news[k] != olds.get(k))
+        ]
+        new, old = InboundFilterInputs.from_props(known), InboundFilterInputs.from_props(olds)
+        changed = bool(replaces) or bool(unknown) or new.compared() != old.compared()
         return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
 
     def _set(self, org: str, inputs: InboundFilterInputs, agreed: Any = None) -> Any:

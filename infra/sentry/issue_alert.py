@@ -16,7 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_int
 from infra.sentry.errors import SentryGone, SentryStateError
@@ -123,7 +123,8 @@ class IssueAlertProvider(SentryProvider):
         return CheckResult(declared(news), c.failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if normalise(k, news.get(k)) != normalise(k, olds.get(k))]
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = [k for k in INPUT_KEYS if k in unknown or normalise(k, known.get(k)) != normalise(k, olds.get(k))]
         replaces = ["project"] if "project" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=bool(replaces))
 

@@ -16,7 +16,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_float, as_int
 from infra.sentry.errors import SentryGone, SentryStateError
@@ -152,7 +152,9 @@ class MetricAlertProvider(SentryProvider):
                            f"allowed; allowed values: {', '.join(METRIC_TARGET_TYPES)}")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if k in news and normalise(k, news[k]) != normalise(k, olds.get(k))]
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = [k for k in INPUT_KEYS
+                   if k in unknown or (k in known and normalise(k, known[k]) != normalise(k, olds.get(k)))]
         replaces = ["project"] if "project" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=bool(replaces))
 

@@ -14,7 +14,7 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids, recovery
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
+from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
 from infra.sentry.metric_monitor_model import (
@@ -116,7 +116,8 @@ class MetricMonitorProvider(SentryProvider):
                 c.fail("conditions", f"conditions[{i}].comparison must be a number (the threshold)")
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = changed_fields(olds, news)
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        changed = {*changed_fields(olds, known), *unknown}
         replaces = ["project"] if "project" in changed else []
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 

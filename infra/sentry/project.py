@@ -23,13 +23,16 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
-from infra.sentry.client import SentryClient
+from infra.sentry.base import Checker, SentryProvider, declared, split_unknown
+from infra.sentry.client import SentryClient, json_of
 from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
+from infra.sentry.privacy_floor import FIELDS as PRIVACY_FIELDS
+from infra.sentry.privacy_floor import asks, key_users, others_of, privacy_floor, record_privacy, recorded_asks
 from infra.sentry.project_model import (
     COMPUTED,
     DEFAULT_KEY_POLICIES,
     FLAGS,
+    INPUT_KEYS,
     PLATFORMS,
     SETTINGS,
     ProjectInputs,
@@ -50,7 +53,7 @@ def get_project(client: SentryClient, org: str, slug_or_id: str) -> dict[str, An
         return None
     if response.status_code != 200:
         return None
-    data = response.json()
+    data = json_of(response, "read", f"project '{slug_or_id}'")
     return data if isinstance(data, dict) else None
 
 
@@ -114,12 +117,24 @@ class ProjectProvider(SentryProvider):
         return CheckResult(declared(news), c.failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        known, unknown = split_unknown(olds, news, INPUT_KEYS)
+        floored = set(PRIVACY_FIELDS) if known.get("shared") is True and olds.get("shared") else set()
         changed = [
-            k for k in ("slug", "teams", *SETTINGS, *FLAGS)
-            if k in news and (is_unknown(news[k]) or normalise(k, news[k]) != normalise(k, olds.get(k)))
+            k for k in INPUT_KEYS if k not in floored
+            if k in unknown or (k in known and normalise(k, known[k]) != normalise(k, olds.get(k)))
         ]
+        if floored:  # what the update would write, with what Sentry keeps (users: as the last update found them)
+            declared = {k: known.get(k) for k in PRIVACY_FIELDS}
+            others = others_of(known)
+            users = {str(u) for u in olds.get("privacyUsers") or []}
+            wanted, _ = privacy_floor(declared, olds, recorded_asks(olds), others, lambda: users)
+            changed += [k for k in PRIVACY_FIELDS if k in unknown
+                        or (k in wanted and normalise(k, wanted[k]) != normalise(k, olds.get(k)))]
+            if asks(declared) != (olds.get("privacyAsks") or {}):
+                changed.append("privacyAsks")  # record this stack's new asks, even where Sentry keeps more
         replaces: list[str] = []
-        if "slug" in changed and (olds.get("adopted") or bool(news.get("shared")) != bool(olds.get("shared"))):
+        if "slug" in changed and (olds.get("adopted") or "shared" in unknown
+                                  or bool(known.get("shared")) != bool(olds.get("shared"))):
             replaces = ["slug"]  # another project, not a rename of ours
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
@@ -144,27 +159,28 @@ class ProjectProvider(SentryProvider):
             existing = get_project(client, org, inputs.slug)
             if existing is None:
                 raise
-            return self._existing(client, org, inputs, existing, reuse_default)
+            return self._existing(client, org, inputs, existing, reuse_default, props)
         if found and not _made_by_our_post(found[-1], inputs, sent):
-            return self._existing(client, org, inputs, found[-1], reuse_default)  # it was there before: as a 409
+            return self._existing(client, org, inputs, found[-1], reuse_default, props)  # there before: as a 409
         try:
-            return self._finish_create(client, org, inputs, created, reuse_default)
+            return self._finish_create(client, org, inputs, created, reuse_default, props)
         except Exception:
             client.delete(f"projects/{org}/{inputs.slug}/", what=what)  # no orphan: create is all or nothing
             raise
 
     def _existing(
-        self, client: SentryClient, org: str, inputs: ProjectInputs, existing: dict[str, Any], reuse_default: bool
+        self, client: SentryClient, org: str, inputs: ProjectInputs, existing: dict[str, Any], reuse_default: bool,
+        props: Mapping[str, Any],
     ) -> CreateResult:
         """A project already holds the slug: finish it if it is this stack's own unfinished create, else adopt
         it as the stack's settings allow (or refuse)."""
         if self._unfinished(client, org, inputs, existing) or self._ours_unrecorded(client, org, inputs):
-            return self._finish_create(client, org, inputs, existing, reuse_default)
-        return self._adopt(existing, inputs)
+            return self._finish_create(client, org, inputs, existing, reuse_default, props)
+        return self._adopt(existing, inputs, props)
 
     def _finish_create(
         self, client: SentryClient, org: str, inputs: ProjectInputs, project: dict[str, Any],
-        reuse_default: bool = False,
+        reuse_default: bool = False, props: Mapping[str, Any] | None = None,
     ) -> CreateResult:
         """Settings, teams and the "Default" key of a project this create made (now or in a crashed run).
 
@@ -174,6 +190,8 @@ class ProjectProvider(SentryProvider):
         if not (reuse_default and inputs.default_key == "delete"):
             self._default_key(client, org, inputs)
         outs = outputs_from_api(live, inputs, organization=org, adopted=False)
+        if inputs.shared:  # its own project: nobody else used it, nothing was kept
+            record_privacy(outs, props or {}, {}, [])
         return CreateResult(ids.make("project", org, str(live["id"])), outs)
 
     @staticmethod
@@ -208,10 +226,13 @@ class ProjectProvider(SentryProvider):
         # with defaultKey "keep" a finished create leaves the key as Sentry made it: no way to tell, so adopt
         return inputs.default_key != "keep" and any(bool(k.get("isActive")) for k in defaults)
 
-    def _adopt(self, existing: dict[str, Any], inputs: ProjectInputs) -> CreateResult:
+    def _adopt(self, existing: dict[str, Any], inputs: ProjectInputs, props: Mapping[str, Any]) -> CreateResult:
         client, org = self.client, self.client.org
-        if inputs.shared:
-            diffs = inputs.differences(existing)
+        kept: dict[str, Any] = {}
+        users: list[str] | None = None
+        if inputs.shared:  # what another stack asked Sentry to scrub stays (this stack never asked for anything)
+            inputs, kept, users = self._floored(client, org, inputs, existing, props, None)
+            diffs = {k: v for k, v in inputs.differences(existing).items() if k not in PRIVACY_FIELDS}
             if diffs:
                 raise SentryStateError(
                     f"shared project '{inputs.slug}' in organization '{org}' already exists with settings "
@@ -219,7 +240,8 @@ class ProjectProvider(SentryProvider):
                     "a project must declare the same project settings (keep them in Pulumi.yaml), or use "
                     "one project per environment (projectMode: per-environment)"
                 )
-            live = existing
+            # what is left to write is scrubbing this stack asks for beyond what Sentry has: raising it is safe
+            live = self._apply(client, org, inputs, existing) if inputs.differences(existing) else existing
         elif inputs.adopt:
             live = self._apply(client, org, inputs, existing)
         else:
@@ -228,7 +250,31 @@ class ProjectProvider(SentryProvider):
                 "create it: set adoptExisting to manage it from this stack, or choose another slug"
             )
         outs = outputs_from_api(live, inputs, organization=org, adopted=True)
+        if inputs.shared:
+            record_privacy(outs, props, kept, users)
         return CreateResult(ids.make("project", org, str(live["id"])), outs)
+
+    @staticmethod
+    def _floored(
+        client: SentryClient, org: str, inputs: ProjectInputs, live: Mapping[str, Any], props: Mapping[str, Any],
+        asked: Mapping[str, Any] | None,
+    ) -> tuple[ProjectInputs, dict[str, Any], list[str] | None]:
+        """`inputs` with the privacy settings this stack may write to a shared project (never lower than another
+        stack asked for: infra/sentry/privacy_floor.py), the fields kept stricter, and the other stacks found using
+        the project (None when nothing had to be lowered, so they were not looked up)."""
+        others = others_of(props)
+        found: list[set[str]] = []
+
+        def users() -> set[str]:
+            keys = client.paginate(f"projects/{org}/{live.get('slug') or inputs.slug}/keys/",
+                                   what=f"keys of project '{inputs.slug}'")
+            found.append(key_users([str(k.get("name") or "") for k in keys], inputs.stack, list(others)))
+            return found[0]
+
+        declared = {k: inputs.settings.get(k) for k in PRIVACY_FIELDS}
+        settings, kept = privacy_floor(declared, live, asked, others, users)
+        floored = ProjectInputs(**{**inputs.__dict__, "settings": {**inputs.settings, **settings}})
+        return floored, kept, sorted(found[0]) if found else None
 
     @staticmethod
     def _apply(client: SentryClient, org: str, inputs: ProjectInputs, live: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +327,7 @@ class ProjectProvider(SentryProvider):
             return ReadResult("", {})
         agreed = props.get("agreedSettings") if isinstance(props.get("agreedSettings"), dict) else None
         outs = outputs_from_api(live, inputs, organization=sid.org, adopted=bool(props.get("adopted")), agreed=agreed)
+        outs.update({k: props[k] for k in ("privacyAsks", "privacyKept", "privacyUsers") if k in props})
         return ReadResult(id_, outs, inputs_from_outputs(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -292,7 +339,10 @@ class ProjectProvider(SentryProvider):
             raise SentryStateError(
                 f"project '{olds.get('slug')}' ({id_}) no longer exists in Sentry: run `pulumi refresh`"
             )
+        kept: dict[str, Any] = {}
+        users: list[str] | None = None
         if inputs.shared:
+            inputs, kept, users = self._floored(self.client, sid.org, inputs, live, news, recorded_asks(olds))
             stored = olds.get("agreedSettings")
             agreed: dict[str, Any] = stored if isinstance(stored, dict) else {}
             conflicts = inputs.conflicts(live, agreed)
@@ -304,7 +354,10 @@ class ProjectProvider(SentryProvider):
                     "per-environment"
                 )
         live = self._apply(self.client, sid.org, inputs, live)
-        return UpdateResult(outputs_from_api(live, inputs, organization=sid.org, adopted=adopted))
+        outs = outputs_from_api(live, inputs, organization=sid.org, adopted=adopted)
+        if inputs.shared:
+            record_privacy(outs, news, kept, users, olds)
+        return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         inputs = ProjectInputs.from_props(props)
@@ -327,11 +380,13 @@ class Project(Resource, module="sentry", name="Project"):
     organization: pulumi.Output[str]
     adopted: pulumi.Output[bool]
     agreedSettings: pulumi.Output[dict[str, Any]]
+    privacyKept: pulumi.Output[dict[str, Any] | None]
+    privacyUsers: pulumi.Output[list[str] | None]
 
     def __init__(
         self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS, "defaultKeyReuse")}
+        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS, "defaultKeyReuse", "privacyOthers")}
         full.update(props)
         full.update({k: None for k in COMPUTED})
         super().__init__(ProjectProvider(), resource_name, full, opts)

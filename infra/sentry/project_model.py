@@ -37,7 +37,10 @@ UNORDERED = frozenset({"allowedDomains", "sensitiveFields", "safeFields", "teams
 PRIVACY_DEFAULTS = {"dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}
 # Inputs that only steer the provider (no Sentry field).
 FLAGS = ("shared", "deleteOnDestroy", "adopt", "defaultKey", "defaultRules", "stack")
-COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "agreedSettings")
+# privacyAsks: this stack's own privacy fields when it last applied them; privacyKept: fields Sentry keeps stricter
+# than this stack asks; privacyUsers: the other stacks that used the project then (infra/sentry/privacy_floor.py)
+COMPUTED = ("projectId", "organization", "adopted", "dateCreated", "agreedSettings", "privacyAsks", "privacyKept",
+            "privacyUsers")
 INPUT_KEYS = ("slug", "teams", *SETTINGS, *FLAGS)
 
 

@@ -16,7 +16,14 @@ placeholders), ``schema`` (schema and reference).
 
 from __future__ import annotations
 
-from infra.settings.loader import config_from_pulumi, git_short_head, load_settings, project_defaults, with_defaults
+from infra.settings.loader import (
+    config_from_pulumi,
+    git_short_head,
+    load_settings,
+    plain_secret_warnings,
+    project_defaults,
+    with_defaults,
+)
 from infra.settings.model import NS, PROJECT_MODES, SENTRY_NS, TOP_LEVEL_KEYS, ProjectMode, StackConfig, StackFile
 from infra.settings.problems import Problem, SettingsError
 from infra.settings.result import (
@@ -68,6 +75,7 @@ __all__ = [
     "config_from_pulumi",
     "git_short_head",
     "load_settings",
+    "plain_secret_warnings",
     "project_defaults",
     "with_defaults",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 import infra.privacy as pv
-from infra.connection import resolve_connection
+from infra.connection import TOKEN_KEY, resolve_connection
 from infra.settings.build import build
 from infra.settings.model import NS, SENTRY_NS, Context, StackFile, describe, key_of
 from infra.settings.problems import MISSING, Loc, Problem, Renderer, SettingsError, problems_from, suggest
@@ -196,10 +196,22 @@ def load_settings(
     settings, late = build(model.stack, stack, project, target, render)
     if late:
         raise SettingsError(late)
-    if settings.project_mode == "shared":  # the strictest privacy of every stack sharing the projects wins
+    if settings.project_mode == "shared":  # the other stacks' asks, for the provider's privacy floor
         others = pv.sibling_privacy(root, project, stack)
-        settings = replace(settings, shared_privacy=pv.merge_shared(stack, model.stack.privacy, others))
+        settings = replace(settings, shared_privacy=pv.shared_privacy(stack, model.stack.privacy, others))
     return settings
+
+
+def plain_secret_warnings(config: Mapping[str, Any], secret_keys: Iterable[str], stack: str) -> list[str]:
+    """A warning for the Sentry token stored in plain text in the stack file (readable by anyone who can read the
+    file or the repository), saying what to run. The value itself is never shown."""
+    if config.get(TOKEN_KEY) is None or TOKEN_KEY in set(secret_keys):
+        return []
+    return [
+        f"{TOKEN_KEY} is stored in plain text in Pulumi.{stack}.yaml: anyone who can read that file can use it. "
+        f"Encrypt it: `pulumi config rm {TOKEN_KEY} -s {stack}` then `pulumi config set --secret {TOKEN_KEY} "
+        "<token> -s " + stack + "` (and create a new token in Sentry: this one has been readable)"
+    ]
 
 
 def config_from_pulumi() -> tuple[dict[str, Any], set[str]]:
@@ -212,4 +224,7 @@ def config_from_pulumi() -> tuple[dict[str, Any], set[str]]:
     return values, secret
 
 
-__all__ = ["config_from_pulumi", "git_short_head", "load_settings", "project_defaults", "with_defaults"]
+__all__ = [
+    "config_from_pulumi", "git_short_head", "load_settings", "plain_secret_warnings", "project_defaults",
+    "with_defaults",
+]

@@ -271,7 +271,8 @@ class StackConfig(Model):
                                     "bad monitor name: lowercase letters, digits and '-' (at most 40)"))
                 continue
             elif name in monitors:
-                issues.append(Issue((name,), cron, f"a metric monitor is also named {name!r}: names are unique"))
+                issues.append(Issue((name,), cron, f"sentry-stacks:monitors.{name} (a metric monitor) has the same "
+                                    "name: a name is unique across monitors and cronMonitors; rename one"))
             if owners is not None and cron.service not in owners:
                 allowed = ", ".join(sorted(owners)) or "none"
                 issues.append(Issue((name, "service"), cron.service,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 Loc = tuple[str | int, ...]
@@ -111,10 +111,12 @@ class Renderer:
             return "(not set)"
         if self.is_secret(key):
             return "[secret]"
+        if isinstance(value, BaseModel):  # a value already turned into a model: as the stack file wrote it
+            value = value.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         try:
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
         except (TypeError, ValueError):
-            text = repr(value)
+            text = str(value)
         return text if len(text) <= 80 else text[:77] + "..."
 
     def problem(self, loc: Loc, value: Any, message: str) -> Problem:
@@ -186,7 +188,7 @@ def problems_from(
             staged.append((group, 1, render.problem(loc, err["input"], f"out of range; allowed: {bounds}")))
         else:
             message = str(err["msg"]).removeprefix("Value error, ")
-            if kind not in ("rule", "value_error") and not message.startswith(("must ", "allowed")):
+            if kind not in ("rule", "value_error", "collect") and not message.startswith(("must ", "allowed")):
                 message = f"must be valid: {message}"
             staged.append((group, 1, render.problem(loc, err["input"], message)))
     staged.sort(key=lambda item: (item[0], item[1]))

@@ -16,8 +16,11 @@ import argparse
 import copy
 import json
 import sys
+from collections.abc import Mapping as MappingABC
+from collections.abc import Sequence as SequenceABC
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -162,6 +165,46 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
 )
 
 
+def _models_in(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
+    """The models a field's type holds: ("", M) for M itself (or in a union), ("map", M) for dict values,
+    ("list", M) for list or tuple items."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [("", annotation)]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _models_in(args[0])
+    if origin in (dict, MappingABC):
+        return [("map", m) for _, m in _models_in(args[-1])] if args else []
+    if origin in (list, tuple, SequenceABC):
+        return [("list", m) for a in args if a is not Ellipsis for _, m in _models_in(a)]
+    if origin in (Union, UnionType):
+        return [found for a in args for found in _models_in(a)]
+    return []
+
+
+def sections() -> list[tuple[str, type[BaseModel]]]:
+    """Every object of the model with its heading: the SECTIONS in their order, then each nested model they hold
+    that has no table yet (``cronMonitors.<name>``, ``releaseTracking``, ``dataCollection``, ``privacy``, ...)."""
+    out = list(SECTIONS)
+    seen = {model for _, model in out}
+    todo = list(out)
+    while todo:
+        heading, model = todo.pop(0)
+        prefix = "" if heading.endswith(":") else f"{heading}."
+        for name, info in model.model_fields.items():
+            for kind, sub in _models_in(info.annotation):
+                if sub in seen:
+                    continue
+                path = prefix + (info.alias or name)
+                child = path + {"": "", "map": ".<name>", "list": "[]"}[kind]
+                if sub.__name__ in ("Allow", "Deny"):  # the object forms of every key-value behaviour
+                    child = f"{heading.split('.')[0]}: {{{sub.__name__.lower()}: [...]}}"
+                seen.add(sub)
+                out.append((child, sub))
+                todo.append((child, sub))
+    return out
+
+
 def _allowed(prop: dict[str, Any]) -> str:
     """A short text of what a property allows, from its JSON Schema."""
     if "else" in prop:
@@ -205,7 +248,10 @@ def _default(model: type[BaseModel], name: str) -> str:
         return "—" if isinstance(value, BaseModel) or not value else f"`{json.dumps(value)}`"
     if info.default is None:
         return "—"
-    return f"`{json.dumps(info.default)}`"
+    value = info.default
+    if isinstance(value, BaseModel):  # a model's default (e.g. a deny list): as a stack file would write it
+        value = value.model_dump(mode="json", exclude_defaults=False)
+    return f"`{json.dumps(value, default=str)}`"
 
 
 def _escape(text: str) -> str:
@@ -219,7 +265,7 @@ def _escape(text: str) -> str:
 def reference_markdown() -> str:
     """The configuration reference: one table per object of the model."""
     lines: list[str] = []
-    for heading, model in SECTIONS:
+    for heading, model in sections():
         schema = model.model_json_schema(by_alias=True, mode="validation")
         props = schema["properties"]
         doc = " ".join((model.__doc__ or "").split()).replace("``", "`")

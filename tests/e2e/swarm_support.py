@@ -70,6 +70,8 @@ def _gateway() -> str:
 def single_node_swarm() -> Iterator[Swarm]:
     state, manager = node_state()
     created = False
+    # `swarm init` creates the docker_gwbridge network and `swarm leave` keeps it: remove it again if it was not there
+    had_gwbridge = docker("network", "inspect", "docker_gwbridge", check=False, timeout=30).returncode == 0
     if state == "inactive":
         init = docker("swarm", "init", "--advertise-addr", "127.0.0.1", check=False, timeout=120)
         if init.returncode != 0:
@@ -87,6 +89,8 @@ def single_node_swarm() -> Iterator[Swarm]:
                 print(f"not leaving the swarm this run created: stacks {', '.join(stacks)} still run in it")
             else:
                 docker("swarm", "leave", "--force", check=False, timeout=120)
+                if not had_gwbridge:
+                    docker("network", "rm", "docker_gwbridge", check=False, timeout=60)
 
 
 def sentry_for_swarm(tmp: Path, swarm: Swarm) -> LocalSentry:

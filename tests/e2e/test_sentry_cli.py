@@ -76,6 +76,26 @@ def _named(ls: LocalSentry, kind: str, stack: str) -> list[dict[str, Any]]:
     return [o for o in _all(ls, f"/api/0/organizations/{ls.org}/{kind}/") if f"/{stack}]" in o["name"]]
 
 
+def test_alert_watching_a_cron_monitor_previews_after_up(tmp_path: Path) -> None:
+    """Issue 22: after the first `up`, every preview and `up` failed in `Alert.diff` with "'Unknown' object is not
+    iterable": the cron monitor's detector id was unknown during preview. Preview, a second `up` and a preview
+    with --expect-no-changes now pass."""
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        dev = _stack(tmp_path, ls, "dev", "development", services=1)
+        dev.config_set("cron", "true")
+        dev.up()
+        assert [m["slug"] for m in _all(ls, f"/api/0/organizations/{ls.org}/monitors/")] == ["heartbeat-dev"]
+        preview = dev.run("preview", check=False)
+        assert preview.returncode == 0, preview.stdout + preview.stderr
+        assert "Traceback" not in preview.stdout + preview.stderr
+        dev.run("preview", "--expect-no-changes")
+        dev.up()
+        dev.run("preview", "--expect-no-changes")
+    finally:
+        ls.stop()
+
+
 def test_two_environments_share_projects_and_own_their_objects(tmp_path: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.stack_support import AppStack, copy_project
 from tests.support.localsentry import LocalSentry
@@ -18,6 +19,10 @@ BAD = {
     "sentry-stacks:services.backend.sentry.platform": ("cobol", "sentry-stacks:services.backend.sentry.platform"),
     "sentry-stacks:services.frontend.sentry.project": ("Bad Slug!", "sentry-stacks:services.frontend.sentry.project"),
     "sentry-stacks:serviceOverrides.backend.port": ("70000", "sentry-stacks:serviceOverrides.backend.port"),
+    # what Sentry's monitor validator refuses (issue 22: these passed preview, and `up` half-created the stack)
+    "sentry-stacks:cronMonitors.heartbeat.schedule": ("5-1 * * * *", "minute field '5-1' is not valid"),
+    "sentry-stacks:cronMonitors.impossible.schedule": ("0 0 31 2 *", "day-of-month field '31' never matches"),
+    "sentry-stacks:cronMonitors.heartbeat.timezone": ("posix/Europe/Berlin", "unknown time zone 'posix/Europe/Berlin'"),
 }
 
 
@@ -25,8 +30,10 @@ def test_each_bad_setting_fails_preview_and_nothing_is_created(tmp_path: Path) -
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "bad-settings")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
         for key, (value, _) in BAD.items():
             stack.run("config", "set", "--path", key, value)
+        stack.run("config", "set", "--path", "sentry-stacks:cronMonitors.impossible.service", "backend")
         stack.run("config", "set", "--path", "sentry-stacks:sampling.budget.spansPerMonth", "--", "-5")
         stack.config_set("sentry:baseUrl", ls.url)  # a Sentry without an organization
         preview = stack.run("preview", check=False)
@@ -43,5 +50,30 @@ def test_each_bad_setting_fails_preview_and_nothing_is_created(tmp_path: Path) -
         assert not (stack.workdir / "deploy").exists(), "no file may be written"
         resources = stack.export()["deployment"].get("resources") or []
         assert [r["type"] for r in resources if r["type"] != "pulumi:pulumi:Stack"] == []
+    finally:
+        ls.stop()
+
+
+def test_a_huge_value_and_a_plain_text_token_are_named(tmp_path: Path) -> None:
+    """Issue 22: a 10 MB value failed with `Argument list too long` naming no key; a token in plain text in the
+    stack file was accepted without a word."""
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        stack = AppStack.create(copy_project(tmp_path / "proj", ls), "dev", "big-values")
+        stack.extra_env["SENTRY_STACKS_IMAGE_CHECK"] = "off"  # no container is deployed here
+        stack.config_set("sentry:token", ls.token)  # plain text
+        preview = stack.run("preview")
+        output = preview.stdout + preview.stderr
+        assert "sentry:token is stored in plain text in Pulumi.dev.yaml" in output, output
+        assert "pulumi config set --secret sentry:token" in output and ls.token not in output
+        big = stack.workdir / "Pulumi.dev.yaml"
+        data = yaml.safe_load(big.read_text())
+        data["config"]["sentry-stacks:notes"] = "x" * 10_000_000
+        big.write_text(yaml.safe_dump(data, sort_keys=False, width=1 << 30))
+        preview = stack.run("preview", check=False)
+        output = preview.stdout + preview.stderr
+        assert preview.returncode != 0
+        assert "sentry-stacks:notes (10,000,000 bytes)" in output and "131,072 bytes" in output, output[-3000:]
+        assert "Argument list too long" not in output
     finally:
         ls.stop()

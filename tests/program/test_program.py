@@ -310,7 +310,11 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
         return real_build(s, root)
 
     monkeypatch.setattr(program, "build", spy)
+    # the one read of the Sentry connection (tests/e2e/test_connection_cli.py): no Sentry under mocks
+    monkeypatch.setattr(program, "check_sentry", lambda s, root=None: seen.setdefault("checked", s))
+    monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s))
     program.run()
+    assert seen["checked"] is seen["settings"]
     s = seen["settings"]
     assert s == load_settings(stack_file, stack="dev", git_release=lambda: RELEASE, environ={})
     assert s.services[0].name == "backend" and s.alerts and s.monitors  # defaults from Pulumi.yaml
@@ -371,17 +375,17 @@ def test_preview_with_unknown_dsns(tmp_path: Path, preview: bool) -> None:
 
 @pulumi.runtime.test
 def test_privacy_reaches_the_projects_and_the_outputs(mocks: Mocks, tmp_path: Path) -> Any:
-    """dev shares its projects with prod: each project gets the strictest privacy of the two stack files."""
+    """dev shares its projects with prod: each project gets dev's own asks, and prod's asks (from its stack file)
+    for the provider's floor, which keeps what prod applied (infra/sentry/privacy_floor.py)."""
     s = settings("dev", tmp_path)
     p = program.build(s, root=ROOT)
     assert p.outputs["privacy"]["dataCollection"]["userInfo"] is True
-    assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is True
-    assert p.outputs["privacy"]["askedBy"]["scrubIPAddresses"] == ["prod"]
+    assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is False
 
     def check(_: Any) -> None:
         for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
-            assert project.inputs["scrubIPAddresses"] is True  # prod asked for it
-            assert project.inputs["dataScrubber"] is True and project.inputs["dataScrubberDefaults"] is True
+            assert project.inputs["scrubIPAddresses"] is False  # dev's own ask
+            assert project.inputs["privacyOthers"]["prod"]["scrubIPAddresses"] is True  # prod's, for the floor
             assert project.inputs.get("sensitiveFields") is None  # nobody declares it: not managed
 
     return done(p).apply(check)

@@ -81,3 +81,33 @@ def test_an_answer_without_privacy_fields_means_sentrys_defaults() -> None:
     inputs = ProjectInputs.from_props({"slug": body["slug"], "teams": [], **{
         "dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}})
     assert {k for k in inputs.differences(body) if k != "teams"} == set()
+
+
+def test_shared_project_scrubbing_only_goes_up_between_stacks(localsentry_session: LocalSentry) -> None:
+    """Issue 22: dev (collects IPs) creates the shared project, prod (scrubs them) adopts it and raises the scrubbing
+    (adopting no longer requires equal privacy settings); dev's next update keeps what prod asked for, since dev
+    never asked for it and prod holds a key in the project."""
+    ls, p = localsentry_session, provider(localsentry_session)
+    slug = unique("shared")
+    common = {"slug": slug, "name": "Shared", "platform": "python", "teams": [ls.team], "shared": True,
+              "defaultKey": "delete"}
+    dev, dev_inputs = create(p, **common, stack="dev", scrubIPAddresses=False, dataScrubber=False)
+    assert live(ls, slug).json()["scrubIPAddresses"] is False
+    prod_key = ls.api("POST", f"/api/0/projects/{ls.org}/{slug}/keys/", json={"name": "prod-g1"})
+    assert prod_key.status_code == 201
+    prod, _ = create(p, **common, stack="prod", scrubIPAddresses=True, dataScrubber=True,
+                     privacyOthers={"dev": {"scrubIPAddresses": False, "dataScrubber": False}})
+    body = live(ls, slug).json()
+    assert (body["scrubIPAddresses"], body["dataScrubber"]) == (True, True)
+    assert prod.outs["privacyAsks"] == {"dataScrubber": True, "scrubIPAddresses": True}
+    # dev changes another setting: its update keeps prod's scrubbing, and says so
+    news = {**dev_inputs, "resolveAge": 48}
+    assert p.diff(dev.id, dev.outs, news).changes
+    outs = p.update(dev.id, p.read(dev.id, dev.outs).outs, news).outs
+    body = live(ls, slug).json()
+    assert (body["scrubIPAddresses"], body["dataScrubber"], body["resolveAge"]) == (True, True, 48)
+    assert outs["privacyKept"] == {"dataScrubber": True, "scrubIPAddresses": True}
+    assert outs["privacyUsers"] == ["prod"]
+    assert p.diff(dev.id, outs, news).changes is False  # kept, not a change every preview
+    p.delete(prod.id, prod.outs)
+    p.delete(dev.id, outs)

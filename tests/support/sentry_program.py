@@ -4,6 +4,7 @@ Config (project namespace): `app`, `services` (N; 0 declares nothing), `environm
 (default true: per service 2 inbound filters and a metric monitor, plus one alert over all), `projectMode`,
 `adoptExisting`. With extras it declares 5N+1 objects: per service a project, a key, 2 filters and a monitor.
 Optional `legacyBrowsers` (`none` or `ie,safari,...`) adds a legacy-browsers filter to every service.
+Optional `cron: true` adds a cron monitor `heartbeat` on svc0 that the alert also watches (its detector).
 """
 
 PROGRAM = '''
@@ -41,14 +42,21 @@ if n > 0:
     if legacy is not None:
         browsers = tuple(b for b in legacy.split(",") if b and b != "none")
         filters += tuple(InboundFilterSpec(s.service, "legacy-browsers", bool(browsers), browsers) for s in services)
+    crons = ()
+    if cfg.get_bool("cron"):
+        from infra.crons import CronMonitorSettings, CronMonitorSpec
+
+        heartbeat = CronMonitorSettings.model_validate({"service": "svc0", "schedule": "* * * * *"})
+        crons = (CronMonitorSpec("heartbeat", heartbeat, f"heartbeat-{stack}", "svc0"),)
     alerts = (
         AlertSpec(name="new-issues", services=tuple(s.service for s in services), actions=(email,),
-                  monitors=tuple(m.name for m in monitors)),
+                  monitors=tuple(m.name for m in monitors) + tuple(c.name for c in crons)),
     )
     sentry = SentryApp(f"{stack}-sentry", SentryAppArgs(
         app=app, environment=cfg.require("environment"), stack=stack, team=cfg.require("team"),
         services=services, alerts=alerts, monitors=monitors, filters=filters,
         project_mode=cfg.get("projectMode") or "shared", adopt_existing=cfg.get_bool("adoptExisting") or False,
+        cron_monitors=crons,
     ))
     pulumi.export("dsns", sentry.dsns)
 '''

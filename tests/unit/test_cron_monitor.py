@@ -40,7 +40,7 @@ def test_check_names_each_bad_value_and_what_is_allowed() -> None:
     bad = failures({**DECLARED, "schedule": "*/0 25 * * *", "timezone": "Europe/Berln", "checkinMargin": 0,
                     "maxRuntime": 40321, "failureIssueThreshold": 721, "status": "paused", "owner": "bob",
                     "slug": "Heartbeat"})
-    assert "a step must be at least 1" in bad["schedule"]
+    assert "minute field '*/0' is not valid" in bad["schedule"]
     assert "unknown time zone 'Europe/Berln'" in bad["timezone"]
     assert "out of range; allowed: 1..40320" in bad["checkinMargin"] and "1..40320" in bad["maxRuntime"]
     assert "1..720" in bad["failureIssueThreshold"]
@@ -49,6 +49,23 @@ def test_check_names_each_bad_value_and_what_is_allowed() -> None:
     interval = failures({**DECLARED, "scheduleType": "interval", "schedule": [0, "fortnight"]})
     assert "unit one of minute, hour, day, week, month, year" in interval["schedule"]
     assert "allowed values: crontab, interval" in failures({**DECLARED, "scheduleType": "cron"})["scheduleType"]
+
+
+def test_no_detector_is_a_known_empty_id() -> None:
+    """A null detectorId output is unknown in every later preview (so was each watching alert's detectorIds)."""
+    inputs = CronMonitorInputs.from_props(DECLARED)
+    outs = outputs_from_api(SENTRY_MONITOR, inputs, organization="acme", adopted=False, detector_id=None)
+    assert outs["detectorId"] == ""
+    assert CronMonitorProvider().diff("acme/heartbeat-dev", outs, DECLARED).changes is False
+    # a state written before: one update rewrites it
+    assert CronMonitorProvider().diff("acme/heartbeat-dev", {**outs, "detectorId": None}, DECLARED).changes
+
+
+def test_check_refuses_what_sentry_refuses() -> None:
+    """Issue 22: these passed preview and `up` then failed with Sentry's 400 after creating half the stack."""
+    assert "minute field '5-1' is not valid" in failures({**DECLARED, "schedule": "5-1 * * * *"})["schedule"]
+    assert "never matches a date" in failures({**DECLARED, "schedule": "0 0 31 2 *"})["schedule"]
+    assert "did you mean 'Europe/Berlin'" in failures({**DECLARED, "timezone": "posix/Europe/Berlin"})["timezone"]
 
 
 def test_read_of_sentry_response_shows_no_drift_for_what_sentry_means() -> None:

@@ -36,8 +36,22 @@ def test_stack_files_declare_the_heartbeat_monitor() -> None:
     ("body", "expected"),
     [
         ({**HEARTBEAT, "schedule": "61 * * * *"},
-         "sentry-stacks:cronMonitors.h.schedule = \"61 * * * *\": minute field '61': '61' is out of range; "
-         "allowed: 0-59"),
+         "sentry-stacks:cronMonitors.h.schedule = \"61 * * * *\": minute field '61' is not valid; allowed: *, a "
+         "number, a range a-b with a <= b, a list a,b or a step */n with n >= 1, from 0-59"),
+        # what Sentry's monitor validator refuses (cronsim, its zone list): issue 22
+        ({**HEARTBEAT, "schedule": "5-1 * * * *"},
+         "sentry-stacks:cronMonitors.h.schedule = \"5-1 * * * *\": minute field '5-1' is not valid"),
+        ({**HEARTBEAT, "schedule": "0 0 31 2 *"},
+         "sentry-stacks:cronMonitors.h.schedule = \"0 0 31 2 *\": day-of-month field '31' never matches a date "
+         "in month field '2'"),
+        ({**HEARTBEAT, "schedule": "@Daily"}, "unknown nickname '@Daily'"),
+        ({**HEARTBEAT, "schedule": "0 * * * * *"}, "a crontab has 5 fields (minute hour day-of-month month "
+         "day-of-week), got 6"),
+        ({**HEARTBEAT, "timezone": "posix/Europe/Berlin"},
+         "sentry-stacks:cronMonitors.h.timezone = \"posix/Europe/Berlin\": unknown time zone 'posix/Europe/Berlin'"
+         ": use an IANA zone name such as UTC, Europe/Berlin, America/New_York; did you mean 'Europe/Berlin'?"),
+        ({**HEARTBEAT, "timezone": "Factory"}, "unknown time zone 'Factory'"),
+        ({**HEARTBEAT, "timezone": "localtime"}, "unknown time zone 'localtime'"),
         ({**HEARTBEAT, "schedule": "* * *"},
          "sentry-stacks:cronMonitors.h.schedule = \"* * *\": a crontab has 5 fields"),
         ({"service": "worker"},
@@ -97,10 +111,21 @@ def test_alerts_may_watch_cron_monitors() -> None:
 
 def test_schedules_and_zones() -> None:
     assert crontab_problem("*/15 9-17 * jan-jun mon-fri") is None and crontab_problem("@daily") is None
-    assert "step must be at least 1" in (crontab_problem("*/0 * * * *") or "")
-    assert "day of week" in (crontab_problem("* * * * funday") or "")
+    for accepted in ("0 0 29 2 *", "0 0 * * 7", "0 0 L * *", "0 0 * * 1#2", "0 0 31 4,6,7 *", "  0  0 * * *  "):
+        assert crontab_problem(accepted) is None, accepted  # cronsim (so Sentry) takes these
+    assert "minute field '*/0' is not valid" in (crontab_problem("*/0 * * * *") or "")
+    assert "day-of-week field 'funday' is not valid" in (crontab_problem("* * * * funday") or "")
+    assert "never matches a date in month field '4,6'" in (crontab_problem("0 0 31 4,6 *") or "")
     assert timezone_problem("America/New_York") is None and timezone_problem("Mars/Olympus")
     interval = CronMonitorSettings.model_validate({"service": "w", "interval": {"every": 2, "unit": "hour"}})
     assert interval.schedule_type == "interval" and interval.sentry_schedule() == [2, "hour"]
     specs, issues = parse_cron_monitors("k", {"x": HEARTBEAT}, stack="a" * 60, reporting={"worker": "backend"})
     assert specs == () and "not a valid slug of at most 50 characters: set slug" in issues[0].message
+
+
+def test_a_cron_monitor_named_like_a_metric_monitor_is_said_plainly() -> None:
+    """Issue 22: the value was printed as a Python repr (CronMonitorSettings(service=...))."""
+    found = problems(cronMonitors={"error-spike": HEARTBEAT})
+    assert found == ['sentry-stacks:cronMonitors.error-spike = {"schedule": "* * * * *", "service": "worker"}: '
+                     "sentry-stacks:monitors.error-spike (a metric monitor) has the same name: a name is unique "
+                     "across monitors and cronMonitors; rename one"], found

@@ -169,48 +169,53 @@ def test_the_default_prod_stack_passes_and_collects_nothing_personal() -> None:
 # --------------------------------------------------------------------------- shared projects
 
 
-def test_strictest_wins_and_names_the_stack_that_asked() -> None:
-    dev = pv.ProjectPrivacy(dataScrubber=False, sensitiveFields=("iban",), safeFields=("order_id", "sku"))
-    prod = pv.ProjectPrivacy(dataScrubber=True, scrubIPAddresses=True, sensitiveFields=("ssn",),
-                             safeFields=("order_id",))
-    merged = pv.merge_shared("dev", dev, {"prod": prod, "qa": pv.ProjectPrivacy()})
-    assert merged.values == {"dataScrubber": True, "scrubIPAddresses": True, "sensitiveFields": ["iban", "ssn"],
-                             "safeFields": ["order_id"]}
-    assert merged.sources["scrubIPAddresses"] == ("prod",) and merged.sources["safeFields"] == ("prod",)
-    notes = "\n".join(merged.notes)
-    assert "privacy.dataScrubber = true (strictest of the stacks sharing the project; asked by stack prod; " \
-           "this stack asks false)" in notes
-    assert "dataScrubberDefaults" not in merged.values  # nobody declares it: not managed
-    # the other stack computes the same values, so the stacks never take turns
-    assert pv.merge_shared("prod", prod, {"dev": dev, "qa": pv.ProjectPrivacy()}).values == merged.values
+def test_a_stack_writes_its_own_asks_and_carries_the_others_for_the_floor() -> None:
+    dev = pv.ProjectPrivacy(dataScrubber=False, sensitiveFields=("iban",))
+    prod = pv.ProjectPrivacy(dataScrubber=True, scrubIPAddresses=True)
+    broken = pv.PrivacyProblem("Pulumi.qa.yaml: sentry-stacks:privacy.scrubIPAdresses", True, "unknown key")
+    shared = pv.shared_privacy("dev", dev, {"prod": prod, "qa": broken})
+    assert shared.values == {"dataScrubber": False, "sensitiveFields": ["iban"]}  # never raised from files
+    assert shared.others == {"prod": {"dataScrubber": True, "scrubIPAddresses": True}, "qa": pv.UNREADABLE}
+    [note] = shared.notes
+    assert note.startswith("Pulumi.qa.yaml: sentry-stacks:privacy.scrubIPAdresses = true: unknown key. Stack qa "
+                           "shares this stack's Sentry projects")
+    assert "this stack lowers no scrubbing on its behalf" in note
 
 
-def test_sibling_stacks_are_read_from_their_stack_files(tmp_path: Path) -> None:
+def test_sibling_stacks_are_read_from_their_stack_files_and_bad_ones_named(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: x\nconfig:\n  projectMode:\n    default: shared\n")
     def stack(name: str, config: dict[str, Any]) -> None:
         (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
-    stack("prod", {"sentry-stacks:privacy": {"scrubIPAddresses": True}})
+    stack("prod", {"sentry-stacks:privacy": {"scrubIPAddresses": True}, "sentry-stacks:big": "x" * 2_000_000})
     stack("solo", {"sentry-stacks:projectMode": "per-environment", "sentry-stacks:privacy": {"dataScrubber": True}})
-    stack("broken", {"sentry-stacks:privacy": {"scrubIPAddresses": "often"}})
+    stack("broken", {"sentry-stacks:privacy": {"scrubIPAdresses": True}})
     stack("dev", {"sentry-stacks:privacy": {"scrubIPAddresses": False}})
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  sentry-stacks:privacy: {scrubIPAddresses: true\n")
     found = pv.sibling_privacy(tmp_path, "sentry-stacks", "dev")
-    assert found == {"prod": pv.ProjectPrivacy(scrubIPAddresses=True)}
+    assert found["prod"] == pv.ProjectPrivacy(scrubIPAddresses=True) and "solo" not in found and "dev" not in found
+    broken = found["broken"]
+    assert isinstance(broken, pv.PrivacyProblem) and broken.key == "Pulumi.broken.yaml: " \
+        "sentry-stacks:privacy.scrubIPAdresses" and broken.message.startswith("unknown key")
+    bad = found["bad"]
+    assert isinstance(bad, pv.PrivacyProblem) and bad.key == "Pulumi.bad.yaml" and "not valid YAML" in bad.message
 
 
-def test_dev_settings_carry_the_shared_merge_with_prod() -> None:
+def test_dev_settings_carry_prod_asks_without_taking_them() -> None:
     dev = settings_for("dev")
-    assert dev.shared_privacy is not None and dev.shared_privacy.values["scrubIPAddresses"] is True
-    assert any("asked by stack prod" in n for n in dev.shared_privacy.notes)
+    assert dev.shared_privacy is not None and dev.shared_privacy.values.get("scrubIPAddresses") is False
+    assert dev.shared_privacy.others["prod"]["scrubIPAddresses"] is True
+    assert not any("asked by stack prod" in n for n in dev.shared_privacy.notes)  # issue 22: no prod stack needed
     solo = settings_for("dev", projectMode="per-environment")
     assert solo.shared_privacy is None and solo.privacy.privacy.scrubIPAddresses is False
 
 
-def test_rendered_comment_says_what_is_collected() -> None:
-    lines = pv.describe(pv.EVERYTHING, {"scrubIPAddresses": True, "sensitiveFields": ["iban"]}, stack="dev",
-                        sources={"scrubIPAddresses": ("prod",)})
+def test_rendered_comment_says_what_is_collected_and_what_sentry_keeps() -> None:
+    lines = pv.describe(pv.EVERYTHING, {"scrubIPAddresses": True, "sensitiveFields": ["iban"]},
+                        kept={"scrubIPAddresses": ["prod"]})
     text = "\n".join(lines)
     assert "user info and IP address: yes; cookies: yes" in text
-    assert "IP addresses removed (asked by stack prod)" in text and "Sentry also filters: iban" in text
+    assert "IP addresses removed (kept in Sentry for the shared project, asked by stack prod" in text
+    assert "Sentry also filters: iban" in text
     assert "HTTP bodies: none" in "\n".join(pv.describe(pv.DataCollection(httpBodies=())))
 
 
@@ -228,3 +233,22 @@ def test_the_model_describes_itself_for_the_json_schema() -> None:
 def test_the_cli_gives_objects_as_json_text() -> None:
     s = settings_for("dev", dataCollection='{"userInfo": false, "cookies": {"allow": ["theme"]}}')
     assert s.privacy.collection.userInfo is False and s.privacy.collection.cookies == pv.Allow(allow=("theme",))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"deny": ["x y"]}, "bad term 'x y' in deny: each must be 1-64 letters, digits, '_', '.', '*' or '-' "
+                            "(a name or part of one, e.g. forwarded, -ip, x-request-id)"),
+        ({"request": {"allow": ["b@d"]}}, "request: bad term 'b@d' in allow: each must be 1-64 letters"),
+        ("sometimes", "must be true (all), false (none), {allow: [terms]} or {deny: [terms]}, or {request: ..., "
+                      "response: ...}"),
+    ],
+)
+def test_a_bad_header_term_says_what_a_term_may_contain(value: Any, expected: str) -> None:
+    """Issue 22: the message did not say what a term may contain, and showed a doubled brace."""
+    with pytest.raises(SettingsError) as info:
+        settings_for("dev", dataCollection={"httpHeaders": value})
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("sentry-stacks:dataCollection.httpHeaders = ") and expected in problem, problem
+    assert "{{" not in problem and "must be valid" not in problem

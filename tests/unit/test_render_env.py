@@ -144,3 +144,17 @@ def test_missing_outputs_and_bad_settings_exit_2(tmp_path: Path) -> None:
     assert 'sentry-stacks:driver = "k8s": unknown value; allowed: compose, docker' in proc.stderr
     assert "sentry-stacks:sampling.traces = 2: must be a number from 0 to 1" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_what_sentry_keeps_is_rendered_as_up_renders_it(tmp_path: Path) -> None:
+    """The env files' comment says what Sentry keeps for a shared project (the output privacy.keptInSentry), so
+    render-env writes what `up` wrote and --check reports no drift for it."""
+    kept = {"backend": {"kept": {"scrubIPAddresses": True}, "users": ["prod"]}}
+    files = recorded(tmp_path, outputs={"dsns": DSNS, "release": RELEASE, "privacy": {"keptInSentry": kept}})
+    out = tmp_path / "out"
+    proc = render_env("--stack", "dev", "--out", str(out), files=files)
+    assert proc.returncode == 0, proc.stderr
+    assert "IP addresses removed (kept in Sentry for the shared project, asked by stack prod" in \
+        (out / "backend.env").read_text()
+    assert "IP addresses kept" in (out / "frontend.env").read_text()
+    assert render_env("--stack", "dev", "--out", str(out), "--check", files=files).returncode == 0

@@ -12,7 +12,15 @@ import pytest
 import yaml
 
 from infra.settings import project_defaults, with_defaults
-from infra.settings.schema import README_BEGIN, README_END, SCHEMA_PATH, main, readme_with_reference, schema_text
+from infra.settings.schema import (
+    README_BEGIN,
+    README_END,
+    SCHEMA_PATH,
+    main,
+    readme_with_reference,
+    reference_markdown,
+    schema_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELINE = "# yaml-language-server: $schema=./schema/stack-config.schema.json"
@@ -47,6 +55,16 @@ def test_readme_reference_is_the_generated_one() -> None:
     block = readme[readme.index(README_BEGIN):readme.index(README_END)]
     assert "| `timeWindowSeconds` | `60` \\| `300` \\| `600`" in block
     assert "**`services.<name>.sentry`**" in block and "| `platform` | Sentry's ids | required |" in block
+
+
+def test_every_nested_object_has_a_table() -> None:
+    """Issue 22: cronMonitors.<name>, releaseTracking, dataCollection and privacy had no table."""
+    reference = reference_markdown()
+    for heading in ("cronMonitors.<name>", "cronMonitors.<name>.interval", "releaseTracking", "dataCollection",
+                    "dataCollection.httpHeaders", "dataCollection: {allow: [...]}", "privacy"):
+        assert f"**`{heading}`** — " in reference, heading
+    assert "| `scrubIPAddresses` | boolean | — | never store IP addresses" in reference
+    assert "| `timezone` | text | `\"UTC\"` | IANA time zone of the crontab, as Sentry lists them" in reference
 
 
 def test_check_mode_reports_a_stale_copy(tmp_path: Path) -> None:
