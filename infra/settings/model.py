@@ -9,7 +9,6 @@ is reported once, not again by every alert that names it.
 
 from __future__ import annotations
 
-import re
 import types
 import typing
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_vali
 import infra.crons as crons
 import infra.privacy as pv
 from infra.connection import ConnectionValues, normalize_base_url
+from infra.fields import EnvName, ReleaseVersion
 from infra.rotation import Rotation
 from infra.sentry.errors import SentryConfigError
 from infra.settings.problems import MISSING, Issue, Loc, check, fail, join_loc, rule_error
@@ -54,11 +54,6 @@ EndpointMode = Literal["vip", "dnsrr"]
 ENDPOINT_MODES: tuple[EndpointMode, ...] = ("vip", "dnsrr")
 PublishMode = Literal["ingress", "host"]
 PUBLISH_MODES: tuple[PublishMode, ...] = ("ingress", "host")
-ENV_NAME_BAD = re.compile(r"[\n\r\f/]")
-RELEASE_BAD = re.compile(r"[\n\r\t\f\v/\\]")
-ENV_RULE = "a Sentry environment name: 1-64 characters, no '/', no line breaks, not 'None', no surrounding spaces"
-RELEASE_RULE = ("a Sentry release: 1-200 characters, no '/', '\\', tabs or line breaks, not '.', '..' or 'latest',"
-                " no surrounding spaces")
 
 
 @dataclass(frozen=True)
@@ -77,14 +72,6 @@ def _context(info: ValidationInfo) -> Context:
     return ctx
 
 
-def _env_ok(value: str) -> bool:
-    return not ENV_NAME_BAD.search(value) and value != "None" and value == value.strip()
-
-
-def _release_ok(value: str) -> bool:
-    return not RELEASE_BAD.search(value) and value not in (".", "..", "latest") and value == value.strip()
-
-
 Slug = Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=TEAM_SLUG_MAX)]
 
 
@@ -93,9 +80,9 @@ class StackConfig(Model):
 
     app: Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=64)] = Field(
         NS, description="App name (a slug); used in the Sentry alert and monitor names \"[app/stack] name\"")
-    environment: Annotated[str, text(ENV_RULE, max_len=64, check=_env_ok)] | None = Field(
+    environment: EnvName | None = Field(
         None, description="Sentry environment of the stack; default: the stack name")
-    release: Annotated[str, text(RELEASE_RULE, max_len=200, check=_release_ok)] | None = Field(
+    release: ReleaseVersion | None = Field(
         None, description="Sentry release; default: `git rev-parse --short HEAD`", validate_default=True)
     driver: Annotated[Driver, choice(DRIVERS)] = Field(
         "compose", description="How containers are deployed: compose (docker compose) or docker (pulumi-docker)")
