@@ -105,6 +105,7 @@ class Stack:
         (workdir / "Pulumi.yaml").write_text(
             "name: bench-sentry\nruntime:\n  name: python\n  options:\n"
             f"    toolchain: pip\n    virtualenv: {VENV}\n"
+            f"plugins:\n  providers:\n    - name: sentrystacks\n      path: {VENV / 'bin'}\n"
         )
         (workdir / "__main__.py").write_text(PROGRAM)
         st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home, code=code)
