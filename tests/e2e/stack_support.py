@@ -37,12 +37,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def copy_project(dest: Path, ls: LocalSentry) -> Path:
+def copy_project(dest: Path, ls: LocalSentry, source: Path = ROOT) -> Path:
+    """The project of `source` (this checkout, or another release's worktree) in `dest`, with this venv."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
-        text = (ROOT / name).read_text(encoding="utf-8")
+        text = (source / name).read_text(encoding="utf-8")
         (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
-    shutil.copytree(ROOT / "templates", dest / "templates")
+    shutil.copytree(source / "templates", dest / "templates")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"
     info_dir.mkdir(mode=0o700)

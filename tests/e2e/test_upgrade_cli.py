@@ -1,0 +1,164 @@
+"""A stack made by the previous release (dynamic providers) upgrades in place to the sentrystacks provider plugin.
+
+The previous release is the commit before the plugin (:data:`PREVIOUS_RELEASE`), checked out as a `git worktree`;
+its code runs the first `up` (through PYTHONPATH, with its own Pulumi.yaml and dynamic providers), against a real
+localsentry. Then the project takes this checkout's Pulumi.yaml and program (the stack files stay as they were: a
+user's stack file keeps working unchanged) and the preview shows no create, delete or replace of anything but the
+providers, sends no Sentry write, the `up` after it neither, and every DSN stays (the same values in the outputs and
+in the rendered env files). Two stacks: the Sentry-only program with a cron monitor, an alert watching it, metric
+monitors and filters; and the reference app's dev stack with its containers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.docker_support import demo_images, require_docker
+from tests.e2e.pulumi_support import ROOT, PulumiProject, missing, plugins_yaml, require_langhost, require_pulumi
+from tests.e2e.stack_support import AppStack, copy_project
+from tests.support.localsentry import LocalSentry
+from tests.support.sentry_program import PROGRAM
+
+pytestmark = pytest.mark.e2e
+
+#: main before the provider plugin: the last release whose Sentry objects are dynamic resources
+PREVIOUS_RELEASE = "9ae4e70ce229b0583c5ea1dcde0c926e15b8b57e"
+PROVIDERS = "pulumi:providers:"
+
+
+def _commit(ref: str) -> str | None:
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                           capture_output=True, text=True, check=False)
+    return found.stdout.strip() or None
+
+
+@pytest.fixture(scope="module")
+def previous_release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A worktree of the previous release."""
+    commit = _commit(PREVIOUS_RELEASE)
+    if commit is None:
+        missing("The previous release's commit", f"a git clone with its history ({PREVIOUS_RELEASE[:7]})")
+    path = tmp_path_factory.mktemp("previous") / "release"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(path), str(commit)],
+                   check=True, capture_output=True, text=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=False,
+                       capture_output=True)
+
+
+def _writes(ls: LocalSentry) -> dict[str, int]:
+    """Sentry management API requests that change something, by route (reads, ingest and the control API apart)."""
+    return {r: n for r, n in ls.stats()["by_route"].items()
+            if r.split(" ", 1)[0] != "GET" and " /api/0/" in r}
+
+
+def _steps(proj: PulumiProject) -> list[dict[str, Any]]:
+    preview = proj.run("preview", "--json", "--show-sames")
+    data = json.loads(preview.stdout)
+    assert not [d for d in data.get("diagnostics", []) if d.get("severity") == "error"], data.get("diagnostics")
+    return list(data.get("steps", []))
+
+
+def _ids_of(resources: list[dict[str, Any]]) -> dict[str, str]:
+    """Logical name -> id of every resource but the providers and the stack."""
+    return {r["urn"].rsplit("::", 1)[1]: r.get("id", "") for r in resources
+            if not r["type"].startswith((PROVIDERS, "pulumi:pulumi:Stack"))}
+
+
+def _ids(proj: PulumiProject) -> dict[str, str]:
+    return _ids_of(proj.export()["deployment"]["resources"])
+
+
+def _assert_in_place(steps: list[dict[str, Any]]) -> None:
+    """No create, delete or replace of anything but a provider; and every Sentry object is now the plugin's."""
+    bad = [(s["op"], s["urn"]) for s in steps
+           if s["op"] not in ("same", "update") and PROVIDERS not in s["urn"]]
+    assert bad == [], bad
+    types = {s["urn"].split("::")[2].rsplit("$", 1)[-1] for s in steps}
+    assert not any(t.startswith("pulumi-python:dynamic/sentry:") for t in types), types
+    assert any(t.startswith("sentrystacks:index:") for t in types), types
+
+
+def test_sentry_only_stack_upgrades_in_place(tmp_path: Path, previous_release: Path) -> None:
+    require_pulumi()
+    require_langhost()
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        workdir = tmp_path / "proj"
+        workdir.mkdir()
+        (workdir / "Pulumi.yaml").write_text(
+            "name: e2e-upgrade\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+            f"    virtualenv: {ROOT / 'venv'}\n")  # the previous release's projects had no plugins entry
+        (workdir / "__main__.py").write_text(PROGRAM)
+        proj = PulumiProject(workdir, stack="dev", extra_env={"PYTHONPATH": str(previous_release)})
+        proj.init()
+        for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("app", "upg"),
+                           ("services", "2"), ("environment", "development"), ("team", ls.team), ("cron", "true"),
+                           ("legacyBrowsers", "ie,safari")):
+            proj.config_set(key, value)
+        proj.config_set("sentry:token", ls.token, secret=True)
+        proj.up()
+        old = proj.export()["deployment"]["resources"]
+        assert any(r["type"] == "pulumi-python:dynamic/sentry:CronMonitor" for r in old)
+        dsns = proj.outputs(show_secrets=True)["dsns"]
+
+        # the upgrade: this release's project file and code
+        (workdir / "Pulumi.yaml").write_text((workdir / "Pulumi.yaml").read_text() + plugins_yaml())
+        proj.extra_env.pop("PYTHONPATH")
+        ls.reset_stats()
+        _assert_in_place(_steps(proj))
+        assert _writes(ls) == {}
+        proj.up()
+        assert _writes(ls) == {}
+        assert _ids(proj) == _ids_of(old)  # the same objects (a create would have given new ids)
+        assert proj.outputs(show_secrets=True)["dsns"] == dsns
+        proj.run("preview", "--expect-no-changes")
+        proj.run("destroy", "--yes")
+    finally:
+        ls.stop()
+
+
+def test_reference_stack_upgrades_in_place(tmp_path: Path, previous_release: Path) -> None:
+    require_docker()
+    demo_images()
+    ls = LocalSentry.start(tmp_path / "ls")
+    work = copy_project(tmp_path / "proj", ls, source=previous_release)
+    stack = AppStack.create(work, "dev", f"e2e-{uuid.uuid4().hex[:8]}")
+    stack.extra_env["PYTHONPATH"] = str(previous_release)
+    try:
+        stack.up()
+        old = _ids(stack)
+        dsns = stack.outputs(show_secrets=True)["dsns"]
+        files = {name: Path(path).read_bytes() for name, path in stack.outputs()["files"].items()}
+        assert any(dsns["backend"].encode() in content for content in files.values())
+
+        # the upgrade: this release's Pulumi.yaml, program and templates; the stack file stays as it is
+        for name in ("Pulumi.yaml", "__main__.py"):
+            shutil.copy2(ROOT / name, work / name)
+        shutil.rmtree(work / "templates")
+        shutil.copytree(ROOT / "templates", work / "templates")
+        stack.extra_env.pop("PYTHONPATH")
+        ls.reset_stats()
+        steps = _steps(stack)
+        _assert_in_place(steps)
+        assert [s["urn"] for s in steps if s["op"] == "update" and PROVIDERS not in s["urn"]] == []
+        assert _writes(ls) == {}
+        stack.up()
+        assert _writes(ls) == {}
+        assert _ids(stack) == old
+        assert stack.outputs(show_secrets=True)["dsns"] == dsns
+        assert {name: Path(path).read_bytes() for name, path in stack.outputs()["files"].items()} == files
+        stack.run("preview", "--expect-no-changes")
+    finally:
+        stack.run("destroy", "--yes", check=False)
+        ls.stop()
