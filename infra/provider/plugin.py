@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 
 from pulumi.provider.experimental import provider as p
 
-from infra import provider_errors
 from infra.provider.config import ProviderConfig, provider_config
 from infra.provider.kinds import BY_TOKEN, Kind
 from infra.provider.schema import schema
@@ -107,7 +106,6 @@ class SentryStacksProvider(p.Provider):
         return p.DiffResponse(changes=bool(changed), diffs=changed)  # never replaces
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
-        provider_errors.install((SentryError,), anywhere=True)
         watch_cli()  # under the CLI: the create journal, and stop at once when a killed CLI leaves us behind
         config = provider_config(plain_map(request.args), request.variables)
         try:

@@ -39,7 +39,8 @@ from pulumi.runtime import proto
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from infra.provider_errors import one_line
+from infra.provider_errors import expect, one_line
+from infra.sentry.errors import SentryError
 
 T = TypeVar("T")
 _unmarshal = PropertyValue.unmarshal_map
@@ -59,6 +60,10 @@ def _failures(failures: list[p.CheckFailure] | None) -> list[Any]:
 
 class Servicer(ProviderServicer):
     """The SDK's servicer with one-line errors, a Read that can say "gone", and a DiffConfig that answers right."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        expect((SentryError,))  # their message is the one line; anything else is a bug, said as such
 
     async def _answer(self, context: Any, call: Awaitable[T]) -> T:
         try:

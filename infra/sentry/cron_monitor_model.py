@@ -25,9 +25,10 @@ from infra.crons import (
     crontab_problem,
 )
 from infra.fields import Bool, ProjectSlug, text
+from infra.sentry.bodies import body_of, live_of
 from infra.sentry.compare import text_or_none
 from infra.sentry.metric_monitor_model import owner_text
-from infra.sentry.shape import SentryModel, body_of, field, is_deferred, live_of, props_of
+from infra.sentry.shape import SentryModel, field, is_deferred, props_of
 
 INTERVAL_UNITS = ("minute", "hour", "day", "week", "month", "year")
 

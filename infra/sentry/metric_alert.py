@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from infra.fields import Bool, Dataset, ProjectSlug, one_of_numbers, text, whole
 from infra.sentry import ids
 from infra.sentry.base import SentryProvider
+from infra.sentry.bodies import body_of
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_float, int_or_none, text_or_empty
 from infra.sentry.errors import SentryGone, SentryStateError
@@ -29,7 +30,7 @@ from infra.sentry.legacy_model import (
     TRIGGER_LABELS,
     norm_triggers,
 )
-from infra.sentry.shape import SentryModel, body_of, field, fields_of, inputs_of_state, is_deferred
+from infra.sentry.shape import SentryModel, field, fields_of, inputs_of_state, is_deferred
 
 
 def _sorted_or_none(value: Any) -> Any:

@@ -33,8 +33,9 @@ from infra.fields import (
     one_of_numbers,
     text,
 )
+from infra.sentry.bodies import body_of, live_of
 from infra.sentry.compare import as_declared, as_float, as_int, flag, int_or_none, text_or_empty, text_or_none
-from infra.sentry.shape import SentryModel, body_of, field, field_rule, fields_of, live_of, props_of
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, props_of
 from infra.vocabulary import QUERY_TYPES
 
 _SOURCE = "dataSources.0"

@@ -28,8 +28,9 @@ from infra.fields import (
     text,
     whole,
 )
+from infra.sentry.bodies import body_of, live_of
 from infra.sentry.compare import as_int, flag, int_or_none, text_or_empty, unordered
-from infra.sentry.shape import SentryModel, body_of, field, field_rule, fields_of, live_of, parse, props_of
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, parse, props_of
 
 #: Sentry's defaults of the privacy booleans: an answer without them (null, or left out) means these
 PRIVACY_DEFAULTS = {"dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}

@@ -25,10 +25,11 @@ from pydantic import Field
 
 from infra.fields import Bool, EnvName, HttpUrl, ProjectSlug, ReleaseVersion
 from infra.sentry.base import SentryProvider
+from infra.sentry.bodies import body_of
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import text_or_none, unordered
 from infra.sentry.errors import SentryBadRequest
-from infra.sentry.shape import SentryModel, body_of, field, inputs_of_state, props_of
+from infra.sentry.shape import SentryModel, field, inputs_of_state, props_of
 
 
 class ReleaseInputs(SentryModel):

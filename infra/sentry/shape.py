@@ -13,7 +13,8 @@ Dict props exist only at the Pulumi boundary, made and read by the generic funct
   -> the model;
 * :func:`check_props`: the problems of props as a list of (property, reason), a value unknown in preview skipped;
 * :func:`changes`: what differs between a stored state and new props, each field compared as declared;
-* :func:`body_of` / :func:`live_of`: a model -> a request body, and Sentry's answer -> the declared fields.
+* :func:`infra.sentry.bodies.body_of` / :func:`~infra.sentry.bodies.live_of`: a model -> a request body, and
+  Sentry's answer -> the declared fields (by each field's ``body``/``read`` path).
 
 A value not known yet (an ``Output`` of another resource in the program, an unknown in a preview) is *deferred*:
 validation checks every other field and keeps it as it is, and the rules between fields (:func:`field_rule`) wait
@@ -23,10 +24,9 @@ with ``Model.model_construct(...)`` (which mypy checks field by field) passed th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
-from itertools import pairwise
 from typing import Any, ClassVar, Literal, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -186,13 +186,14 @@ def field_rule(check: Callable[[M], M]) -> Any:
 # --------------------------------------------------------------------------- the Pulumi boundary
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as props hold it: nested models as dicts (an ``Output`` as it is)."""
     if isinstance(value, BaseModel):
         return props_of(value)
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_value(v) for k, v in value.items()}
     return value
 
 
@@ -202,7 +203,7 @@ def props_of(model: BaseModel) -> dict[str, Any]:
     for name, info in type(model).model_fields.items():
         value = getattr(model, name, None)
         if value is not None:
-            out[info.alias or name] = _plain(value)
+            out[info.alias or name] = plain_value(value)
     return out
 
 
@@ -340,75 +341,6 @@ def changes(cls: type[SentryModel], olds: Mapping[str, Any], news: Mapping[str, 
     return changed, replaced
 
 
-# --------------------------------------------------------------------------- Sentry's bodies and answers
-
-
-def _steps(path: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in path.split(".")]
-
-
-def _get(data: Any, path: str) -> tuple[bool, Any]:
-    for option in path.split("|"):
-        node, found = data, True
-        for step in _steps(option):
-            if isinstance(step, int) and isinstance(node, Sequence) and not isinstance(node, str) and step < len(node):
-                node = node[step]
-            elif isinstance(step, str) and isinstance(node, Mapping) and step in node:
-                node = node[step]
-            else:
-                found = False
-                break
-        if found:
-            return True, node
-    return False, None
-
-
-def _put(body: dict[str, Any], path: str, value: Any) -> None:
-    steps = _steps(path)
-    node: Any = body
-    for step, after in pairwise(steps):
-        empty: Any = [] if isinstance(after, int) else {}
-        if isinstance(step, int):
-            while len(node) <= step:
-                node.append({} if not isinstance(after, int) else [])
-            node = node[step]
-        else:
-            node = node.setdefault(step, empty)
-    last = steps[-1]
-    if isinstance(last, int):
-        while len(node) <= last:
-            node.append(None)
-    node[last] = value
-
-
-def body_of(model: SentryModel, keys: Iterable[str] | None = None, *, skip_none: bool = False) -> dict[str, Any]:
-    """The request body of `model`'s fields that Sentry takes (only `keys`, by Pulumi name, when given)."""
-    wanted = None if keys is None else set(keys)
-    body: dict[str, Any] = {}
-    for name, key, _info, meta in fields_of(type(model)):
-        if meta.body is None or (wanted is not None and key not in wanted):
-            continue
-        value = _plain(getattr(model, name))
-        if value is None and skip_none:
-            continue
-        _put(body, meta.body, value)
-    return body
-
-
-def live_of(cls: type[SentryModel], answer: Mapping[str, Any], *, fill: bool = False) -> dict[str, Any]:
-    """The fields of `cls` that Sentry's `answer` holds, by Pulumi name, each in its compared form (`fill`: a field
-    the answer leaves out too, as its compared form of null: Sentry's default)."""
-    out: dict[str, Any] = {}
-    for _name, key, _info, meta in fields_of(cls):
-        path = meta.read or meta.body
-        if path is None:
-            continue
-        found, value = _get(answer, path)
-        if found or fill:
-            out[key] = meta.compare(value)
-    return out
-
-
 def secret_outputs(cls: type[SentryModel]) -> list[str]:
     return [key for _n, key, _i, meta in fields_of(cls) if meta.secret]
 
@@ -424,7 +356,6 @@ __all__ = [
     "Norm",
     "Sentry",
     "SentryModel",
-    "body_of",
     "changes",
     "check_props",
     "declared",
@@ -434,10 +365,10 @@ __all__ = [
     "inputs_of_state",
     "is_deferred",
     "known",
-    "live_of",
     "meta_of",
     "parse",
     "parse_state",
+    "plain_value",
     "props_of",
     "same",
     "secret_outputs",

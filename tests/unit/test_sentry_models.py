@@ -79,8 +79,8 @@ def test_project_slug_change_renames_unless_adopted() -> None:
 
 
 def test_project_model_body_and_differences() -> None:
-    inputs = parse(project_model.ProjectInputs,
-                   {"slug": "web", "teams": ["t"], "name": "Web", "platform": "python", "resolveAge": 24, "shared": True})
+    inputs = parse(project_model.ProjectInputs, {"slug": "web", "teams": ["t"], "name": "Web", "platform": "python",
+                                                 "resolveAge": 24, "shared": True})
     assert inputs.deletes_on_destroy is False  # shared projects survive a destroy by default
     live = {"slug": "web", "name": "Web", "platform": "python", "resolveAge": 0, "teams": [{"slug": "t"}]}
     assert inputs.to_body(live) == {"resolveAge": 24}
@@ -205,7 +205,7 @@ def test_metric_monitor_check_failures() -> None:
 
 
 def test_metric_monitor_reads_snuba_query() -> None:
-    inputs = parse(metric_monitor_model.MetricMonitorInputs, 
+    inputs = parse(metric_monitor_model.MetricMonitorInputs,
         {"project": "web", "name": "m", "aggregate": "count()", "timeWindow": 3600,
          "conditions": [{"type": "gt", "comparison": 100, "conditionResult": 75}], "environment": "prod"})
     assert inputs.to_body()["dataSources"][0]["queryType"] == 0
@@ -225,7 +225,8 @@ def test_inbound_filter_check_failures() -> None:
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "spam"})
     assert got["filterId"] == ["filterId: unknown value; allowed: browser-extensions, filtered-transaction, "
                                "legacy-browsers, localhost, web-crawlers"]
-    got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "subfilters": ["netscape"]})
+    got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers",
+                                            "subfilters": ["netscape"]})
     assert got["subfilters"][0].startswith("subfilters[0]: unknown value; allowed: ie, edge")
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "active": True,
                                             "subfilters": ["ie"]})
