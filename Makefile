@@ -57,9 +57,11 @@ lint: venv
 	$(VENV)/bin/mypy infra localsentry
 	$(VENV)/bin/mypy --strict packages/python/src/sentry_stacks_runtime
 	$(PY) -m infra.settings.schema --check
+	$(PY) -m infra.provider.schema --check
 
-schema: venv ## regenerate the editor schema and the README's configuration reference from the settings model
+schema: venv ## regenerate the editor schema, the README's configuration reference and the provider's schema
 	$(PY) -m infra.settings.schema
+	$(PY) -m infra.provider.schema
 
 demo: setup ## bring up the dev stack on the embedded localsentry (or your Sentry)
 	$(PY) scripts/demo up

@@ -15,8 +15,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import types
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from annotated_types import GroupedMetadata
 from pydantic import Field, ValidationError, WrapValidator
@@ -45,6 +47,16 @@ from infra.vocabulary import (
     TARGET_TYPES,
     TEAM_SLUG_MAX,
 )
+
+
+def type_options(tp: Any) -> list[Any]:
+    """The types a field annotated `tp` may hold: ``Annotated`` unwrapped, unions split, None left out."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return type_options(get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [o for a in get_args(tp) if a is not type(None) for o in type_options(a)]
+    return [tp]
 
 
 def rule_error(rule: str) -> PydanticCustomError:
@@ -319,5 +331,6 @@ __all__ = [
     "rule_error",
     "suggest",
     "text",
+    "type_options",
     "whole",
 ]

@@ -14,22 +14,12 @@ in the stack file: only the provider reads it).
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import pulumi
 
 from infra.provider.config import PACKAGE, Preflight
 from infra.provider.kinds import KINDS, LEGACY_TYPE
-from infra.sentry.alert_model import AlertInputs
-from infra.sentry.client_key_model import ClientKeyInputs
-from infra.sentry.cron_monitor_model import CronMonitorInputs
-from infra.sentry.deploy import DeployInputs, DeployStartInputs
-from infra.sentry.inbound_filter import InboundFilterInputs
-from infra.sentry.issue_alert import IssueAlertInputs
-from infra.sentry.metric_alert import MetricAlertInputs
-from infra.sentry.metric_monitor_model import MetricMonitorInputs
-from infra.sentry.project_model import ProjectInputs
-from infra.sentry.release import ReleaseInputs
 from infra.sentry.shape import SentryModel, fields_of, props_of, secret_outputs
 
 T = TypeVar("T")
@@ -42,24 +32,23 @@ def ref(value: pulumi.Output[T]) -> T:
 
 
 class SentryResource(pulumi.CustomResource):
-    """A resource of the ``sentrystacks`` provider plugin, declared with its typed inputs."""
-
-    KIND: ClassVar[str]
-    INPUTS: ClassVar[type[SentryModel]]
+    """A resource of the ``sentrystacks`` provider plugin (the type named like the class), declared with its typed
+    inputs."""
 
     def __init__(self, resource_name: str, inputs: SentryModel, opts: pulumi.ResourceOptions | None = None) -> None:
-        if not isinstance(inputs, self.INPUTS):
-            raise TypeError(f"{type(self).__name__} takes {self.INPUTS.__name__}, not {type(inputs).__name__}")
-        kind = KINDS[self.KIND]
+        kind = KINDS[type(self).__name__]
+        if not isinstance(inputs, kind.inputs):
+            raise TypeError(f"{kind.name} takes {kind.inputs.__name__}, not {type(inputs).__name__}")
         props: dict[str, Any] = {key: None for _n, key, _i, _m in fields_of(kind.state)}
         props.update(props_of(inputs))
-        own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=self.KIND))],
+        own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=kind.name))],
                                      additional_secret_outputs=secret_outputs(kind.state))
         super().__init__(kind.token, resource_name, props, pulumi.ResourceOptions.merge(opts, own))
 
 
 class Project(SentryResource):
-    KIND, INPUTS = "Project", ProjectInputs
+    """A Sentry project: ``ProjectInputs``."""
+
     slug: pulumi.Output[str]
     projectId: pulumi.Output[str]
     adopted: pulumi.Output[bool]
@@ -68,7 +57,8 @@ class Project(SentryResource):
 
 
 class ClientKey(SentryResource):
-    KIND, INPUTS = "ClientKey", ClientKeyInputs
+    """A client key (DSN) of a project: ``ClientKeyInputs``; the DSNs and the key's secret are secret outputs."""
+
     dsn: pulumi.Output[str]
     keyId: pulumi.Output[str]
     public: pulumi.Output[str]
@@ -76,46 +66,52 @@ class ClientKey(SentryResource):
 
 
 class InboundFilter(SentryResource):
-    KIND, INPUTS = "InboundFilter", InboundFilterInputs
+    """One of a project's inbound filters: ``InboundFilterInputs``."""
 
 
 class Alert(SentryResource):
-    KIND, INPUTS = "Alert", AlertInputs
+    """An alert (a workflow): ``AlertInputs``."""
+
     workflowId: pulumi.Output[str]
 
 
 class MetricMonitor(SentryResource):
-    KIND, INPUTS = "MetricMonitor", MetricMonitorInputs
+    """A metric monitor (a detector): ``MetricMonitorInputs``; alerts watch it through its ``detectorId``."""
+
     detectorId: pulumi.Output[str]
 
 
 class CronMonitor(SentryResource):
-    KIND, INPUTS = "CronMonitor", CronMonitorInputs
+    """A cron monitor: ``CronMonitorInputs``; ``detectorId`` is "" where the server keeps no detector for it."""
+
     slug: pulumi.Output[str]
     detectorId: pulumi.Output[str]
 
 
 class Release(SentryResource):
-    KIND, INPUTS = "Release", ReleaseInputs
+    """A release: ``ReleaseInputs``."""
+
     version: pulumi.Output[str]
 
 
 class DeployStart(SentryResource):
-    KIND, INPUTS = "DeployStart", DeployStartInputs
+    """When a rollout began: ``DeployStartInputs`` (no Sentry call)."""
+
     dateStarted: pulumi.Output[str]
 
 
 class Deploy(SentryResource):
-    KIND, INPUTS = "Deploy", DeployInputs
+    """A deploy record: ``DeployInputs``."""
+
     deployId: pulumi.Output[str]
 
 
 class IssueAlert(SentryResource):
-    KIND, INPUTS = "IssueAlert", IssueAlertInputs
+    """A legacy issue alert rule: ``IssueAlertInputs``."""
 
 
 class MetricAlert(SentryResource):
-    KIND, INPUTS = "MetricAlert", MetricAlertInputs
+    """A legacy metric alert rule: ``MetricAlertInputs``."""
 
 
 class SentryStacks(pulumi.ProviderResource):

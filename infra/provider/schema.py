@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import types
-import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from infra.fields import type_options
 from infra.provider.config import ProviderConfig
 from infra.provider.kinds import KINDS, PACKAGE, token
 from infra.sentry.shape import SentryModel, meta_of
@@ -30,18 +29,8 @@ ANY = {"$ref": "pulumi.json#/Any"}
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
-def _options(tp: Any) -> list[Any]:
-    """The types a field may hold (Annotated unwrapped, None left out)."""
-    origin = get_origin(tp)
-    if origin is Annotated:
-        return _options(get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [o for a in get_args(tp) if a is not type(None) for o in _options(a)]
-    return [tp]
-
-
 def _type(tp: Any, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    options = _options(tp)
+    options = type_options(tp)
     if len(options) != 1:
         return dict(ANY)
     one = options[0]

@@ -76,17 +76,23 @@ class Servicer(ProviderServicer):
         resp = await self._answer(context, self._provider.get_schema(p.GetSchemaRequest(request.version)))
         return proto.GetSchemaResponse(schema=resp.schema or "")
 
-    async def CheckConfig(self, request: Any, context: Any) -> Any:
-        resp = await self._answer(context, self._provider.check_config(p.CheckRequest(
+    async def _checked(self, check: Any, request: Any, context: Any) -> Any:
+        resp = await self._answer(context, check(p.CheckRequest(
             request.urn, _unmarshal(request.olds), _unmarshal(request.news), request.randomSeed)))
         return proto.CheckResponse(inputs=_marshal(resp.inputs) if resp.inputs is not None else None,
                                    failures=_failures(resp.failures))
 
-    async def DiffConfig(self, request: Any, context: Any) -> Any:
-        resp = await self._answer(context, self._provider.diff_config(p.DiffRequest(
+    async def _diffed(self, diff: Any, request: Any, context: Any) -> Any:
+        resp = await self._answer(context, diff(p.DiffRequest(
             request.urn, request.id, _unmarshal(request.olds), _unmarshal(request.news), list(request.ignoreChanges))))
         return proto.DiffResponse(replaces=resp.replaces, stables=resp.stables, changes=diff_changes(resp.changes),
                                   deleteBeforeReplace=resp.delete_before_replace, diffs=resp.diffs)
+
+    async def CheckConfig(self, request: Any, context: Any) -> Any:
+        return await self._checked(self._provider.check_config, request, context)
+
+    async def DiffConfig(self, request: Any, context: Any) -> Any:
+        return await self._diffed(self._provider.diff_config, request, context)
 
     async def Configure(self, request: Any, context: Any) -> Any:
         resp = await self._answer(context, self._provider.configure(p.ConfigureRequest(
@@ -95,16 +101,10 @@ class Servicer(ProviderServicer):
                                        acceptOutputs=resp.accept_outputs, supportsPreview=resp.supports_preview)
 
     async def Check(self, request: Any, context: Any) -> Any:
-        resp = await self._answer(context, self._provider.check(p.CheckRequest(
-            request.urn, _unmarshal(request.olds), _unmarshal(request.news), request.randomSeed)))
-        return proto.CheckResponse(inputs=_marshal(resp.inputs) if resp.inputs is not None else None,
-                                   failures=_failures(resp.failures))
+        return await self._checked(self._provider.check, request, context)
 
     async def Diff(self, request: Any, context: Any) -> Any:
-        resp = await self._answer(context, self._provider.diff(p.DiffRequest(
-            request.urn, request.id, _unmarshal(request.olds), _unmarshal(request.news), list(request.ignoreChanges))))
-        return proto.DiffResponse(replaces=resp.replaces, stables=resp.stables, changes=diff_changes(resp.changes),
-                                  deleteBeforeReplace=resp.delete_before_replace, diffs=resp.diffs)
+        return await self._diffed(self._provider.diff, request, context)
 
     async def Create(self, request: Any, context: Any) -> Any:
         resp = await self._answer(context, self._provider.create(p.CreateRequest(

@@ -21,7 +21,7 @@ from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_int, text_or_none
 from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import GONE_ADVICE, ISSUE_ALERT_FREQUENCY, REFUSAL, norm_nodes
-from infra.sentry.shape import SentryModel, field, field_rule, fields_of, inputs_of_state, is_deferred
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, inputs_of_state, is_deferred, normalised
 
 NODE_KEYS = ("conditions", "filters", "actions")
 Match = Literal["all", "any", "none"]
@@ -82,15 +82,11 @@ class IssueAlertState(IssueAlertInputs):
     date_created: str | None = field("dateCreated", None, sent=False, diff=False)
 
 
-def normalise(key: str, value: Any) -> Any:
-    return next((meta.compare for _n, k, _i, meta in fields_of(IssueAlertInputs) if k == key), lambda v: v)(value)
-
-
 def outputs_from_api(rule: Mapping[str, Any], inputs: IssueAlertInputs, *, organization: str) -> dict[str, Any]:
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
     declared = inputs.to_body()
     for key in declared:
-        value = normalise(key, rule.get(key))
+        value = normalised(IssueAlertInputs, key, rule.get(key))
         if key in NODE_KEYS:  # nodes as declared: Sentry adds name labels, uuids, "" target ids
             value = norm_nodes(as_declared(value, declared[key]))
         if value is not None and key != "name":

@@ -30,7 +30,7 @@ from infra.sentry.legacy_model import (
     TRIGGER_LABELS,
     norm_triggers,
 )
-from infra.sentry.shape import SentryModel, field, fields_of, inputs_of_state, is_deferred
+from infra.sentry.shape import SentryModel, field, fields_of, inputs_of_state, is_deferred, normalised
 
 
 def _sorted_or_none(value: Any) -> Any:
@@ -100,15 +100,11 @@ class MetricAlertState(MetricAlertInputs):
     date_created: str | None = field("dateCreated", None, sent=False, diff=False)
 
 
-def normalise(key: str, value: Any) -> Any:
-    return next((meta.compare for _n, k, _i, meta in fields_of(MetricAlertInputs) if k == key), lambda v: v)(value)
-
-
 def outputs_from_api(rule: Mapping[str, Any], inputs: MetricAlertInputs, *, organization: str) -> dict[str, Any]:
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
     declared = inputs.fields()
     for key in declared:
-        value = normalise(key, rule.get(key))
+        value = normalised(MetricAlertInputs, key, rule.get(key))
         if key == "triggers" and isinstance(value, list):  # Sentry adds inputChannelId, desc, resolveThreshold
             value = norm_triggers(as_declared(value, declared["triggers"]))
         if value is not None:

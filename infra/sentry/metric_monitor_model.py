@@ -14,28 +14,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field
 
-from infra.fields import (
-    AggregateText,
-    Bool,
-    ComparisonDelta,
-    Dataset,
-    Description,
-    DetectionType,
-    EnvName,
-    EventType,
-    MonitorConditionType,
-    MonitorResult,
-    MonitorWindow,
-    Owner,
-    ProjectSlug,
-    QueryText,
-    Threshold,
-    one_of_numbers,
-    text,
-)
+from infra import fields
 from infra.sentry.bodies import body_of, live_of
 from infra.sentry.compare import as_declared, as_float, as_int, flag, int_or_none, text_or_empty, text_or_none
-from infra.sentry.shape import SentryModel, field, field_rule, fields_of, props_of
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, normalised, props_of
 from infra.vocabulary import QUERY_TYPES
 
 _SOURCE = "dataSources.0"
@@ -76,10 +58,10 @@ def _in_source(name: str) -> str:
 class MonitorCondition(SentryModel):
     """A condition: ``type`` against the threshold ``comparison``, giving priority ``conditionResult``."""
 
-    type: MonitorConditionType = field("type", description="gt, lte or anomaly_detection")
-    comparison: Threshold | dict[str, Any] = field(
+    type: fields.MonitorConditionType = field("type", description="gt, lte or anomaly_detection")
+    comparison: fields.Threshold | dict[str, Any] = field(
         "comparison", description="The threshold (anomaly_detection: its parameter object)")
-    result: MonitorResult = field("conditionResult", 75, description="Priority: 75 high, 50 low, 0 resolved")
+    result: fields.MonitorResult = field("conditionResult", 75, description="Priority: 75 high, 50 low, 0 resolved")
 
     @field_rule
     def _threshold(self) -> Self:
@@ -91,40 +73,41 @@ class MonitorCondition(SentryModel):
 class MetricMonitorInputs(SentryModel):
     """A metric monitor (``sentrystacks:index:MetricMonitor``), found again by its exact name within its project."""
 
-    project: ProjectSlug = field("project", sent=False, replace=True, description="Slug of the monitored project")
-    name: Annotated[str, text("a monitor name", max_len=200)] = field("name", description="The monitor's name")
-    aggregate: AggregateText = field("aggregate", body=f"{_SOURCE}.aggregate", read=_in_source("aggregate"),
+    project: fields.ProjectSlug = field("project", sent=False, replace=True,
+                                        description="Slug of the monitored project")
+    name: Annotated[str, fields.text("a monitor name", max_len=200)] = field("name", description="The monitor's name")
+    aggregate: fields.AggregateText = field("aggregate", body=f"{_SOURCE}.aggregate", read=_in_source("aggregate"),
                                      description="e.g. count() or p95(transaction.duration)")
     conditions: Annotated[list[MonitorCondition], Field(min_length=1)] = field(
         "conditions", body="conditionGroup.conditions", compare=norm_conditions, description="When it fires")
-    dataset: Dataset = field("dataset", "events", body=f"{_SOURCE}.dataset", read=_in_source("dataset"),
+    dataset: fields.Dataset = field("dataset", "events", body=f"{_SOURCE}.dataset", read=_in_source("dataset"),
                              description="The dataset queried")
-    query: QueryText = field("query", "", body=f"{_SOURCE}.query", read=_in_source("query"), compare=text_or_empty,
-                             description="Event search query")
-    query_type: Annotated[int, one_of_numbers((0, 1, 2))] | None = field(
+    query: fields.QueryText = field("query", "", body=f"{_SOURCE}.query", read=_in_source("query"),
+                                    compare=text_or_empty, description="Event search query")
+    query_type: Annotated[int, fields.one_of_numbers((0, 1, 2))] | None = field(
         "queryType", None, body=f"{_SOURCE}.queryType", read=_in_source("queryType"), compare=int_or_none,
         description="0 error, 1 transaction, 2 crash rate; default: the dataset's")
-    time_window_seconds: MonitorWindow = field(
+    time_window_seconds: fields.MonitorWindow = field(
         "timeWindow", 3600, body=f"{_SOURCE}.timeWindow", read=_in_source("timeWindow"), compare=int_or_none,
         description="Seconds (not minutes)")
-    environment: EnvName | None = field(
+    environment: fields.EnvName | None = field(
         "environment", None, body=f"{_SOURCE}.environment", read=_in_source("environment"), compare=text_or_none,
         unset="default", description="Sentry environment; none: every environment")
-    event_types: list[EventType] | None = field(
+    event_types: list[fields.EventType] | None = field(
         "eventTypes", None, body=f"{_SOURCE}.eventTypes", read=_in_source("eventTypes"), compare=sorted_texts,
         description="Event types; default: the dataset's")
-    detection_type: DetectionType = field("detectionType", "static", body="config.detectionType",
+    detection_type: fields.DetectionType = field("detectionType", "static", body="config.detectionType",
                                           description="static, percent or dynamic")
-    comparison_delta_seconds: ComparisonDelta | None = field(
+    comparison_delta_seconds: fields.ComparisonDelta | None = field(
         "comparisonDelta", None, body="config.comparisonDelta", compare=int_or_none, unset="default",
         description="percent: compare with this many seconds earlier")
-    owner: Owner | None = field("owner", None, compare=owner_text, unset="default",
+    owner: fields.Owner | None = field("owner", None, compare=owner_text, unset="default",
                                 description="team:<id> or user:<id>")
-    description: Description | None = field("description", None, compare=text_or_none, unset="default")
-    enabled: Bool = field("enabled", True, compare=flag(True), description="false keeps it but turns it off")
-    adopt: Bool = field("adopt", False, sent=False, compare=bool, unset="default",
+    description: fields.Description | None = field("description", None, compare=text_or_none, unset="default")
+    enabled: fields.Bool = field("enabled", True, compare=flag(True), description="false keeps it but turns it off")
+    adopt: fields.Bool = field("adopt", False, sent=False, compare=bool, unset="default",
                         description="Adopt a monitor of that name that already exists")
-    lookup_first: Bool | None = field(
+    lookup_first: fields.Bool | None = field(
         "lookupFirst", None, sent=False, diff=False,
         description="false: look the name up before the POST only when a killed run may have created it")
 
@@ -161,14 +144,13 @@ class MetricMonitorState(MetricMonitorInputs):
     date_created: str | None = field("dateCreated", None, sent=False, diff=False)
 
 
-_COMPARE = {key: meta.compare for _name, key, _info, meta in fields_of(MetricMonitorInputs)}
 #: what a refresh reads back (the provider's own fields apart)
 MUTABLE = tuple(key for _n, key, _i, meta in fields_of(MetricMonitorInputs) if meta.body is not None)
 NULLABLE = ("environment", "owner", "description", "comparisonDelta")
 
 
 def normalise(key: str, value: Any) -> Any:
-    return _COMPARE.get(key, lambda v: v)(value)
+    return normalised(MetricMonitorInputs, key, value)
 
 
 def live_values(detector: Mapping[str, Any]) -> dict[str, Any]:

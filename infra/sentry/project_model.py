@@ -13,24 +13,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field
 
-from infra.fields import (
-    DEFAULT_ALERT,
-    DEFAULT_KEY_POLICY,
-    AllowedDomain,
-    Bool,
-    KeyPolicy,
-    Platform,
-    ProjectName,
-    ProjectSlug,
-    ResolveAgeHours,
-    SubjectPrefix,
-    TeamSlug,
-    text,
-    whole,
-)
+from infra import fields
 from infra.sentry.bodies import body_of, live_of
 from infra.sentry.compare import as_int, flag, int_or_none, text_or_empty, unordered
-from infra.sentry.shape import SentryModel, field, field_rule, fields_of, parse, props_of
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, normalised, parse, props_of
 
 #: Sentry's defaults of the privacy booleans: an answer without them (null, or left out) means these
 PRIVACY_DEFAULTS = {"dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}
@@ -41,51 +27,53 @@ def hours(value: Any) -> Any:
     return as_int(value or 0)
 
 
-DigestDelay = Annotated[int, whole(60, 3600)]
-Teams = Annotated[list[TeamSlug], Field(min_length=1)]
+DigestDelay = Annotated[int, fields.whole(60, 3600)]
+Teams = Annotated[list[fields.TeamSlug], Field(min_length=1)]
 
 
 class ProjectInputs(SentryModel):
     """A Sentry project (``sentrystacks:index:Project``). Settings left out are not managed (left as Sentry has
     them); ``shared`` projects belong to every stack of the app."""
 
-    slug: ProjectSlug = field("slug", description="The project's slug")
+    slug: fields.ProjectSlug = field("slug", description="The project's slug")
     teams: Teams = field("teams", sent=False, compare=unordered, description="Teams that own the project")
-    name: ProjectName | None = field("name", None, description="Display name; default: the slug")
-    platform: Platform | None = field("platform", None, compare=text_or_empty, description="Sentry platform id")
-    resolve_age_hours: ResolveAgeHours | None = field(
+    name: fields.ProjectName | None = field("name", None, description="Display name; default: the slug")
+    platform: fields.Platform | None = field("platform", None, compare=text_or_empty, description="Sentry platform id")
+    resolve_age_hours: fields.ResolveAgeHours | None = field(
         "resolveAge", None, compare=hours, description="Auto-resolve issues after this many hours (0 = off)")
-    allowed_domains: Annotated[list[AllowedDomain], Field(min_length=1)] | None = field(
+    allowed_domains: Annotated[list[fields.AllowedDomain], Field(min_length=1)] | None = field(
         "allowedDomains", None, compare=unordered, description="Origins allowed to send events")
-    subject_prefix: SubjectPrefix | None = field(
+    subject_prefix: fields.SubjectPrefix | None = field(
         "subjectPrefix", None, compare=text_or_empty, description="Prefix of notification e-mail subjects")
-    subject_template: Annotated[str, text("a subject template", max_len=200)] | None = field(
+    subject_template: Annotated[str, fields.text("a subject template", max_len=200)] | None = field(
         "subjectTemplate", None, description="Template of notification e-mail subjects")
     digests_min_delay: DigestDelay | None = field(
         "digestsMinDelay", None, compare=int_or_none, description="Seconds before the first digest")
     digests_max_delay: DigestDelay | None = field(
         "digestsMaxDelay", None, compare=int_or_none, description="Most seconds between digests")
-    scrub_ip_addresses: Bool | None = field(
+    scrub_ip_addresses: fields.Bool | None = field(
         "scrubIPAddresses", None, compare=flag(False), description="Scrub IP addresses from events")
-    data_scrubber: Bool | None = field("dataScrubber", None, compare=flag(True), description="Scrub sensitive data")
-    data_scrubber_defaults: Bool | None = field(
+    data_scrubber: fields.Bool | None = field(
+        "dataScrubber", None, compare=flag(True), description="Scrub sensitive data")
+    data_scrubber_defaults: fields.Bool | None = field(
         "dataScrubberDefaults", None, compare=flag(True), description="Scrub Sentry's default sensitive fields")
     sensitive_fields: list[str] | None = field(
         "sensitiveFields", None, compare=unordered, description="More field names to scrub")
     safe_fields: list[str] | None = field(
         "safeFields", None, compare=unordered, description="Field names never scrubbed")
-    scrape_java_script: Bool | None = field("scrapeJavaScript", None, description="Fetch source files (JavaScript)")
+    scrape_java_script: fields.Bool | None = field(
+        "scrapeJavaScript", None, description="Fetch source files (JavaScript)")
     # the provider's own choices: never sent in a PUT
-    shared: Bool = field("shared", False, sent=False, description="Shared by every stack of the app")
-    delete_on_destroy: Bool | None = field(
+    shared: fields.Bool = field("shared", False, sent=False, description="Shared by every stack of the app")
+    delete_on_destroy: fields.Bool | None = field(
         "deleteOnDestroy", None, sent=False, description="Delete the project on destroy; default: unless shared")
-    adopt: Bool = field("adopt", False, sent=False, description="Adopt a project that already exists")
-    default_key: KeyPolicy = field(
-        "defaultKey", DEFAULT_KEY_POLICY, sent=False, description="What to do with Sentry's 'Default' key")
-    default_alert: Bool = field(
-        "defaultRules", DEFAULT_ALERT, sent=False, description="Keep the default alert Sentry creates")
+    adopt: fields.Bool = field("adopt", False, sent=False, description="Adopt a project that already exists")
+    default_key: fields.KeyPolicy = field(
+        "defaultKey", fields.DEFAULT_KEY_POLICY, sent=False, description="What to do with Sentry's 'Default' key")
+    default_alert: fields.Bool = field(
+        "defaultRules", fields.DEFAULT_ALERT, sent=False, description="Keep the default alert Sentry creates")
     stack: str = field("stack", "", sent=False, description="The stack that declares it (shared projects)")
-    default_key_reuse: Bool | None = field(
+    default_key_reuse: fields.Bool | None = field(
         "defaultKeyReuse", None, sent=False, diff=False,
         description="Leave the 'Default' key for the stack's first key to take over (defaultKey delete)")
     privacy_others: dict[str, Any] | None = field(
@@ -168,7 +156,8 @@ class ProjectState(ProjectInputs):
                                             description="The other stacks that use the shared project")
 
 
-_COMPARE = {key: meta.compare for _name, key, _info, meta in fields_of(ProjectInputs)}
+#: the settings that are sets (stored in one order)
+SETS = tuple(key for _n, key, _i, meta in fields_of(ProjectInputs) if meta.compare is unordered)
 #: every project setting Sentry's PUT takes (by Pulumi name = Sentry's key)
 SETTINGS = tuple(key for _n, key, _i, meta in fields_of(ProjectInputs) if meta.body is not None and key != "slug")
 INPUT_KEYS = tuple(key for _n, key, _i, _m in fields_of(ProjectInputs))
@@ -176,7 +165,7 @@ INPUT_KEYS = tuple(key for _n, key, _i, _m in fields_of(ProjectInputs))
 
 def normalise(key: str, value: Any) -> Any:
     """A value in the form it is compared in (the declaration's `compare`)."""
-    return _COMPARE.get(key, lambda v: v)(value)
+    return normalised(ProjectInputs, key, value)
 
 
 def live_values(project: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,7 +190,7 @@ def outputs_from_api(
     outs = props_of(inputs)
     for key in ("slug", *inputs.settings()):
         value = project.get(key)
-        outs[key] = unordered(value) if _COMPARE.get(key) is unordered else value  # sets in one order
+        outs[key] = unordered(value) if key in SETS else value  # sets in one order
     outs["teams"] = live_values(project)["teams"]
     outs.update(
         projectId=str(project.get("id")),

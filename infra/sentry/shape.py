@@ -309,6 +309,12 @@ def fields_of(cls: type[SentryModel]) -> Iterable[tuple[str, str, FieldInfo, Sen
         yield name, info.alias or name, info, meta_of(info)
 
 
+def normalised(cls: type[SentryModel], key: str, value: Any) -> Any:
+    """`value` of the field named `key` in the form it is compared in (its declaration's ``compare``)."""
+    info = next((i for n, i in cls.model_fields.items() if key in (n, i.alias)), None)
+    return value if info is None else meta_of(info).compare(value)
+
+
 def _default(info: FieldInfo) -> Any:
     if info.default_factory is not None:
         return info.default_factory()  # type: ignore[call-arg]
@@ -366,6 +372,7 @@ __all__ = [
     "is_deferred",
     "known",
     "meta_of",
+    "normalised",
     "parse",
     "parse_state",
     "plain_value",

@@ -294,9 +294,9 @@ def _base_url(value: Any, handler: Callable[[Any], Any]) -> Any:
 
 
 class SentryConfig(Model):
-    """The Sentry connection (``sentry:`` keys), read by the settings and by the providers' configure();
-    each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG, SENTRY_AUTH_TOKEN), then to the embedded
-    localsentry."""
+    """The Sentry connection (``sentry:`` keys), checked by the settings and handed to the Sentry provider plugin
+    (which alone reads the token); each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG,
+    SENTRY_AUTH_TOKEN), then to the embedded localsentry."""
 
     base_url: Annotated[str, WrapValidator(_base_url)] | None = Field(
         None, description="Sentry URL (https://sentry.example.com) or a sentry.io region (us, de);"

@@ -3,28 +3,18 @@ own errors should say there, and the config key of a path."""
 
 from __future__ import annotations
 
-import types
-import typing
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from infra.fields import type_options
 from infra.settings.model import NS, StackFile
 from infra.settings.problems import Loc, join_loc
 
 
-def _candidates(tp: Any) -> list[Any]:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        return _candidates(get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [c for a in get_args(tp) if a is not type(None) for c in _candidates(a)]
-    return [tp]
-
-
 def _step(tp: Any, part: str | int) -> tuple[Any, Any] | None:
     """The type (and FieldInfo, for a model field) one step into `tp`."""
-    for cand in _candidates(tp):
+    for cand in type_options(tp):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             for name, info in cand.model_fields.items():
                 if part in (name, info.alias):
@@ -46,7 +36,7 @@ def model_at(loc: Loc) -> tuple[type[BaseModel] | None, Any]:
         if step is None:
             return None, None
         tp, info = step
-    models = [c for c in _candidates(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
+    models = [c for c in type_options(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
     return (models[0] if models else None), info
 
 

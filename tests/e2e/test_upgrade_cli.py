@@ -89,32 +89,42 @@ def _assert_in_place(steps: list[dict[str, Any]]) -> None:
     assert any(t.startswith("sentrystacks:index:") for t in types), types
 
 
-def test_sentry_only_stack_upgrades_in_place(tmp_path: Path, previous_release: Path) -> None:
+def _previous_stack(tmp_path: Path, ls: LocalSentry, previous_release: Path, services: int) -> PulumiProject:
+    """The Sentry-only program's stack, made by the previous release's code."""
     require_pulumi()
     require_langhost()
+    workdir = tmp_path / "proj"
+    workdir.mkdir()
+    (workdir / "Pulumi.yaml").write_text(
+        "name: e2e-upgrade\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+        f"    virtualenv: {ROOT / 'venv'}\n")  # the previous release's projects had no plugins entry
+    (workdir / "__main__.py").write_text(PROGRAM)
+    proj = PulumiProject(workdir, stack="dev", extra_env={"PYTHONPATH": str(previous_release)})
+    proj.init()
+    for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("app", "upg"),
+                       ("services", str(services)), ("environment", "development"), ("team", ls.team),
+                       ("cron", "true"), ("legacyBrowsers", "ie,safari")):
+        proj.config_set(key, value)
+    proj.config_set("sentry:token", ls.token, secret=True)
+    proj.up()
+    return proj
+
+
+def _upgrade(proj: PulumiProject) -> None:
+    """This release's project file (the plugins entry) and code (no PYTHONPATH to the previous release)."""
+    (proj.workdir / "Pulumi.yaml").write_text((proj.workdir / "Pulumi.yaml").read_text() + plugins_yaml())
+    proj.extra_env.pop("PYTHONPATH")
+
+
+def test_sentry_only_stack_upgrades_in_place(tmp_path: Path, previous_release: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
-        workdir = tmp_path / "proj"
-        workdir.mkdir()
-        (workdir / "Pulumi.yaml").write_text(
-            "name: e2e-upgrade\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-            f"    virtualenv: {ROOT / 'venv'}\n")  # the previous release's projects had no plugins entry
-        (workdir / "__main__.py").write_text(PROGRAM)
-        proj = PulumiProject(workdir, stack="dev", extra_env={"PYTHONPATH": str(previous_release)})
-        proj.init()
-        for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("app", "upg"),
-                           ("services", "2"), ("environment", "development"), ("team", ls.team), ("cron", "true"),
-                           ("legacyBrowsers", "ie,safari")):
-            proj.config_set(key, value)
-        proj.config_set("sentry:token", ls.token, secret=True)
-        proj.up()
+        proj = _previous_stack(tmp_path, ls, previous_release, services=2)
         old = proj.export()["deployment"]["resources"]
         assert any(r["type"] == "pulumi-python:dynamic/sentry:CronMonitor" for r in old)
         dsns = proj.outputs(show_secrets=True)["dsns"]
 
-        # the upgrade: this release's project file and code
-        (workdir / "Pulumi.yaml").write_text((workdir / "Pulumi.yaml").read_text() + plugins_yaml())
-        proj.extra_env.pop("PYTHONPATH")
+        _upgrade(proj)
         ls.reset_stats()
         _assert_in_place(_steps(proj))
         assert _writes(ls) == {}
@@ -122,6 +132,33 @@ def test_sentry_only_stack_upgrades_in_place(tmp_path: Path, previous_release: P
         assert _writes(ls) == {}
         assert _ids(proj) == _ids_of(old)  # the same objects (a create would have given new ids)
         assert proj.outputs(show_secrets=True)["dsns"] == dsns
+        proj.run("preview", "--expect-no-changes")
+        proj.run("destroy", "--yes")
+    finally:
+        ls.stop()
+
+
+def test_a_resource_dropped_in_the_upgrade_goes_through_the_old_dynamic_provider(
+    tmp_path: Path, previous_release: Path
+) -> None:
+    """A stack whose upgrade also drops a service: the dropped service's objects are not aliased, so the engine
+    deletes them with the `pulumi-python` provider of the old state, which unpickles the provider classes by their
+    module paths (kept for one release: infra.sentry.client_key.ClientKeyProvider, ...) and runs this release's code
+    in them; the kept service's objects move to the plugin untouched."""
+    ls = LocalSentry.start(tmp_path / "ls")
+    try:
+        proj = _previous_stack(tmp_path, ls, previous_release, services=2)
+        kept = {k: v for k, v in _ids(proj).items() if "svc1" not in k}
+        _upgrade(proj)
+        proj.config_set("services", "1")
+        proj.config_set("cron", "false")
+        proj.up()
+        assert [k["name"] for k in ls.keys("upg-svc1")] == []  # the dropped service's key, deleted
+        monitors = [d["name"] for d in ls.get_json(f"/api/0/organizations/{ls.org}/detectors/")
+                    if d["name"].startswith("[upg/dev]")]
+        assert monitors == ["[upg/dev] errors-svc0"], monitors
+        assert {k: v for k, v in _ids(proj).items() if k in kept and "cron" not in k} == {
+            k: v for k, v in kept.items() if "cron" not in k}
         proj.run("preview", "--expect-no-changes")
         proj.run("destroy", "--yes")
     finally:

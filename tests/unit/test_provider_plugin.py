@@ -7,14 +7,16 @@ from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
+from pydantic import BaseModel
 
+from infra.components.sentry_app import shared
 from infra.provider import schema
 from infra.provider.config import ProviderConfig, provider_config
 from infra.provider.kinds import KINDS
 from infra.provider.plugin import kind_of
 from infra.provider.values import plain, plain_map, secret_keys, to_map
-from infra.sentry.project_model import ProjectInputs
 from infra.sentry.bodies import body_of, live_of
+from infra.sentry.project_model import ProjectInputs
 from infra.sentry.shape import SentryModel, changes, check_props, field, parse, props_of
 
 
@@ -70,6 +72,15 @@ def test_a_new_field_is_one_declaration() -> None:
     found: dict[str, Any] = {}
     assert schema._object(Settings, found)["properties"]["retentionDays"] == {
         "type": "integer", "description": "Days Sentry keeps events"}
+    # the settings model declares it under the same name: SentryApp's one copy carries it over, untouched
+    assert shared(StackFileSection(retention_days=60, other=1), Settings, slug="a") == inputs
+
+
+class StackFileSection(BaseModel):
+    """A settings object (the stack file's side) with the same field."""
+
+    retention_days: int | None = None
+    other: int = 0
 
 
 def test_project_settings_body_and_compare_come_from_the_fields() -> None:
