@@ -133,7 +133,7 @@ class SentryApp(pulumi.ComponentResource):
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
         self.cron_monitors, self.release = {}, None
-        self._slugs: dict[str, pulumi.Output[str]] = {}
+        self._slugs: dict[str, pulumi.Output[str]] = {}  # a project's slug, with the project as its dependency
         for svc in settings.sentry_services():
             self._service(svc)
         for monitor_name, monitor in settings.monitors.items():
@@ -146,11 +146,8 @@ class SentryApp(pulumi.ComponentResource):
         for svc in settings.sentry_services():
             for filter_id, value in sorted(svc.sentry.inbound_filters.items() if svc.sentry else ()):
                 self._filter(svc.name, filter_id, value)
-        self.register_outputs({
-            "dsns": self.dsns,
-            "projects": dict(self._slugs),
-            "keyIds": {s: {g: k.keyId for g, k in keys.items()} for s, keys in self.keys.items()},
-        })
+        # nothing that grows with the stack in the component's own state entry: the program exports what it needs
+        self.register_outputs({})
 
     @property
     def shared(self) -> bool:
@@ -162,6 +159,15 @@ class SentryApp(pulumi.ComponentResource):
     def project_slug(self, project: str) -> str:
         """The Sentry slug of a service's project in this stack's mode."""
         return project if self.shared else f"{project}-{_name_part(self.settings.stack)}"[:100]
+
+    def _sentry_of(self, service: str) -> str:
+        sentry = self.settings.service(service).sentry
+        assert sentry is not None
+        return sentry.project
+
+    def _known_slugs(self) -> list[str]:
+        """The slugs of the stack's projects, as known values (their resources are dependencies of the user)."""
+        return [self.project_slug(self._sentry_of(svc)) for svc in self.projects]
 
     def _sentry_name(self, name: str) -> str:
         return f"[{self.settings.app}/{self.settings.stack}] {name}"
@@ -250,7 +256,9 @@ class SentryApp(pulumi.ComponentResource):
             detectors = ref(pulumi.Output.all(*detector_ids).apply(lambda ids: [i for i in ids if i]))
         self.alerts[name] = Alert(logical, parse(AlertInputs, {
             "name": self._sentry_name(name)[:256],
-            "projects": [self._slugs[svc] for svc in services],
+            # the slugs as known values: the alert depends on the projects through projectIds, once (a list of
+            # dependencies per property grows with the stack, in every checkpoint)
+            "projects": [self.project_slug(self._sentry_of(svc)) for svc in services],
             "projectIds": [self.projects[svc].projectId for svc in services],
             "detectorIds": detectors,
             "triggers": {"logicType": spec.trigger_logic, "conditions": [_condition_of(t) for t in triggers]},
@@ -272,10 +280,10 @@ class SentryApp(pulumi.ComponentResource):
         s, tracking = self.settings, self.settings.release_tracking
         if not tracking.enabled or not s.release or not self._slugs:
             return
-        self.release = Release(f"{s.stack}-release", declared(ReleaseInputs.model_construct(
-            version=s.release, projects=[ref(slug) for slug in self._slugs.values()], url=tracking.url,
-            environment=s.environment, shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not
-            self.shared)), self._opts())
+        self.release = Release(f"{s.stack}-release", ReleaseInputs(
+            version=s.release, projects=self._known_slugs(), url=tracking.url, environment=s.environment,
+            shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not self.shared),
+            self._opts(depends_on=list(self.projects.values())))
 
     def before_deploy(self) -> list[pulumi.Resource]:
         """What the containers wait for: the cron monitors (else the SDK's first check-in would create them)
@@ -301,9 +309,9 @@ class SentryApp(pulumi.ComponentResource):
         fp = pulumi.Output.from_input(fingerprint)
         return Deploy(f"{s.stack}-sentry-deploy", declared(DeployInputs.model_construct(
             version=ref(self.release.version), environment=s.environment,
-            projects=[ref(slug) for slug in self._slugs.values()],
+            projects=self._known_slugs(),
             name=ref(fp.apply(lambda value: deploy_name(s.stack, value))), date_started=ref(start.dateStarted),
-            fingerprint=ref(fp))), self._opts(depends_on=[after, start]))
+            fingerprint=ref(fp))), self._opts(depends_on=[after, start, *self.projects.values()]))
 
     def _filter(self, service: str, filter_id: str, value: bool | list[str]) -> None:
         s, project = self.settings, self.projects[service]
