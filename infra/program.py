@@ -8,6 +8,8 @@ created. :func:`build` then declares everything and returns the stack outputs.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,8 +282,23 @@ def check_images(settings: StackSettings) -> None:
         raise pulumi.RunError(found.problems[-1])
 
 
+#: the program's exit status when the engine cancels it (SIGINT from the language host, as Pulumi's own hosts send)
+EXIT_CANCELLED = 130
+
+
+def quiet_on_cancel() -> None:
+    """Exit at once, without a traceback, when the language host interrupts the program.
+
+    The engine cancels the program when an update fails (or the CLI is stopped) and the language host sends it
+    SIGINT. The SDK may then be blocked in a call to the engine that is already gone, and Python's
+    KeyboardInterrupt would print a traceback of the SDK's internals under the stack's diagnostics, after the
+    provider's one-line error. Nothing is left for the program to do once the engine cancels it."""
+    signal.signal(signal.SIGINT, lambda _sig, _frame: os._exit(EXIT_CANCELLED))
+
+
 def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``)."""
+    quiet_on_cancel()
     settings = load()
     check_sentry(settings)
     check_images(settings)
@@ -293,6 +310,6 @@ def run() -> None:
 
 
 __all__ = [
-    "Program", "build", "check_images", "check_sentry", "env_file_owners", "file_names", "load", "run",
-    "sentry_app_args",
+    "EXIT_CANCELLED", "Program", "build", "check_images", "check_sentry", "env_file_owners", "file_names", "load",
+    "quiet_on_cancel", "run", "sentry_app_args",
 ]
