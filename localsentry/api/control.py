@@ -9,6 +9,8 @@ from localsentry import auth
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.models.common import org_features, org_row, org_settings, project_row, valid_slug
+from localsentry.models.inbox import serialize_hook, serialize_mail
+from localsentry.models.notifications import serialize_delivery
 from localsentry.ratelimit import BODY_SHAPES
 from localsentry.vocabulary import LEGACY_MODES
 
@@ -158,6 +160,29 @@ def list_items(req: Request) -> Response:
     return Response(200, [serialize_item(r) for r in rows])
 
 
+def list_deliveries(req: Request) -> Response:
+    """The deliveries of firing workflows and test-fires, newest first (`workflow`, `status`, `type` filters)."""
+    sql, args = "SELECT * FROM deliveries WHERE 1 = 1", []
+    for param, column in (("workflow", "workflow_id"), ("status", "status"), ("type", "type")):
+        values = req.args(param)
+        if values:
+            sql += f" AND {column} IN ({','.join('?' * len(values))})"
+            args += values
+    limit = min(int(req.arg("limit") or 200), 5000)
+    rows = req.app.db.all(sql + f" ORDER BY id DESC LIMIT {limit}", args)
+    return Response(200, [serialize_delivery(r) for r in rows])
+
+
+def list_mail(req: Request) -> Response:
+    """The messages the built-in SMTP server received, newest first."""
+    return Response(200, [serialize_mail(r, full=True) for r in req.app.db.all("SELECT * FROM mail ORDER BY id DESC")])
+
+
+def list_hooks(req: Request) -> Response:
+    """What the built-in webhook receiver (`POST /_localsentry/hooks/{name}`) received, newest first."""
+    return Response(200, [serialize_hook(r) for r in req.app.db.all("SELECT * FROM webhook_inbox ORDER BY id DESC")])
+
+
 def register(router: Router) -> None:
     admin: tuple[str, ...] = ()
     for method, path, handler in (
@@ -173,5 +198,8 @@ def register(router: Router) -> None:
         ("GET", C + "/stats", get_stats),
         ("POST", C + "/stats/reset", reset_stats),
         ("GET", C + "/projects/{organization_id_or_slug}/{project_id_or_slug}/items/", list_items),
+        ("GET", C + "/deliveries", list_deliveries),
+        ("GET", C + "/mail", list_mail),
+        ("GET", C + "/hooks", list_hooks),
     ):
         router.add(method, path, handler, admin, kind="admin")
