@@ -161,15 +161,18 @@ def list_items(req: Request) -> Response:
 
 
 def list_deliveries(req: Request) -> Response:
-    """The deliveries of firing workflows and test-fires, newest first (`workflow`, `status`, `type` filters)."""
-    sql, args = "SELECT * FROM deliveries WHERE 1 = 1", []
-    for param, column in (("workflow", "workflow_id"), ("status", "status"), ("type", "type")):
+    """The deliveries of firing workflows and test-fires, newest first (`workflow`, `group` (the issue a firing
+    was for), `status`, `type` filters)."""
+    sql = "SELECT d.*, f.group_id FROM deliveries d LEFT JOIN workflow_fires f ON f.id = d.fire_id WHERE 1 = 1"
+    args: list[Any] = []
+    for param, column in (("workflow", "d.workflow_id"), ("group", "f.group_id"), ("status", "d.status"),
+                          ("type", "d.type")):  # fmt: skip
         values = req.args(param)
         if values:
             sql += f" AND {column} IN ({','.join('?' * len(values))})"
             args += values
     limit = min(int(req.arg("limit") or 200), 5000)
-    rows = req.app.db.all(sql + f" ORDER BY id DESC LIMIT {limit}", args)
+    rows = req.app.db.all(sql + f" ORDER BY d.id DESC LIMIT {limit}", args)
     return Response(200, [serialize_delivery(r) for r in rows])
 
 

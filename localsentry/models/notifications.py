@@ -215,6 +215,7 @@ def serialize_delivery(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "fireId": None if row["fire_id"] is None else str(row["fire_id"]),
         "workflowId": None if row["workflow_id"] is None else str(row["workflow_id"]),
+        "groupId": str(row["group_id"]) if "group_id" in row.keys() and row["group_id"] is not None else None,
         "actionId": row["action_id"] or None, "type": row["type"], "target": row["target"], "status": row["status"],
         "attempts": int(row["attempts"]), "detail": row["detail"], "created": _iso(row["created"]),
         "finished": _iso(row["finished"]), "payload": body,
