@@ -242,8 +242,7 @@ class Prover:
         if latest.get("status") == "unresolved":
             out.fired, out.note = True, f"its issue {latest.get('shortId')} is already open"
             return out
-        before = str(latest.get("id") or "")
-        start, deadline = time.monotonic(), time.monotonic() + self.timeout
+        start, deadline, since = time.monotonic(), time.monotonic() + self.timeout, time.time() - 1
         if kind == "metric_issue":
             ids = self.send(probe)
             out.note = f"{probe.events} events"
@@ -253,11 +252,10 @@ class Prover:
         else:
             self.checkin(probe, probe.checkins[: probe.checkins.index("ok")])
         path = f"organizations/{self.org}/detectors/{detector['id']}/"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(since))
         while time.monotonic() < deadline:
-            fresh = self.client.get(path, what="the monitor") or {}
-            group = fresh.get("latestGroup") or {}
-            if group.get("status") == "unresolved" and (str(group.get("id")) != before or latest.get("status") !=
-                                                          "unresolved"):  # fmt: skip
+            group = (self.client.get(path, what="the monitor") or {}).get("latestGroup") or {}
+            if group.get("id") and self.opened_since(str(group["id"]), stamp):
                 out.fired, out.seconds = True, time.monotonic() - start
                 out.note = f"{out.note + ', ' if out.note else ''}issue {group.get('shortId')}"
                 break
@@ -267,6 +265,12 @@ class Prover:
         if not out.fired:
             out.note = f"no issue opened within {self.timeout:.0f}s"
         return out
+
+    def opened_since(self, group_id: str, stamp: str) -> bool:
+        """The issue was opened (first seen, or regressed) at or after `stamp` (its activity)."""
+        body = self.client.get(f"organizations/{self.org}/issues/{group_id}/activities/", what="the issue's activity")
+        return any(a.get("type") in ("first_seen", "set_regression") and str(a.get("dateCreated") or "") >= stamp
+                   for a in (body or {}).get("activity") or [])  # fmt: skip
 
     def checkin(self, probe: Probe, statuses: tuple[str, ...]) -> None:
         import sentry_sdk

@@ -153,7 +153,7 @@ class App:
         settings = {**DEFAULTS, "url": self.url, "slack_url": self.config.slack_url,
                     "member_email": self.config.member_email}  # fmt: skip
         self.db.set_meta(SETTINGS_KEY, dumps(settings))
-        self.worker = DeliveryWorker(self.db, lambda: self.smtp, self.now, lambda: self.clock_offset)
+        self.worker = DeliveryWorker(self.db, lambda: self.smtp, self.now)
         self.worker.start()
 
     def wake(self) -> None:

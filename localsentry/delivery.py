@@ -67,10 +67,9 @@ def send(request: dict[str, Any], smtp: tuple[str, int] | None) -> str:
 
 
 class DeliveryWorker(threading.Thread):
-    def __init__(self, db: Database, smtp: Callable[[], tuple[str, int] | None], clock: Callable[[], float],
-                 offset: Callable[[], float]) -> None:  # fmt: skip
+    def __init__(self, db: Database, smtp: Callable[[], tuple[str, int] | None], clock: Callable[[], float]) -> None:
         super().__init__(name="localsentry-delivery", daemon=True)
-        self.db, self.smtp, self.clock, self.offset = db, smtp, clock, offset
+        self.db, self.smtp, self.clock = db, smtp, clock
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.last_clock = 0.0
@@ -100,7 +99,7 @@ class DeliveryWorker(threading.Thread):
         if time.monotonic() - self.last_clock >= CLOCK_EVERY:
             self.last_clock = time.monotonic()
             tick(self.db, now)
-            evaluate_all(self.db, now, self.offset())
+            evaluate_all(self.db, now)
         due = self.db.all("SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt <= ? ORDER BY id "
                           "LIMIT ?", (now, BATCH))  # fmt: skip
         for row in due:

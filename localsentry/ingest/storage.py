@@ -90,7 +90,7 @@ def store_items(
     envelope_event_id = envelope_headers.get("event_id")
     envelope = {k: v for k, v in envelope_headers.items() if k != "dsn"}
     facts: list[tuple[Any, ...]] = []
-    events = fired = 0
+    events = 0
     for item in items:
         payload = item.json()
         found = item_facts(item, envelope_headers)
@@ -109,8 +109,7 @@ def store_items(
         if item.type == "event":
             assigned = assign_group(db, project_id, item_id, payload, received)
             if assigned is not None and isinstance(payload, dict):
-                fired += process_event(db, project, db.fetch("items", item_id), payload, assigned,
-                                       received + clock_offset, clock_offset)
+                process_event(db, project, db.fetch("items", item_id), payload, assigned, received + clock_offset)
                 events += 1
         if item.type in CONTAINERS or item.type == "transaction":
             _insert_records(db, item_id, project_id, key_id, received, item, envelope_headers)
@@ -129,5 +128,5 @@ def store_items(
         for outcome, category, quantity in client_report_outcomes(item):
             record_outcome(db, key_id, outcome, category, quantity)
     if events:
-        evaluate_project(db, project_id, received + clock_offset, clock_offset)
+        evaluate_project(db, project_id, received + clock_offset)
     return facts

@@ -41,11 +41,11 @@ def _tags(payload: dict[str, Any], environment: str | None, release: str | None)
     return sorted(tags.items())
 
 
-def _counter(db: Database, group_id: int, offset: float) -> Callable[[float, bool], int]:
+def _counter(db: Database, group_id: int) -> Callable[[float, bool], int]:
     def count(since: float, users: bool) -> int:
         what = "COUNT(DISTINCT user_key)" if users else "COUNT(*)"
         sql = f"SELECT {what} FROM items WHERE group_id = ? AND received >= ?"  # noqa: S608 - one of two
-        return int(db.scalar(sql, (group_id, since - offset)))
+        return int(db.scalar(sql, (group_id, since)))
 
     return count
 
@@ -65,9 +65,8 @@ def latest_release(db: Database, project_id: int) -> str | None:
 
 
 def process_event(
-    db: Database, project: sqlite3.Row, item: sqlite3.Row, payload: dict[str, Any], assigned: Assigned, now: float,
-    offset: float = 0.0,
-) -> int:  # fmt: skip
+    db: Database, project: sqlite3.Row, item: sqlite3.Row, payload: dict[str, Any], assigned: Assigned, now: float
+) -> int:
     """Evaluate the workflows an error event reaches; returns the number of firings."""
     detectors = {int(r["id"]) for r in db.all(
         "SELECT id FROM detectors WHERE project_id = ? AND type IN ('issue_stream', 'error')", (project["id"],))}
@@ -81,9 +80,9 @@ def process_event(
         group_id=assigned.group_id, level=str(group["level"]), environment=environment, release=release,
         tags=dict(tags), payload=payload, is_new=assigned.is_new, is_regression=assigned.is_regression,
         has_reappeared=assigned.has_reappeared, priority=issue_priority(group), category=CATEGORY_ERROR,
-        first_seen=float(group["created"]) + offset, now=now, latest_release=latest_release(db, int(project["id"])),
+        first_seen=float(group["created"]), now=now, latest_release=latest_release(db, int(project["id"])),
         times_seen=int(db.scalar("SELECT COUNT(*) FROM items WHERE group_id = ?", (assigned.group_id,))),
-        count=_counter(db, assigned.group_id, offset),
+        count=_counter(db, assigned.group_id),
     )  # fmt: skip
     org_slug = str(db.scalar("SELECT slug FROM orgs WHERE id = ?", (project["org_id"],)))
     fired = 0

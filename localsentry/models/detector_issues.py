@@ -38,14 +38,14 @@ def _source(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def measure(db: Database, project: sqlite3.Row, snuba: dict[str, Any], now: float, offset: float) -> float | None:
+def measure(db: Database, project: sqlite3.Row, snuba: dict[str, Any], now: float) -> float | None:
     """The value of a metric monitor's query now (None: a dataset or aggregate localsentry does not evaluate)."""
     aggregate = str(snuba.get("aggregate") or "").replace(" ", "")
     if snuba.get("dataset", "events") != "events" or aggregate not in AGGREGATES:
         return None
-    since = now - float(snuba.get("timeWindow") or 3600) - offset
-    sql = "SELECT * FROM items WHERE project_id = ? AND type = 'event' AND received > ? AND received <= ?"
-    args: list[Any] = [project["id"], since, now - offset]
+    since = now - float(snuba.get("timeWindow") or 3600)  # events are stored at their real time: a clock moved
+    sql = "SELECT * FROM items WHERE project_id = ? AND type = 'event' AND received > ?"  # ahead leaves them behind
+    args: list[Any] = [project["id"], since]
     if snuba.get("environment"):
         sql += " AND environment = ?"
         args.append(snuba["environment"])
@@ -70,14 +70,14 @@ def priority_of(data: dict[str, Any], value: float) -> int:
     return best
 
 
-def evaluate(db: Database, detector: sqlite3.Row, now: float, offset: float = 0.0) -> int | None:
+def evaluate(db: Database, detector: sqlite3.Row, now: float) -> int | None:
     """Evaluate one metric monitor; returns its priority (None when not evaluated)."""
     data = loads(detector["data"])
     snuba = _source(data)
     if not data.get("enabled", True) or snuba is None:
         return None
     project = db.fetch("projects", detector["project_id"])
-    value = measure(db, project, snuba, now, offset)
+    value = measure(db, project, snuba, now)
     if value is None:
         return None
     priority = priority_of(data, value)
@@ -103,17 +103,17 @@ def evaluate(db: Database, detector: sqlite3.Row, now: float, offset: float = 0.
     return priority
 
 
-def evaluate_project(db: Database, project_id: int, now: float, offset: float = 0.0) -> None:
+def evaluate_project(db: Database, project_id: int, now: float) -> None:
     for detector in db.all("SELECT * FROM detectors WHERE project_id = ? AND type = 'metric_issue'", (project_id,)):
-        evaluate(db, detector, now, offset)
+        evaluate(db, detector, now)
 
 
-def evaluate_all(db: Database, now: float, offset: float = 0.0) -> None:
+def evaluate_all(db: Database, now: float) -> None:
     """Every metric monitor, on the server's clock (a window that empties resolves its issue)."""
     with db.tx():
         for detector in db.all("SELECT d.* FROM detectors d JOIN projects p ON p.id = d.project_id "
                                "WHERE d.type = 'metric_issue' AND p.deleted = 0"):  # fmt: skip
-            evaluate(db, detector, now, offset)
+            evaluate(db, detector, now)
 
 
 def _facts(group: sqlite3.Row, environment: str | None, now: float, category: int, *, is_new: bool = False,
