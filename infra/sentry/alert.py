@@ -273,8 +273,7 @@ class AlertProvider(SentryProvider):
         old = AlertInputs.from_props(olds)
         if inputs.webhook_urls or old.webhook_urls:
             gone = set(old.webhook_urls) - set(inputs.webhook_urls)
-            configure_webhooks(self.client, sid.org, sorted(set(inputs.projects) | set(old.projects)),
-                               set(inputs.webhook_urls), gone)
+            configure_webhooks(self.client, sid.org, list(inputs.projects), set(inputs.webhook_urls), gone)
             configure_webhooks(self.client, sid.org, sorted(set(old.projects) - set(inputs.projects)), set(),
                                set(old.webhook_urls))
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)

@@ -146,13 +146,6 @@ class ConditionSettings(Model):
 Condition = Annotated[ConditionSettings, BeforeValidator(_condition, json_schema_input_type=str | ConditionSettings)]
 
 
-def _action(value: Any) -> Any:
-    """A webhook action goes to the WebHooks plugin (``targetType: specific``, ``targetIdentifier: webhooks``)."""
-    if isinstance(value, dict) and value.get("type") == "webhook":
-        return {"targetType": "specific", "targetIdentifier": WEBHOOKS_PLUGIN, **value}
-    return value
-
-
 class ActionSettings(Model):
     """A workflow action; every type but email and webhook needs its integration's id."""
 
@@ -166,6 +159,14 @@ class ActionSettings(Model):
     urls: list[Annotated[str, text("an http(s) URL", pattern=URL_RE)]] = Field(
         default_factory=list, description="webhook: callback URLs, set as the WebHooks plugin's URLs of the alert's"
         " projects (the plugin POSTs every firing of the project to all of them)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook(cls, value: Any) -> Any:
+        """A webhook action goes to the WebHooks plugin (``targetType: specific``, ``targetIdentifier: webhooks``)."""
+        if isinstance(value, dict) and value.get("type") == "webhook":
+            return {"targetType": "specific", "targetIdentifier": WEBHOOKS_PLUGIN, **value}
+        return value
 
     @model_validator(mode="after")
     def _needs(self) -> Self:
@@ -185,8 +186,7 @@ class AlertSettings(Model):
     """An alert (a Sentry workflow) on the issues of some services, and optionally on monitors."""
 
     services: list[str] = Field(description="Services that report to Sentry whose issues feed the alert")
-    actions: list[Annotated[ActionSettings, BeforeValidator(_action, json_schema_input_type=ActionSettings)]] = Field(
-        description="What the alert does, e.g. [{type: email}]")
+    actions: list[ActionSettings] = Field(description="What the alert does, e.g. [{type: email}]")
     triggers: list[Condition] | None = Field(
         None, description="When it fires; default first_seen_event and regression_event")
     trigger_logic: Annotated[str, choice(LOGIC_TYPES)] = Field("any-short", description="How triggers combine")
