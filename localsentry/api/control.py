@@ -148,32 +148,31 @@ def list_items(req: Request) -> Response:
     org = org_row(req)
     project = project_row(req, org)
     sql = "SELECT i.*, k.public FROM items i LEFT JOIN keys k ON k.id = i.key_id WHERE i.project_id = ?"
-    args: list[Any] = [project["id"]]
-    for param, column in (("type", "i.type"), ("environment", "i.environment"), ("release", "i.release"),
-                          ("key", "k.public"), ("event_id", "i.event_id")):  # fmt: skip
+    filters = (("type", "i.type"), ("environment", "i.environment"), ("release", "i.release"), ("key", "k.public"),
+               ("event_id", "i.event_id"))  # fmt: skip
+    rows = _filtered_rows(req, sql, [project["id"]], filters, "i.id", 1000, 10000)
+    return Response(200, [serialize_item(r) for r in rows])
+
+
+def _filtered_rows(req: Request, sql: str, args: list[Any], filters: tuple[tuple[str, str], ...], order: str,
+                   default_limit: int, max_limit: int) -> list[Any]:  # fmt: skip
+    """Rows of `sql` narrowed by each query parameter of `filters` (`param`, column: one or more values), newest
+    first, at most `limit`."""
+    for param, column in filters:
         values = req.args(param)
         if values:
             sql += f" AND {column} IN ({','.join('?' * len(values))})"
-            args += values
-    limit = min(int(req.arg("limit") or 1000), 10000)
-    rows = req.app.db.all(sql + f" ORDER BY i.id DESC LIMIT {limit}", args)
-    return Response(200, [serialize_item(r) for r in rows])
+            args = [*args, *values]
+    limit = min(int(req.arg("limit") or default_limit), max_limit)
+    return req.app.db.all(sql + f" ORDER BY {order} DESC LIMIT {limit}", args)
 
 
 def list_deliveries(req: Request) -> Response:
     """The deliveries of firing workflows and test-fires, newest first (`workflow`, `group` (the issue a firing
     was for), `status`, `type` filters)."""
     sql = "SELECT d.*, f.group_id FROM deliveries d LEFT JOIN workflow_fires f ON f.id = d.fire_id WHERE 1 = 1"
-    args: list[Any] = []
-    for param, column in (("workflow", "d.workflow_id"), ("group", "f.group_id"), ("status", "d.status"),
-                          ("type", "d.type")):  # fmt: skip
-        values = req.args(param)
-        if values:
-            sql += f" AND {column} IN ({','.join('?' * len(values))})"
-            args += values
-    limit = min(int(req.arg("limit") or 200), 5000)
-    rows = req.app.db.all(sql + f" ORDER BY d.id DESC LIMIT {limit}", args)
-    return Response(200, [serialize_delivery(r) for r in rows])
+    filters = (("workflow", "d.workflow_id"), ("group", "f.group_id"), ("status", "d.status"), ("type", "d.type"))
+    return Response(200, [serialize_delivery(r) for r in _filtered_rows(req, sql, [], filters, "d.id", 200, 5000)])
 
 
 def list_mail(req: Request) -> Response:

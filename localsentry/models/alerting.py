@@ -21,6 +21,7 @@ from typing import Any
 
 from localsentry.db import Database, loads
 from localsentry.models.conditions import CATEGORY_ERROR, Facts, group_passes
+from localsentry.models.events import event_tags
 from localsentry.models.issues import Assigned, issue_priority
 from localsentry.models.notifications import Firing, enqueue, requests_for
 
@@ -28,17 +29,7 @@ DEFAULT_FREQUENCY = 30
 
 
 def _tags(payload: dict[str, Any], environment: str | None, release: str | None) -> list[tuple[str, str]]:
-    tags: dict[str, str] = {}
-    raw = payload.get("tags")
-    if isinstance(raw, dict):
-        tags.update({str(k): str(v) for k, v in raw.items()})
-    elif isinstance(raw, list):
-        tags.update({str(p[0]): str(p[1]) for p in raw if isinstance(p, list | tuple) and len(p) == 2})
-    for name, value in (("environment", environment), ("release", release), ("level", payload.get("level") or "error"),
-                        ("server_name", payload.get("server_name")), ("transaction", payload.get("transaction"))):
-        if value:
-            tags.setdefault(name, str(value))
-    return sorted(tags.items())
+    return sorted(event_tags(payload, environment, release).items())
 
 
 def _counter(db: Database, group_id: int) -> Callable[[float, bool], int]:

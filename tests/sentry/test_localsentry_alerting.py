@@ -6,7 +6,7 @@ deliveries survive a restart."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import requests
 import sentry_sdk
 
 from tests.support.localsentry import LocalSentry
-from tests.support.receiver import Receiver, free_port
+from tests.support.receiver import Receiver, free_port, until
 
 pytestmark = pytest.mark.sentry
 
@@ -46,15 +46,6 @@ def send(ls: LocalSentry, slug: str, message: str = "boom", *, level: str = "err
     client.flush(10)
     client.close()
     return ids
-
-
-def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def stream(ls: LocalSentry, project: dict[str, Any]) -> str:
