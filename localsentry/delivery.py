@@ -6,7 +6,7 @@ clock runs (missed and timed-out check-ins, metric monitors whose window moved o
   with the status or the connection error. An email is sent over SMTP to the built-in server (`--smtp-port`).
 - A connection error or a 5xx is tried again (after 2 s, then 10 s) before it fails; a 4xx fails at once.
 - Pending deliveries are in the database: a restarted server sends what the stopped one had not.
-- Ingest never waits for a receiver: it only wakes this thread.
+- Ingest never waits for a receiver: it only wakes this thread; up to 4 deliveries are in flight at once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -31,6 +32,7 @@ RETRY_AFTER = (2.0, 10.0)
 TIMEOUT = 5.0
 CLOCK_EVERY = 5.0
 BATCH = 50
+SENDERS = 4  # deliveries in flight at once
 
 
 class Undeliverable(Exception):
@@ -70,6 +72,7 @@ class DeliveryWorker(threading.Thread):
     def __init__(self, db: Database, smtp: Callable[[], tuple[str, int] | None], clock: Callable[[], float]) -> None:
         super().__init__(name="localsentry-delivery", daemon=True)
         self.db, self.smtp, self.clock = db, smtp, clock
+        self.pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="localsentry-send")
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.last_clock = 0.0
@@ -81,6 +84,7 @@ class DeliveryWorker(threading.Thread):
         self.stopping.set()
         self.wakeup.set()
         self.join(timeout=TIMEOUT + 2)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -102,13 +106,12 @@ class DeliveryWorker(threading.Thread):
             evaluate_all(self.db, now)
         due = self.db.all("SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt <= ? ORDER BY id "
                           "LIMIT ?", (now, BATCH))  # fmt: skip
-        for row in due:
-            if self.stopping.is_set():
-                break
-            self.deliver(row)
+        list(self.pool.map(self.deliver, due))  # receivers answer in parallel, each delivery recorded by itself
         return len(due)
 
     def deliver(self, row: sqlite3.Row) -> None:
+        if self.stopping.is_set():
+            return
         attempts = int(row["attempts"]) + 1
         status, detail, next_attempt = "sent", "", float(row["next_attempt"])
         try:
