@@ -247,7 +247,8 @@ class AlertProvider(SentryProvider):
             with recovery.creating(journal):  # looked up only when the outcome is unknown (or after a kill)
                 workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
                                          find=lambda: find_workflow(client, org, inputs.name))
-        configure_webhooks(client, org, list(inputs.projects), set(inputs.webhook_urls), set())
+        if inputs.webhook_urls:
+            configure_webhooks(client, org, list(inputs.projects), set(inputs.webhook_urls), set())
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), props)
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
