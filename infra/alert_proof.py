@@ -37,6 +37,7 @@ from infra.workspace import ROOT
 
 Log = Callable[[str], None]
 POLL = 0.5
+FLUSH_EVERY = 50
 
 
 class ProofError(RuntimeError):
@@ -153,6 +154,8 @@ class Prover:
             event_id = client.capture_event(event, scope=sentry_sdk.Scope())  # type: ignore[arg-type]
             if event_id:
                 ids.append(str(event_id))
+            if (i + 1) % FLUSH_EVERY == 0:  # the SDK's queue holds 100 events: a larger burst waits for it
+                client.flush(timeout=10)
         client.flush(timeout=10)
         client.close(timeout=2)
         if not ids:
