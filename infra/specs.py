@@ -117,6 +117,7 @@ class AlertAction:
     target_identifier: str | None = None
     integration_id: str | None = None
     data: tuple[tuple[str, Any], ...] = ()
+    urls: tuple[str, ...] = ()  # webhook: the callback URLs of the WebHooks plugin of the alert's projects
 
 
 @dataclass(frozen=True)

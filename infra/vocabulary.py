@@ -54,11 +54,17 @@ GENERATION_RULE = "1-32 of a-z, 0-9, '_', '.', '-', starting with a letter or di
 LOGIC_TYPES = ("any", "any-short", "all", "none")
 #: ``config.frequency`` in minutes (the documented values).
 FREQUENCIES = (0, 5, 10, 30, 60, 180, 720, 1440)
-#: Workflow action types, as the workflow API documents them (actions of other kinds, such as sentry_app
-#: or webhook, are made in Sentry's UI from an integration and are not declared by stacks).
+#: Workflow action types, as the workflow API documents them, plus ``webhook`` (Sentry's ``Action.Type.WEBHOOK``:
+#: ``config.targetIdentifier`` names the service, ``webhooks`` being the legacy WebHooks plugin, which POSTs to the
+#: callback URLs of the project's plugin). Actions of other kinds (sentry_app) come from an installed integration.
 ACTION_TYPES = (
     "discord", "email", "github", "jira", "jira_server", "msteams", "opsgenie", "pagerduty", "slack", "vsts",
+    "webhook",
 )
+#: Action types that need no integration id (Sentry's ``Action.Type.is_integration()`` is false for them).
+NON_INTEGRATION_ACTIONS = ("email", "plugin", "sentry_app", "webhook")
+#: The legacy WebHooks plugin: its slug (a webhook action's ``targetIdentifier``).
+WEBHOOKS_PLUGIN = "webhooks"
 #: ``config.targetType`` of a workflow action.
 TARGET_TYPES = ("issue_owners", "specific", "team", "user")
 TRIGGER_TYPES = (
@@ -116,6 +122,7 @@ __all__ = [
     "MONITOR_CONDITION_TYPES",
     "MONITOR_RESULTS",
     "MONITOR_WINDOWS",
+    "NON_INTEGRATION_ACTIONS",
     "OWNER_RE",
     "PLATFORMS",
     "PROJECT_NAME_MAX",
@@ -127,4 +134,5 @@ __all__ = [
     "TARGET_TYPES",
     "TEAM_SLUG_MAX",
     "TRIGGER_TYPES",
+    "WEBHOOKS_PLUGIN",
 ]

@@ -18,10 +18,12 @@ from localsentry.api import (
     metric_monitors,
     monitors,
     organizations,
+    plugins,
     projects,
     releases,
     sessions,
     teams,
+    workflow_fires,
 )
 from localsentry.http import Router
 from localsentry.ingest import endpoints as ingest
@@ -32,6 +34,7 @@ def build_router() -> Router:
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
         monitors, legacy_rules, legacy_metric_alerts, releases, events, explore, issues, sessions, control, ingest, web,
+        plugins, workflow_fires,
     ):  # fmt: skip
         module.register(router)
     return router

@@ -350,6 +350,7 @@ class SentryApp(pulumi.ComponentResource):
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
             "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
+            "webhookUrls": sorted({url for act in spec.actions for url in act.urls}) or None,
         }, self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:

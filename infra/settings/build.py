@@ -159,7 +159,7 @@ def _alert(name: str, a: Any, owners: Mapping[str, tuple[str, str]]) -> AlertSpe
     spec = AlertSpec(
         name=name, services=services,
         actions=tuple(AlertAction(x.type, x.target_type, x.target_identifier, x.integration_id,
-                                  tuple(sorted(x.data.items()))) for x in a.actions),
+                                  tuple(sorted(x.data.items())), tuple(x.urls)) for x in a.actions),
         trigger_logic=a.trigger_logic,
         filters=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.filters),
         filter_logic=a.filter_logic, monitors=tuple(a.monitors), frequency_minutes=a.frequency_minutes,

@@ -122,6 +122,7 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         accepted = scrub_items(accepted, data)  # the project's Security & Privacy settings, before storage
         facts = store_items(db, project, key, envelope.headers, accepted, auth, req.app.clock_offset)
     db.memo.update(facts)
+    req.app.wake()  # firings queued deliveries: the worker sends them, ingest does not wait
     headers = cors_headers(req.headers)
     if limited:
         limits = f"{retry_after}:{';'.join(KEY_QUOTA_CATEGORIES)}:key:key_quota"

@@ -35,7 +35,10 @@ def title_of(payload: dict[str, Any], kind: str) -> tuple[str, str]:
     return (message.splitlines()[0][:100] if message else "<unlabeled event>"), message
 
 
-def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
+def event_tags(payload: dict[str, Any], environment: str | None, release: str | None, kind: str = "event"
+               ) -> dict[str, str]:  # fmt: skip
+    """An event's tags as Sentry lists them: the SDK's, plus environment, release, level, server_name and
+    transaction."""
     tags: dict[str, str] = {}
     raw = payload.get("tags")
     if isinstance(raw, dict):
@@ -43,14 +46,19 @@ def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
     elif isinstance(raw, list):
         tags.update({str(p[0]): str(p[1]) for p in raw if isinstance(p, list | tuple) and len(p) == 2})
     for name, value in (
-        ("environment", row["environment"]),
-        ("release", row["release"]),
-        ("level", payload.get("level") or ("info" if row["type"] == "transaction" else "error")),
+        ("environment", environment),
+        ("release", release),
+        ("level", payload.get("level") or ("info" if kind == "transaction" else "error")),
         ("server_name", payload.get("server_name")),
         ("transaction", payload.get("transaction")),
     ):
         if value:
             tags.setdefault(name, str(value))
+    return tags
+
+
+def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
+    tags = event_tags(payload, row["environment"], row["release"], str(row["type"]))
     return [{"key": k, "value": v, "query": f'{k}:"{v}"'} for k, v in sorted(tags.items())]
 
 

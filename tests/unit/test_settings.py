@@ -731,3 +731,18 @@ def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
 def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:
     found = one(serviceOverrides={"frontend": {"environment": {"PUBLIC_SENTRY_DSN": "http://k@evil.example/1"}}})
     assert "PUBLIC_SENTRY_DSN is set by the toolkit" in found
+
+
+def test_a_webhook_action_goes_to_the_webhooks_plugin_with_its_urls() -> None:
+    from infra.settings.sentry_objects import ActionSettings
+
+    action = ActionSettings.model_validate({"type": "webhook", "urls": ["https://hooks.example.com/sentry"]})
+    assert (action.target_type, action.target_identifier, action.integration_id) == ("specific", "webhooks", None)
+    assert action.urls == ["https://hooks.example.com/sentry"]
+    for bad in ({"type": "webhook", "urls": ["ftp://x"]}, {"type": "email", "urls": ["https://x.example"]}):
+        try:
+            ActionSettings.model_validate(bad)
+        except ValueError as exc:
+            assert "urls" in str(exc)
+        else:
+            raise AssertionError(f"accepted {bad}")
