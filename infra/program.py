@@ -27,6 +27,7 @@ from infra.components.service import AppDeployment
 from infra.files import RenderedFile
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
+from infra.sentry.source_maps_upload import bundle_hash
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -35,9 +36,29 @@ from infra.settings import (
     project_defaults,
     with_defaults,
 )
+from infra.specs import SourceMapsUpload
 
 
-def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
+def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsUpload, ...]:
+    """The builds to upload (``services.<name>.sentry.sourceMaps``), each with its content hash. A folder without
+    source maps (not built yet) is left out with a warning: that service's frames stay minified in Sentry."""
+    found: list[SourceMapsUpload] = []
+    for svc in settings.sentry_services():
+        spec = svc.sentry.source_maps if svc.sentry is not None else None
+        if spec is None:
+            continue
+        folder = Path(spec.path) if Path(spec.path).is_absolute() else root / spec.path
+        digest = bundle_hash(folder)
+        if digest is None:
+            pulumi.log.warn(f"services.{svc.name}.sentry.sourceMaps.path = {spec.path}: no source maps in {folder} "
+                            "(build the app first, e.g. scripts/build-images): nothing is uploaded, its frames stay "
+                            "minified in Sentry")
+            continue
+        found.append(SourceMapsUpload(svc.name, str(folder), digest, spec.url_prefix, spec.dist))
+    return tuple(found)
+
+
+def sentry_app_args(settings: StackSettings, source_maps: tuple[SourceMapsUpload, ...] = ()) -> SentryAppArgs:
     """StackSettings -> SentryAppArgs (one ServiceSentrySpec per service that owns a Sentry project)."""
     if settings.sentry.team is None:
         raise SentryAppError("no Sentry team: set sentry-stacks:team")
@@ -80,6 +101,7 @@ def sentry_app_args(settings: StackSettings) -> SentryAppArgs:
         cron_monitors=settings.cron_monitors,
         release=settings.release,
         release_tracking=settings.release_tracking,
+        source_maps=source_maps,
     )
 
 
@@ -123,7 +145,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.info(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
-    sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings))
+    sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings, source_map_uploads(settings, root)))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
@@ -189,6 +211,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "sentryRelease": sentry.release.version if sentry.release is not None else None,
         "sentryDeploy": deploy.deployId if deploy is not None else None,
         "cronMonitors": {name: monitor.slug for name, monitor in sentry.cron_monitors.items()},
+        "sourceMaps": {name: maps.bundleId for name, maps in sentry.source_maps.items()},
         "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
     }
     for key, value in outputs.items():
@@ -226,4 +249,4 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "env_file_owners", "file_names", "load", "run", "sentry_app_args"]
+__all__ = ["Program", "build", "env_file_owners", "file_names", "load", "run", "sentry_app_args", "source_map_uploads"]

@@ -7,6 +7,7 @@
     ├── SentryTransportError        no usable answer: connection refused/dropped, timeouts (after retries)
     ├── SentryStateError            Sentry holds something the stack cannot accept (a shared project
     │                               whose settings differ, an object that exists but may not be adopted)
+    ├── SentryToolError             a Sentry tool run for the stack failed (sentry-cli: its exit and last lines)
     └── SentryApiError              Sentry answered with an error status (.status, .detail, .body)
         ├── SentryBadRequest        400: field errors (.fields: {"field": ["msg", ...]})
         ├── SentryAuthError         401 / 403 (.advice says what to fix)
@@ -93,6 +94,10 @@ class SentryTransportError(SentryError):
 
 class SentryStateError(SentryError):
     """Sentry holds something that the stack cannot accept as it is."""
+
+
+class SentryToolError(SentryError):
+    """A tool of Sentry's (sentry-cli) could not be run or failed; the message ends with what it said."""
 
 
 class SentryApiError(SentryError):
@@ -183,6 +188,7 @@ __all__ = [
     "SentryRateLimited",
     "SentryServerError",
     "SentryStateError",
+    "SentryToolError",
     "SentryTransportError",
     "api_error",
     "detail_from_body",
