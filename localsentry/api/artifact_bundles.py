@@ -28,12 +28,10 @@ from localsentry.models import artifact_bundles as bundles
 from localsentry.models.common import org_row, project_row
 from localsentry.models.release_files import release_file_content, release_files_by_url
 from localsentry.pagination import link_header, parse_cursor, per_page
+from localsentry.vocabulary import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}"
-READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
-WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
-DELETE = ("project:admin", "project:releases")
 SHA1 = re.compile(r"^[0-9a-f]{40}$")
 ASSEMBLE_FIELDS = ("checksum", "chunks", "projects", "version", "dist")
 FIELD_ERRORS = {
@@ -288,10 +286,10 @@ def artifact_lookup(req: Request) -> Response:
 
 
 def register(router: Router) -> None:
-    router.add("GET", ORG + "/chunk-upload/", chunk_options, READ)
-    router.add("POST", ORG + "/chunk-upload/", upload_chunks, WRITE)
-    router.add("POST", ORG + "/artifactbundle/assemble/", assemble, WRITE)
-    router.add("GET", P + "/files/artifact-bundles/", list_bundles, READ)
-    router.add("DELETE", P + "/files/artifact-bundles/", delete_bundle, DELETE)
-    router.add("GET", P + "/artifact-bundles/{bundle_id}/files/", bundle_files, READ)
-    router.add("GET", P + "/artifact-lookup/", artifact_lookup, READ)
+    router.add("GET", ORG + "/chunk-upload/", chunk_options, RELEASE_READ)
+    router.add("POST", ORG + "/chunk-upload/", upload_chunks, RELEASE_WRITE)
+    router.add("POST", ORG + "/artifactbundle/assemble/", assemble, RELEASE_WRITE)
+    router.add("GET", P + "/files/artifact-bundles/", list_bundles, RELEASE_READ)
+    router.add("DELETE", P + "/files/artifact-bundles/", delete_bundle, RELEASE_DELETE)
+    router.add("GET", P + "/artifact-bundles/{bundle_id}/files/", bundle_files, RELEASE_READ)
+    router.add("GET", P + "/artifact-lookup/", artifact_lookup, RELEASE_READ)

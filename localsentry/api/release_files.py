@@ -15,6 +15,7 @@ from localsentry.http import ApiError, Request, Response, Router, form_parts, no
 from localsentry.models.common import org_row, project_row
 from localsentry.models.release_files import (
     MAX_NAME,
+    ReleaseFile,
     release_file,
     release_file_content,
     release_files,
@@ -23,12 +24,10 @@ from localsentry.models.release_files import (
 )
 from localsentry.models.releases import release_projects, release_row
 from localsentry.pagination import paginate
+from localsentry.vocabulary import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 
 ORG = "/api/0/organizations/{organization_id_or_slug}/releases/{version}/files"
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/releases/{version}/files"
-READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
-WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
-DELETE = ("project:admin", "project:releases")
 SPECIAL_WHITESPACE = re.compile(r"[\n\t\r\f\v\\]")
 
 
@@ -83,11 +82,16 @@ def upload_file(req: Request) -> Response:
     return Response(201, serialize_release_file(stored))
 
 
-def get_file(req: Request) -> Response:
+def _file(req: Request) -> tuple[sqlite3.Row, str, ReleaseFile]:
     org, version = _release(req)
     file = release_file(req.app.db, int(org["id"]), version, req.params["file_id"])
     if file is None:
         raise not_found()
+    return org, version, file
+
+
+def get_file(req: Request) -> Response:
+    org, _version, file = _file(req)
     if req.arg("download") in ("1", "true"):
         found = release_file_content(req.app.db, int(org["id"]), file.id)
         assert found is not None
@@ -98,11 +102,8 @@ def get_file(req: Request) -> Response:
 
 
 def update_file(req: Request) -> Response:
-    org, version = _release(req)
+    org, version, file = _file(req)
     db = req.app.db
-    file = release_file(db, int(org["id"]), version, req.params["file_id"])
-    if file is None:
-        raise not_found()
     name = req.json_object().get("name")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise ApiError(400, {"name": ["This field is required." if name is None else "Not a valid string."]})
@@ -114,11 +115,8 @@ def update_file(req: Request) -> Response:
 
 
 def delete_file(req: Request) -> Response:
-    org, version = _release(req)
+    _org, _version, file = _file(req)
     db = req.app.db
-    file = release_file(db, int(org["id"]), version, req.params["file_id"])
-    if file is None:
-        raise not_found()
     with db.tx():
         db.run("DELETE FROM release_files WHERE id = ?", (file.id,))
     return Response(204)
@@ -126,8 +124,8 @@ def delete_file(req: Request) -> Response:
 
 def register(router: Router) -> None:
     for base in (ORG, P):
-        router.add("GET", base + "/", list_files, READ)
-        router.add("POST", base + "/", upload_file, WRITE)
-        router.add("GET", base + "/{file_id}/", get_file, READ)
-        router.add("PUT", base + "/{file_id}/", update_file, WRITE)
-        router.add("DELETE", base + "/{file_id}/", delete_file, DELETE)
+        router.add("GET", base + "/", list_files, RELEASE_READ)
+        router.add("POST", base + "/", upload_file, RELEASE_WRITE)
+        router.add("GET", base + "/{file_id}/", get_file, RELEASE_READ)
+        router.add("PUT", base + "/{file_id}/", update_file, RELEASE_WRITE)
+        router.add("DELETE", base + "/{file_id}/", delete_file, RELEASE_DELETE)

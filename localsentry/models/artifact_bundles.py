@@ -74,11 +74,15 @@ class BundleFile:
 
     @property
     def sourcemap(self) -> str | None:
-        """The file's source map reference (`Sourcemap` / `X-SourceMap` header, case-insensitive)."""
-        for name, value in self.headers.items():
-            if name.lower() in ("sourcemap", "x-sourcemap"):
-                return value
-        return None
+        return sourcemap_header(self.headers)
+
+
+def sourcemap_header(headers: dict[str, str]) -> str | None:
+    """A file's source map reference: its `Sourcemap` (or `X-SourceMap`) header, any case."""
+    for name, value in headers.items():
+        if name.lower() in ("sourcemap", "x-sourcemap"):
+            return value
+    return None
 
 
 def normalize_debug_id(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localsentry.db import Database, dumps, loads, now_iso
+from localsentry.models.artifact_bundles import sourcemap_header
 
 MAX_NAME = 200
 
@@ -38,10 +39,7 @@ class ReleaseFile:
 
     @property
     def sourcemap(self) -> str | None:
-        for name, value in self.headers.items():
-            if name.lower() in ("sourcemap", "x-sourcemap"):
-                return value
-        return None
+        return sourcemap_header(self.headers)
 
 
 def store_release_file(db: Database, org_id: int, release: str, dist: str, name: str, data: bytes,

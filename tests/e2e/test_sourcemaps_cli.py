@@ -33,7 +33,8 @@ import requests
 from infra.sentry.source_maps_upload import bundle_hash
 from tests.e2e.docker_support import DemoImages, demo_images, docker, image_prefix, require_docker
 from tests.e2e.stack_support import AppStack, copy_project, wait_http
-from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, chromium_path, needed
+from tests.support.localsentry import LocalSentry, chromium_path, needed
+from tests.support.sourcemaps import in_page, issue_frame_on_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,19 +115,13 @@ def api_calls(ls: LocalSentry) -> dict[str, int]:
 
 
 def click_test_sentry(chromium: str, url: str) -> None:
-    from playwright.sync_api import sync_playwright
+    def act(page: Any) -> None:
+        page.wait_for_selector("body[data-ready=true]")
+        page.click("#test-sentry")
+        page.wait_for_function("document.getElementById('status').textContent.includes('threw')")
+        page.wait_for_timeout(500)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(user_agent=DESKTOP_UA)
-            page.goto(url)
-            page.wait_for_selector("body[data-ready=true]")
-            page.click("#test-sentry")
-            page.wait_for_function("document.getElementById('status').textContent.includes('threw')")
-            page.wait_for_timeout(500)
-        finally:
-            browser.close()
+    in_page(chromium, url, act)
 
 
 def button_events(ls: LocalSentry, project: str, count: int) -> list[dict[str, Any]]:
@@ -180,19 +175,7 @@ def test_one_upload_and_the_issue_shows_the_source(deployed: dict[str, Any], chr
     assert dict(frame["context"])[line].strip() == THROW
     [issue] = ls.get_json(f"/api/0/projects/{ls.org}/{project}/issues/")
     deployed["issue"] = issue["id"]
-
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{ls.url}/#/issue/{ls.org}/{issue['id']}")
-            page.wait_for_selector(".frame.in-app .context .hit")
-            summary = page.text_content(".frame.in-app summary") or ""
-            hit = page.text_content(".frame.in-app .context .hit") or ""
-        finally:
-            browser.close()
+    summary, hit = issue_frame_on_page(chromium, ls, issue["id"])
     assert "src/routes/+page.svelte in testSentry at line " + str(line) in summary, summary
     assert THROW in hit
 

@@ -13,23 +13,10 @@ import pytest
 
 from infra import program
 from infra.sentry.source_maps_upload import bundle_hash
-from tests.program.test_program import Mocks, done, settings
+from tests.program.test_program import Mocks, clean_config, done, mocks, settings  # noqa: F401 - the fixtures
 from tests.unit.settings_support import RELEASE, ROOT
 
 S = "pulumi-python:dynamic/sentry:SourceMaps"
-
-
-@pytest.fixture(autouse=True)
-def clean_config() -> Any:
-    yield
-    pulumi.runtime.set_all_config({}, [])
-
-
-@pytest.fixture
-def mocks() -> Mocks:
-    m = Mocks()
-    pulumi.runtime.set_mocks(m, project="sentry-stacks", stack="dev", preview=False)
-    return m
 
 
 def project_root(tmp: Path, *, built: bool) -> Path:
@@ -48,7 +35,7 @@ def project_root(tmp: Path, *, built: bool) -> Path:
 
 
 @pulumi.runtime.test
-def test_the_frontend_build_is_one_upload_before_the_containers(mocks: Mocks, tmp_path: Path) -> Any:
+def test_the_frontend_build_is_one_upload_before_the_containers(mocks: Mocks, tmp_path: Path) -> Any:  # noqa: F811
     root = project_root(tmp_path, built=True)
     s = settings("dev", tmp_path)
     p = program.build(s, root=root)
@@ -68,7 +55,7 @@ def test_the_frontend_build_is_one_upload_before_the_containers(mocks: Mocks, tm
 
 
 @pulumi.runtime.test
-def test_nothing_built_declares_no_upload_and_says_so(mocks: Mocks, tmp_path: Path,
+def test_nothing_built_declares_no_upload_and_says_so(mocks: Mocks, tmp_path: Path,  # noqa: F811
                                                       monkeypatch: pytest.MonkeyPatch) -> Any:  # fmt: skip
     warned: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warned.append(str(message)))

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.runtime.js_support import static_site
-from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry, chromium_path, needed, unique
-from tests.support.sourcemaps import Build, SentryCli, Toolchain, write_page
+from tests.support.localsentry import LocalSentry, chromium_path, needed, unique
+from tests.support.sourcemaps import Build, SentryCli, Toolchain, in_page, issue_frame_on_page, write_page
 
 pytestmark = [pytest.mark.sentry, pytest.mark.browser]
 THROW_LINE = '    throw new Error("payment declined: " + total);'
@@ -56,18 +56,12 @@ def served(build: Build, ls: LocalSentry, project: str, release: str) -> Iterato
 
 
 def click_pay(chromium: str, url: str) -> None:
-    from playwright.sync_api import sync_playwright
+    def act(page: Any) -> None:
+        page.wait_for_function("window.SENTRY_READY === true")
+        page.click("#pay")
+        page.wait_for_timeout(300)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(user_agent=DESKTOP_UA)
-            page.goto(url)
-            page.wait_for_function("window.SENTRY_READY === true")
-            page.click("#pay")
-            page.wait_for_timeout(300)
-        finally:
-            browser.close()
+    in_page(chromium, url, act)
 
 
 def wait_event(ls: LocalSentry, project: str, count: int = 1) -> dict[str, Any]:
@@ -178,20 +172,9 @@ def test_two_builds_of_the_same_code_are_one_issue(ls: LocalSentry, tools: Toolc
 
 
 def test_the_page_shows_the_original_lines(ls: LocalSentry, tools: Toolchain, chromium: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     project, _, _ = symbolicated(ls, tools, chromium, tmp_path)
     [issue] = ls.get_json(f"/api/0/projects/{ls.org}/{project}/issues/")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{ls.url}/#/issue/{ls.org}/{issue['id']}")
-            page.wait_for_selector(".frame.in-app .context .hit")
-            summary = page.text_content(".frame.in-app summary") or ""
-            hit = page.text_content(".frame.in-app .context .hit") or ""
-        finally:
-            browser.close()
+    summary, hit = issue_frame_on_page(chromium, ls, issue["id"])
     assert summary.startswith("../../src/checkout.mjs in validateTotal at line 8:11"), summary
     assert "source map" in summary and hit.strip().endswith(THROW_LINE.strip()), hit
 

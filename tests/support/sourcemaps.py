@@ -16,10 +16,14 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-from tests.support.localsentry import ROOT, LocalSentry, needed
+from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, ROOT, LocalSentry, needed
+
+T = TypeVar("T")
 
 BROWSER_SDK = "11.12.0"  # the versions the browser test installs (one npm cache)
 ESBUILD = "0.28.2"
@@ -157,6 +161,32 @@ class SentryCli:
         args += ["--release", release] if release else []
         args += ["--dist", dist] if dist else []
         return self(*args, str(folder), ok=ok)
+
+
+def in_page(chromium: str, url: str, act: Callable[[Any], T], *, user_agent: str | None = DESKTOP_UA) -> T:
+    """Open `url` in headless Chromium and return what `act(page)` returns (a desktop user agent by default: Sentry's
+    web-crawlers filter drops HeadlessChrome's events)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(user_agent=user_agent) if user_agent else browser.new_page()
+            page.goto(url)
+            return act(page)
+        finally:
+            browser.close()
+
+
+def issue_frame_on_page(chromium: str, ls: LocalSentry, issue_id: str) -> tuple[str, str]:
+    """The innermost in-app frame of an issue on the localsentry page: its summary and its highlighted line."""
+
+    def read(page: Any) -> tuple[str, str]:
+        page.wait_for_selector(".frame.in-app .context .hit")
+        summary = page.text_content(".frame.in-app summary") or ""
+        return summary, page.text_content(".frame.in-app .context .hit") or ""
+
+    return in_page(chromium, f"{ls.url}/#/issue/{ls.org}/{issue_id}", read, user_agent=None)
 
 
 def bundle_id(output: str) -> str:
