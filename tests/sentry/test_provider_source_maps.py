@@ -18,6 +18,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from infra.sentry.errors import SentryToolError
 from infra.sentry.source_maps import SourceMapsProvider
 from infra.sentry.source_maps_upload import UploadRecord, bundle_hash
+from infra.vocabulary import URL_PREFIX_RULE
 from tests.support.localsentry import LocalSentry, unique
 from tests.support.sourcemaps import Build, Toolchain
 
@@ -160,4 +161,4 @@ def test_check_names_every_bad_input(localsentry_session: LocalSentry, tmp_path:
                           "urlPrefix": "/static", "dist": "two words"})  # fmt: skip
     reasons = {f.property: f.reason for f in result.failures}
     assert set(reasons) == {"project", "release", "path", "bundleHash", "urlPrefix", "dist"}
-    assert "'~/', 'https://host/' or 'app:///'" in reasons["urlPrefix"] and "SHA-256" in reasons["bundleHash"]
+    assert URL_PREFIX_RULE in reasons["urlPrefix"] and "SHA-256" in reasons["bundleHash"]
