@@ -105,12 +105,23 @@ SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "
               "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
               "opera_mini_pre_8", "edge_pre_79")
 
+#: Where a build's files are served, as sentry-cli's ``--url-prefix`` and the artifact bundles name them: ``~/``
+#: (any host) or an absolute ``https://host/`` or ``app:///`` URL, then a path.
+URL_PREFIX_RE = re.compile(r"^(~/|https?://[^\s/]+/|[a-z][a-z0-9+.-]*:///)\S*$")
+URL_PREFIX_RULE = "'~/' (any host), 'https://host/' or 'app:///', then a path, e.g. '~/static/js'"
+#: A release's distribution (``dist``): at most 64 characters, no '/' or whitespace.
+DIST_RE = re.compile(r"^[^\s/]{1,64}$")
+DIST_RULE = "a dist name: 1-64 characters, no '/' or spaces"
+
+
 __all__ = [
     "ACTION_TYPES",
     "COMPARISON_DELTAS",
     "DATASETS",
     "DEFAULT_KEY_POLICIES",
     "DETECTION_TYPES",
+    "DIST_RE",
+    "DIST_RULE",
     "EVENT_TYPES",
     "FILTER_IDS",
     "FILTER_TYPES",
@@ -134,5 +145,7 @@ __all__ = [
     "TARGET_TYPES",
     "TEAM_SLUG_MAX",
     "TRIGGER_TYPES",
+    "URL_PREFIX_RE",
+    "URL_PREFIX_RULE",
     "WEBHOOKS_PLUGIN",
 ]

@@ -35,6 +35,7 @@ from infra.specs import (
     MonitorCondition,
     MonitorSpec,
     RateLimit,
+    SourceMapsSpec,
 )
 
 PLACEHOLDER_RE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
@@ -118,6 +119,8 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
                 InboundFilterSpec(name, fid, True, tuple(v)) if isinstance(v, list) else InboundFilterSpec(name, fid, v)
                 for fid, v in sorted(s.inbound_filters.items())
             ),
+            source_maps=None if s.source_maps is None else SourceMapsSpec(
+                s.source_maps.path, s.source_maps.url_prefix, s.source_maps.dist),
         )
     build = None
     if svc.build is not None:

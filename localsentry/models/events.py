@@ -122,8 +122,48 @@ def _context(frame: dict[str, Any]) -> list[list[Any]]:
     return [[first + n, text] for n, text in enumerate([*pre, line, *post])]
 
 
+#: the messages of Sentry's processing errors (`EventError`) this server writes
+ERROR_MESSAGES = {
+    "js_no_source": "Source code was not found",
+    "js_invalid_source": "Sourcemap was invalid or not parseable",
+    "js_invalid_sourcemap_location": "Invalid location in sourcemap",
+    "js_missing_sources_content": "Source code missing from the source map's sourcesContent",
+    "unknown_error": "Unknown error",
+}
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("file:", "http:", "https:", "blob:"))
+
+
+def _source_map(frame: dict[str, Any]) -> dict[str, Any]:
+    """What Sentry's event API adds to a frame resolved through a source map (its `data.sourcemap`)."""
+    data = frame.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("sourcemap"), str):
+        return {}
+    out = {"map": data["sourcemap"].rsplit("/", 1)[-1],
+           **{k: data.get(v, "?") for k, v in (("origFunction", "orig_function"), ("origAbsPath", "orig_abs_path"),
+                                               ("origFilename", "orig_filename"), ("origLineNo", "orig_lineno"),
+                                               ("origColNo", "orig_colno"))}}  # fmt: skip
+    if _is_url(data["sourcemap"]):
+        out["mapUrl"] = data["sourcemap"]
+    return out
+
+
+def errors_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event's processing errors as Sentry's event API answers them: type, message and the rest as data."""
+    out = []
+    for error in payload.get("errors") or []:
+        if isinstance(error, dict) and error.get("type"):
+            kind = str(error["type"])
+            out.append({"type": kind, "message": ERROR_MESSAGES.get(kind, ERROR_MESSAGES["unknown_error"]),
+                        "data": {k: v for k, v in error.items() if k != "type"}})  # fmt: skip
+    return out
+
+
 def _frame(frame: dict[str, Any]) -> dict[str, Any]:
-    """A stack frame as Sentry's event API answers it (camelCase, context as numbered lines)."""
+    """A stack frame as Sentry's event API answers it (camelCase, context as numbered lines, the source map it was
+    resolved with)."""
     return {
         "filename": frame.get("filename"), "absPath": frame.get("abs_path"), "module": frame.get("module"),
         "package": frame.get("package"), "platform": frame.get("platform"),
@@ -131,7 +171,7 @@ def _frame(frame: dict[str, Any]) -> dict[str, Any]:
         "function": frame.get("function"), "rawFunction": frame.get("raw_function"), "symbol": frame.get("symbol"),
         "context": _context(frame), "lineNo": frame.get("lineno"), "colNo": frame.get("colno"),
         "inApp": frame.get("in_app"), "trust": frame.get("trust"), "errors": None, "lock": frame.get("lock"),
-        "vars": frame.get("vars"),
+        "vars": frame.get("vars"), **_source_map(frame),
     }  # fmt: skip
 
 
@@ -224,7 +264,7 @@ def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
             "sdk": {"name": sdk.get("name"), "version": sdk.get("version")} if sdk else None,
             "context": payload.get("extra") or {},
             "packages": payload.get("modules") or {},
-            "errors": [],
+            "errors": errors_of(payload),
             "occurrence": None,
             "_meta": {},
             "fingerprints": _hashes(req, row),
