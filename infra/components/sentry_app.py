@@ -11,18 +11,22 @@ Naming (stable; changing it renames Sentry objects):
 
 * Pulumi logical names: ``{stack}-{service}`` (project), ``{stack}-{service}-key-{generation}``,
   ``{stack}-alert-{name}``, ``{stack}-monitor-{name}``, ``{stack}-{service}-filter-{filter_id}``,
-  ``{stack}-cron-{name}``, ``{stack}-release``, ``{stack}-deploy-start``, ``{stack}-sentry-deploy``.
+  ``{stack}-cron-{name}``, ``{stack}-release``, ``{stack}-deploy-start``, ``{stack}-sentry-deploy``,
+  ``{stack}-{service}-sourcemaps``.
 * Sentry project slug: the service's ``project`` in ``"shared"`` mode, ``{project}-{stack}`` in
   ``"per-environment"`` mode. Key name: ``{stack}-{generation}``. Alert / monitor name: ``[{app}/{stack}] {name}``.
 
 Public attributes: ``dsns`` (service -> secret DSN of its current key), ``keys`` (service -> generation ->
 ClientKey), ``projects``, ``alerts``, ``monitors``, ``filters`` (service -> filter id -> resource), ``cron_monitors``,
-``release``; :meth:`deploy_start` and :meth:`record_deploy` add the deploy record around the containers.
+``release``, ``source_maps`` (service -> the build's source maps in its project for the stack's release, from the
+``source_maps`` uploads the program found); :meth:`deploy_start` and :meth:`record_deploy` add the deploy record
+around the containers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import pulumi
@@ -42,6 +46,7 @@ from infra.components.sentry_resources import (
     Project,
     Release,
     SentryStacks,
+    SourceMaps,
     ref,
 )
 from infra.crons import CronMonitorSpec
@@ -57,8 +62,16 @@ from infra.sentry.metric_monitor_model import MetricMonitorInputs
 from infra.sentry.project_model import ProjectInputs
 from infra.sentry.release import ReleaseInputs
 from infra.sentry.shape import SentryModel, declared, parse, props_of
+from infra.sentry.source_maps import SourceMapsInputs
+from infra.sentry.source_maps_upload import SourceMapsUpload
 from infra.settings import ServiceSettings, StackSettings
-from infra.settings.sentry_objects import ActionSettings, AlertSettings, ConditionSettings, MonitorSettings
+from infra.settings.sentry_objects import (
+    DEFAULT_TRIGGER_TYPES,
+    ActionSettings,
+    AlertSettings,
+    ConditionSettings,
+    MonitorSettings,
+)
 
 M = TypeVar("M", bound=SentryModel)
 # Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
@@ -69,7 +82,7 @@ M = TypeVar("M", bound=SentryModel)
 # its POST's outcome is unknown (`lookupFirst: False`), or always when the stack adopts existing objects.
 OWN_NAME_ADOPT = True
 #: the triggers of an alert that declares none
-DEFAULT_TRIGGERS = ({"type": "first_seen_event"}, {"type": "regression_event"})
+DEFAULT_TRIGGERS = tuple({"type": kind} for kind in DEFAULT_TRIGGER_TYPES)
 
 
 class SentryAppError(ValueError):
@@ -121,9 +134,10 @@ class SentryApp(pulumi.ComponentResource):
     filters: dict[str, dict[str, InboundFilter]]
     cron_monitors: dict[str, CronMonitor]
     release: Release | None
+    source_maps: dict[str, SourceMaps]
 
     def __init__(self, name: str, settings: StackSettings, provider: SentryStacks,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, source_maps: Sequence[SourceMapsUpload] = ()) -> None:
         super().__init__("sentry-stacks:index:SentryApp", name, None,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"sentrystacks":
                                                                                               provider})))
@@ -132,7 +146,7 @@ class SentryApp(pulumi.ComponentResource):
         self.settings, self.team = settings, settings.sentry.team
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
-        self.cron_monitors, self.release = {}, None
+        self.cron_monitors, self.release, self.source_maps = {}, None, {}
         self._slugs: dict[str, pulumi.Output[str]] = {}  # a project's slug, with the project as its dependency
         for svc in settings.sentry_services():
             self._service(svc)
@@ -141,6 +155,8 @@ class SentryApp(pulumi.ComponentResource):
         for cron in settings.cron_monitors:
             self._cron_monitor(cron)
         self._release()
+        for upload in source_maps:
+            self._source_maps(upload)
         for alert_name, alert in settings.alerts.items():
             self._alert(alert_name, alert)
         for svc in settings.sentry_services():
@@ -265,6 +281,7 @@ class SentryApp(pulumi.ComponentResource):
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": spec.environment or s.environment,
             "owner": spec.owner, "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": s.adopt_existing,
+            "webhookUrls": sorted({url for act in spec.actions for url in act.urls}) or None,
         }), self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:
@@ -285,10 +302,24 @@ class SentryApp(pulumi.ComponentResource):
             shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not self.shared),
             self._opts(depends_on=list(self.projects.values())))
 
+    def _source_maps(self, upload: SourceMapsUpload) -> None:
+        s = self.settings
+        if not s.release:
+            return
+        if upload.service not in self.projects:
+            raise SentryAppError(f"source maps of unknown service {upload.service!r}")
+        after = [self.projects[upload.service], *([self.release] if self.release is not None else [])]
+        self.source_maps[upload.service] = SourceMaps(f"{s.stack}-{_name_part(upload.service)}-sourcemaps",
+                                                      SourceMapsInputs(
+            project=self.project_slug(self._sentry_of(upload.service)), release=s.release, dist=upload.dist,
+            url_prefix=upload.url_prefix, path=upload.path, bundle_hash=upload.bundle_hash,
+        ), self._opts(depends_on=after))  # fmt: skip
+
     def before_deploy(self) -> list[pulumi.Resource]:
-        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them)
-        and the release."""
-        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else [])]
+        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them), the
+        release, and the source maps (an event of the new build is symbolicated when it arrives, never later)."""
+        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else []),
+                *self.source_maps.values()]
 
     def deploy_start(self, fingerprint: pulumi.Input[str]) -> DeployStart | None:
         """The marker of when the rollout of `fingerprint` (e.g. the compose file's hash) began, or None when the
