@@ -44,6 +44,9 @@ UPLOAD = {"GET /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/artifactbundle/assemble/"}  # fmt: skip
 DEPLOY = "POST /api/0/organizations/{organization_id_or_slug}/releases/{version}/deploys/"
+#: the provider's preflight (check_config, once per `up`): the organization, and one workflow listing (alerts)
+PREFLIGHT = {"GET /api/0/organizations/{organization_id_or_slug}/": 1,
+             "GET /api/0/organizations/{organization_id_or_slug}/workflows/": 1}
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def test_the_same_code_again_uploads_nothing_and_is_the_same_issue(deployed: dic
               str(builds["b"].maps))  # fmt: skip
     ls.reset_stats()
     stack.up()
-    assert api_calls(ls) == {}  # nothing to upload, nothing else to do
+    assert api_calls(ls) == PREFLIGHT  # nothing to upload, nothing else to do
     outputs = stack.outputs()
     project = outputs["sentryProjects"]["frontend"]
     click_test_sentry(chromium, outputs["serviceUrls"]["frontend"])
