@@ -61,7 +61,13 @@ def servicers(provider: p.Provider) -> tuple[ProviderServicer, Servicer]:
 
 
 def run(call: Awaitable[T]) -> T:
-    return asyncio.run(call)  # type: ignore[arg-type]
+    """`call` on a loop of its own, leaving the thread's current loop alone (asyncio.run would unset it, and the
+    program tier's Pulumi mocks, later in the same process, need one)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(call)
+    finally:
+        loop.close()
 
 
 @pytest.mark.filterwarnings("ignore:Field pulumirpc.DiffResponse.changes")  # the stock servicer's bool
