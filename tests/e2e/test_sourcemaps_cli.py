@@ -5,8 +5,8 @@ and a click on "Test Sentry" in Chromium: the issue shows `src/routes/+page.svel
 the `throw`, in the events API and on the localsentry page.
 
 * The image serves no source map (none in its public folder; `…/*.js.map` answers 404; no `sourceMappingURL`).
-* A second build of the same code is the same upload (same content hash, same image): `up` sends Sentry nothing and
-  the next click is the same issue.
+* A second build of the same code is the same upload (same content hash, same image): `up` sends Sentry nothing but
+  its one connection check (the preflight's read of the organization) and the next click is the same issue.
 * A build with a change uploads once more (and records the new rollout's deploy), nothing else; its error is still
   the same issue, at the new line.
 * The upload token never shows in the state or the CLI's output.
@@ -44,6 +44,9 @@ UPLOAD = {"GET /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/artifactbundle/assemble/"}  # fmt: skip
 DEPLOY = "POST /api/0/organizations/{organization_id_or_slug}/releases/{version}/deploys/"
+# the one read every preview and `up` makes before declaring anything (infra/sentry/preflight.py; by design, see
+# tests/e2e/test_connection_cli.py::test_healthy_preview_sends_one_request)
+PREFLIGHT = "GET /api/0/organizations/{organization_id_or_slug}/"
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def test_the_same_code_again_uploads_nothing_and_is_the_same_issue(deployed: dic
               str(builds["b"].maps))  # fmt: skip
     ls.reset_stats()
     stack.up()
-    assert api_calls(ls) == {}  # nothing to upload, nothing else to do
+    assert api_calls(ls) == {PREFLIGHT: 1}  # the connection check; nothing to upload, nothing else to do
     outputs = stack.outputs()
     project = outputs["sentryProjects"]["frontend"]
     click_test_sentry(chromium, outputs["serviceUrls"]["frontend"])
