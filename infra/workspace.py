@@ -201,10 +201,12 @@ class PulumiCommandError(subprocess.CalledProcessError):
     """A pulumi command of these scripts failed; its message says which command and what the CLI said (a bare
     CalledProcessError shows neither stderr nor stdout)."""
 
+    hint = ""  # what to do, when the cause is known
+
     def __str__(self) -> str:
         said = " ".join(str(self.stderr or self.output or "").split()) or "no output"
         command = " ".join(str(part) for part in self.cmd[1:]) if isinstance(self.cmd, list) else str(self.cmd)
-        return f"`pulumi {command}` exited {self.returncode}: {said}"
+        return f"`pulumi {command}` exited {self.returncode}: {said}" + (f" -- {self.hint}" if self.hint else "")
 
 
 def run_pulumi(command: list[str], cwd: Path | str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -229,7 +231,15 @@ def init_stack(name: str, root: Path = ROOT, env: dict[str, str] | None = None) 
     provider = [] if env.get("PULUMI_SECRETS_PROVIDER") else ["--secrets-provider", "passphrase"]
     command = [pulumi_binary(root), "stack", "init", name, *provider, "--non-interactive"]
     if text is None or any(_STACK_LOCAL_LINE.match(line) for line in text.splitlines()):
-        run_pulumi(command, root, env)
+        try:
+            run_pulumi(command, root, env)
+        except PulumiCommandError as exc:
+            if text is not None and "passphrase" in str(exc.stderr):
+                exc.hint = (f"{stack_file.name} holds the encryptionsalt of another passphrase (another backend or "
+                            "machine; a stack file's salt belongs to one backend's copy of the stack and is not to "
+                            "be committed): without `secure:` values in it, delete its `encryptionsalt:` line and "
+                            "run again; otherwise set PULUMI_CONFIG_PASSPHRASE to the passphrase it was made with")
+            raise
         return
     with tempfile.TemporaryDirectory(prefix="stack-init-") as scratch:
         shutil.copy2(root / "Pulumi.yaml", Path(scratch) / "Pulumi.yaml")

@@ -76,7 +76,9 @@ def test_stack_file_with_a_salt_of_another_passphrase_is_refused_and_left_alone(
         init_stack("prod", work, other)
     assert "passphrase" in (failure.value.stderr or "")
     assert "`pulumi stack init prod --secrets-provider passphrase --non-interactive` exited 1: " in str(failure.value)
-    assert "passphrase" in str(failure.value)  # what the CLI said is in the message, not only in .stderr
+    assert "incorrect passphrase" in str(failure.value)  # what the CLI said is in the message, not only in .stderr
+    assert "Pulumi.prod.yaml holds the encryptionsalt of another passphrase" in str(failure.value)
+    assert "delete its `encryptionsalt:` line" in str(failure.value)
     assert (work / "Pulumi.prod.yaml").read_text(encoding="utf-8") == salted
 
 
