@@ -25,6 +25,7 @@ from infra.components.sentry_app import (
 )
 from infra.components.service import AppDeployment
 from infra.connection import resolve_connection
+from infra.deploy import driver
 from infra.files import RenderedFile
 from infra.images import image_problems
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
@@ -102,10 +103,12 @@ def file_names(settings: StackSettings) -> list[str]:
 
 def env_file_owners(settings: StackSettings) -> dict[str, int]:
     """Env files read by their container through the live mount (``dsnReload: file``) belong to its user."""
+    if not driver(settings.driver).mounts_env_files:
+        return {}
     return {
         svc.env_file: int(svc.user.split(":")[0])
         for svc in settings.services
-        if svc.dsn_reload == "file" and svc.user is not None and settings.driver != "docker"
+        if svc.dsn_reload == "file" and svc.user is not None
     }
 
 
@@ -174,7 +177,8 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
             owner=owners.get(name),
         )
     compose = files[COMPOSE_FILE]
-    deploy_start = sentry.deploy_start(compose.sha256)  # the rollout of this configuration begins
+    runs = driver(settings.driver).runs_containers  # driver none: the team's pipeline records its deploys
+    deploy_start = sentry.deploy_start(compose.sha256) if runs else None  # the rollout of this configuration begins
     deployment = AppDeployment(
         f"{stack}-deploy",
         settings,
@@ -220,6 +224,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "cronMonitors": {name: monitor.slug for name, monitor in sentry.cron_monitors.items()},
         "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
     }
+    outputs.update(deployment.deployed.exports)
     for key, value in outputs.items():
         pulumi.export(key, value)
     return Program(settings, rates, sentry, rendered, files, deployment, outputs)
@@ -268,7 +273,10 @@ def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
 
 def check_images(settings: StackSettings) -> None:
     """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
-    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError."""
+    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError.
+    A driver that runs nothing on this machine (none) needs no image here."""
+    if not driver(settings.driver).runs_containers:
+        return
     images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
     keys = {svc.name: f"sentry-stacks:services.{svc.name}.image" for svc in settings.services}
     found = image_problems(images, keys)

@@ -98,7 +98,8 @@ class StackConfig(Model):
     release: Annotated[str, text(RELEASE_RULE, max_len=200, check=_release_ok)] | None = Field(
         None, description="Sentry release; default: `git rev-parse --short HEAD`", validate_default=True)
     driver: Annotated[Driver, choice(DRIVERS)] = Field(
-        "compose", description="How containers are deployed: compose (docker compose) or docker (pulumi-docker)")
+        "compose", description="How containers are deployed: compose (docker compose), docker (pulumi-docker), swarm"
+        " (docker stack deploy) or none (your own pipeline: the Sentry side and the rendered files only)")
     network_mode: Annotated[NetworkMode, choice(NETWORK_MODES)] = Field(
         "host", description="host (every service on the host network) or bridge (one docker network per stack)")
     project_mode: Annotated[ProjectMode, choice(PROJECT_MODES)] = Field(

@@ -16,10 +16,11 @@ from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
 from infra.vocabulary import DEFAULT_KEY_POLICIES, FILTER_IDS, PLATFORMS, PROJECT_SLUG_MAX, SLUG_RE, SLUG_RULE
 
-Driver = Literal["docker", "compose", "swarm"]
+Driver = Literal["docker", "compose", "swarm", "none"]
 NetworkMode = Literal["host", "bridge"]
 EnvTemplate = Literal["backend", "frontend", "service"]
-DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm")
+#: one module each in infra/deploy/ (tests/unit/test_deploy.py checks that they agree)
+DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm", "none")
 # the swarm driver and the live DSN reload (docs/scaling.md)
 DsnReload = Literal["restart", "file"]
 DSN_RELOADS: tuple[DsnReload, ...] = ("restart", "file")
