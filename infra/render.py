@@ -226,7 +226,7 @@ def _header(settings: StackSettings, what: str) -> str:
 
 
 def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None) -> list[str]:
-    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy.py).
+    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy/sdk.py).
 
     `kept`: the service's project's ``privacyKept`` and ``privacyUsers`` outputs: the fields Sentry keeps stricter
     than this stack asks, because another stack sharing the project asked for them."""

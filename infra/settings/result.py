@@ -136,7 +136,7 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
-    #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
+    #: dataCollection / privacy / allowPersonalData (infra/privacy/); the shared project's merged privacy
     privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
     shared_privacy: SharedPrivacy | None = None
     #: swarm driver: ``endpoint_mode`` of every service and ``mode`` of published ports

@@ -13,7 +13,7 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 ALLOWED = {
     "vocabulary": (),
     "specs": (),
-    "privacy": (),
+    "privacy": ("infra.privacy",),
     "crons": (),
     "connection": ("infra.sentry.errors",),
     "settings": ("infra.settings", "infra.vocabulary", "infra.specs", "infra.connection", "infra.sampling",
