@@ -150,7 +150,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     """Declare the stack's resources from validated settings and export its outputs."""
     root = root or Path.cwd()
     stack = settings.stack
-    for warning in settings.privacy.warnings:
+    for warning in (*settings.warnings, *settings.privacy.warnings):
         pulumi.log.warn(warning)
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")

@@ -1,7 +1,7 @@
 """The repository's own Pulumi project (dev/prod stacks of the reference app) in a throw-away copy.
 
-The copy holds Pulumi.yaml, the stack files, __main__.py and templates (the `infra` package comes from the
-venv, installed editable); the venv is linked. Nothing of the working tree's own stacks comes along: the stack
+The copy holds Pulumi.yaml, the stack files and __main__.py (the `infra` package, with its templates, comes from
+the venv, installed editable); the venv is linked. Nothing of the working tree's own stacks comes along: the stack
 files lose their secrets-provider lines (the salt of a developer's `make demo` belongs to another passphrase),
 and `state/`, `.localsentry/` and `deploy/` are never copied. Sentry is a real localsentry process, found by the program
 through `.localsentry/info.json` as the embedded default. Ports are moved to free ones so tests never clash
@@ -11,7 +11,6 @@ with a running `make demo`.
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -42,7 +41,6 @@ def copy_project(dest: Path, ls: LocalSentry) -> Path:
     for name in COPIED:
         text = (ROOT / name).read_text(encoding="utf-8")
         (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
-    shutil.copytree(ROOT / "templates", dest / "templates")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"
     info_dir.mkdir(mode=0o700)
