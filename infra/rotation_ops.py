@@ -260,6 +260,26 @@ def files_carrying(handle: StackHandle, key_id: str) -> list[str]:
     return sorted(out)
 
 
+def pipeline_notice(handle: StackHandle, action: str, keys: dict[str, str]) -> list[str]:
+    """What the pipeline must do after a rotation step of a stack whose services this toolkit does not deploy
+    (``driver: none``): `keys` maps each rotated service to the key generation its services must now run with.
+    Empty for the other drivers (the step has already switched the containers)."""
+    if handle.outputs.get("driver") != "none":
+        return []
+    lines = [f"driver none: this stack deploys no container, so the {action} stops after the files."]
+    for service, generation in sorted(keys.items()):
+        entry = handle.key_output(service, generation) or {}
+        carrying = files_carrying(handle, str(entry.get("id") or "-")) if entry else []
+        names = [Path(f).name.removesuffix(".env") for f in carrying if f.endswith(".env")]
+        lines.append(f"  {service}: key {generation} is in {', '.join(carrying) or 'the files'}; redeploy "
+                     f"{', '.join(names) or service} with your pipeline from those files or the output serviceEnvs "
+                     f"(`pulumi stack output serviceEnvs --show-secrets --json -s {handle.name}`).")  # fmt: skip
+    if action == "start":
+        lines.append("  The old key stays active meanwhile; once every instance runs the new environment, run "
+                     "`rotate-dsn finish`: it refuses while the old key still receives events.")  # fmt: skip
+    return lines
+
+
 def _live_file_carries(container: dict[str, Any], key_id: str) -> bool:
     """``dsnReload: file``: does the env file the container reads (SENTRY_STACKS_ENV_FILE, a bind mount) hold it?"""
     env = dict(item.partition("=")[::2] for item in container.get("Config", {}).get("Env") or [])
@@ -302,6 +322,7 @@ __all__ = [
     "keys_from_config",
     "keys_to_config",
     "last_event",
+    "pipeline_notice",
     "read_back",
     "send_probe",
     "verify_key",
