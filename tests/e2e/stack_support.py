@@ -26,7 +26,8 @@ from tests.e2e.docker_support import DEFAULT_PREFIX, demo_images, image_prefix
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
-__all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "wait_http"]
+__all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "refused",
+           "wait_http"]
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 
@@ -36,10 +37,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def copy_project(dest: Path, ls: LocalSentry) -> Path:
+def copy_project(dest: Path, ls: LocalSentry, source: Path = ROOT) -> Path:
+    """A copy of the Pulumi project in `source` (this repository's, or an example's) that uses the repository's venv
+    (the toolkit installed) and `ls` as its embedded Sentry."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
-        text = (ROOT / name).read_text(encoding="utf-8")
+        text = (source / name).read_text(encoding="utf-8")
         (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"
@@ -114,7 +117,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _refused(exc: BaseException) -> bool:
+def refused(exc: BaseException) -> bool:
     """Nothing listened: the connection was refused (a container being replaced, a stopped service)."""
     return any(isinstance(e, ConnectionRefusedError) for e in _causes(exc))
 
@@ -153,7 +156,7 @@ class BackendTraffic(threading.Thread):
                 try:
                     response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
                 except requests.ConnectionError as exc:
-                    if _refused(exc) or _timed_out(exc):
+                    if refused(exc) or _timed_out(exc):
                         raise
                     self.dropped.append(f"{type(exc).__name__}: {exc}")
                     session.close()
@@ -163,7 +166,7 @@ class BackendTraffic(threading.Thread):
                 time.sleep(max(self.pause, 0.05))
                 continue
             except requests.RequestException as exc:
-                if not _refused(exc):  # failed on a fresh connection too: the app broke it (tests assert none)
+                if not refused(exc):  # failed on a fresh connection too: the app broke it (tests assert none)
                     self.failures.append(f"{request_id}: {type(exc).__name__}: {exc}")
                 else:
                     self.refused += 1  # container being replaced: no request reached the app, no event
