@@ -278,7 +278,7 @@ def check_images(settings: StackSettings) -> None:
     if not driver(settings.driver).runs_containers:
         return
     images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
-    keys = {svc.name: f"sentry-stacks:services.{svc.name}.image" for svc in settings.services}
+    keys = {svc.name: f"{settings.project}:services.{svc.name}.image" for svc in settings.services}
     found = image_problems(images, keys)
     for warning in found.warnings:
         pulumi.log.warn(warning)

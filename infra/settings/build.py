@@ -58,7 +58,7 @@ def build(
         staged[name] = replace(_service(name, declared, cfg.network_mode, owners.get(name)), cron_monitors=jobs[name])
         platform = staged[name].platform
         if platform is not None and resolve_framework(declared.framework, platform)[1]:
-            warnings.append(guessed_warning(name, platform))
+            warnings.append(guessed_warning(project, name, platform))
     final: list[ServiceSettings] = []
     for name, svc in sorted(staged.items()):
         model = cfg.services[name]

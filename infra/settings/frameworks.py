@@ -36,12 +36,12 @@ def resolve(framework: str | None, platform: str | None) -> tuple[str, bool]:
     return "other", False
 
 
-def guessed_warning(service: str, platform: str) -> str:
+def guessed_warning(namespace: str, service: str, platform: str) -> str:
     prefix = contract.public_prefix(LEGACY_BROWSER)
     choices = ", ".join(f for f in FRAMEWORKS if contract.public_prefix(f)) + " or node"
-    return (f"sentry-stacks:services.{service}: Sentry platform {platform} does not say which framework reads the "
+    return (f"{namespace}:services.{service}: Sentry platform {platform} does not say which framework reads the "
             f"environment, so the browser gets SvelteKit's {prefix}SENTRY_* names; set "
-            f"sentry-stacks:services.{service}.framework ({choices})")  # fmt: skip
+            f"{namespace}:services.{service}.framework ({choices})")  # fmt: skip
 
 
 def sdk(framework: str, platform: str | None) -> str:
