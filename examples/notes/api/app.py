@@ -1,6 +1,7 @@
-"""The notes API (FastAPI). Its Sentry setup is the two marked lines and the middleware that names the user: the
-rest is the app. Everything else (DSN, environment, release, rates, data collection, a DSN rotated under it) comes
-from the environment the Sentry Stacks toolkit renders, read by sentry-stacks-runtime."""
+"""The notes API (FastAPI). Its Sentry setup is six lines, marked "glue": the import and init() below, and the
+middleware that names the request's user; the rest is the app. Everything else (DSN, environment, release, rates,
+data collection, a DSN rotated under it) comes from the environment the Sentry Stacks toolkit renders, read by
+sentry-stacks-runtime."""
 
 from __future__ import annotations
 
@@ -10,20 +11,19 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-import sentry_stacks_runtime  # Sentry glue 1/4
+import sentry_stacks_runtime  # glue
 
-sentry_stacks_runtime.init()  # Sentry glue 2/4: everything from the environment (dsnReload: file too)
+sentry_stacks_runtime.init()  # glue: everything from the environment (dsnReload: file too)
 
 app = FastAPI(title="notes")
 _notes: list[dict[str, str]] = []
 _lock = threading.Lock()
 
 
-@app.middleware("http")
-async def sentry_user(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    # Sentry glue 3/4 and 4/4: the request's user (here a header a real app would take from its session)
-    sentry_stacks_runtime.set_user(sentry_stacks_runtime.sentry_user(request.headers.get("x-user-id")))
-    return await call_next(request)
+@app.middleware("http")  # glue: the request's user (here a header; a real app takes it from its session)
+async def sentry_user(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:  # glue
+    sentry_stacks_runtime.set_user(sentry_stacks_runtime.sentry_user(request.headers.get("x-user-id")))  # glue
+    return await call_next(request)  # glue
 
 
 @app.get("/api/health")
