@@ -25,6 +25,7 @@ import json
 import os
 import re
 import subprocess
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -42,8 +43,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.provider_errors import install as install_provider_errors
 from infra.deploy.protocol import Deployed, DeployRequest
+from infra.provider_errors import install as install_provider_errors
 from infra.unknown import is_unknown
 
 DEFAULT_HEALTH_TIMEOUT = 180
@@ -309,8 +310,8 @@ class FileDeploymentResource(Resource):
         health_timeout: int = DEFAULT_HEALTH_TIMEOUT,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {self.provider_class.name_key: name, "file": file, "fileSha256": file_sha256, "services": list(services),
-                 "healthTimeout": health_timeout, "status": None}  # fmt: skip
+        props = {self.provider_class.name_key: name, "file": file, "fileSha256": file_sha256,
+                 "services": list(services), "healthTimeout": health_timeout, "status": None}  # fmt: skip
         super().__init__(self.provider_class(), resource_name, props, opts)
 
     @property
@@ -320,13 +321,28 @@ class FileDeploymentResource(Resource):
         return value
 
 
+def file_deployment(module: str, provider: type[FileDeploymentProvider]) -> type[FileDeploymentResource]:
+    """The Resource class of a file deployment, of type ``pulumi-python:dynamic/<module>:Deployment`` (the URNs of a
+    stack's state hold it: never change it)."""
+
+    def body(namespace: dict[str, Any]) -> None:
+        namespace.update(provider_class=provider, __module__=provider.__module__,
+                         __doc__=f"The services of one stack, deployed by {provider.driver} (type "
+                                 f"``pulumi-python:dynamic/{module}:Deployment``).")  # fmt: skip
+
+    kind: type[FileDeploymentResource] = types.new_class(
+        f"{module.title()}Deployment", (FileDeploymentResource,), {"module": module, "name": "Deployment"}, body)
+    return kind
+
+
 class FileDriver:
     """A driver whose one resource, ``{stack}-{name}``, deploys the rendered compose file."""
 
-    name: ClassVar[str]
-    resource: ClassVar[type[FileDeploymentResource]]
     runs_containers = True
     mounts_env_files = True
+
+    def __init__(self, name: str, resource: type[FileDeploymentResource]) -> None:
+        self.name, self.resource = name, resource
 
     def declare(self, request: DeployRequest) -> Deployed:
         s = request.settings
@@ -354,6 +370,7 @@ __all__ = [
     "check_deployment",
     "diff_deployment",
     "failed",
+    "file_deployment",
     "is_ready",
     "labelled_containers",
     "mask_dsn_keys",

@@ -25,16 +25,14 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-import pulumi
-
 from infra.deploy.base import (
     ContainerState,
     DeployError,
     DeploymentInputs,
     FileDeploymentProvider,
-    FileDeploymentResource,
     FileDriver,
     failed,
+    file_deployment,
     is_ready,
     labelled_containers,
     run,
@@ -151,26 +149,14 @@ class ComposeProvider(FileDeploymentProvider):
         down(name, file)
 
 
-class ComposeDeployment(FileDeploymentResource, module="compose", name="Deployment"):
-    """The containers of one stack, run by docker compose (type ``pulumi-python:dynamic/compose:Deployment``)."""
-
-    provider_class = ComposeProvider
-    project: pulumi.Output[str]
-
-
-class ComposeDriver(FileDriver):
-    """``docker compose`` on one host (resource ``{stack}-compose``)."""
-
-    name = "compose"
-    resource = ComposeDeployment
-
-
-DRIVER = ComposeDriver()
+#: the containers of one stack, run by docker compose (its ``project`` output is the compose project)
+ComposeDeployment = file_deployment("compose", ComposeProvider)
+#: ``docker compose`` on one host (resource ``{stack}-compose``)
+DRIVER = FileDriver("compose", ComposeDeployment)
 
 __all__ = [
     "DRIVER",
     "ComposeDeployment",
-    "ComposeDriver",
     "ComposeError",
     "ComposeProvider",
     "compose_command",

@@ -121,7 +121,7 @@ def _container(docker: Any, request: DeployRequest, svc: ServiceSettings, image:
         if svc.public and svc.port is not None:
             args["ports"] = [
                 docker.ContainerPortArgs(internal=svc.port, external=svc.host_port or svc.port, ip=svc.host_ip,
-                                         protocol="tcp")  # fmt: skip
+                                         protocol="tcp")
             ]
     if svc.healthcheck is not None:
         hc = svc.healthcheck

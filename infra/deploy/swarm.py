@@ -29,16 +29,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pulumi
-
 from infra.deploy.base import (
     ContainerState,
     DeployError,
     DeploymentInputs,
     FileDeploymentProvider,
-    FileDeploymentResource,
     FileDriver,
     failed,
+    file_deployment,
     is_ready,
     labelled_containers,
     mask_dsn_keys,
@@ -242,27 +240,15 @@ class SwarmProvider(FileDeploymentProvider):
         remove(name)
 
 
-class SwarmDeployment(FileDeploymentResource, module="swarm", name="Deployment"):
-    """The services of one stack on Docker Swarm (type ``pulumi-python:dynamic/swarm:Deployment``)."""
-
-    provider_class = SwarmProvider
-    stack: pulumi.Output[str]
-
-
-class SwarmDriver(FileDriver):
-    """``docker stack deploy`` on a swarm manager (resource ``{stack}-swarm``)."""
-
-    name = "swarm"
-    resource = SwarmDeployment
-
-
-DRIVER = SwarmDriver()
+#: the services of one stack on Docker Swarm (its ``stack`` output is the swarm stack)
+SwarmDeployment = file_deployment("swarm", SwarmProvider)
+#: ``docker stack deploy`` on a swarm manager (resource ``{stack}-swarm``)
+DRIVER = FileDriver("swarm", SwarmDeployment)
 
 __all__ = [
     "DRIVER",
     "ServiceState",
     "SwarmDeployment",
-    "SwarmDriver",
     "SwarmError",
     "SwarmProvider",
     "deploy",

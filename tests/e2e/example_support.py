@@ -4,14 +4,11 @@ worktree's image prefix (SENTRY_STACKS_IMAGE_PREFIX), and a stack of its own Pul
 from __future__ import annotations
 
 import functools
-import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.e2e.docker_support import image_prefix, require_docker
+from tests.e2e.docker_support import built, image_prefix, run_build
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.e2e.stack_support import copy_project, free_port
 from tests.support.localsentry import LocalSentry
@@ -28,23 +25,16 @@ class NotesImages:
 
 @functools.cache
 def _build() -> NotesImages | str:
-    try:
-        done = subprocess.run([str(EXAMPLE / "build"), "--tag-prefix", f"{image_prefix()}notes-"],
-                              capture_output=True, text=True, timeout=1800)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return "examples/notes/build did not finish within 30 minutes"
-    if done.returncode != 0:
-        return f"examples/notes/build failed ({done.returncode}):\n{done.stderr[-4000:]}"
+    done = run_build([str(EXAMPLE / "build"), "--tag-prefix", f"{image_prefix()}notes-"], timeout=1800)
+    if isinstance(done, str):
+        return done
     api, web = done.stdout.split()[-2:]
     return NotesImages(api=api, web=web)
 
 
 def notes_images() -> NotesImages:
-    require_docker()
-    images = _build()
-    if isinstance(images, str):
-        pytest.fail(images)
-    return images
+    """The example's images, built once per session (the same worktree image prefix as the demo's)."""
+    return built(_build())
 
 
 class NotesStack(PulumiProject):

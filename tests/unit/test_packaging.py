@@ -75,5 +75,6 @@ def test_an_installed_toolkit_renders_another_project(wheel: Path, tmp_path: Pat
     assert result["infra"].startswith(str(site)) and result["contract_found"], result["infra"]
     assert result["frameworks"] == {"api": "fastapi", "web": "vite"}
     web, api = result["envs"]["web"], result["envs"]["api"]
-    assert web["VITE_SENTRY_DSN"] == "https://b@o1.ingest.example.com/2" and web["VITE_SENTRY_TRACES_SAMPLE_RATE"] == "0.25"
+    assert web["VITE_SENTRY_DSN"] == "https://b@o1.ingest.example.com/2"
+    assert web["VITE_SENTRY_TRACES_SAMPLE_RATE"] == "0.25"
     assert not [k for k in api if k.startswith(("VITE_", "PUBLIC_"))] and api["SENTRY_ENVIRONMENT"] == "production"

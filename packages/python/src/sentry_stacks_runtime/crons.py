@@ -14,13 +14,12 @@ Celery beat: ``sentry_stacks_runtime.celery.beat_schedule`` builds the beat entr
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sentry_stacks_runtime.config import ConfigError, raw
+from sentry_stacks_runtime.config import ConfigError, parse_json_object
 
 CRON_MONITORS_VAR = "SENTRY_STACKS_CRON_MONITORS"
 #: Sentry's crontab macros, as five fields (what Celery's crontab and the SDK's check-in config say)
@@ -76,16 +75,8 @@ def _monitor(name: str, body: Any) -> CronMonitor:
 
 def cron_monitors(env: Mapping[str, str] | None = None) -> dict[str, CronMonitor]:
     """Every cron monitor this service runs (empty when the variable is unset); a bad value raises ConfigError."""
-    text = raw(os.environ if env is None else env, CRON_MONITORS_VAR)
-    if text is None:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ConfigError(f"{CRON_MONITORS_VAR} must be a JSON object, got {text[:60]!r}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{CRON_MONITORS_VAR} must be a JSON object of monitor name -> {{slug, config}}")
-    return {str(name): _monitor(str(name), body) for name, body in sorted(data.items())}
+    data = parse_json_object(os.environ if env is None else env, CRON_MONITORS_VAR)
+    return {str(name): _monitor(str(name), body) for name, body in sorted((data or {}).items())}
 
 
 def cron_monitor(name: str, env: Mapping[str, str] | None = None) -> CronMonitor:
