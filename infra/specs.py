@@ -58,6 +58,29 @@ class KeySpec:
 
 
 @dataclass(frozen=True)
+class SourceMapsSpec:
+    """A service's built JavaScript with its hidden source maps (``services.<name>.sentry.sourceMaps``): uploaded to
+    the service's Sentry project for the stack's release. ``path``: the folder (relative to the project root unless
+    absolute); ``url_prefix``: where its files are served (``~/`` = any host); ``dist``: the release's dist."""
+
+    path: str
+    url_prefix: str = "~/"
+    dist: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceMapsUpload:
+    """A service's build to upload: its folder (absolute), the content hash the program computed from it
+    (:func:`~infra.sentry.source_maps_upload.bundle_hash`), the URL prefix it is served under and the dist."""
+
+    service: str
+    path: str
+    bundle_hash: str
+    url_prefix: str = "~/"
+    dist: str | None = None
+
+
+@dataclass(frozen=True)
 class ServiceSentrySpec:
     """A service of the app and the Sentry project it reports to.
 
@@ -117,6 +140,7 @@ class AlertAction:
     target_identifier: str | None = None
     integration_id: str | None = None
     data: tuple[tuple[str, Any], ...] = ()
+    urls: tuple[str, ...] = ()  # webhook: the callback URLs of the WebHooks plugin of the alert's projects
 
 
 @dataclass(frozen=True)
@@ -214,4 +238,6 @@ __all__ = [
     "ProjectMode",
     "RateLimit",
     "ServiceSentrySpec",
+    "SourceMapsSpec",
+    "SourceMapsUpload",
 ]

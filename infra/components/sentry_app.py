@@ -20,6 +20,8 @@ Public attributes once constructed:
 * ``keys``: service -> generation -> :class:`~infra.sentry.client_key.ClientKey`.
 * ``projects``: service -> :class:`~infra.sentry.project.Project`.
 * ``alerts``, ``monitors``: name -> resource; ``filters``: service -> filter id -> resource.
+* ``source_maps``: service -> :class:`~infra.sentry.source_maps.SourceMaps` (``{stack}-{service}-sourcemaps``), the
+  build's source maps in the service's project for the stack's release (:class:`SourceMapsUpload`).
 * ``cron_monitors``: name -> :class:`~infra.sentry.cron_monitor.CronMonitor` (logical name ``{stack}-cron-{name}``;
   alerts may list them in ``monitors``); ``release``: the stack's :class:`~infra.sentry.release.Release`
   (``{stack}-release``) or None. :meth:`SentryApp.deploy_start` and :meth:`SentryApp.record_deploy` add the
@@ -46,6 +48,7 @@ from infra.sentry.metric_alert import MetricAlert
 from infra.sentry.metric_monitor import MetricMonitor
 from infra.sentry.project import Project
 from infra.sentry.release import Release
+from infra.sentry.source_maps import SourceMaps
 from infra.specs import (
     AlertAction,
     AlertCondition,
@@ -59,6 +62,7 @@ from infra.specs import (
     ProjectMode,
     RateLimit,
     ServiceSentrySpec,
+    SourceMapsUpload,
 )
 
 # Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
@@ -110,6 +114,7 @@ class SentryAppArgs:
     release_tracking: ReleaseTracking | None = None
     #: shared mode: the other stacks' privacy asks read from this checkout (infra/sentry/privacy_floor.py)
     privacy_others: tuple[tuple[str, Any], ...] = ()
+    source_maps: tuple[SourceMapsUpload, ...] = ()
 
 
 def _name_part(text: str) -> str:
@@ -185,6 +190,10 @@ def validate(args: SentryAppArgs) -> None:
         if cron.service not in services:
             raise SentryAppError(f"cron monitor {cron.name!r} is on unknown service {cron.service!r}")
     _unique("cron monitor slug", [c.slug for c in args.cron_monitors])
+    _unique("source maps of service", [u.service for u in args.source_maps])
+    for upload in args.source_maps:
+        if upload.service not in services:
+            raise SentryAppError(f"source maps of unknown service {upload.service!r}")
     _unique("inbound filter", [f"{f.service}/{f.filter_id}" for f in args.filters])
     for flt in args.filters:
         if flt.service not in services:
@@ -206,6 +215,7 @@ class SentryApp(pulumi.ComponentResource):
     filters: dict[str, dict[str, InboundFilter]]
     cron_monitors: dict[str, CronMonitor]
     release: Release | None
+    source_maps: dict[str, SourceMaps]
 
     def __init__(self, name: str, args: SentryAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("sentry-stacks:index:SentryApp", name, None, opts)
@@ -213,7 +223,7 @@ class SentryApp(pulumi.ComponentResource):
         self.args = args
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
-        self.cron_monitors, self.release = {}, None
+        self.cron_monitors, self.release, self.source_maps = {}, None, {}
         self._slugs: dict[str, pulumi.Output[str]] = {}
         for svc in args.services:
             self._service(svc)
@@ -222,6 +232,8 @@ class SentryApp(pulumi.ComponentResource):
         for cron in args.cron_monitors:
             self._cron_monitor(cron)
         self._release()
+        for upload in args.source_maps:
+            self._source_maps(upload)
         for alert in args.alerts:
             self._alert(alert)
         for flt in args.filters:
@@ -350,6 +362,7 @@ class SentryApp(pulumi.ComponentResource):
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
             "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
+            "webhookUrls": sorted({url for act in spec.actions for url in act.urls}) or None,
         }, self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:
@@ -374,10 +387,21 @@ class SentryApp(pulumi.ComponentResource):
             "deleteOnDestroy": tracking.delete_on_destroy and not self.shared,
         }, self._opts())
 
+    def _source_maps(self, upload: SourceMapsUpload) -> None:
+        a = self.args
+        if not a.release:
+            return
+        after = [self.release] if self.release is not None else []
+        self.source_maps[upload.service] = SourceMaps(f"{a.stack}-{_name_part(upload.service)}-sourcemaps", {
+            "project": self._slugs[upload.service], "release": a.release, "dist": upload.dist,
+            "urlPrefix": upload.url_prefix, "path": upload.path, "bundleHash": upload.bundle_hash,
+        }, self._opts(depends_on=after))
+
     def before_deploy(self) -> list[pulumi.Resource]:
-        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them)
-        and the release."""
-        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else [])]
+        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them), the
+        release, and the source maps (an event of the new build is symbolicated when it arrives, never later)."""
+        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else []),
+                *self.source_maps.values()]
 
     def deploy_start(self, fingerprint: pulumi.Input[str]) -> DeployStart | None:
         """The marker of when the rollout of `fingerprint` (e.g. the compose file's hash) began, or None when the
@@ -437,5 +461,6 @@ __all__ = [
     "SentryAppArgs",
     "SentryAppError",
     "ServiceSentrySpec",
+    "SourceMapsUpload",
     "validate",
 ]

@@ -34,6 +34,7 @@ from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, spl
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
 from infra.sentry.project import get_project
+from infra.vocabulary import WEBHOOKS_PLUGIN
 
 _OWNER = re.compile(r"^(user|team):\d+$")
 
@@ -106,6 +107,30 @@ def _ids_aligned(slugs: Any, props: Mapping[str, Any]) -> list[str] | None:
     return [by_slug[str(s)] for s in slugs]
 
 
+def _plugin_urls(plugin: Mapping[str, Any]) -> set[str]:
+    """The callback URLs of a WebHooks plugin as its API answers it (``config[name=urls].value``)."""
+    for field in plugin.get("config") or []:
+        if isinstance(field, Mapping) and field.get("name") == "urls":
+            return {u.strip() for u in str(field.get("value") or "").splitlines() if u.strip()}
+    return set()
+
+
+def configure_webhooks(client: SentryClient, org: str, projects: list[str], urls: set[str], dropped: set[str]) -> None:
+    """Make `urls` callback URLs of each project's WebHooks plugin (the plugin a ``webhook`` action with
+    ``targetIdentifier: webhooks`` POSTs through) and drop `dropped` (this alert's former URLs); the plugin's other
+    URLs stay (other alerts or stacks may have set them). The plugin is enabled when it has URLs."""
+    for project in projects:
+        path = f"projects/{org}/{project}/plugins/{WEBHOOKS_PLUGIN}/"
+        what = f"the WebHooks plugin of project '{project}'"
+        plugin = client.get_or_none(path, what=what)
+        current = _plugin_urls(plugin) if isinstance(plugin, Mapping) else set()
+        wanted = (current - dropped) | urls
+        if wanted != current:
+            client.put(path, {"urls": "\n".join(sorted(wanted))}, what=what)
+        if wanted and not (isinstance(plugin, Mapping) and plugin.get("enabled")):
+            client.request("POST", path, action="update", what=what, json_body={})  # enable (idempotent)
+
+
 def _check_conditions(c: Checker, key: str, conditions: Any, allowed: tuple[str, ...]) -> None:
     if is_unknown(conditions):
         return
@@ -132,6 +157,7 @@ class AlertProvider(SentryProvider):
         c.str_("owner", pattern=_OWNER, pattern_text="expected user:<id> or team:<id>")
         c.bool_("enabled")
         c.bool_("adopt")
+        c.str_list("webhookUrls")
         triggers = news.get("triggers")
         if triggers is not None and not is_unknown(triggers):
             if not isinstance(triggers, dict):
@@ -222,6 +248,8 @@ class AlertProvider(SentryProvider):
             with recovery.creating(journal):  # looked up only when the outcome is unknown (or after a kill)
                 workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
                                          find=lambda: find_workflow(client, org, inputs.name))
+        if inputs.webhook_urls:
+            configure_webhooks(client, org, list(inputs.projects), set(inputs.webhook_urls), set())
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), props)
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
@@ -244,6 +272,12 @@ class AlertProvider(SentryProvider):
         streams = self._streams(sid.org, inputs, news, olds)
         workflow = self.client.put(f"organizations/{sid.org}/workflows/{sid.object_id}/", inputs.to_body(streams),
                                    what=f"alert '{inputs.name}' in organization '{sid.org}'")
+        old = AlertInputs.from_props(olds)
+        if inputs.webhook_urls or old.webhook_urls:
+            gone = set(old.webhook_urls) - set(inputs.webhook_urls)
+            configure_webhooks(self.client, sid.org, list(inputs.projects), set(inputs.webhook_urls), gone)
+            configure_webhooks(self.client, sid.org, sorted(set(old.projects) - set(inputs.projects)), set(),
+                               set(old.webhook_urls))
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), news)
         return UpdateResult(outs)
@@ -251,6 +285,9 @@ class AlertProvider(SentryProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         sid = ids.parse("workflow", id_)
         self.client.delete(f"organizations/{sid.org}/workflows/{sid.object_id}/", what=f"alert '{props.get('name')}'")
+        urls = set(AlertInputs.from_props(props).webhook_urls)
+        if urls:
+            configure_webhooks(self.client, sid.org, list(AlertInputs.from_props(props).projects), set(), urls)
 
 
 class Alert(Resource, module="sentry", name="Alert"):
@@ -267,4 +304,5 @@ class Alert(Resource, module="sentry", name="Alert"):
         super().__init__(AlertProvider(), resource_name, full, opts)
 
 
-__all__ = ["Alert", "AlertProvider", "find_workflow", "issue_stream_detector", "issue_stream_detectors"]
+__all__ = ["Alert", "AlertProvider", "configure_webhooks", "find_workflow", "issue_stream_detector",
+           "issue_stream_detectors"]

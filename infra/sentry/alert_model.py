@@ -14,7 +14,7 @@ from infra.vocabulary import ACTION_TYPES, FILTER_TYPES, FREQUENCIES, LOGIC_TYPE
 # Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
 FILTER_LOGIC_TYPES = LOGIC_TYPES
 INPUT_KEYS = ("name", "projects", "detectorIds", "triggers", "actionFilters", "frequency", "environment",
-              "owner", "enabled", "adopt")
+              "owner", "enabled", "adopt", "webhookUrls")
 COMPUTED = ("workflowId", "organization", "issueStreamDetectors", "dateCreated")
 
 
@@ -76,7 +76,7 @@ def normalise(key: str, value: Any) -> Any:
         return norm_triggers(value)
     if key == "actionFilters":
         return norm_action_filters(value)
-    if key in ("projects", "detectorIds"):
+    if key in ("projects", "detectorIds", "webhookUrls"):
         return norm_ids(value)
     if key == "frequency":
         return as_int(value) if value is not None else 30
@@ -101,6 +101,7 @@ class AlertInputs:
     owner: str | None = None
     enabled: bool = True
     adopt: bool = False
+    webhook_urls: tuple[str, ...] = ()  # the WebHooks plugin's callback URLs on each of `projects`
 
     @staticmethod
     def from_props(props: Mapping[str, Any]) -> AlertInputs:
@@ -115,6 +116,7 @@ class AlertInputs:
             owner=props.get("owner") or None,
             enabled=normalise("enabled", props.get("enabled")),
             adopt=bool(props.get("adopt", False)),
+            webhook_urls=tuple(norm_ids(props.get("webhookUrls"))),
         )
 
     def to_props(self) -> dict[str, Any]:
@@ -127,6 +129,8 @@ class AlertInputs:
             props["environment"] = self.environment
         if self.owner is not None:
             props["owner"] = self.owner
+        if self.webhook_urls:
+            props["webhookUrls"] = list(self.webhook_urls)
         return props
 
     def to_body(self, issue_stream_ids: Mapping[str, str]) -> dict[str, Any]:

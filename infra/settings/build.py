@@ -37,6 +37,7 @@ from infra.specs import (
     MonitorCondition,
     MonitorSpec,
     RateLimit,
+    SourceMapsSpec,
 )
 
 PLACEHOLDER_RE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
@@ -126,6 +127,8 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
                 InboundFilterSpec(name, fid, True, tuple(v)) if isinstance(v, list) else InboundFilterSpec(name, fid, v)
                 for fid, v in sorted(s.inbound_filters.items())
             ),
+            source_maps=None if s.source_maps is None else SourceMapsSpec(
+                s.source_maps.path, s.source_maps.url_prefix, s.source_maps.dist),
         )
     build = None
     if svc.build is not None:
@@ -168,7 +171,7 @@ def _alert(name: str, a: Any, owners: Mapping[str, tuple[str, str]]) -> AlertSpe
     spec = AlertSpec(
         name=name, services=services,
         actions=tuple(AlertAction(x.type, x.target_type, x.target_identifier, x.integration_id,
-                                  tuple(sorted(x.data.items()))) for x in a.actions),
+                                  tuple(sorted(x.data.items())), tuple(x.urls)) for x in a.actions),
         trigger_logic=a.trigger_logic,
         filters=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.filters),
         filter_logic=a.filter_logic, monitors=tuple(a.monitors), frequency_minutes=a.frequency_minutes,

@@ -11,7 +11,7 @@ from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import SamplingConfig
 from infra.settings.model import EndpointMode, ProjectMode, PublishMode
 from infra.settings.services import Driver, DsnReload, EnvTemplate, NetworkMode
-from infra.specs import AlertSpec, InboundFilterSpec, KeySpec, MonitorSpec
+from infra.specs import AlertSpec, InboundFilterSpec, KeySpec, MonitorSpec, SourceMapsSpec
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class ServiceSentry:
     default_key: Literal["keep", "deactivate", "delete"] = "delete"
     default_alert: bool = False
     inbound_filters: tuple[InboundFilterSpec, ...] = ()
+    source_maps: SourceMapsSpec | None = None
 
 
 @dataclass(frozen=True)

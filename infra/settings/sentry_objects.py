@@ -24,11 +24,14 @@ from infra.vocabulary import (
     MONITOR_CONDITION_TYPES,
     MONITOR_RESULTS,
     MONITOR_WINDOWS,
+    NON_INTEGRATION_ACTIONS,
     OWNER_RE,
     TARGET_TYPES,
     TRIGGER_TYPES,
+    WEBHOOKS_PLUGIN,
 )
 
+URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 ALERT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 ALERT_NAME_RULE = "a name: letters, digits, spaces, '.', '-' and '_' (at most 64), starting with a letter or digit"
 BROWSER_SDK_RE = re.compile(r"^([0-9]+\.x|latest)$")
@@ -144,7 +147,7 @@ Condition = Annotated[ConditionSettings, BeforeValidator(_condition, json_schema
 
 
 class ActionSettings(Model):
-    """A workflow action; every type but email needs its integration's id."""
+    """A workflow action; every type but email and webhook needs its integration's id."""
 
     type: Annotated[str, choice(ACTION_TYPES)] = Field(description=f"allowed: {', '.join(ACTION_TYPES)}")
     target_type: Annotated[str, choice(TARGET_TYPES)] = Field("issue_owners", description="Who is notified")
@@ -153,11 +156,24 @@ class ActionSettings(Model):
     integration_id: Annotated[str, text("an integration id")] | None = Field(
         None, description="The integration's id (required for every type but email)")
     data: dict[str, Any] = Field(default_factory=dict, description="Extra action data")
+    urls: list[Annotated[str, text("an http(s) URL", pattern=URL_RE)]] = Field(
+        default_factory=list, description="webhook: callback URLs, set as the WebHooks plugin's URLs of the alert's"
+        " projects (the plugin POSTs every firing of the project to all of them)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook(cls, value: Any) -> Any:
+        """A webhook action goes to the WebHooks plugin (``targetType: specific``, ``targetIdentifier: webhooks``)."""
+        if isinstance(value, dict) and value.get("type") == "webhook":
+            return {"targetType": "specific", "targetIdentifier": WEBHOOKS_PLUGIN, **value}
+        return value
 
     @model_validator(mode="after")
     def _needs(self) -> Self:
         issues: list[Issue] = []
-        if self.type != "email" and self.integration_id is None:
+        if self.urls and self.type != "webhook":
+            issues.append(Issue(("urls",), self.urls, "only a webhook action has callback URLs"))
+        if self.type not in NON_INTEGRATION_ACTIONS and self.integration_id is None:
             issues.append(Issue(("integrationId",), MISSING,
                                 f"required for {self.type} actions: the id of the {self.type} integration"))
         if self.target_type in ("user", "team", "specific") and self.target_identifier is None:

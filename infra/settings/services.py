@@ -16,7 +16,18 @@ from infra.settings.frameworks import FRAMEWORK_RULE, FRAMEWORKS, framework_issu
 from infra.settings.frameworks import sdk as framework_sdk
 from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
-from infra.vocabulary import DEFAULT_KEY_POLICIES, FILTER_IDS, PLATFORMS, PROJECT_SLUG_MAX, SLUG_RE, SLUG_RULE
+from infra.vocabulary import (
+    DEFAULT_KEY_POLICIES,
+    DIST_RE,
+    DIST_RULE,
+    FILTER_IDS,
+    PLATFORMS,
+    PROJECT_SLUG_MAX,
+    SLUG_RE,
+    SLUG_RULE,
+    URL_PREFIX_RE,
+    URL_PREFIX_RULE,
+)
 
 Driver = Literal["docker", "compose", "swarm", "none"]
 NetworkMode = Literal["host", "bridge"]
@@ -102,6 +113,19 @@ _FILTER_SCHEMA = {
 InboundFilters = Annotated[dict[str, bool | list[str]], WrapValidator(_filters), WithJsonSchema(_FILTER_SCHEMA)]
 
 
+class SourceMapsSettings(Model):
+    """The service's production JavaScript and its hidden source maps, uploaded to its Sentry project for the
+    stack's release (once per release and build; docs in the README's "Source maps")."""
+
+    path: Annotated[str, text("a folder path (the build's .js files and their .map files)")] = Field(
+        description="Folder with the build's JavaScript and source maps, laid out as served (relative to the project"
+        " root); scripts/build-images writes the reference frontend's to dist/sourcemaps/frontend")
+    url_prefix: Annotated[str, text(URL_PREFIX_RULE, pattern=URL_PREFIX_RE)] = Field(
+        "~/", description="Where the folder is served: '~/' (the site root on any host), '~/static/js', or a URL")
+    dist: Annotated[str, text(DIST_RULE, pattern=DIST_RE)] | None = Field(
+        None, description="The release's distribution (as the SDK sends it), if the app sets one")
+
+
 class ServiceSentrySettings(Model):
     """The Sentry project a service owns (other services may report to it with ``dsnFrom``)."""
 
@@ -120,6 +144,8 @@ class ServiceSentrySettings(Model):
     default_alert: Bool = Field(False, description="Keep the default alert Sentry creates with the project")
     inbound_filters: InboundFilters = Field(
         default_factory=dict, description="Inbound data filters: filter id -> true/false (legacy-browsers: a list)")
+    source_maps: SourceMapsSettings | None = Field(
+        None, description="The build's source maps, uploaded for the stack's release: {path, urlPrefix, dist}")
 
 
 class BuildSettings(Model):
