@@ -15,6 +15,7 @@ from tests.support.localsentry import LocalSentry
 
 EXAMPLE = ROOT / "examples" / "notes"
 NAMESPACE = "notes"  # the example's project name: the namespace of its settings
+MAPS = EXAMPLE / "dist" / "sourcemaps" / "web"  # the web build's hidden source maps (scripts/build-frontend)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class NotesStack(PulumiProject):
         for svc in ("api", "web"):
             proj.run("config", "set", "--path", f"{NAMESPACE}:serviceOverrides.{svc}.port", str(proj.ports[svc]))
             proj.run("config", "set", "--path", f"{NAMESPACE}:serviceOverrides.{svc}.image", getattr(images, svc))
+        # the build's source maps (examples/notes/build) stay in the example: the copy uploads them from there
+        proj.run("config", "set", "--path", f"{NAMESPACE}:serviceOverrides.web.sentry.sourceMaps.path", str(MAPS))
         proj.config_set(f"{NAMESPACE}:release", release)
         proj.config_set(f"{NAMESPACE}:composeProject", f"e2enotes{uuid.uuid4().hex[:8]}")
         return proj
@@ -62,4 +65,4 @@ class NotesStack(PulumiProject):
         return f"http://127.0.0.1:{self.ports[service]}"
 
 
-__all__ = ["EXAMPLE", "NAMESPACE", "NotesImages", "NotesStack", "notes_images"]
+__all__ = ["EXAMPLE", "MAPS", "NAMESPACE", "NotesImages", "NotesStack", "notes_images"]

@@ -3,8 +3,10 @@ dependency, only the runtime packages as glue) deployed by the real CLI on Docke
 
 One prod stack for the module: healthy containers with their framework's variables (VITE_SENTRY_* for the SPA,
 written into the page at container start, no secret); the API's and the browser's errors arrive with environment,
-release and user; the share of traced requests matches the stack's rate; a DSN rotation of both services under
-traffic loses no event and restarts no API container; preview after all of it is empty; destroy removes everything.
+release and user, the browser's frames resolved to src/App.jsx by the build's hidden source maps, which the stack
+uploaded and the site never serves; the share of traced requests matches the stack's rate; a DSN rotation of both
+services under traffic loses no event and restarts no API container; preview after all of it is empty; destroy
+removes everything.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 import requests
 
 from infra.render import parse_dotenv
-from tests.e2e.example_support import NotesStack
+from tests.e2e.example_support import MAPS, NotesStack
 from tests.e2e.pulumi_support import ROOT
 from tests.e2e.stack_support import DESKTOP_UA, refused, wait_http
 from tests.support.localsentry import CHROMIUM_ARGS, LocalSentry
@@ -92,6 +94,12 @@ def test_each_service_gets_its_frameworks_names_and_the_page_no_secret(notes: di
     assert api["SENTRY_DSN"] not in page_config  # only the web's own public list reaches the page
     assets = requests.get(f"{stack.url('web')}/", timeout=10).text
     assert outputs["dsns"]["web"] not in assets
+    # the page's scripts carry debug ids and no source map reference; their maps were uploaded, never served
+    script = next(MAPS.rglob("*.js")).relative_to(MAPS)
+    served = wait_http(f"{stack.url('web')}/{script}").text
+    assert "//# debugId=" in served and "sourceMappingURL" not in served
+    assert '"mappings"' not in requests.get(f"{stack.url('web')}/{script}.map", timeout=10).text  # the SPA's page
+    assert list(outputs["sourceMaps"]) == ["web"]
 
 
 def test_api_and_browser_errors_arrive_with_environment_release_and_user(notes: dict[str, Any],
@@ -122,6 +130,10 @@ def test_api_and_browser_errors_arrive_with_environment_release_and_user(notes: 
     [browser_event] = wait_payloads(ls, projects["web"], mentions(f"notes web failure {run}"), type="event")
     assert (browser_event["environment"], browser_event["release"], browser_event["user"]["id"]) == (
         "production", notes["release"], f"web-{run}")
+    event = ls.get_json(f"/api/0/projects/{ls.org}/{projects['web']}/events/{browser_event['event_id']}/")
+    [entry] = [e for e in event["entries"] if e["type"] == "exception"]
+    frame = entry["data"]["values"][-1]["stacktrace"]["frames"][-1]
+    assert frame["filename"].endswith("src/App.jsx") and frame["function"] == "fail", frame
 
 
 def test_the_share_of_traced_requests_is_the_stacks_rate(notes: dict[str, Any]) -> None:
