@@ -11,6 +11,7 @@ import pytest
 
 from infra import program
 from infra.render import parse_dotenv
+from tests.e2e.docker_support import require_docker
 from tests.program.test_releases_program import CronMocks, S, cron_mocks  # noqa: F401 - the fixture
 from tests.unit.settings_support import DSNS, ROOT, settings_for
 
@@ -61,5 +62,6 @@ def test_driver_none_checks_no_image(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("SENTRY_STACKS_IMAGE_CHECK", "on")
     missing = {"backend": {"image": "registry.invalid/nope/backend:1"}}
     program.check_images(settings(tmp_path, serviceOverrides=missing))
+    require_docker()  # the contrast: without an engine a compose stack's check only warns
     with pytest.raises(pulumi.RunError, match=r"services\.backend\.image"):
         program.check_images(settings_for("prod", deployDir=str(tmp_path), serviceOverrides=missing))
