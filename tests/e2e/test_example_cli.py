@@ -5,8 +5,8 @@ One prod stack for the module: healthy containers with their framework's variabl
 written into the page at container start, no secret); the API's and the browser's errors arrive with environment,
 release and user, the browser's frames resolved to src/App.jsx by the build's hidden source maps, which the stack
 uploaded and the site never serves; the share of traced requests matches the stack's rate; a DSN rotation of both
-services under traffic loses no event and restarts no API container; preview after all of it is empty; destroy
-removes everything.
+services under traffic loses no event and restarts no API container; the alert proof reads the project's own
+namespace (notes:) and its alert fires and emails; preview after all of it is empty; destroy removes everything.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ REQUESTS = 200
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("notes")
-    ls = LocalSentry.start(tmp / "ls")
+    ls = LocalSentry.start(tmp / "ls", extra_args=["--smtp-port", "0"])  # its SMTP server takes the alert's email
     release = f"notes-{uuid.uuid4().hex[:8]}"
     stack = NotesStack.create(tmp / "proj", ls, "prod", release)
     project = ""
@@ -234,6 +234,17 @@ def test_a_dsn_rotation_under_traffic_loses_nothing(notes: dict[str, Any]) -> No
     assert after["dsns"]["web"] in wait_http(f"{stack.url('web')}/sentry-config.js").text
     print(f"notes rotation under traffic: {len(traffic.sent)} API errors, 0 lost, 0 refused, "
           f"{len(traffic.dropped)} kept-alive connections closed by the server and retried")
+
+
+def test_the_alert_proof_of_the_project_fires_its_alert(notes: dict[str, Any]) -> None:
+    stack: NotesStack = notes["stack"]
+    proof = subprocess.run([str(ROOT / "venv" / "bin" / "python"), str(ROOT / "scripts" / "verify-alerts"), "--stack",
+                            "prod", "--cwd", str(stack.workdir), "--timeout", "30"], env=stack.env(),
+                           capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert proof.returncode == 0, proof.stdout + proof.stderr
+    [line] = [x for x in proof.stdout.splitlines() if x.startswith("alert") and "new-issues" in x]
+    assert "fired after" in line
+    assert "email: sent to" in proof.stdout and proof.stdout.rstrip().endswith("1 of 1 proven")
 
 
 def test_zz_preview_is_empty_and_destroy_removes_everything(notes: dict[str, Any]) -> None:
