@@ -288,6 +288,7 @@ def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
         team=settings.sentry.team,
         alerts=bool(settings.alerts or settings.monitors or settings.cron_monitors),
         releases=settings.release_tracking.enabled,
+        namespace=settings.project,
     )
     try:
         values = resolve_connection(config.get, None, root, read_token=True)
