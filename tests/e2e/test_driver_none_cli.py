@@ -34,15 +34,16 @@ pytestmark = pytest.mark.e2e
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppStack, LocalSentry]]:
     tmp = tmp_path_factory.mktemp("none")
     ls = LocalSentry.start(tmp / "ls")
-    work = copy_project(tmp / "proj", ls)
-    app = AppStack.create(work, "dev", f"none-{uuid.uuid4().hex[:6]}")
-    app.config_set("sentry-stacks:driver", "none")
-    # an image no machine has: nothing runs here, so nothing checks it
-    app.run("config", "set", "--path", "sentry-stacks:serviceOverrides.backend.image", "registry.invalid/none:1")
-    try:
+    app = None
+    try:  # a skip or failure while creating the stack stops localsentry too
+        app = AppStack.create(copy_project(tmp / "proj", ls), "dev", f"none-{uuid.uuid4().hex[:6]}")
+        app.config_set("sentry-stacks:driver", "none")
+        # an image no machine has: nothing runs here, so nothing checks it
+        app.run("config", "set", "--path", "sentry-stacks:serviceOverrides.backend.image", "registry.invalid/none:1")
         yield app, ls
     finally:
-        app.run("destroy", "--yes", check=False)
+        if app is not None:
+            app.run("destroy", "--yes", check=False)
         ls.stop()
 
 

@@ -38,15 +38,16 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("notes")
     ls = LocalSentry.start(tmp / "ls", extra_args=["--smtp-port", "0"])  # its SMTP server takes the alert's email
     release = f"notes-{uuid.uuid4().hex[:8]}"
-    stack = NotesStack.create(tmp / "proj", ls, "prod", release)
-    project = ""
-    try:
+    stack = None
+    try:  # a skip or failure while creating the stack stops localsentry too
+        stack = NotesStack.create(tmp / "proj", ls, "prod", release)
         assert "create" in stack.run("preview").stdout
         stack.up()
         project = stack.outputs()["composeProject"]
         yield {"ls": ls, "stack": stack, "release": release, "project": project}
     finally:
-        stack.run("destroy", "--yes", check=False)
+        if stack is not None:
+            stack.run("destroy", "--yes", check=False)
         ls.stop()
 
 
