@@ -108,7 +108,7 @@ class ServiceSentrySpec:
     default_key: DefaultKeyPolicy = "delete"
     default_alert: bool = False
     #: the project's privacy fields (Sentry PUT keys: dataScrubber, scrubIPAddresses, sensitiveFields...);
-    #: in shared mode already the strictest of the stacks sharing it (infra/privacy.py); () = not managed
+    #: in shared mode already the strictest of the stacks sharing it (infra/privacy/); () = not managed
     privacy: tuple[tuple[str, Any], ...] = ()
 
 

@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "sentry-stacks"
 
 
+def project_name(root: Path = ROOT) -> str:
+    """The Pulumi project's name (``name:`` of its Pulumi.yaml), which is also the namespace of its settings
+    (``sentry-stacks:`` in this repository, ``<name>:`` in a project of yours)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return PROJECT
+    name = data.get("name") if isinstance(data, dict) else None
+    return str(name) if name else PROJECT
+
+
 def pulumi_env(root: Path = ROOT) -> dict[str, str]:
     """Environment variables for running the project's pulumi (without secrets in their values)."""
     env = {
@@ -285,5 +298,5 @@ def config_object(stack: Any, key: str) -> Any:
 
 
 __all__ = ["PROJECT", "ROOT", "STACK_LOCAL_KEYS", "PulumiCommandError", "config_object", "ensure_passphrase_file",
-           "init_stack", "pulumi_binary", "pulumi_env", "run_pulumi", "select_stack", "stack_exists",
+           "init_stack", "project_name", "pulumi_binary", "pulumi_env", "run_pulumi", "select_stack", "stack_exists",
            "with_config_values", "with_salt_line", "without_stack_local_keys", "write_config_values"]

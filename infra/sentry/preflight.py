@@ -44,6 +44,7 @@ class Needs:
     team: str | None = None  # the team that owns created projects (checked to exist)
     alerts: bool = False  # alerts, metric or cron monitors
     releases: bool = False  # releases and deploys
+    namespace: str = "sentry-stacks"  # the project's settings namespace (its Pulumi project name), for messages
 
 
 def _required(needs: Needs) -> list[tuple[str, tuple[str, ...]]]:
@@ -128,9 +129,9 @@ def check_connection(connection: Connection, values: ConnectionValues, needs: Ne
         slugs = sorted(str(t.get("slug")) for t in teams if isinstance(t, dict))
         if needs.team not in slugs:
             raise SentryPreflightError(
-                f"sentry-stacks:team = {needs.team}: organization '{org}' has no such team (it has "
-                f"{', '.join(slugs[:10]) or 'none'}{', …' if len(slugs) > 10 else ''}); set sentry-stacks:team to "
-                "the slug of the team that should own the projects")
+                f"{needs.namespace}:team = {needs.team}: organization '{org}' has no such team (it has "
+                f"{', '.join(slugs[:10]) or 'none'}{', …' if len(slugs) > 10 else ''}); set {needs.namespace}:team "
+                "to the slug of the team that should own the projects")
     return data
 
 

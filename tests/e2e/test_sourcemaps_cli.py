@@ -95,19 +95,21 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     run = uuid.uuid4().hex[:6]
     builds = {"a": build_frontend(tmp, images, "a", run)}
     ls = LocalSentry.start(tmp / "ls")
-    token = ls.create_token(["org:ci"], kind="org")  # the least an upload needs
-    stack = AppStack.create(copy_project(tmp / "proj", ls), "dev", f"e2e-sm-{run}")
-    stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.image", builds["a"].image)
-    stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.sentry.sourceMaps.path",
-              str(builds["a"].maps))  # fmt: skip
-    stack.config_set("sentry:uploadToken", token, secret=True)
-    try:
+    stack = None
+    try:  # a skip or failure while creating the stack stops localsentry too
+        token = ls.create_token(["org:ci"], kind="org")  # the least an upload needs
+        stack = AppStack.create(copy_project(tmp / "proj", ls), "dev", f"e2e-sm-{run}")
+        stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.image", builds["a"].image)
+        stack.run("config", "set", "--path", "sentry-stacks:serviceOverrides.frontend.sentry.sourceMaps.path",
+                  str(builds["a"].maps))  # fmt: skip
+        stack.config_set("sentry:uploadToken", token, secret=True)
         ls.reset_stats()
         first = stack.up()
         yield {"ls": ls, "stack": stack, "tmp": tmp, "run": run, "images": images, "builds": builds,
                "token": token, "first": {"calls": api_calls(ls), "output": first.stdout + first.stderr}}
     finally:
-        stack.run("destroy", "--yes", check=False)
+        if stack is not None:
+            stack.run("destroy", "--yes", check=False)
         ls.stop()
         for build in builds.values():
             docker("rmi", build.image, check=False)
