@@ -376,7 +376,9 @@ def recovered(kills: list[dict[str, Any]]) -> int:
 def notes_api_requests(d: dict[str, Any]) -> list[str]:
     return [
         "Minimum: one write per object created, changed or deleted; no request for a no-op `up` or a `preview`; "
-        "one read per object for `refresh`. `destroy` in the default shared project mode deletes the stack's keys, "
+        "one read per object for `refresh`. (The benchmark's program declares the Sentry objects only; the stack's "
+        "own program adds one read of the organization per `preview` or `up`, its connection check in "
+        "infra/sentry/preflight.py.) `destroy` in the default shared project mode deletes the stack's keys, "
         "monitors and alert (2N+1) and deliberately keeps the shared projects and their filters for the other "
         "stacks.",
         "",

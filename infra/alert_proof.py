@@ -31,7 +31,6 @@ from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryError
 from infra.settings import SettingsError, load_settings
 from infra.settings.loader import project_defaults, with_defaults
-from infra.settings.model import NS
 from infra.settings.result import StackSettings
 from infra.workspace import ROOT
 
@@ -340,11 +339,12 @@ def prove_stack(name: str, log: Log, *, timeout: float = 60.0, max_burst: int = 
         handle = StackHandle.open(name, log, root)
     except Exception as exc:  # the Automation API raises its own errors for a missing stack or backend
         raise ProofError(f"stack {name}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}") from None
-    config = with_defaults(dict(handle.config), project_defaults(root / "Pulumi.yaml", NS))
-    if f"{NS}:release" not in config and handle.outputs.get("release"):
-        config[f"{NS}:release"] = handle.outputs["release"]
+    ns = handle.project  # the settings' namespace: the project's name (sentry-stacks here, yours in your project)
+    config = with_defaults(dict(handle.config), project_defaults(root / "Pulumi.yaml", ns))
+    if f"{ns}:release" not in config and handle.outputs.get("release"):
+        config[f"{ns}:release"] = handle.outputs["release"]
     try:
-        settings = load_settings(config, stack=name, root=root, require_sentry=False)
+        settings = load_settings(config, stack=name, project=ns, root=root, require_sentry=False)
     except SettingsError as exc:
         first = exc.problems[0]
         raise ProofError(f"stack {name} has {len(exc.problems)} settings problem(s), first: {first}") from None

@@ -21,6 +21,7 @@ from infra import privacy as pv
 from infra.components.sentry_app import SentryApp, SentryAppError
 from infra.components.sentry_resources import SentryStacks
 from infra.components.service import AppDeployment
+from infra.deploy import driver
 from infra.files import RenderedFile
 from infra.images import image_problems
 from infra.provider.config import Preflight
@@ -50,7 +51,7 @@ def sentry_provider(settings: StackSettings) -> SentryStacks:
         sentry_alerts = bool(settings.alerts or settings.monitors)
         preflight = Preflight(team=settings.sentry.team, alerts=sentry_alerts or bool(settings.cron_monitors),
                               workflows=sentry_alerts and not settings.legacy_alerts,
-                              releases=settings.release_tracking.enabled)
+                              releases=settings.release_tracking.enabled, namespace=settings.project)
     return SentryStacks(f"{settings.stack}-sentrystacks", base_url=config.get("baseUrl"),
                         organization=config.get("organization"), token=config.get_secret("token"),
                         upload_token=config.get_secret("uploadToken"), preflight=preflight)
@@ -84,10 +85,12 @@ def file_names(settings: StackSettings) -> list[str]:
 
 def env_file_owners(settings: StackSettings) -> dict[str, int]:
     """Env files read by their container through the live mount (``dsnReload: file``) belong to its user."""
+    if not driver(settings.driver).mounts_env_files:
+        return {}
     return {
         svc.env_file: int(svc.user.split(":")[0])
         for svc in settings.services
-        if svc.dsn_reload == "file" and svc.user is not None and settings.driver != "docker"
+        if svc.dsn_reload == "file" and svc.user is not None
     }
 
 
@@ -129,7 +132,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     """Declare the stack's resources from validated settings and export its outputs."""
     root = root or Path.cwd()
     stack = settings.stack
-    for warning in settings.privacy.warnings:
+    for warning in (*settings.warnings, *settings.privacy.warnings):
         pulumi.log.warn(warning)
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
@@ -157,7 +160,8 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
             owner=owners.get(name),
         )
     compose = files[COMPOSE_FILE]
-    deploy_start = sentry.deploy_start(compose.sha256)  # the rollout of this configuration begins
+    runs = driver(settings.driver).runs_containers  # driver none: the team's pipeline records its deploys
+    deploy_start = sentry.deploy_start(compose.sha256) if runs else None  # the rollout of this configuration begins
     deployment = AppDeployment(
         f"{stack}-deploy",
         settings,
@@ -204,6 +208,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "sourceMaps": {name: maps.bundleId for name, maps in sentry.source_maps.items()},
         "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
     }
+    outputs.update(deployment.deployed.exports)
     for key, value in outputs.items():
         pulumi.export(key, value)
     return Program(settings, rates, sentry, rendered, files, deployment, outputs)
@@ -233,9 +238,12 @@ def load(root: Path | None = None) -> StackSettings:
 
 def check_images(settings: StackSettings) -> None:
     """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
-    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError."""
+    preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError.
+    A driver that runs nothing on this machine (none) needs no image here."""
+    if not driver(settings.driver).runs_containers:
+        return
     images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
-    keys = {svc.name: f"sentry-stacks:services.{svc.name}.image" for svc in settings.services}
+    keys = {svc.name: f"{settings.project}:services.{svc.name}.image" for svc in settings.services}
     found = image_problems(images, keys)
     for warning in found.warnings:
         pulumi.log.warn(warning)

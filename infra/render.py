@@ -1,12 +1,11 @@
-"""One environment mapping per service, and the files rendered from it.
+"""The files rendered from each service's environment mapping (infra/envs.py).
 
-:func:`service_env` builds a service's environment (the toolkit's ``SENTRY_*``, ``PORT``/``BIND`` and the
-service's own ``environment``); that one mapping is written to the service's ``.env`` file *and* given
-to its container (inline in ``docker-compose.yml``, or as the pulumi-docker container's ``envs``), so
-the two can never disagree. :func:`render_env_file` checks it: the rendered file is parsed back with
-:func:`parse_dotenv` and must give exactly the mapping.
+That one mapping is written to the service's ``.env`` file *and* given to its container (inline in
+``docker-compose.yml``, or as the pulumi-docker container's ``envs``), so the two can never disagree.
+:func:`render_env_file` checks it: the rendered file is parsed back with :func:`parse_dotenv` and must give exactly
+the mapping.
 
-Templates (``templates/*.j2``) use Jinja with ``StrictUndefined``; values go through filters:
+Templates (``infra/templates/*.j2``) use Jinja with ``StrictUndefined``; values go through filters:
 
 * ``dotenv``: ``'value'`` (single quotes: literal, no escapes, no ``$`` expansion) when the value has no
   ``'``, ``\\``, or line break; otherwise ``"value"`` with ``\\\\``, ``\\"``, ``\\n``, ``\\r``, ``\\t``
@@ -25,16 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 
+import infra.contract as contract
 from infra import privacy as pv
-from infra.sampling import SampleRates, format_rate
+from infra.envs import all_envs, container_dsn, service_env
+from infra.sampling import SampleRates
 from infra.settings import ServiceSettings, StackSettings
-from infra.settings.services import SENTRY_ENV_FRONTEND_PUBLIC
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 COMPOSE_FILE = "docker-compose.yml"
 LABEL_PREFIX = "sentry-stacks"
 #: ``dsnReload: file``: the deploy folder is mounted read-only here and SENTRY_STACKS_ENV_FILE names the
@@ -141,67 +140,6 @@ def parse_dotenv(text: str) -> dict[str, str]:
     return out
 
 
-# --------------------------------------------------------------------------- environment mappings
-
-
-def container_dsn(dsn: str, dsn_host: str | None) -> str:
-    """The DSN as containers see it: with ``dsnHost`` its host (and port) replaced."""
-    if not dsn_host or not dsn:
-        return dsn
-    parts = urlsplit(dsn)
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@{dsn_host}" if userinfo else dsn_host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def service_env(
-    settings: StackSettings, svc: ServiceSettings, dsns: Mapping[str, str], rates: SampleRates
-) -> dict[str, str]:
-    """The one environment mapping of a service (keys sorted)."""
-    env: dict[str, str] = dict(svc.environment)
-    if svc.port is not None:
-        env["PORT"] = str(svc.port)
-        env["BIND"] = svc.bind
-    if svc.env_template != "service":
-        assert svc.dsn_service is not None
-        dsn = dsns.get(svc.dsn_service)
-        if dsn is None:
-            raise KeyError(f"no DSN for service {svc.dsn_service} (used by {svc.name})")
-        env.update(
-            SENTRY_DEBUG=_text(settings.debug),
-            SENTRY_DSN=container_dsn(dsn, settings.dsn_host),
-            SENTRY_ENVIRONMENT=settings.environment,
-            SENTRY_RELEASE=settings.release,
-            SENTRY_SAMPLE_RATE=format_rate(rates.errors),
-            SENTRY_TRACES_SAMPLE_RATE=format_rate(rates.traces),
-        )
-        collection = settings.privacy.collection
-        options = pv.python_options(collection) if svc.env_template == "backend" else pv.javascript_options(collection)
-        env["SENTRY_DATA_COLLECTION"] = pv.env_json(options)
-        if svc.env_template == "backend":
-            env.update(
-                SENTRY_PROFILES_SAMPLE_RATE=format_rate(rates.profiles),
-                SENTRY_PROFILE_SESSION_SAMPLE_RATE=format_rate(rates.profile_session),
-                SENTRY_PROFILE_LIFECYCLE=rates.profile_lifecycle,
-            )
-        else:
-            # a SvelteKit frontend: the browser reads the PUBLIC_ copies ($env/dynamic/public); the replay
-            # rates are the browser's only (demo/README.md: which variables are public). An explicit list: a
-            # SENTRY_* variable of the service's own environment (a token, say) never becomes public.
-            env.update({name: env[name.removeprefix("PUBLIC_")] for name in SENTRY_ENV_FRONTEND_PUBLIC
-                        if name.removeprefix("PUBLIC_") in env})
-            env["PUBLIC_SENTRY_DSN"] = dsn  # the browser is not in a container: no dsnHost
-            env.update(
-                PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE=format_rate(rates.replays_session),
-                PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE=format_rate(rates.replays_on_error),
-            )
-    return dict(sorted(env.items()))
-
-
-def all_envs(settings: StackSettings, dsns: Mapping[str, str], rates: SampleRates) -> dict[str, dict[str, str]]:
-    return {svc.name: service_env(settings, svc, dsns, rates) for svc in settings.services}
-
-
 # --------------------------------------------------------------------------- templates
 
 
@@ -226,7 +164,7 @@ def _header(settings: StackSettings, what: str) -> str:
 
 
 def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None) -> list[str]:
-    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy.py).
+    """What the environment collects and what Sentry scrubs, for the env files' comment (infra/privacy/sdk.py).
 
     `kept`: the service's project's ``privacyKept`` and ``privacyUsers`` outputs: the fields Sentry keeps stricter
     than this stack asks, because another stack sharing the project asked for them."""
@@ -245,7 +183,7 @@ def render_env_file(
         .get_template(f"{svc.env_template}.env.j2")
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
-            privacy=privacy_lines(settings, kept),
+            privacy=privacy_lines(settings, kept), public_prefix=contract.public_prefix(svc.framework) or "",
         )
     )
     parsed = parse_dotenv(text)
@@ -254,7 +192,7 @@ def render_env_file(
         extra = sorted(set(parsed) - set(env))
         changed = sorted(k for k in set(env) & set(parsed) if env[k] != parsed[k])
         raise ValueError(
-            f"templates/{svc.env_template}.env.j2 does not render the environment of {svc.name} faithfully:"
+            f"infra/templates/{svc.env_template}.env.j2 does not render the environment of {svc.name} faithfully:"
             f" missing {missing}, unexpected {extra}, changed {changed}"
         )
     return text

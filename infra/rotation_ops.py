@@ -21,8 +21,9 @@ from typing import Any
 
 from infra.rotation import Rotation, RotationRefused, ServiceKeys
 from infra.sentry.client import SentryClient
-from infra.workspace import PROJECT, ROOT, pulumi_binary, pulumi_env, write_config_values
+from infra.workspace import PROJECT, ROOT, project_name, pulumi_binary, pulumi_env, write_config_values
 
+#: the keys and rotation records of this repository's project; a project of yours has them under its own name
 KEYS = f"{PROJECT}:keys"
 ROTATION = f"{PROJECT}:rotation"
 OUTPUT_KEYS = "sentryKeys"  # {service: {generation: {id, project, dsn (secret), active}}}
@@ -73,14 +74,26 @@ class StackHandle:
     root: Path = ROOT
     config: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    project: str = PROJECT
 
     @staticmethod
     def open(name: str, log: Log, root: Path = ROOT) -> StackHandle:
         from infra.workspace import select_stack
 
-        handle = StackHandle(name=name, stack=select_stack(name, root), log=log, root=root)
+        handle = StackHandle(name=name, stack=select_stack(name, root), log=log, root=root,
+                             project=project_name(root))  # fmt: skip
         handle.reload()
         return handle
+
+    @property
+    def keys_key(self) -> str:
+        """``<project>:keys``: the key generations per service."""
+        return f"{self.project}:keys"
+
+    @property
+    def rotation_key(self) -> str:
+        """``<project>:rotation``: the rotations under way."""
+        return f"{self.project}:rotation"
 
     def reload(self) -> None:
         self.config = {k: _config_value(v) for k, v in self.stack.get_all_config().items()}
@@ -90,26 +103,27 @@ class StackHandle:
         keys = self.outputs.get(OUTPUT_KEYS)
         if isinstance(keys, dict) and keys:
             return sorted(keys)
-        raw = self.config.get(KEYS)
+        raw = self.config.get(self.keys_key)
         return sorted(raw) if isinstance(raw, dict) else []
 
     def rotations(self) -> dict[str, Rotation]:
-        raw = self.config.get(ROTATION) or {}
+        raw = self.config.get(self.rotation_key) or {}
         if not isinstance(raw, dict):
-            raise ValueError(f"{ROTATION} must be an object of service -> rotation record")
+            raise ValueError(f"{self.rotation_key} must be an object of service -> rotation record")
         return {service: Rotation.from_config(service, body) for service, body in raw.items()}
 
     def write(self, keys: dict[str, ServiceKeys], rotations: dict[str, Rotation | None]) -> None:
         """One config write holding both the key generations and the rotation records."""
-        new_keys = keys_to_config(self.config.get(KEYS), keys)
-        current = {k: v for k, v in (self.config.get(ROTATION) or {}).items()}
+        new_keys = keys_to_config(self.config.get(self.keys_key), keys)
+        current = {k: v for k, v in (self.config.get(self.rotation_key) or {}).items()}
         for service, rotation in rotations.items():
             if rotation is None:
                 current.pop(service, None)
             else:
                 current[service] = rotation.to_config()
         # as text, in one atomic write: `pulumi config set-all` would re-serialise the user's whole stack file
-        write_config_values(self.root / f"Pulumi.{self.name}.yaml", {KEYS: new_keys, ROTATION: current})
+        write_config_values(self.root / f"Pulumi.{self.name}.yaml",
+                            {self.keys_key: new_keys, self.rotation_key: current})
         self.reload()
 
     def up(self) -> None:
@@ -260,6 +274,26 @@ def files_carrying(handle: StackHandle, key_id: str) -> list[str]:
     return sorted(out)
 
 
+def pipeline_notice(handle: StackHandle, action: str, keys: dict[str, str]) -> list[str]:
+    """What the pipeline must do after a rotation step of a stack whose services this toolkit does not deploy
+    (``driver: none``): `keys` maps each rotated service to the key generation its services must now run with.
+    Empty for the other drivers (the step has already switched the containers)."""
+    if handle.outputs.get("driver") != "none":
+        return []
+    lines = [f"driver none: this stack deploys no container, so the {action} stops after the files."]
+    for service, generation in sorted(keys.items()):
+        entry = handle.key_output(service, generation) or {}
+        carrying = files_carrying(handle, str(entry.get("id") or "-")) if entry else []
+        names = [Path(f).name.removesuffix(".env") for f in carrying if f.endswith(".env")]
+        lines.append(f"  {service}: key {generation} is in {', '.join(carrying) or 'the files'}; redeploy "
+                     f"{', '.join(names) or service} with your pipeline from those files or the output serviceEnvs "
+                     f"(`pulumi stack output serviceEnvs --show-secrets --json -s {handle.name}`).")  # fmt: skip
+    if action == "start":
+        lines.append("  The old key stays active meanwhile; once every instance runs the new environment, run "
+                     "`rotate-dsn finish`: it refuses while the old key still receives events.")  # fmt: skip
+    return lines
+
+
 def _live_file_carries(container: dict[str, Any], key_id: str) -> bool:
     """``dsnReload: file``: does the env file the container reads (SENTRY_STACKS_ENV_FILE, a bind mount) hold it?"""
     env = dict(item.partition("=")[::2] for item in container.get("Config", {}).get("Env") or [])
@@ -302,6 +336,7 @@ __all__ = [
     "keys_from_config",
     "keys_to_config",
     "last_event",
+    "pipeline_notice",
     "read_back",
     "send_probe",
     "verify_key",

@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "sentry-stacks"
 
 
+def project_name(root: Path = ROOT) -> str:
+    """The Pulumi project's name (``name:`` of its Pulumi.yaml), which is also the namespace of its settings
+    (``sentry-stacks:`` in this repository, ``<name>:`` in a project of yours)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return PROJECT
+    name = data.get("name") if isinstance(data, dict) else None
+    return str(name) if name else PROJECT
+
+
 def pulumi_env(root: Path = ROOT) -> dict[str, str]:
     """Environment variables for running the project's pulumi (without secrets in their values)."""
     env = {
@@ -197,6 +210,26 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+class PulumiCommandError(subprocess.CalledProcessError):
+    """A pulumi command of these scripts failed; its message says which command and what the CLI said (a bare
+    CalledProcessError shows neither stderr nor stdout)."""
+
+    hint = ""  # what to do, when the cause is known
+
+    def __str__(self) -> str:
+        said = " ".join(str(self.stderr or self.output or "").split()) or "no output"
+        command = " ".join(str(part) for part in self.cmd[1:]) if isinstance(self.cmd, list) else str(self.cmd)
+        return f"`pulumi {command}` exited {self.returncode}: {said}" + (f" -- {self.hint}" if self.hint else "")
+
+
+def run_pulumi(command: list[str], cwd: Path | str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a pulumi command, capturing its output; raise :class:`PulumiCommandError` when it fails."""
+    proc = subprocess.run(command, cwd=cwd, env=env, check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise PulumiCommandError(proc.returncode, command, proc.stdout, proc.stderr)
+    return proc
+
+
 def init_stack(name: str, root: Path = ROOT, env: dict[str, str] | None = None) -> None:
     """`pulumi stack init NAME` that leaves the user's `Pulumi.NAME.yaml` as written.
 
@@ -211,11 +244,19 @@ def init_stack(name: str, root: Path = ROOT, env: dict[str, str] | None = None) 
     provider = [] if env.get("PULUMI_SECRETS_PROVIDER") else ["--secrets-provider", "passphrase"]
     command = [pulumi_binary(root), "stack", "init", name, *provider, "--non-interactive"]
     if text is None or any(_STACK_LOCAL_LINE.match(line) for line in text.splitlines()):
-        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True, text=True)
+        try:
+            run_pulumi(command, root, env)
+        except PulumiCommandError as exc:
+            if text is not None and "passphrase" in str(exc.stderr):
+                exc.hint = (f"{stack_file.name} holds the encryptionsalt of another passphrase (another backend or "
+                            "machine; a stack file's salt belongs to one backend's copy of the stack and is not to "
+                            "be committed): without `secure:` values in it, delete its `encryptionsalt:` line and "
+                            "run again; otherwise set PULUMI_CONFIG_PASSPHRASE to the passphrase it was made with")
+            raise
         return
     with tempfile.TemporaryDirectory(prefix="stack-init-") as scratch:
         shutil.copy2(root / "Pulumi.yaml", Path(scratch) / "Pulumi.yaml")
-        subprocess.run(command, cwd=scratch, env=env, check=True, capture_output=True, text=True)
+        run_pulumi(command, scratch, env)
         written = (Path(scratch) / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
     local = [line for line in written.splitlines() if _STACK_LOCAL_LINE.match(line)]
     if local:
@@ -224,8 +265,7 @@ def init_stack(name: str, root: Path = ROOT, env: dict[str, str] | None = None) 
 
 def stack_exists(name: str, root: Path = ROOT) -> bool:
     env = {**os.environ, **pulumi_env(root)}
-    listing = subprocess.run([pulumi_binary(root), "stack", "ls", "--json", "--non-interactive"], cwd=root, env=env,
-                             check=True, capture_output=True, text=True)  # fmt: skip
+    listing = run_pulumi([pulumi_binary(root), "stack", "ls", "--json", "--non-interactive"], root, env)
     return any(str(s.get("name", "")).split("/")[-1] == name for s in json.loads(listing.stdout or "[]"))
 
 
@@ -257,6 +297,6 @@ def config_object(stack: Any, key: str) -> Any:
         return value.value
 
 
-__all__ = ["PROJECT", "ROOT", "STACK_LOCAL_KEYS", "config_object", "ensure_passphrase_file", "init_stack",
-           "pulumi_binary", "pulumi_env", "select_stack", "stack_exists", "with_config_values", "with_salt_line",
-           "without_stack_local_keys", "write_config_values"]
+__all__ = ["PROJECT", "ROOT", "STACK_LOCAL_KEYS", "PulumiCommandError", "config_object", "ensure_passphrase_file",
+           "init_stack", "project_name", "pulumi_binary", "pulumi_env", "run_pulumi", "select_stack", "stack_exists",
+           "with_config_values", "with_salt_line", "without_stack_local_keys", "write_config_values"]

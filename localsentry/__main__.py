@@ -11,6 +11,7 @@ from pathlib import Path
 from localsentry.app import Config, write_secret_file
 from localsentry.auth import ALL_SCOPES, create_token
 from localsentry.db import Database
+from localsentry.mailbox import ListenError
 from localsentry.migrations import MigrationError
 from localsentry.server import serve
 from localsentry.vocabulary import LEGACY_MODES
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     try:
         return serve(config)
-    except MigrationError as exc:
+    except (MigrationError, ListenError) as exc:
         print(f"localsentry: {exc}", file=sys.stderr)
         return 1
 

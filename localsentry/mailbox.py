@@ -29,6 +29,10 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
+class ListenError(Exception):
+    """A port localsentry was told to listen on cannot be bound (for example, another localsentry has it)."""
+
+
 class Mailbox:
     """Start with `start()` (binds at once, so the port is known), stop with `stop()`."""
 
@@ -41,7 +45,12 @@ class Mailbox:
     def start(self) -> tuple[str, int]:
         handler = _Handler(self.db)
         factory = self.loop.create_server(lambda: SMTP(handler, hostname="localsentry"), self.host, self.port)
-        self.server = self.loop.run_until_complete(factory)
+        try:
+            self.server = self.loop.run_until_complete(factory)
+        except OSError as exc:
+            self.loop.close()
+            raise ListenError(f"cannot start the SMTP server on {self.host}:{self.port} (--smtp-port): "
+                              f"{exc.strerror or exc}; pick another port, or 0 for a free one") from None  # fmt: skip
         self.port = int(self.server.sockets[0].getsockname()[1])
         self.thread.start()
         return self.host, self.port

@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 from localsentry.app import App, Config
+from localsentry.mailbox import ListenError
 
 log = logging.getLogger("localsentry")
 MAX_BODY = 50 * 1024 * 1024
@@ -110,13 +111,23 @@ class Handler(BaseHTTPRequestHandler):
 def serve(config: Config, announce: bool = True) -> int:
     """Run until SIGTERM/SIGINT. Prints the info JSON as the first stdout line."""
     app = App(config)
-    server = Server((config.host, config.port), app)
+    try:
+        server = Server((config.host, config.port), app)
+    except OSError as exc:
+        app.close()
+        raise ListenError(f"cannot listen on {config.host}:{config.port} (--port): {exc.strerror or exc}; "
+                          "pick another port, or 0 for a free one") from None  # fmt: skip
     port = server.server_address[1]
     shown_host = config.host if config.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     if not config.url:
         app.url = f"http://{shown_host}:{port}"
     app.bootstrap()
-    app.start_workers()
+    try:
+        app.start_workers()
+    except ListenError:
+        server.server_close()
+        app.close()
+        raise
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

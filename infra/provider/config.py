@@ -42,6 +42,8 @@ class Preflight(SentryModel):
     workflows: Bool = field("workflows", False,
                             description="Alerts or metric monitors as workflows and detectors (Sentry 26.7 or later)")
     releases: Bool = field("releases", False, description="Releases and deploys: the token needs project:releases")
+    namespace: str = field("namespace", "sentry-stacks",
+                           description="The settings namespace the messages name (the program's Pulumi project)")
 
 
 class ProviderConfig(SentryModel):

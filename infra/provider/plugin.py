@@ -96,7 +96,8 @@ class SentryStacksProvider(p.Provider):
         try:
             values = config.connection()
             check_connection(connection_from_values(values), values, Needs(
-                team=flight.team, alerts=flight.alerts, releases=flight.releases, workflows=flight.workflows))
+                team=flight.team, alerts=flight.alerts, releases=flight.releases, workflows=flight.workflows,
+                namespace=flight.namespace))
         except SentryError as exc:
             return str(exc)
         return None

@@ -48,6 +48,7 @@ class Needs:
     alerts: bool = False  # alerts, metric or cron monitors
     releases: bool = False  # releases and deploys
     workflows: bool = False  # alerts or metric monitors as workflows and detectors (not legacyAlerts)
+    namespace: str = "sentry-stacks"  # the project's settings namespace (its Pulumi project name), for messages
 
 
 def _required(needs: Needs) -> list[tuple[str, tuple[str, ...]]]:
@@ -132,15 +133,15 @@ def check_connection(connection: Connection, values: ConnectionValues, needs: Ne
         slugs = sorted(str(t.get("slug")) for t in teams if isinstance(t, dict))
         if needs.team not in slugs:
             raise SentryPreflightError(
-                f"sentry-stacks:team = {needs.team}: organization '{org}' has no such team (it has "
-                f"{', '.join(slugs[:10]) or 'none'}{', …' if len(slugs) > 10 else ''}); set sentry-stacks:team to "
-                "the slug of the team that should own the projects")
+                f"{needs.namespace}:team = {needs.team}: organization '{org}' has no such team (it has "
+                f"{', '.join(slugs[:10]) or 'none'}{', …' if len(slugs) > 10 else ''}); set {needs.namespace}:team "
+                "to the slug of the team that should own the projects")
     if needs.workflows:
-        _workflow_api(connection, base)
+        _workflow_api(connection, base, needs.namespace)
     return data
 
 
-def _workflow_api(connection: Connection, base: str) -> None:
+def _workflow_api(connection: Connection, base: str, namespace: str) -> None:
     """Sentry before 26.7 has no workflow or detector API (404): such a stack needs the legacy alert APIs."""
     org, root = connection.organization, connection.api_root
     try:
@@ -149,9 +150,9 @@ def _workflow_api(connection: Connection, base: str) -> None:
             max_attempts=ATTEMPTS, timeout=TIMEOUT, advice=lambda _status: "")
     except SentryNotFound:
         raise SentryPreflightError(
-            f"sentry-stacks:legacyAlerts = false: Sentry at {root} has no workflow API (HTTP 404 for "
+            f"{namespace}:legacyAlerts = false: Sentry at {root} has no workflow API (HTTP 404 for "
             f"organizations/{org}/workflows/): it is older than 26.7, which brought workflows and detectors; set "
-            "sentry-stacks:legacyAlerts: true to use its legacy alert APIs (or upgrade Sentry); checked with "
+            f"{namespace}:legacyAlerts: true to use its legacy alert APIs (or upgrade Sentry); checked with "
             f"{base}") from None
 
 

@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from infra.crons import CronMonitorSpec
+from infra.settings.frameworks import guessed_warning, sdk
+from infra.settings.frameworks import resolve as resolve_framework
 from infra.settings.model import NS, StackConfig
 from infra.settings.problems import Loc, Problem, Renderer
 from infra.settings.result import (
@@ -38,8 +40,13 @@ def build(
     globals_ = {"stack": stack, "environment": environment, "release": release, "app": cfg.app}
     owners = reporting(cfg.services)
     staged: dict[str, ServiceSettings] = {}
+    jobs = {name: tuple(n for n, c in sorted(cfg.cron_monitors.items()) if c.service == name) for name in cfg.services}
+    warnings: list[str] = []
     for name, declared in sorted(cfg.services.items()):
-        staged[name] = _service(name, declared, cfg.network_mode, owners.get(name))
+        staged[name] = replace(_service(name, declared, cfg.network_mode, owners.get(name)), cron_monitors=jobs[name])
+        platform = staged[name].platform
+        if platform is not None and resolve_framework(declared.framework, platform)[1]:
+            warnings.append(guessed_warning(project, name, platform))
     final: list[ServiceSettings] = []
     for name, svc in sorted(staged.items()):
         model = cfg.services[name]
@@ -87,6 +94,7 @@ def build(
             for n, c in sorted(cfg.cron_monitors.items())
         ),
         release_tracking=cfg.release_tracking,
+        warnings=tuple(warnings),
     )
     return settings, problems
 
@@ -103,6 +111,7 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         health = Healthcheck(test=h.test, interval=h.interval, timeout=h.timeout, retries=h.retries,
                              start_period=h.start_period)
     platform = owner[1] if owner else None
+    framework = resolve_framework(svc.framework, platform)[0]
     depends = tuple(dict.fromkeys(svc.depends_on))
     return ServiceSettings(
         name=name, image=svc.image, build=build, command=None, port=svc.port,
@@ -112,7 +121,7 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         healthcheck=health, depends_on=depends, environment=(), sentry=svc.sentry, dsn_from=svc.dsn_from,
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
         dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
-        dsn_reload=svc.dsn_reload, user=svc.user,
+        dsn_reload=svc.dsn_reload, user=svc.user, framework=framework, sdk=sdk(framework, platform),
     )
 
 

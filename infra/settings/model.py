@@ -83,7 +83,8 @@ class StackConfig(Model):
     release: ReleaseVersion | None = Field(
         None, description="Sentry release; default: `git rev-parse --short HEAD`", validate_default=True)
     driver: Annotated[Driver, choice(DRIVERS)] = Field(
-        "compose", description="How containers are deployed: compose (docker compose) or docker (pulumi-docker)")
+        "compose", description="How containers are deployed: compose (docker compose), docker (pulumi-docker), swarm"
+        " (docker stack deploy) or none (your own pipeline: the Sentry side and the rendered files only)")
     network_mode: Annotated[NetworkMode, choice(NETWORK_MODES)] = Field(
         "host", description="host (every service on the host network) or bridge (one docker network per stack)")
     project_mode: Annotated[ProjectMode, choice(PROJECT_MODES)] = Field(
@@ -232,13 +233,13 @@ class StackConfig(Model):
 
     @model_validator(mode="after")
     def _personal_data(self, info: ValidationInfo) -> Self:
-        """The production guardrail (infra/privacy.py): no user info or IP addresses unless allowPersonalData."""
+        """The production guardrail (infra/privacy/model.py): no user info or IP addresses unless allowPersonalData."""
         problems = pv.personal_data_problems(self.stack_privacy(_context(info).stack))
         check([Issue(tuple(key.split(".")), value, message) for key, value, message in problems])
         return self
 
     def stack_privacy(self, stack: str) -> pv.StackPrivacy:
-        """This stack's privacy settings as infra/privacy.py models them (validated above, guardrail included)."""
+        """This stack's privacy settings as infra/privacy/model.py models them (validated above, guardrail included)."""
         return pv.StackPrivacy.model_construct(
             environment=self.environment or stack, dataCollection=self.data_collection,
             sendDefaultPii=self.send_default_pii, privacy=self.privacy, allowPersonalData=self.allow_personal_data)

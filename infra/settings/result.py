@@ -72,6 +72,12 @@ class ServiceSettings:
     dsn_reload: DsnReload = "restart"
     #: ``uid[:gid]`` the container runs as (``user``); with ``dsnReload: file`` it owns the env file
     user: str | None = None
+    #: what the service is (``framework``, or implied by its platform: infra/settings/frameworks.py) and the SDK
+    #: whose shape its Sentry values take (``python`` or ``javascript``)
+    framework: str = "other"
+    sdk: str = "python"
+    #: the cron monitors whose scheduled job this service runs (``cronMonitors.<name>.service`` names it)
+    cron_monitors: tuple[str, ...] = ()
 
     @property
     def env_file(self) -> str:
@@ -116,7 +122,7 @@ class StackSettings:
     dsn_host: str | None
     sentry: SentryTarget = field(default_factory=lambda: SentryTarget(None, None, None))
     compose_project_name: str | None = None
-    #: dataCollection / privacy / allowPersonalData (infra/privacy.py); the shared project's merged privacy
+    #: dataCollection / privacy / allowPersonalData (infra/privacy/); the shared project's merged privacy
     privacy: StackPrivacy = field(default_factory=lambda: StackPrivacy(environment="development"))
     shared_privacy: SharedPrivacy | None = None
     #: swarm driver: ``endpoint_mode`` of every service and ``mode`` of published ports
@@ -124,6 +130,8 @@ class StackSettings:
     swarm_publish_mode: PublishMode = "ingress"
     cron_monitors: tuple[CronMonitorSpec, ...] = ()
     release_tracking: ReleaseTracking = field(default_factory=ReleaseTracking)
+    #: what the preview says about the settings without refusing them
+    warnings: tuple[str, ...] = ()
 
     @property
     def compose_project(self) -> str:
@@ -147,6 +155,9 @@ class StackSettings:
     def owner_of(self, service: str) -> str:
         """The service whose Sentry project `service` reports to (itself, or its ``dsnFrom``)."""
         return self.service(service).dsn_service or service
+
+    def cron_monitor(self, name: str) -> CronMonitorSpec:
+        return next(c for c in self.cron_monitors if c.name == name)
 
     def public_url(self, svc: ServiceSettings) -> str | None:
         return public_url(svc, self.network_mode)

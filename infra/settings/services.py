@@ -24,14 +24,17 @@ from infra.fields import (
     SubjectPrefix,
     UrlPrefix,
 )
+from infra.settings.frameworks import FRAMEWORK_RULE, FRAMEWORKS, framework_issues, owned_names, resolve
+from infra.settings.frameworks import sdk as framework_sdk
 from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
 from infra.vocabulary import FILTER_IDS, PROJECT_SLUG_MAX, SLUG_RULE
 
-Driver = Literal["docker", "compose", "swarm"]
+Driver = Literal["docker", "compose", "swarm", "none"]
 NetworkMode = Literal["host", "bridge"]
 EnvTemplate = Literal["backend", "frontend", "service"]
-DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm")
+#: one module each in infra/deploy/ (tests/unit/test_deploy.py checks that they agree)
+DRIVERS: tuple[Driver, ...] = ("compose", "docker", "swarm", "none")
 # the swarm driver and the live DSN reload (docs/scaling.md)
 DsnReload = Literal["restart", "file"]
 DSN_RELOADS: tuple[DsnReload, ...] = ("restart", "file")
@@ -52,21 +55,6 @@ IMAGE_RE = re.compile(
 )
 IMAGE_RULE = "a Docker image reference such as 'sentry-stacks/backend:latest' or 'redis:7@sha256:...'"
 RESERVED_ENV = frozenset({"PORT", "BIND"})
-SENTRY_ENV_COMMON = (
-    "SENTRY_DEBUG", "SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SAMPLE_RATE",
-    "SENTRY_SEND_DEFAULT_PII", "SENTRY_TRACES_SAMPLE_RATE",
-)
-SENTRY_ENV_BACKEND = ("SENTRY_PROFILES_SAMPLE_RATE", "SENTRY_PROFILE_LIFECYCLE", "SENTRY_PROFILE_SESSION_SAMPLE_RATE")
-#: the frontend template (a SvelteKit app): its Node server reads the SENTRY_* names of SENTRY_ENV_COMMON and
-#: SENTRY_DATA_COLLECTION; the browser reads these PUBLIC_* copies ($env/dynamic/public, rendered into each
-#: page), plus the replay rates, which only the browser uses. PUBLIC_BACKEND_URL is the service's own setting.
-SENTRY_ENV_FRONTEND_PUBLIC = (
-    "PUBLIC_SENTRY_DATA_COLLECTION", "PUBLIC_SENTRY_DEBUG", "PUBLIC_SENTRY_DSN", "PUBLIC_SENTRY_ENVIRONMENT",
-    "PUBLIC_SENTRY_RELEASE", "PUBLIC_SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "PUBLIC_SENTRY_REPLAYS_SESSION_SAMPLE_RATE",
-    "PUBLIC_SENTRY_SAMPLE_RATE", "PUBLIC_SENTRY_SEND_DEFAULT_PII", "PUBLIC_SENTRY_TRACES_SAMPLE_RATE",
-)
-SENTRY_ENV_FRONTEND = ("SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", "SENTRY_REPLAYS_SESSION_SAMPLE_RATE",
-                       *SENTRY_ENV_FRONTEND_PUBLIC)
 #: service fields that serviceOverrides merges one level deep (a null sub-field removes it)
 MERGED_FIELDS = ("build", "healthcheck", "labels", "sentry")
 
@@ -240,8 +228,11 @@ class ServiceSettingsModel(Model):
     environment: Environment = Field(default_factory=dict, description="Environment variables (placeholders)")
     sentry: ServiceSentrySettings | None = Field(None, description="The Sentry project this service owns")
     dsn_from: ServiceName | None = Field(None, description="Report with the DSN of this other service's project")
+    framework: Annotated[str, choice(FRAMEWORKS)] | None = Field(
+        None, description=FRAMEWORK_RULE)
     env_template: Annotated[EnvTemplate, choice(ENV_TEMPLATES)] | None = Field(
-        None, description="Env file template; default backend/frontend by platform, else service")
+        None, description="Env file layout; default backend (Python) or frontend (JavaScript) by the framework's SDK,"
+        " service without Sentry")
     restart: Annotated[str, choice(RESTART_POLICIES)] = Field("unless-stopped", description="Restart policy")
     labels: Annotated[dict[str, Scalar], name_map("a Docker label key", LABEL_KEY_RE, "a map of label keys")] = (
         Field(default_factory=dict, description="Docker labels"))
@@ -282,7 +273,7 @@ def env_template(svc: ServiceSettingsModel, platform: str | None) -> EnvTemplate
         return svc.env_template
     if platform is None:
         return "service"
-    return "frontend" if platform.startswith("javascript") else "backend"
+    return "frontend" if framework_sdk(resolve(svc.framework, platform)[0], platform) == "javascript" else "backend"
 
 
 def check_services(
@@ -347,21 +338,19 @@ def check_services(
             issues.append(Issue((name, "dsnReload"), svc.dsn_reload, "file reloads the Sentry DSN from the env file:"
                                 " the service needs a sentry project or dsnFrom (and an app that re-reads"
                                 " SENTRY_STACKS_ENV_FILE)"))
-        if svc.dsn_reload == "file" and template == "frontend":
-            issues.append(Issue((name, "dsnReload"), svc.dsn_reload, "the frontend template's browser takes its DSN"
-                                " from PUBLIC_SENTRY_DSN in the server's environment at each page load; a new DSN"
-                                " needs a restart (dsnReload: restart)"))
         if template != "service" and platform is None:
             issues.append(Issue((name, "envTemplate"), svc.env_template, "the backend and frontend templates need"
                                 " a Sentry DSN: give the service a sentry project or dsnFrom, or use envTemplate:"
                                 " service"))
+        issues += framework_issues(name, svc.framework, platform, dict(svc.environment), svc.dsn_reload)
         reserved = set(RESERVED_ENV if svc.port is not None else ())
         if template != "service":
-            reserved |= {*SENTRY_ENV_COMMON, *(SENTRY_ENV_BACKEND if template == "backend" else SENTRY_ENV_FRONTEND)}
+            reserved |= owned_names(resolve(svc.framework, platform)[0], platform)
         for var in sorted(set(svc.environment) & reserved):
             issues.append(Issue((name, "environment", var), svc.environment[var],
                                 f"{var} is set by the toolkit for this service (from port/bind, sampling,"
-                                " sendDefaultPii, debug, release, environment or the DSN); remove it here"))
+                                " dataCollection, debug, release, environment, cronMonitors or the DSN); remove it"
+                                " here"))
     issues.extend(_cycles(services))
     check(issues)
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
@@ -82,6 +83,7 @@ class DemoImages:
 #: another image name prefix (e.g. `sentry-stacks-mybranch/`) keeps a worktree's demo images apart from the
 #: shared `sentry-stacks/*:latest` while several branches build theirs on one engine; stacks then pin them
 IMAGE_PREFIX_VAR = "SENTRY_STACKS_IMAGE_PREFIX"
+T = TypeVar("T")
 DEFAULT_PREFIX = "sentry-stacks/"
 
 
@@ -89,34 +91,48 @@ def image_prefix() -> str:
     return os.environ.get(IMAGE_PREFIX_VAR) or DEFAULT_PREFIX
 
 
+def run_build(args: list[str], timeout: float = 3600) -> subprocess.CompletedProcess[str] | str:
+    """A build script's run, or why it failed (the tail of its output)."""
+    name = Path(args[0]).relative_to(ROOT)
+    try:
+        result = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"{name} did not finish within {timeout / 60:.0f} minutes"
+    if result.returncode != 0:
+        return f"{name} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    return result
+
+
+def built(images: T | str) -> T:
+    """Images built once per session (a cached build's result), or the test fails saying why not."""
+    require_docker()
+    if isinstance(images, str):
+        pytest.fail(images)
+    return images
+
+
 @functools.cache
 def _build_images() -> DemoImages | str:
     args = [str(ROOT / "scripts" / "build-images"), "--json"]
     if image_prefix() != DEFAULT_PREFIX:
         args += ["--tag-prefix", image_prefix(), "--base-image", f"{DEFAULT_PREFIX}base:bookworm"]
-    try:
-        result = subprocess.run(args, capture_output=True, text=True, timeout=3600)
-    except subprocess.TimeoutExpired:
-        return "scripts/build-images did not finish within an hour"
-    if result.returncode != 0:
-        return f"scripts/build-images failed ({result.returncode}):\n{result.stderr[-4000:]}"
-    built = json.loads(result.stdout)
+    result = run_build(args)
+    if isinstance(result, str):
+        return result
+    found = json.loads(result.stdout)
     return DemoImages(
-        base=built["base"]["image"],
-        node_base=built["node_base"]["image"],
-        backend=built["backend"]["image"],
-        frontend=built["frontend"]["image"],
-        redis=built["redis"]["image"],
+        base=found["base"]["image"],
+        node_base=found["node_base"]["image"],
+        backend=found["backend"]["image"],
+        frontend=found["frontend"]["image"],
+        redis=found["redis"]["image"],
     )
 
 
 def demo_images() -> DemoImages:
     """The base and demo images, built (or found current) once per session."""
     require_docker()
-    images = _build_images()
-    if isinstance(images, str):
-        pytest.fail(images)
-    return images
+    return built(_build_images())
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 """The repository's own Pulumi project (dev/prod stacks of the reference app) in a throw-away copy.
 
-The copy holds Pulumi.yaml, the stack files, __main__.py and templates (the `infra` package comes from the
-venv, installed editable); the venv is linked. Nothing of the working tree's own stacks comes along: the stack
+The copy holds Pulumi.yaml, the stack files and __main__.py (the `infra` package, with its templates, comes from
+the venv, installed editable); the venv is linked. Nothing of the working tree's own stacks comes along: the stack
 files lose their secrets-provider lines (the salt of a developer's `make demo` belongs to another passphrase),
 and `state/`, `.localsentry/` and `deploy/` are never copied. Sentry is a real localsentry process, found by the program
 through `.localsentry/info.json` as the embedded default. Ports are moved to free ones so tests never clash
@@ -27,7 +27,8 @@ from tests.e2e.docker_support import DEFAULT_PREFIX, demo_images, image_prefix
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
 
-__all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "wait_http"]
+__all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "refused",
+           "wait_http"]
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
 
 
@@ -38,12 +39,14 @@ def free_port() -> int:
 
 
 def copy_project(dest: Path, ls: LocalSentry, source: Path = ROOT) -> Path:
-    """The project of `source` (this checkout, or another release's worktree) in `dest`, with this venv."""
+    """A copy of the Pulumi project in `source` (this repository's, an example's, or another release's worktree)
+    that uses this repository's venv (the toolkit installed) and `ls` as its embedded Sentry."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         text = (source / name).read_text(encoding="utf-8")
         (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
-    shutil.copytree(source / "templates", dest / "templates")
+    if (source / "templates").is_dir():  # a release before the templates moved into infra/templates/
+        shutil.copytree(source / "templates", dest / "templates")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"
     info_dir.mkdir(mode=0o700)
@@ -117,7 +120,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _refused(exc: BaseException) -> bool:
+def refused(exc: BaseException) -> bool:
     """Nothing listened: the connection was refused (a container being replaced, a stopped service)."""
     return any(isinstance(e, ConnectionRefusedError) for e in _causes(exc))
 
@@ -156,7 +159,7 @@ class BackendTraffic(threading.Thread):
                 try:
                     response = session.get(self.base + path, headers={"X-Request-Id": request_id}, timeout=10)
                 except requests.ConnectionError as exc:
-                    if _refused(exc) or _timed_out(exc):
+                    if refused(exc) or _timed_out(exc):
                         raise
                     self.dropped.append(f"{type(exc).__name__}: {exc}")
                     session.close()
@@ -166,7 +169,7 @@ class BackendTraffic(threading.Thread):
                 time.sleep(max(self.pause, 0.05))
                 continue
             except requests.RequestException as exc:
-                if not _refused(exc):  # failed on a fresh connection too: the app broke it (tests assert none)
+                if not refused(exc):  # failed on a fresh connection too: the app broke it (tests assert none)
                     self.failures.append(f"{request_id}: {type(exc).__name__}: {exc}")
                 else:
                     self.refused += 1  # container being replaced: no request reached the app, no event

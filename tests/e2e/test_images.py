@@ -117,7 +117,7 @@ def stack(images: DemoImages, localsentry_session: LocalSentry) -> Iterator[Stac
         # what the prod stack renders: no user info (sentry-stacks:dataCollection, docs/privacy.md)
         "SENTRY_DATA_COLLECTION": env_json(python_options(DEFAULT)),
     }
-    # the SvelteKit server reads SENTRY_*, the browser PUBLIC_* (what templates/frontend.env.j2 renders)
+    # the SvelteKit server reads SENTRY_*, the browser PUBLIC_* (what infra/templates/frontend.env.j2 renders)
     server_sentry = {
         "SENTRY_DSN": ls.dsn(frontend_project),
         "SENTRY_ENVIRONMENT": environment,

@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,4 +75,26 @@ def test_stack_file_with_a_salt_of_another_passphrase_is_refused_and_left_alone(
     with pytest.raises(subprocess.CalledProcessError) as failure:
         init_stack("prod", work, other)
     assert "passphrase" in (failure.value.stderr or "")
+    assert "`pulumi stack init prod --secrets-provider passphrase --non-interactive` exited 1: " in str(failure.value)
+    assert "incorrect passphrase" in str(failure.value)  # what the CLI said is in the message, not only in .stderr
+    assert "Pulumi.prod.yaml holds the encryptionsalt of another passphrase" in str(failure.value)
+    assert "delete its `encryptionsalt:` line" in str(failure.value)
     assert (work / "Pulumi.prod.yaml").read_text(encoding="utf-8") == salted
+
+
+def test_demo_down_of_a_stack_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    """`scripts/demo down` before any `make demo` (or after one that failed): no `stack init` to destroy nothing.
+    Run from a copy of the script (its own ROOT, so its own .localsentry/) on a backend of its own."""
+    require_pulumi()
+    work = tmp_path / "repo"
+    (work / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts" / "demo", work / "scripts" / "demo")
+    shutil.copy2(ROOT / "Pulumi.yaml", work / "Pulumi.yaml")
+    (work / ".state").mkdir()
+    env = {**os.environ, **_env(work, secrets.token_urlsafe(16)), "PYTHONPATH": str(ROOT), "DEMO_STACK": "dev"}
+    env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+    down = subprocess.run([sys.executable, str(work / "scripts" / "demo"), "down"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert f"no stack dev in file://{work / '.state'}: nothing to destroy" in down.stdout
+    assert not list((work / ".state").rglob("dev.json")), "demo down created the stack it was to destroy"

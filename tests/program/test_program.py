@@ -326,7 +326,7 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
     assert (given["base_url"], given["organization"]) == ("https://sentry.example.com", "acme")
     assert given["token"] is None  # none in this stack file: the provider takes SENTRY_AUTH_TOKEN
     assert given["preflight"].model_dump() == {"team": "platform", "alerts": True, "workflows": True,
-                                               "releases": True}
+                                               "releases": True, "namespace": "sentry-stacks"}
     assert s == load_settings(stack_file, stack="dev", git_release=lambda: RELEASE, environ={})
     assert s.services[0].name == "backend" and s.alerts and s.monitors  # defaults from Pulumi.yaml
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import infra.contract as infra_contract
 from infra.render import dotenv_quote, parse_dotenv, service_env
 from infra.sampling import derive_rates
-from infra.settings.services import SENTRY_ENV_FRONTEND_PUBLIC
 from sentry_stacks_runtime import ConfigError, EnvFileError, RuntimeConfig
 from sentry_stacks_runtime import __main__ as check
 from sentry_stacks_runtime import contract as ct
@@ -204,7 +204,7 @@ def test_the_contract_lists_what_the_toolkit_renders_today() -> None:
             assert sentry <= names, sorted(sentry - names)
             rendered = {v["name"] for v in ct.contract()["variables"] if v["rendered"]}
             assert {k.removeprefix("PUBLIC_") for k in env if k.startswith("PUBLIC_SENTRY_")} <= rendered
-    assert set(ct.public_names("PUBLIC_")) == set(SENTRY_ENV_FRONTEND_PUBLIC)
+    assert set(ct.public_names("PUBLIC_")) == {f"PUBLIC_{n}" for n in infra_contract.public_names()}
     assert not any("TOKEN" in n or "SECRET" in n for n in ct.public_names("NEXT_PUBLIC_"))
 
 

@@ -113,7 +113,7 @@ elif n > 0:
     uploads = ()
     if maps:
         from infra.sentry.source_maps_upload import bundle_hash
-        from infra.specs import SourceMapsUpload
+        from infra.sentry.source_maps_upload import SourceMapsUpload
 
         folder = Path(maps)
         uploads = (SourceMapsUpload("svc0", str(folder), bundle_hash(folder)),)

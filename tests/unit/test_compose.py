@@ -18,8 +18,9 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from infra import compose
-from infra.compose import ComposeError, ComposeProvider, ContainerState, redact, service_status
+from infra.deploy import compose
+from infra.deploy.base import ContainerState, mask_dsn_keys
+from infra.deploy.compose import ComposeError, ComposeProvider, service_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,20 +93,20 @@ def test_service_status() -> None:
     assert containers[2].describe() == "web (p_web_1): running, unhealthy; last healthcheck: connection refused"
 
 
-def test_redact_masks_dsn_keys() -> None:
+def test_mask_dsn_keys() -> None:
     text = "ingest http://0123456789abcdef0123456789abcdef@host/1 and ?sentry_key=0123456789abcdef0123456789abcdef"
-    assert redact(text) == "ingest http://***@host/1 and ?sentry_key=***"
+    assert mask_dsn_keys(text) == "ingest http://***@host/1 and ?sentry_key=***"
 
 
 def test_provider_pickles_by_reference(tmp_path: Path) -> None:
-    """The provider process imports infra.compose from the project root; the pickle holds no code."""
+    """The provider process imports infra.deploy.compose from the project root; the pickle holds no code."""
     from pulumi.dynamic.dynamic import serialize_provider
 
     blob = serialize_provider(ComposeProvider())
     assert len(blob) < 400
     code = "import base64, dill, sys; p = dill.loads(base64.b64decode(sys.argv[1])); print(type(p).__module__)"
     out = subprocess.run([sys.executable, "-c", code, blob], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "infra.compose"
+    assert out.stdout.strip() == "infra.deploy.compose"
 
 
 # --------------------------------------------------------------------------- against a fake docker

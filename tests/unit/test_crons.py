@@ -24,10 +24,9 @@ def test_stack_files_declare_the_heartbeat_monitor() -> None:
     [heartbeat] = dev.cron_monitors
     assert (heartbeat.name, heartbeat.slug, heartbeat.service) == ("heartbeat", "heartbeat-dev", "backend")
     assert heartbeat.settings.schedule == "* * * * *" and heartbeat.settings.max_runtime_minutes == 2
-    beat = dev.service("beat")
-    env = dict(beat.environment)
-    assert env["HEARTBEAT_MONITOR_SLUG"] == heartbeat.slug  # the beat entry checks in under it
-    assert env["HEARTBEAT_CRONTAB"] == heartbeat.settings.schedule
+    # beat runs the job: it alone gets the monitor (SENTRY_STACKS_CRON_MONITORS, tests/unit/test_envs.py)
+    assert dev.service("beat").cron_monitors == ("heartbeat",)
+    assert [s.name for s in dev.services if s.cron_monitors] == ["beat"]
     assert dev.release_tracking.enabled and dev.release_tracking.deploys
     assert settings_for("prod").cron_monitors[0].slug == "heartbeat-prod"
 

@@ -1,4 +1,4 @@
-"""Privacy as code (infra/privacy.py): the vocabulary, the SDK renderings, the alias, the guardrail, shared merges."""
+"""Privacy as code (infra/privacy/): the vocabulary, the SDK renderings, the alias, the guardrail, shared merges."""
 
 from __future__ import annotations
 

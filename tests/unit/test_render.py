@@ -12,6 +12,7 @@ import jinja2
 import pytest
 import yaml
 
+import infra.contract as contract
 from infra.render import (
     COMPOSE_FILE,
     compose_quote,
@@ -25,7 +26,6 @@ from infra.render import (
     yaml_quote,
 )
 from infra.sampling import derive_rates
-from infra.settings.services import SENTRY_ENV_FRONTEND_PUBLIC
 from tests.unit.settings_support import DSNS, RELEASE, settings_for, stack_config
 
 NASTY = [
@@ -175,7 +175,7 @@ def test_one_mapping_per_service() -> None:
         assert frontend[f"PUBLIC_SENTRY_{name}"] == frontend[f"SENTRY_{name}"], name
     assert frontend["PUBLIC_SENTRY_DSN"] == DSNS["frontend"]
     assert sorted(k for k in frontend if k.startswith("PUBLIC_")) == sorted(
-        [*(n for n in SENTRY_ENV_FRONTEND_PUBLIC if n != "PUBLIC_SENTRY_SEND_DEFAULT_PII"), "PUBLIC_BACKEND_URL"])
+        [*(f"PUBLIC_{n}" for n in contract.rendered_public_names()), "PUBLIC_BACKEND_URL"])
     assert service_env(s, s.service("redis"), DSNS, rates) == {
         "BIND": "127.0.0.1",
         "PORT": "6380",

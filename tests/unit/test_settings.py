@@ -725,7 +725,7 @@ def test_secret_values_are_masked() -> None:
 
 def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
     found = one(serviceOverrides={"frontend": {"dsnReload": "file"}})
-    assert "frontend.dsnReload" in found and "PUBLIC_SENTRY_DSN" in found and "restart" in found
+    assert "frontend.dsnReload" in found and "JavaScript runtime" in found and "dsnReload: restart" in found
 
 
 def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:

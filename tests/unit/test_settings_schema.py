@@ -106,7 +106,7 @@ def test_a_bad_stack_file_fails_the_schema() -> None:
     cfg["sentry-stacks:sampling"] = {"traces": 1.5}
     found = errors(data)
     assert found == [
-        "config/sentry-stacks:driver: 'kubernetes' is not one of ['compose', 'docker', 'swarm']",
+        "config/sentry-stacks:driver: 'kubernetes' is not one of ['compose', 'docker', 'swarm', 'none']",
         "config/sentry-stacks:monitors/error-spike/timeWindowSeconds: 61 is not one of"
         " [60, 300, 600, 900, 1800, 3600, 7200, 14400, 86400]",
         "config/sentry-stacks:sampling/traces: 1.5 is not valid under any of the given schemas",

@@ -125,8 +125,8 @@ def test_owned_file_is_0600_and_its_folder_traversable_not_listable(tmp_path: Pa
 
 
 def test_swarm_service_status_is_converged_only_when_every_task_is_ready() -> None:
-    from infra.compose import ContainerState
-    from infra.swarm import ServiceState, service_status
+    from infra.deploy.base import ContainerState
+    from infra.deploy.swarm import ServiceState, service_status
 
     def svc(name: str, desired: int, update: str = "") -> ServiceState:
         message = "update rolled back: task unhealthy" if "rollback" in update else ""

@@ -33,7 +33,8 @@ def test_rendered_file_check_tolerates_unknown_content() -> None:
 import pytest  # noqa: E402
 from pulumi.dynamic import ResourceProvider  # noqa: E402
 
-from infra.compose import ComposeProvider  # noqa: E402
+from infra.deploy.compose import ComposeProvider  # noqa: E402
+from infra.deploy.swarm import SwarmProvider  # noqa: E402
 from infra.sentry.alert import AlertProvider  # noqa: E402
 from infra.sentry.client_key import ClientKeyProvider  # noqa: E402
 from infra.sentry.cron_monitor import CronMonitorProvider  # noqa: E402
@@ -44,7 +45,6 @@ from infra.sentry.metric_alert import MetricAlertProvider  # noqa: E402
 from infra.sentry.metric_monitor import MetricMonitorProvider  # noqa: E402
 from infra.sentry.project import ProjectProvider  # noqa: E402
 from infra.sentry.release import ReleaseProvider  # noqa: E402
-from infra.swarm import SwarmProvider  # noqa: E402
 
 _DEPLOYMENT = {"file": "/tmp/deploy/docker-compose.yml", "fileSha256": "ab" * 32, "services": ["backend", "worker"],
                "healthTimeout": 180}

@@ -3,12 +3,23 @@ rotate-dsn records is written as text, the user's lines and comments as written.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from infra.workspace import ROOT, with_config_values, with_salt_line, without_stack_local_keys, write_config_values
+from infra.workspace import (
+    ROOT,
+    PulumiCommandError,
+    run_pulumi,
+    with_config_values,
+    with_salt_line,
+    without_stack_local_keys,
+    write_config_values,
+)
 
 SALT = "encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy"
 
@@ -92,3 +103,26 @@ def test_a_layout_the_text_edit_cannot_follow_is_refused_and_the_file_left_alone
     with pytest.raises(RuntimeError, match=r"cannot edit Pulumi\.dev\.yaml as text"):
         write_config_values(stack_file, {"sentry-stacks:rotation": {}})
     assert stack_file.read_text(encoding="utf-8") == flow
+
+
+def test_a_failed_pulumi_command_says_which_and_what_it_printed(tmp_path: Path) -> None:
+    """CI showed `CalledProcessError: ... returned non-zero exit status 1` for `pulumi stack init` and nothing else."""
+    said = "import sys; sys.stderr.write('error: stack \\'dev\\' already exists\\n  (see above)\\n'); sys.exit(1)"
+    with pytest.raises(PulumiCommandError) as failure:
+        run_pulumi([sys.executable, "-c", said], tmp_path, dict(os.environ))
+    assert isinstance(failure.value, subprocess.CalledProcessError) and failure.value.returncode == 1
+    assert str(failure.value) == f"`pulumi -c {said}` exited 1: error: stack 'dev' already exists (see above)"
+    assert run_pulumi([sys.executable, "-c", "print('ok')"], tmp_path, dict(os.environ)).stdout == "ok\n"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_committed_stack_files_hold_no_backend_keys(stack: str) -> None:
+    """`make demo` adds its backend's salt to the working copy of Pulumi.dev.yaml; committed (a merge did), every
+    fresh clone's `make demo` failed: `pulumi stack init dev` -> "incorrect passphrase". The index must not have it
+    (the working copy may: it is this checkout's)."""
+    name = f"Pulumi.{stack}.yaml"
+    if (ROOT / ".git").exists():
+        text = subprocess.run(["git", "show", f":{name}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    else:  # an unpacked release: the file is what was shipped
+        text = (ROOT / name).read_text(encoding="utf-8")
+    assert without_stack_local_keys(text) == text, f"{name} is committed with its encryptionsalt/secretsprovider"

@@ -5,11 +5,11 @@ integration sees every task run; the package also carries the request's Sentry u
 header). While the worker runs, a thread touches
 WORKER_HEARTBEAT_FILE every few seconds; healthcheck.py treats a fresh file as a healthy worker.
 
-Celery beat (bin/beat) schedules one task, `demoapp.heartbeat`, when HEARTBEAT_MONITOR_SLUG names the Sentry
-cron monitor it reports to and HEARTBEAT_CRONTAB gives its schedule (the stack's `cronMonitors` entry: same
-slug, same crontab). The schedule entry is named by the slug, so the SDK's Celery integration
-(`monitor_beat_tasks`) sends the run's check-ins (in progress from beat, ok or error from the worker) under it.
-Beat touches the heartbeat file too, for its own healthcheck.
+Celery beat (bin/beat) runs the stack's cron monitor `heartbeat` (cronMonitors.heartbeat, whose service is beat):
+the toolkit renders its slug and schedule into beat's environment, and sentry_stacks_runtime.celery.configure_beat
+schedules `demoapp.heartbeat` exactly so, under the slug, so the SDK's Celery integration (`monitor_beat_tasks`)
+sends the run's check-ins (in progress from beat, ok or error from the worker) under it. In the worker (no cron
+monitor rendered) the schedule is empty. Beat touches the heartbeat file too, for its own healthcheck.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
-from celery.schedules import crontab
 
 import sentry_stacks_runtime
+from sentry_stacks_runtime.celery import configure_beat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoapp.settings")
 sentry_stacks_runtime.init(development_noise_loggers=["demoapp.noise"])
@@ -33,22 +32,7 @@ app = Celery("demoapp", include=["demoapp.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-def beat_schedule(env: Mapping[str, str]) -> dict[str, Any]:
-    """The beat schedule: the heartbeat task under the monitor's slug, or nothing when no slug is set."""
-    slug = (env.get("HEARTBEAT_MONITOR_SLUG") or "").strip()
-    if not slug:
-        return {}
-    fields = (env.get("HEARTBEAT_CRONTAB") or "* * * * *").split()
-    if len(fields) != 5:
-        raise ValueError(f"HEARTBEAT_CRONTAB must have 5 fields (minute hour day month weekday), got {fields!r}")
-    minute, hour, day_of_month, month_of_year, day_of_week = fields
-    schedule = crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
-                       day_of_week=day_of_week)
-    return {slug: {"task": "demoapp.heartbeat", "schedule": schedule}}
-
-
-app.conf.beat_schedule = beat_schedule(os.environ)
-app.conf.timezone = "UTC"
+configure_beat(app, {"heartbeat": "demoapp.heartbeat"})
 
 HEARTBEAT_FILE = Path(os.environ.get("WORKER_HEARTBEAT_FILE") or Path(tempfile.gettempdir()) / "demo-worker-alive")
 HEARTBEAT_SECONDS = 5.0

@@ -1,7 +1,7 @@
 """Celery tasks of the reference app: one that works, one that fails on purpose, and the scheduled heartbeat.
 
-`demoapp.heartbeat` runs on beat's schedule (see celery_app.beat_schedule). It fails while the file
-HEARTBEAT_FAIL_FILE (default /tmp/demo-heartbeat-fail) exists in the worker's container, so a test (or a
+`demoapp.heartbeat` runs on beat's schedule (the stack's cron monitor heartbeat, see celery_app). It fails while the
+file HEARTBEAT_FAIL_FILE (default /tmp/demo-heartbeat-fail) exists in the worker's container, so a test (or a
 person) can make one scheduled run fail: `docker exec <worker> touch /tmp/demo-heartbeat-fail`.
 """
 

@@ -1,6 +1,6 @@
 // Generated from packages/contract.json by scripts/gen-contract.mjs: do not edit.
 export const CONTRACT = {
-  "description": "The environment the Sentry Stacks toolkit renders into each service, and what its runtime packages (sentry-stacks-runtime for Python, @sentry-stacks/runtime for JavaScript) read. One source: the packages load or are generated from this file; the toolkit's renderer can test against it. kind: dsn | text | rate (0..1) | bool | choice | json | path | seconds. side: server (the process), browser (the public copies, prefixed per framework). public: true = also rendered with the framework's public prefix for the browser (only these ever become public).",
+  "description": "The environment the Sentry Stacks toolkit renders into each service, and what its runtime packages (sentry-stacks-runtime for Python, @sentry-stacks/runtime for JavaScript) read. One source: the packages load or are generated from this file, and the toolkit renders from it (infra/contract.py). kind: dsn | text | rate (0..1) | bool | choice | json | path | seconds. server: the process reads it (sdks: only those SDKs; default every SDK). public: true = also rendered with the framework's public prefix for the browser (only these ever become public). rendered: the toolkit renders it. frameworks: what a service can be (services.<name>.framework), the SDK it runs and the Sentry platforms that imply it; publicPrefixes: the prefix its browser reads.",
   "version": 1,
   "variables": [
     {
@@ -55,6 +55,9 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
+      "sdks": [
+        "python"
+      ],
       "doc": "transaction-based profiling: share of sampled transactions (Python); not together with the next one"
     },
     {
@@ -64,6 +67,9 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
+      "sdks": [
+        "python"
+      ],
       "doc": "continuous profiling: share of processes (Python)"
     },
     {
@@ -77,6 +83,9 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
+      "sdks": [
+        "python"
+      ],
       "doc": "continuous profiler: trace (runs while a sampled transaction is open) or manual"
     },
     {
@@ -148,8 +157,17 @@ export const CONTRACT = {
       "default": null,
       "server": true,
       "public": false,
-      "rendered": false,
-      "doc": "true: log each event instead of sending it; false: send; unset: log in a development environment (see developmentEnvironments), send elsewhere. A deployed development stack sets false"
+      "rendered": true,
+      "doc": "true: log each event instead of sending it; false: send; unset: log in a development environment (see developmentEnvironments), send elsewhere. The toolkit renders false where the default would log (a deployed stack sends), unless the service's own environment sets it"
+    },
+    {
+      "name": "SENTRY_STACKS_CRON_MONITORS",
+      "kind": "json",
+      "default": null,
+      "server": true,
+      "public": false,
+      "rendered": true,
+      "doc": "the cron monitors this service runs (cronMonitors.<name>.service): a JSON object of name -> {\"slug\", \"config\"}, config being the SDK's monitor config in its own shape, exactly as the stack declares the Sentry monitor: sentry-python's monitor_config (schedule {type: crontab|interval, value, unit}, timezone, checkin_margin, max_runtime, failure_issue_threshold, recovery_threshold), the JavaScript SDK's MonitorConfig (the same in camelCase)"
     }
   ],
   "publicPrefixes": {
@@ -158,6 +176,80 @@ export const CONTRACT = {
     "vite": "VITE_",
     "nuxt": "NUXT_PUBLIC_",
     "node": null
+  },
+  "frameworks": {
+    "sveltekit": {
+      "sdk": "javascript",
+      "platforms": [
+        "javascript-sveltekit"
+      ],
+      "doc": "SvelteKit: the Node server reads SENTRY_*, the browser the PUBLIC_ copies ($env/dynamic/public, in every page at run time)"
+    },
+    "nextjs": {
+      "sdk": "javascript",
+      "platforms": [
+        "javascript-nextjs"
+      ],
+      "doc": "Next.js: the server reads SENTRY_*, the browser the NEXT_PUBLIC_ copies (rendered per request by SentryStacksConfig, never inlined at build time)"
+    },
+    "vite": {
+      "sdk": "javascript",
+      "platforms": [],
+      "doc": "a Vite SPA served as static files: the container writes the page's config from the VITE_ copies at start (sentry-stacks-public-config)"
+    },
+    "nuxt": {
+      "sdk": "javascript",
+      "platforms": [
+        "javascript-nuxt"
+      ],
+      "doc": "Nuxt: the server reads SENTRY_*, the browser the NUXT_PUBLIC_ copies (runtimeConfig.public)"
+    },
+    "node": {
+      "sdk": "javascript",
+      "platforms": [
+        "node",
+        "node-connect",
+        "node-express",
+        "node-fastify",
+        "node-hapi",
+        "node-koa",
+        "node-nestjs"
+      ],
+      "doc": "a Node server without a browser part: SENTRY_* only"
+    },
+    "django": {
+      "sdk": "python",
+      "platforms": [
+        "python-django"
+      ],
+      "doc": "Django: SENTRY_*"
+    },
+    "flask": {
+      "sdk": "python",
+      "platforms": [
+        "python-flask"
+      ],
+      "doc": "Flask: SENTRY_*"
+    },
+    "fastapi": {
+      "sdk": "python",
+      "platforms": [
+        "python-fastapi"
+      ],
+      "doc": "FastAPI: SENTRY_*"
+    },
+    "celery": {
+      "sdk": "python",
+      "platforms": [
+        "python-celery"
+      ],
+      "doc": "a Celery worker or beat: SENTRY_*, and the cron monitors it runs (SENTRY_STACKS_CRON_MONITORS)"
+    },
+    "other": {
+      "sdk": null,
+      "platforms": [],
+      "doc": "a server the toolkit does not know: SENTRY_* in its platform's SDK shape (JavaScript for javascript-*, node-*, bun, deno; else Python)"
+    }
   },
   "developmentEnvironments": [
     "development",

@@ -10,6 +10,7 @@ See README.md (shipped as the package's long description) for the variables, the
 from __future__ import annotations
 
 from sentry_stacks_runtime.config import ConfigError, RuntimeConfig
+from sentry_stacks_runtime.crons import CronMonitor, cron_monitor, cron_monitors
 from sentry_stacks_runtime.envfile import EnvFileError
 from sentry_stacks_runtime.runtime import current_config, init, reload
 from sentry_stacks_runtime.users import current_user, sentry_user, set_user, user_context
@@ -28,6 +29,6 @@ def flush(timeout: float = 2.0) -> None:
 
 
 __all__ = [
-    "ConfigError", "EnvFileError", "RuntimeConfig", "__version__", "current_config", "current_user", "flush", "init",
-    "reload", "sentry_user", "set_user", "user_context",
+    "ConfigError", "CronMonitor", "EnvFileError", "RuntimeConfig", "__version__", "cron_monitor", "cron_monitors",
+    "current_config", "current_user", "flush", "init", "reload", "sentry_user", "set_user", "user_context",
 ]  # fmt: skip

@@ -131,17 +131,25 @@ def _check_item(name: str, key: str, item: Any) -> None:
         raise ConfigError(f"{name}: {key} must be an object of true/false flags, got {item!r}")
 
 
-def parse_data_collection(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
-    """sentry-python's data_collection option as JSON (checked key by key); None when unset."""
+def parse_json_object(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
+    """A variable holding a JSON object; None when unset."""
     text = raw(env, name)
     if text is None:
         return None
     try:
         value = json.loads(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a JSON object, got {text[:60]!r}") from None
+        value = None
     if not isinstance(value, dict):
         raise ConfigError(f"{name} must be a JSON object, got {text[:60]!r}")
+    return value
+
+
+def parse_data_collection(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
+    """sentry-python's data_collection option as JSON (checked key by key); None when unset."""
+    value = parse_json_object(env, name)
+    if value is None:
+        return None
     known = sdk_data_collection_keys() or frozenset(DATA_COLLECTION_KINDS)
     unknown = sorted(set(value) - known)
     if unknown:
@@ -240,6 +248,7 @@ __all__ = [
     "parse_bool",
     "parse_choice",
     "parse_data_collection",
+    "parse_json_object",
     "parse_rate",
     "parse_seconds",
     "raw",

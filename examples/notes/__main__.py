@@ -1,0 +1,2 @@
+import infra.program
+infra.program.run()

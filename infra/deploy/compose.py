@@ -1,0 +1,167 @@
+"""``driver: compose``: the app's containers, run by docker compose from the rendered compose file.
+
+* ``create``/``update``: ``<compose> -p <project> -f <file> up -d --remove-orphans``, then wait until every
+  service's containers run and, where a healthcheck exists, are healthy (``healthTimeout``). ``<compose>`` is
+  ``docker compose`` when available, else ``docker-compose`` (override with ``SENTRY_STACKS_COMPOSE``, e.g.
+  ``docker-compose``).
+* ``read`` (refresh): the project's containers by the compose project label; no container at all means the
+  deployment is gone, a stopped or unhealthy one shows up as drift (fixed by ``up``).
+* ``delete``: ``down -v --remove-orphans``; without the file, the project's containers and networks are removed
+  by label.
+* A DSN rotation redeploys nothing for services with ``dsnReload: file``: their DSN is only in their env file
+  (mounted read-only, re-read by the app), so the compose file and its hash stay the same.
+
+Check, diff and the failed-create cleanup are the file deployments' (infra/deploy/base.py). The provider is
+pickled by reference into the state; stacks created before infra/deploy/ existed name ``infra.compose``, which
+stays importable (an alias of this module's classes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+
+from infra.deploy.base import (
+    ContainerState,
+    DeployError,
+    DeploymentInputs,
+    FileDeploymentProvider,
+    FileDriver,
+    failed,
+    file_deployment,
+    is_ready,
+    labelled_containers,
+    run,
+)
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+UP_TIMEOUT = 1800.0
+POLL = 1.0
+
+
+class ComposeError(DeployError):
+    """A compose command failed or the containers did not become healthy (message safe to print)."""
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` (v2) if it answers, else ``docker-compose``; ``SENTRY_STACKS_COMPOSE`` overrides."""
+    override = os.environ.get("SENTRY_STACKS_COMPOSE", "").strip()
+    if override:
+        return override.split()
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, check=False)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise ComposeError(
+        "neither `docker compose` nor `docker-compose` is installed: install Docker Compose"
+        " (Debian: apt-get install docker-compose; or the docker-compose-plugin), or use driver: docker"
+    )
+
+
+def project_containers(project: str) -> list[ContainerState]:
+    """Every container of a compose project (any state)."""
+    return labelled_containers(PROJECT_LABEL, project, lambda labels: str(labels.get(SERVICE_LABEL, "?")))
+
+
+def service_status(containers: Sequence[ContainerState], services: Sequence[str]) -> dict[str, str]:
+    """Per expected service: ``healthy``/``running`` when ready, else what is wrong (``missing``...)."""
+    out: dict[str, str] = {}
+    for svc in services:
+        mine = [c for c in containers if c.service == svc]
+        if not mine:
+            out[svc] = "missing"
+        elif all(c.ready for c in mine):
+            out[svc] = "healthy" if all(c.health == "healthy" for c in mine) else "running"
+        else:
+            bad = next(c for c in mine if not c.ready)
+            out[svc] = bad.status if bad.status != "running" else f"running, {bad.health}"
+    return out
+
+
+def wait_ready(project: str, services: Sequence[str], timeout: float) -> dict[str, str]:
+    """Wait until every service is ready; raise ComposeError naming the services that are not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        containers = project_containers(project)
+        status = service_status(containers, services)
+        if all(is_ready(s) for s in status.values()):
+            return status
+        crashed = [c for c in containers if c.status in ("exited", "dead") and c.service in services]
+        if crashed or time.monotonic() >= deadline:
+            waiting = [c.describe() for c in containers if not c.ready and c.service in services]
+            waiting += [f"{svc}: no container" for svc, s in status.items() if s == "missing"]
+            why = "a container stopped" if crashed else f"not healthy after {timeout:.0f} s"
+            raise ComposeError(
+                f"compose project {project}: {why}:\n  "
+                + "\n  ".join(waiting)
+                + f"\nlogs: docker logs <container name> (or `docker-compose -p {project} logs <service>`)"
+            )
+        time.sleep(POLL)
+
+
+def down(project: str, file: str) -> None:
+    """Stop and remove the project's containers, networks and volumes."""
+    if file and os.path.isfile(file):
+        cmd = compose_command()
+        proc = run([*cmd, "-p", project, "-f", file, "down", "-v", "--remove-orphans"], cwd=os.path.dirname(file))
+        if proc.returncode != 0:
+            raise failed(f"{' '.join(cmd)} -p {project} down", proc, ComposeError)
+        return
+    # The file is gone (removed by hand): remove what carries the project's label.
+    ids = run(["docker", "ps", "-a", "-q", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+    if ids:
+        proc = run(["docker", "rm", "-f", "-v", *ids])
+        if proc.returncode != 0:
+            raise failed("docker rm", proc, ComposeError)
+    nets = run(["docker", "network", "ls", "-q", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+    if nets:
+        run(["docker", "network", "rm", *nets])
+
+
+class ComposeProvider(FileDeploymentProvider):
+    name_key = "project"
+    name_re = PROJECT_RE
+    what = "a compose project name"
+    driver = "compose"
+    error = ComposeError
+
+    def apply(self, inputs: DeploymentInputs) -> dict[str, str]:
+        cmd = compose_command()
+        proc = run([*cmd, "-p", inputs.name, "-f", inputs.file, "up", "-d", "--remove-orphans"],
+                   cwd=os.path.dirname(inputs.file), timeout=UP_TIMEOUT)  # fmt: skip
+        if proc.returncode != 0:
+            raise failed(f"{' '.join(cmd)} -p {inputs.name} up -d", proc, ComposeError)
+        return wait_ready(inputs.name, inputs.services, float(inputs.health_timeout))
+
+    def observe(self, inputs: DeploymentInputs) -> dict[str, str] | None:
+        containers = project_containers(inputs.name)
+        return service_status(containers, inputs.services) if containers else None
+
+    def remove(self, name: str, file: str) -> None:
+        down(name, file)
+
+
+#: the containers of one stack, run by docker compose (its ``project`` output is the compose project)
+ComposeDeployment = file_deployment("compose", ComposeProvider)
+#: ``docker compose`` on one host (resource ``{stack}-compose``)
+DRIVER = FileDriver("compose", ComposeDeployment)
+
+__all__ = [
+    "DRIVER",
+    "ComposeDeployment",
+    "ComposeError",
+    "ComposeProvider",
+    "compose_command",
+    "down",
+    "project_containers",
+    "service_status",
+    "wait_ready",
+]

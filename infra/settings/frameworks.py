@@ -1,0 +1,89 @@
+"""What each service is (``services.<name>.framework``), and the variable names the toolkit owns in its environment.
+
+A service's framework is set, or implied by its Sentry platform (``packages/contract.json``, ``frameworks``:
+``python-django`` is django, ``javascript-nextjs`` nextjs, ``node-express`` node, ...). A browser platform that names
+no framework (``javascript``, ``javascript-react``, ...) keeps what the toolkit rendered before it knew frameworks,
+SvelteKit's ``PUBLIC_`` names, with a warning that says how to choose; any other platform is ``other`` (the
+``SENTRY_*`` names in its language's SDK shape). The framework decides the SDK shape of the rendered values and the
+prefix of the browser's copies; both come from the contract, never from here.
+"""
+
+from __future__ import annotations
+
+import infra.contract as contract
+from infra.settings.problems import Issue
+
+FRAMEWORKS: tuple[str, ...] = contract.frameworks()
+#: a browser platform that implies no framework renders as the toolkit did before frameworks
+LEGACY_BROWSER = "sveltekit"
+#: toolkit variables a service's own environment may set (it wins): whether events are logged; the live env file
+OVERRIDABLE = frozenset({"SENTRY_STACKS_LOG_EVENTS", "SENTRY_STACKS_ENV_FILE"})
+FRAMEWORK_RULE = ("What the service is: the names its Sentry variables get (the browser's public copies) and their SDK"
+                  " shape; default: from its Sentry platform (python-django: django, javascript-nextjs: nextjs, ...)")
+
+
+def resolve(framework: str | None, platform: str | None) -> tuple[str, bool]:
+    """(the service's framework, whether it was guessed for a browser platform that names none)."""
+    if framework is not None:
+        return framework, False
+    if platform is None:
+        return "other", False
+    implied = contract.framework_of(platform)
+    if implied is not None:
+        return implied, False
+    if platform.startswith("javascript"):
+        return LEGACY_BROWSER, True
+    return "other", False
+
+
+def guessed_warning(namespace: str, service: str, platform: str) -> str:
+    prefix = contract.public_prefix(LEGACY_BROWSER)
+    choices = ", ".join(f for f in FRAMEWORKS if contract.public_prefix(f)) + " or node"
+    return (f"{namespace}:services.{service}: Sentry platform {platform} does not say which framework reads the "
+            f"environment, so the browser gets SvelteKit's {prefix}SENTRY_* names; set "
+            f"{namespace}:services.{service}.framework ({choices})")  # fmt: skip
+
+
+def sdk(framework: str, platform: str | None) -> str:
+    """``python`` or ``javascript``: the SDK shape of the rendered values."""
+    return contract.sdk_of(framework, platform or "")
+
+
+def owned_names(framework: str, platform: str | None) -> frozenset[str]:
+    """The variables the toolkit renders into such a service, which its own ``environment`` may not set."""
+    prefix = contract.public_prefix(framework)
+    public = {f"{prefix}{name}" for name in contract.public_names()} if prefix else set()
+    server = set(contract.server_names(sdk(framework, platform))) | {"SENTRY_SEND_DEFAULT_PII"}
+    return frozenset((server - OVERRIDABLE) | public)
+
+
+def framework_issues(name: str, framework: str | None, platform: str | None, environment: dict[str, object],
+                     dsn_reload: str) -> list[Issue]:  # fmt: skip
+    """The rules between a service's framework, its platform, its environment and its DSN reload."""
+    issues: list[Issue] = []
+    if framework is not None and platform is not None:
+        wants, has = contract.contract()["frameworks"][framework]["sdk"], contract.platform_sdk(platform)
+        if wants is not None and has is not None and wants != has:
+            issues.append(Issue((name, "framework"), framework, f"{framework} runs the {wants.title()} SDK but the"
+                                f" service reports as platform {platform} ({has}); set a {has} framework, or other"))
+    if platform is None:
+        return issues
+    resolved, _ = resolve(framework, platform)
+    prefix = contract.public_prefix(resolved)
+    if prefix:
+        public = {f"{prefix}{n}" for n in contract.public_names()}
+        for var in sorted(v for v in environment if v.startswith(f"{prefix}SENTRY_") and v not in public):
+            issues.append(Issue((name, "environment", var), "[hidden]", f"{prefix}SENTRY_* names are the browser's"
+                                " copies the toolkit renders, and only its public list ("
+                                + ", ".join(contract.rendered_public_names())
+                                + f"); a {prefix} variable reaches every visitor, so a token or secret never gets"
+                                " one: remove it, or give it a name the browser does not read"))
+    if dsn_reload == "file" and sdk(resolved, platform) == "javascript":
+        issues.append(Issue((name, "dsnReload"), dsn_reload, "the JavaScript runtime reads its environment once at"
+                            " start (its browser copies at each page load), so a new DSN needs a restart: use"
+                            " dsnReload: restart"))
+    return issues
+
+
+__all__ = ["FRAMEWORKS", "FRAMEWORK_RULE", "LEGACY_BROWSER", "framework_issues", "guessed_warning", "owned_names",
+           "resolve", "sdk"]  # fmt: skip

@@ -1,0 +1,136 @@
+"""Framework-aware environments (infra/envs.py, infra/settings/frameworks.py): every framework gets the names it reads,
+from the contract (packages/contract.json), a secret never becomes public, events are sent by a deployed stack,
+and a service gets the cron monitors it runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import infra.contract as contract
+from infra.envs import service_env
+from infra.render import parse_dotenv, render_all
+from infra.sampling import derive_rates
+from infra.settings import SettingsError
+from tests.unit.settings_support import DSNS, settings_for
+
+TOKEN = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_secret"
+#: one service per framework, each with a secret in its own environment
+PLATFORM = {"sveltekit": "javascript-sveltekit", "nextjs": "javascript-nextjs", "vite": "javascript-react",
+            "nuxt": "javascript-nuxt", "node": "node-express", "django": "python-django", "flask": "python-flask",
+            "fastapi": "python-fastapi", "celery": "python-celery", "other": "go"}  # fmt: skip
+
+
+def app_settings(framework: str | None, platform: str, stack: str = "dev", **service: Any) -> Any:
+    svc = {"image": "shop/app:1", "port": 9000, "sentry": {"project": "shop-app", "platform": platform},
+           "environment": {"SENTRY_AUTH_TOKEN": TOKEN, "API_SECRET": TOKEN}, **service}  # fmt: skip
+    if framework is not None:
+        svc["framework"] = framework
+    return settings_for(stack, services={"app": svc}, serviceOverrides={}, alerts={}, monitors={}, cronMonitors={},
+                        keys={})  # fmt: skip
+
+
+def env_of(settings: Any, name: str = "app") -> dict[str, str]:
+    return service_env(settings, settings.service(name), {name: DSNS["backend"]}, derive_rates(settings.sampling))
+
+
+def test_every_framework_of_the_contract_is_covered_here() -> None:
+    assert sorted(PLATFORM) == sorted(contract.frameworks())
+
+
+@pytest.mark.parametrize("framework", sorted(PLATFORM))
+def test_each_framework_gets_its_names_and_a_secret_never_becomes_public(framework: str) -> None:
+    s = app_settings(framework, PLATFORM[framework])
+    svc = s.service("app")
+    env = env_of(s)
+    prefix = contract.public_prefix(framework)
+    sdk = contract.sdk_of(framework, PLATFORM[framework])
+    assert svc.framework == framework and svc.sdk == sdk
+    # the process: the contract's server names for its SDK, in that SDK's shape
+    sentry = {k for k in env if k.startswith("SENTRY_")} - {"SENTRY_AUTH_TOKEN"}
+    assert sentry <= set(contract.server_names(sdk)), sorted(sentry - set(contract.server_names(sdk)))
+    assert ("SENTRY_PROFILE_LIFECYCLE" in env) == (sdk == "python")
+    collection = json.loads(env["SENTRY_DATA_COLLECTION"])
+    assert ("user_info" in collection) == (sdk == "python") and ("userInfo" in collection) == (sdk == "javascript")
+    # the browser: exactly the contract's rendered public list under the framework's prefix, or nothing
+    public = {k for k in env if prefix and k.startswith(prefix)}
+    assert public == ({f"{prefix}{n}" for n in contract.rendered_public_names()} if prefix else set())
+    for name in public:  # copies of the server's values (the replay rates are the browser's only)
+        server = name.removeprefix(prefix or "")
+        assert env[name] == env[server] if server in env else "REPLAYS" in name, name
+    # the secret stays under its own names only, in the mapping and in the rendered file
+    assert [k for k, v in env.items() if TOKEN in v] == ["API_SECRET", "SENTRY_AUTH_TOKEN"]
+    text = render_all(s, {"app": DSNS["backend"]}, derive_rates(s.sampling)).files["app.env"]
+    holders = sorted(k for k, v in parse_dotenv(text).items() if TOKEN in v)
+    assert holders == ["API_SECRET", "SENTRY_AUTH_TOKEN"] and not any(
+        k.startswith(p) for k in holders for p in filter(None, contract.contract()["publicPrefixes"].values()))
+
+
+@pytest.mark.parametrize("framework", [f for f in sorted(PLATFORM) if contract.public_prefix(f)])
+def test_a_public_sentry_name_of_ones_own_is_refused(framework: str) -> None:
+    """`<prefix>SENTRY_AUTH_TOKEN` would reach every visitor: only the contract's public list may have the prefix."""
+    prefix = contract.public_prefix(framework)
+    with pytest.raises(SettingsError) as info:
+        app_settings(framework, PLATFORM[framework], environment={f"{prefix}SENTRY_AUTH_TOKEN": TOKEN})
+    [problem] = info.value.problems
+    assert f"services.app.environment.{prefix}SENTRY_AUTH_TOKEN" in str(problem)
+    assert "every visitor" in str(problem) and TOKEN not in str(problem)
+    with pytest.raises(SettingsError, match=f"{prefix}SENTRY_DSN is set by the toolkit"):
+        app_settings(framework, PLATFORM[framework], environment={f"{prefix}SENTRY_DSN": "x"})
+
+
+def test_the_platform_implies_the_framework_and_a_browser_platform_without_one_is_said() -> None:
+    assert app_settings(None, "python-fastapi").service("app").framework == "fastapi"
+    assert app_settings(None, "node-express").service("app").framework == "node"
+    assert app_settings(None, "python").service("app").framework == "other"
+    assert app_settings(None, "python").warnings == ()
+    guessed = app_settings(None, "javascript-react")
+    assert guessed.service("app").framework == "sveltekit"  # what the toolkit rendered before frameworks
+    [warning] = guessed.warnings
+    assert "services.app" in warning and "javascript-react" in warning and "services.app.framework" in warning
+    assert app_settings("vite", "javascript-react").warnings == ()
+
+
+def test_a_framework_of_the_other_sdk_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"services\.app\.framework = \"django\": django runs the Python SDK but"
+                                            r" the service reports as platform javascript-nextjs"):
+        app_settings("django", "javascript-nextjs")
+    with pytest.raises(SettingsError, match="JavaScript runtime reads its environment once"):
+        app_settings("node", "node", dsnReload="file")
+
+
+@pytest.mark.parametrize(("stack", "expected"), [("dev", "false"), ("prod", None)])
+def test_a_deployed_stack_sends_its_events(stack: str, expected: str | None) -> None:
+    """The runtime packages log instead of sending in development environments unless told; the toolkit tells a
+    deployed development stack to send, and leaves other environments to the default (which sends)."""
+    env = env_of(app_settings("flask", "python-flask", stack=stack))
+    assert env.get("SENTRY_STACKS_LOG_EVENTS") == expected
+    assert contract.development_environments() >= {"development"}
+    own = env_of(app_settings("flask", "python-flask", environment={"SENTRY_STACKS_LOG_EVENTS": "true"}))
+    assert own["SENTRY_STACKS_LOG_EVENTS"] == "true"  # the service's own choice wins
+
+
+def test_the_service_that_runs_a_cron_monitor_gets_its_slug_and_schedule() -> None:
+    crons = {"nightly": {"service": "beat", "schedule": "30 2 * * *", "timezone": "Europe/Berlin",
+                         "checkinMarginMinutes": 5, "maxRuntimeMinutes": 20},
+             "poll": {"service": "node", "interval": {"every": 10, "unit": "minute"}}}  # fmt: skip
+    base = {"image": "shop/app:1", "sentry": {"project": "shop-app", "platform": "python-django"}}
+    s = settings_for("prod", services={"beat": {**base, "framework": "celery"},
+                                       "node": {"image": "shop/n:1", "sentry": {"project": "shop-n",
+                                                                                "platform": "node"}},
+                                       "web": {"image": "shop/app:1", "dsnFrom": "beat"}},
+                     serviceOverrides={}, alerts={}, monitors={}, cronMonitors=crons, keys={})  # fmt: skip
+    rates = derive_rates(s.sampling)
+    dsns = {"beat": DSNS["backend"], "node": DSNS["frontend"]}
+    beat = json.loads(service_env(s, s.service("beat"), dsns, rates)["SENTRY_STACKS_CRON_MONITORS"])
+    assert beat == {"nightly": {"slug": "nightly-prod", "config": {
+        "schedule": {"type": "crontab", "value": "30 2 * * *"}, "timezone": "Europe/Berlin", "checkin_margin": 5,
+        "max_runtime": 20, "failure_issue_threshold": 1, "recovery_threshold": 1}}}
+    node = json.loads(service_env(s, s.service("node"), dsns, rates)["SENTRY_STACKS_CRON_MONITORS"])
+    assert node["poll"]["config"]["schedule"] == {"type": "interval", "value": 10, "unit": "minute"}
+    assert node["poll"]["config"]["checkinMargin"] == 1  # the JavaScript SDK's MonitorConfig
+    assert "SENTRY_STACKS_CRON_MONITORS" not in service_env(s, s.service("web"), dsns, rates)
+    with pytest.raises(SettingsError, match="SENTRY_STACKS_CRON_MONITORS is set by the toolkit"):
+        settings_for("prod", serviceOverrides={"beat": {"environment": {"SENTRY_STACKS_CRON_MONITORS": "{}"}}})
