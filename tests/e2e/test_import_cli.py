@@ -1,0 +1,149 @@
+"""``pulumi import`` of hand-made Sentry objects through the real CLI, the real plugin and a real localsentry.
+
+Objects made outside Pulumi (a project with its "Default" key, an inbound filter, a metric monitor, a cron monitor,
+an alert) are imported one by one with ``pulumi import sentrystacks:index:<Type> <name> <natural id>``; a Python
+program that declares the same objects then previews with ``--expect-no-changes``. Bad ids (none such, another
+organization, an id that does not fit the type, a type with nothing to import) fail with one line and leave the
+state as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.provider.plugin import plugin_version
+from tests.e2e.pulumi_support import PulumiProject, require_langhost, write_project
+from tests.support.localsentry import LocalSentry, unique
+from tests.support.plugin import Plugin
+
+pytestmark = pytest.mark.e2e
+
+PROGRAM = '''
+import json, pulumi
+declared = json.loads(open("declared.json").read())
+for name, (kind, props) in declared.items():
+    pulumi.CustomResource(f"sentrystacks:index:{kind}", name, props,
+                          opts=pulumi.ResourceOptions(version="{version}"))
+'''
+
+
+@pytest.fixture
+def localsentry(tmp_path: Path) -> Iterator[LocalSentry]:
+    server = LocalSentry.start(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def hand_made(ls: LocalSentry, tmp_path: Path) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Objects made outside Pulumi; name -> (type, import id, what a program declares of it)."""
+    project = ls.create_project(name=unique("hand"), platform="python")
+    slug = project["slug"]
+    key = ls.keys(slug)[0]
+    ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"resolveAge": 72})
+    ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/filters/browser-extensions/", json={"active": True})
+    maker = Plugin(tmp_path)  # the provider's own calls, as a hand with the API would make them
+    try:
+        maker.configure({"baseUrl": ls.url, "organization": ls.org, "token": ls.token})
+        monitor = {"project": slug, "name": "errors by hand", "aggregate": "count()", "timeWindow": 900,
+                   "conditions": [{"type": "gt", "comparison": 50, "conditionResult": 75}]}
+        _, made = maker.create("MetricMonitor", monitor)
+        detector = made["detectorId"].value
+        cron = {"project": slug, "slug": f"cron-{slug}"[:50], "name": "nightly by hand", "scheduleType": "crontab",
+                "schedule": "0 3 * * *"}
+        maker.create("CronMonitor", cron)
+        alert = {"name": f"alert by hand {slug}", "projects": [slug], "detectorIds": [detector], "frequency": 60,
+                 "actionFilters": [{"logicType": "all", "conditions": [], "actions": [
+                     {"type": "email", "config": {"targetType": "issue_owners"}}]}]}
+        _, made_alert = maker.create("Alert", alert)
+    finally:
+        maker.close()
+    return {
+        "project": ("Project", f"{ls.org}/{slug}", {"slug": slug, "teams": [ls.team], "platform": "python",
+                                                    "resolveAge": 72}),
+        "key": ("ClientKey", f"{ls.org}/{slug}/{key['id']}", {"project": slug, "name": key["name"]}),
+        "filter": ("InboundFilter", f"{ls.org}/{slug}/browser-extensions",
+                   {"project": slug, "filterId": "browser-extensions", "active": True}),
+        "monitor": ("MetricMonitor", f"{ls.org}/{detector}", monitor),
+        "cron": ("CronMonitor", f"{ls.org}/{cron['slug']}", cron),
+        "alert": ("Alert", f"{ls.org}/{made_alert['workflowId'].value}", alert),
+    }
+
+
+def resources(project: PulumiProject) -> list[str]:
+    return [r["urn"] for r in project.export()["deployment"].get("resources", [])]
+
+
+def test_import_then_preview_no_changes(localsentry: LocalSentry, tmp_path: Path) -> None:
+    require_langhost()
+    ls = localsentry
+    objects = hand_made(ls, tmp_path)
+    workdir = tmp_path / "imported"
+    write_project(workdir, "import-test", PROGRAM.replace("{version}", plugin_version()))
+    (workdir / "declared.json").write_text("{}")
+    project = PulumiProject(workdir)
+    project.init()
+    project.config_set("sentrystacks:baseUrl", ls.url)
+    project.config_set("sentrystacks:organization", ls.org)
+    project.config_set("sentrystacks:token", ls.token, secret=True)
+
+    for name, (kind, import_id, _) in objects.items():
+        done = project.run("import", f"sentrystacks:index:{kind}", name, import_id, "--yes", "--protect=false",
+                           "--generate-code=false")
+        assert "1 imported" in done.stdout, done.stdout
+    state = project.state_text()
+    assert ls.token not in state and ls.keys(objects["project"][2]["slug"])[0]["secret"] not in state
+
+    (workdir / "declared.json").write_text(json.dumps({n: [k, d] for n, (k, _, d) in objects.items()}))
+    ls.reset_stats()
+    preview = project.run("preview", "--expect-no-changes", "--diff")
+    assert "to create" not in preview.stdout and "to update" not in preview.stdout, preview.stdout
+    writes = {r: n for r, n in ls.stats()["by_route"].items() if not r.startswith(("GET", "POST /_localsentry"))}
+    assert writes == {}
+    ls.reset_stats()
+    project.up()
+    writes = {r: n for r, n in ls.stats()["by_route"].items() if not r.startswith(("GET", "POST /_localsentry"))}
+    assert writes == {}  # the first up after the import sends no write
+
+    # a declared change is one update of that object, so the import really manages it
+    changed = {**objects["project"][2], "resolveAge": 24}
+    (workdir / "declared.json").write_text(json.dumps({**{n: [k, d] for n, (k, _, d) in objects.items()},
+                                                       "project": ["Project", changed]}))
+    project.up()
+    assert ls.api("GET", f"/api/0/projects/{ls.org}/{changed['slug']}/").json()["resolveAge"] == 24
+
+
+def test_bad_import_ids_change_nothing(localsentry: LocalSentry, tmp_path: Path) -> None:
+    require_langhost()
+    ls = localsentry
+    other = ls.create_org(unique("other"))
+    slug = ls.create_project(name=unique("bad"))["slug"]
+    workdir = tmp_path / "bad"
+    write_project(workdir, "import-bad", PROGRAM.replace("{version}", plugin_version()))
+    (workdir / "declared.json").write_text("{}")
+    project = PulumiProject(workdir)
+    project.init()
+    project.config_set("sentrystacks:baseUrl", ls.url)
+    project.config_set("sentrystacks:organization", ls.org)
+    project.config_set("sentrystacks:token", ls.token, secret=True)
+    before = resources(project)
+    cases = {
+        ("Project", f"{ls.org}/no-such-project"): f"resource '{ls.org}/no-such-project' does not exist",
+        ("Project", f"{other}/{slug}"): f"import id '{other}/{slug}' is in organization '{other}'",
+        ("ClientKey", f"{ls.org}/{slug}"): f"import id '{ls.org}/{slug}' does not fit ClientKey: expected "
+                                           "org/project-slug/key-id",
+        ("DeployStart", f"{ls.org}/x"): "DeployStart cannot be imported",
+    }
+    for (kind, import_id), line in cases.items():
+        failed = project.run("import", f"sentrystacks:index:{kind}", "x", import_id, "--yes",
+                             "--generate-code=false", check=False)
+        out = failed.stdout + failed.stderr
+        assert failed.returncode != 0 and line in out, out
+        assert 'File "' not in out and "Traceback" not in out
+        assert resources(project) == before
