@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from infra.provider.plugin import plugin_version
 from tests.e2e.pulumi_support import PulumiProject, require_langhost, write_project
+from tests.support.hand_made import hand_made
 from tests.support.localsentry import LocalSentry, unique
-from tests.support.plugin import Plugin
 
 pytestmark = pytest.mark.e2e
 
@@ -39,41 +38,6 @@ def localsentry(tmp_path: Path) -> Iterator[LocalSentry]:
         yield server
     finally:
         server.stop()
-
-
-def hand_made(ls: LocalSentry, tmp_path: Path) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """Objects made outside Pulumi; name -> (type, import id, what a program declares of it)."""
-    project = ls.create_project(name=unique("hand"), platform="python")
-    slug = project["slug"]
-    key = ls.keys(slug)[0]
-    ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/", json={"resolveAge": 72})
-    ls.api("PUT", f"/api/0/projects/{ls.org}/{slug}/filters/browser-extensions/", json={"active": True})
-    maker = Plugin(tmp_path)  # the provider's own calls, as a hand with the API would make them
-    try:
-        maker.configure({"baseUrl": ls.url, "organization": ls.org, "token": ls.token})
-        monitor = {"project": slug, "name": "errors by hand", "aggregate": "count()", "timeWindow": 900,
-                   "conditions": [{"type": "gt", "comparison": 50, "conditionResult": 75}]}
-        _, made = maker.create("MetricMonitor", monitor)
-        detector = made["detectorId"].value
-        cron = {"project": slug, "slug": f"cron-{slug}"[:50], "name": "nightly by hand", "scheduleType": "crontab",
-                "schedule": "0 3 * * *"}
-        maker.create("CronMonitor", cron)
-        alert = {"name": f"alert by hand {slug}", "projects": [slug], "detectorIds": [detector], "frequency": 60,
-                 "actionFilters": [{"logicType": "all", "conditions": [], "actions": [
-                     {"type": "email", "config": {"targetType": "issue_owners"}}]}]}
-        _, made_alert = maker.create("Alert", alert)
-    finally:
-        maker.close()
-    return {
-        "project": ("Project", f"{ls.org}/{slug}", {"slug": slug, "teams": [ls.team], "platform": "python",
-                                                    "resolveAge": 72}),
-        "key": ("ClientKey", f"{ls.org}/{slug}/{key['id']}", {"project": slug, "name": key["name"]}),
-        "filter": ("InboundFilter", f"{ls.org}/{slug}/browser-extensions",
-                   {"project": slug, "filterId": "browser-extensions", "active": True}),
-        "monitor": ("MetricMonitor", f"{ls.org}/{detector}", monitor),
-        "cron": ("CronMonitor", f"{ls.org}/{cron['slug']}", cron),
-        "alert": ("Alert", f"{ls.org}/{made_alert['workflowId'].value}", alert),
-    }
 
 
 def resources(project: PulumiProject) -> list[str]:
