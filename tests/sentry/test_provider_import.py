@@ -58,6 +58,12 @@ def test_import_every_type(localsentry: LocalSentry, plugin: Plugin) -> None:
                                       {k: v for k, v in project_decl.items() if k not in ("defaultKey", "stack")})
     assert state_id == project_id and inputs["resolveAge"] == 48 and inputs["platform"] == "python"
     assert inputs["teams"] == [ls.team] and "defaultKey" not in inputs and outs["projectId"]
+    # the provider's own choices: a program's stack or adopt is compared with what the import supplied, else the
+    # default (so the toolkit's program, which declares them, previews clean after `pulumi import --file` with inputs)
+    news, _ = plugin.check("Project", {**project_decl, "adopt": True})
+    assert plugin.diff("Project", state_id, outs, news).changes == proto.DiffResponse.DIFF_SOME
+    supplied = {"stack": "test", "adopt": True, "defaultKey": "delete", "defaultRules": False}
+    assert plugin.diff("Project", state_id, outs, news, supplied).changes == proto.DiffResponse.DIFF_NONE
 
     key_id, key = plugin.create("ClientKey", {"project": slug, "name": "test-g1", "isActive": False})
     public = key["keyId"].value

@@ -93,9 +93,10 @@ class Plugin:
         failures = [(f.property, f.reason) for f in answer.failures]
         return plain_map(PropertyValue.unmarshal_map(answer.inputs)), failures
 
-    def diff(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+    def diff(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any],
+             old_inputs: dict[str, Any] | None = None) -> Any:
         return self._call("Diff", proto.DiffRequest(urn=urn(kind, "x"), id=id_, olds=_marshal(olds),
-                                                    news=_marshal(news)))
+                                                    news=_marshal(news), old_inputs=_marshal(old_inputs or {})))
 
     def create(self, kind: str, news: dict[str, Any]) -> tuple[str, dict[str, PropertyValue]]:
         answer = self._call("Create", proto.CreateRequest(urn=urn(kind, "x"), properties=_marshal(news)))
