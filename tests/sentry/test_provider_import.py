@@ -90,7 +90,7 @@ def test_import_every_type(localsentry: LocalSentry, plugin: Plugin) -> None:
 
     cron_decl = {"project": slug, "slug": f"beat-{slug}"[:50], "name": "[imp/test] beat", "scheduleType": "crontab",
                  "schedule": "*/5 * * * *", "checkinMargin": 3}
-    cron_id, cron = plugin.create("CronMonitor", cron_decl)
+    cron_id, _ = plugin.create("CronMonitor", cron_decl)
     state_id, _, inputs = imported(plugin, "CronMonitor", f"{ls.org}/{cron_decl['slug']}", cron_decl)
     assert state_id == cron_id and inputs["schedule"] == "*/5 * * * *"
 
