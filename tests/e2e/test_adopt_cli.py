@@ -10,7 +10,6 @@ under the stack's naming, one by hand) are listed as orphans, the imported ones 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,6 @@ from tests.support.hand_made import hand_made
 from tests.support.localsentry import LocalSentry
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def localsentry(tmp_path: Path) -> Iterator[LocalSentry]:
-    server = LocalSentry.start(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def tool(name: str, project: PulumiProject, ls: LocalSentry, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ state as it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,13 +30,16 @@ for name, (kind, props) in declared.items():
 '''
 
 
-@pytest.fixture
-def localsentry(tmp_path: Path) -> Iterator[LocalSentry]:
-    server = LocalSentry.start(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
+def new_project(workdir: Path, ls: LocalSentry) -> PulumiProject:
+    """A Python project declaring what declared.json holds (nothing yet), its default provider on `ls`."""
+    write_project(workdir, workdir.name, PROGRAM.replace("{version}", plugin_version()))
+    (workdir / "declared.json").write_text("{}")
+    project = PulumiProject(workdir)
+    project.init()
+    project.config_set("sentrystacks:baseUrl", ls.url)
+    project.config_set("sentrystacks:organization", ls.org)
+    project.config_set("sentrystacks:token", ls.token, secret=True)
+    return project
 
 
 def resources(project: PulumiProject) -> list[str]:
@@ -48,14 +50,8 @@ def test_import_then_preview_no_changes(localsentry: LocalSentry, tmp_path: Path
     require_langhost()
     ls = localsentry
     objects = hand_made(ls, tmp_path)
-    workdir = tmp_path / "imported"
-    write_project(workdir, "import-test", PROGRAM.replace("{version}", plugin_version()))
-    (workdir / "declared.json").write_text("{}")
-    project = PulumiProject(workdir)
-    project.init()
-    project.config_set("sentrystacks:baseUrl", ls.url)
-    project.config_set("sentrystacks:organization", ls.org)
-    project.config_set("sentrystacks:token", ls.token, secret=True)
+    project = new_project(tmp_path / "imported", ls)
+    workdir = project.workdir
 
     for name, (kind, import_id, _) in objects.items():
         done = project.run("import", f"sentrystacks:index:{kind}", name, import_id, "--yes", "--protect=false",
@@ -88,14 +84,7 @@ def test_bad_import_ids_change_nothing(localsentry: LocalSentry, tmp_path: Path)
     ls = localsentry
     other = ls.create_org(unique("other"))
     slug = ls.create_project(name=unique("bad"))["slug"]
-    workdir = tmp_path / "bad"
-    write_project(workdir, "import-bad", PROGRAM.replace("{version}", plugin_version()))
-    (workdir / "declared.json").write_text("{}")
-    project = PulumiProject(workdir)
-    project.init()
-    project.config_set("sentrystacks:baseUrl", ls.url)
-    project.config_set("sentrystacks:organization", ls.org)
-    project.config_set("sentrystacks:token", ls.token, secret=True)
+    project = new_project(tmp_path / "bad", ls)
     before = resources(project)
     cases = {
         ("Project", f"{ls.org}/no-such-project"): f"resource '{ls.org}/no-such-project' does not exist",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,15 +50,6 @@ project = ss.Project("project", slug="{slug}", teams=["{team}"], platform="pytho
 key = ss.ClientKey("key", project=project.slug, name="sdk-g1")
 pulumi.export("dsn", key.dsn)
 """
-
-
-@pytest.fixture
-def localsentry(tmp_path: Path) -> Iterator[LocalSentry]:
-    server = LocalSentry.start(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def configured(project: PulumiProject, ls: LocalSentry) -> PulumiProject:

@@ -9,8 +9,6 @@ organization, an id that does not fit the type, a type with no Sentry object: on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,19 +17,10 @@ from pulumi.runtime import proto
 
 from infra.provider.values import plain_map
 from tests.support.localsentry import LocalSentry, unique
-from tests.support.plugin import Plugin, PluginError
+from tests.support.plugin import Plugin, PluginError, plugin_on_localsentry
 
 pytestmark = pytest.mark.sentry
-
-
-@pytest.fixture
-def plugin(localsentry: LocalSentry, tmp_path: Path) -> Iterator[Plugin]:
-    running = Plugin(tmp_path)
-    running.configure({"baseUrl": localsentry.url, "organization": localsentry.org, "token": localsentry.token})
-    try:
-        yield running
-    finally:
-        running.close()
+plugin = plugin_on_localsentry
 
 
 def imported(plugin: Plugin, kind: str, import_id: str, declared: dict[str, Any]) -> tuple[str, dict[str, Any],
