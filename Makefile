@@ -59,7 +59,7 @@ test-fast: venv state ## unit, sentry, program and runtime-package tiers only
 	$(PY) -m pytest -q tests/unit tests/sentry tests/program tests/runtime $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/langhost/pulumi-language-python scripts/langhost/pulumi-resource-pulumi-python
+	$(VENV)/bin/ruff check . scripts/demo scripts/rotate-dsn scripts/render-env scripts/verify-alerts scripts/langhost/pulumi-language-python scripts/langhost/pulumi-resource-pulumi-python
 	$(VENV)/bin/mypy infra localsentry
 	$(VENV)/bin/mypy --strict packages/python/src/sentry_stacks_runtime
 	$(PY) -m infra.settings.schema --check

@@ -43,7 +43,8 @@ PULUMI = str(TOOLS_BIN / "pulumi")
 OBJECTS_PER_SERVICE = 5  # project, key, 2 inbound filters, metric monitor
 
 
-SENTRY_TYPES = "pulumi-python:dynamic/sentry:"
+#: the Sentry objects' types: the plugin's, and the dynamic providers' of a baseline checkout
+SENTRY_TYPES = ("sentrystacks:index:", "pulumi-python:dynamic/sentry:")
 
 
 def objects_for(services: int) -> int:

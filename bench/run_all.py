@@ -3,7 +3,7 @@
     venv/bin/python bench/run_all.py [--quick] [--only api_requests,faults] [--out docs/benchmarks.md]
 
 Runs, one after the other (they share this machine's two cores with nothing else of ours):
-api_requests.py, throughput.py, scale.py, faults.py, then ingest.py and rotation.py when they exist. Each
+api_requests.py, throughput.py, scale.py, faults.py, then ingest.py, rotation.py and sourcemaps.py when they exist. Each
 prints its figures and, as its last stdout line, one JSON object; this runner streams their output, collects
 those lines and writes the figures, the machine (nproc, memory, CPU model, load, versions of pulumi, Python,
 the Pulumi SDK and sentry-sdk) and the exact commands to docs/benchmarks.md. `--quick` runs smaller versions
@@ -30,9 +30,10 @@ from _support import ROOT, machine
 
 BENCH = ROOT / "bench"
 PY = "venv/bin/python"
-ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "faults", "ingest", "rotation")
+ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "faults", "ingest", "rotation", "sourcemaps")
 # for scripts without --quick: smaller-run flags, passed only when the script's --help lists them
-QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")]}
+QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")],
+              "sourcemaps": [("--events", "100")]}
 TIMEOUT = 30 * 60
 
 
@@ -266,6 +267,7 @@ TITLE = {
     "faults": "4. Fault tolerance",
     "ingest": "Ingest (localsentry)",
     "rotation": "5. Rotation under load",
+    "sourcemaps": "6. Source maps per release",
 }
 
 
@@ -317,7 +319,7 @@ def headline(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"; of the others, one `up` with `adoptExisting: true` recovered {recovered(kills)} of "
                 f"{sum(1 for r in kills if r.get('recovery_with_adopt_existing'))} (causes in section 4)."
                 if any(r.get("recovery_with_adopt_existing") for r in kills) else "."))
-    for name in ("ingest", "rotation"):
+    for name in ("ingest", "rotation", "sourcemaps"):
         item = results.get(name)
         if item and item.get("data"):
             figures = {k: v for k, v in item["data"].items() if isinstance(v, (int, float)) and k != "seconds"}

@@ -30,6 +30,8 @@ from infra.sentry.errors import SentryConfigError
 LOCALSENTRY_INFO = Path(".localsentry") / "info.json"
 REGIONS = {"us": "https://us.sentry.io", "de": "https://de.sentry.io", "sentry.io": "https://sentry.io"}
 BASE_URL_KEY, ORG_KEY, TOKEN_KEY = "sentry:baseUrl", "sentry:organization", "sentry:token"
+#: the token source-map uploads use (a secret; least scope: an organization token's `org:ci`), else TOKEN_KEY's
+UPLOAD_TOKEN_KEY = "sentry:uploadToken"  # noqa: S105 - a config key, not a token
 ENV_BASE_URL, ENV_ORG, ENV_TOKEN = "SENTRY_BASE_URL", "SENTRY_ORG", "SENTRY_AUTH_TOKEN"
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -185,6 +187,7 @@ __all__ = [
     "ORG_KEY",
     "REGIONS",
     "TOKEN_KEY",
+    "UPLOAD_TOKEN_KEY",
     "ConnectionValues",
     "is_sentry_io",
     "normalize_base_url",

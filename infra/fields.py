@@ -30,6 +30,8 @@ from infra.vocabulary import (
     DATASETS,
     DEFAULT_KEY_POLICIES,
     DETECTION_TYPES,
+    DIST_RE,
+    DIST_RULE,
     EVENT_TYPES,
     FILTER_IDS,
     FREQUENCIES,
@@ -46,6 +48,9 @@ from infra.vocabulary import (
     SUBFILTERS,
     TARGET_TYPES,
     TEAM_SLUG_MAX,
+    URL_PREFIX_RE,
+    URL_PREFIX_RULE,
+    WEBHOOK_URL_RE,
 )
 
 
@@ -282,6 +287,14 @@ EventType = Annotated[str, choice(EVENT_TYPES)]
 AggregateText = Annotated[str, text("an aggregate such as count() or p95(transaction.duration)", max_len=256)]
 QueryText = Annotated[str, text("an event search query", allow_empty=True, max_len=1000)]
 Description = Annotated[str, text("a string", max_len=1000)]
+#: a webhook action's callback URL (the WebHooks plugin POSTs to it)
+WebhookUrl = Annotated[str, text("an http(s) URL", pattern=WEBHOOK_URL_RE)]
+#: where a build's files are served (sentry-cli's --url-prefix)
+UrlPrefix = Annotated[str, text(URL_PREFIX_RULE, pattern=URL_PREFIX_RE)]
+#: a release's distribution
+Dist = Annotated[str, text(DIST_RULE, pattern=DIST_RE)]
+#: a build's content hash (hex SHA-256 of the files sentry-cli uploads)
+BundleHash = Annotated[str, text("a hex SHA-256 of the build's files", pattern=r"^[0-9a-f]{64}$")]
 
 __all__ = [
     "DEFAULT_ALERT",
@@ -294,11 +307,13 @@ __all__ = [
     "AllowedDomain",
     "Bool",
     "BrowserSdkVersion",
+    "BundleHash",
     "ComparisonDelta",
     "Dataset",
     "DefaultKeyPolicy",
     "Description",
     "DetectionType",
+    "Dist",
     "EnvName",
     "EventType",
     "FilterId",
@@ -324,6 +339,8 @@ __all__ = [
     "TargetType",
     "TeamSlug",
     "Threshold",
+    "UrlPrefix",
+    "WebhookUrl",
     "choice",
     "number",
     "one_of_numbers",

@@ -8,6 +8,8 @@ created. :func:`build` then declares everything and returns the stack outputs.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from infra.provider.config import Preflight
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
 from infra.sentry.privacy_floor import describe_kept
+from infra.sentry.source_maps_upload import SourceMapsUpload, bundle_hash
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -50,7 +53,24 @@ def sentry_provider(settings: StackSettings) -> SentryStacks:
                               releases=settings.release_tracking.enabled)
     return SentryStacks(f"{settings.stack}-sentrystacks", base_url=config.get("baseUrl"),
                         organization=config.get("organization"), token=config.get_secret("token"),
-                        preflight=preflight)
+                        upload_token=config.get_secret("uploadToken"), preflight=preflight)
+def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsUpload, ...]:
+    """The builds to upload (``services.<name>.sentry.sourceMaps``), each with its content hash. A folder without
+    source maps (not built yet) is left out with a warning: that service's frames stay minified in Sentry."""
+    found: list[SourceMapsUpload] = []
+    for svc in settings.sentry_services():
+        spec = svc.sentry.source_maps if svc.sentry is not None else None
+        if spec is None:
+            continue
+        folder = Path(spec.path) if Path(spec.path).is_absolute() else root / spec.path
+        digest = bundle_hash(folder)
+        if digest is None:
+            pulumi.log.warn(f"services.{svc.name}.sentry.sourceMaps.path = {spec.path}: no source maps in {folder} "
+                            "(build the app first, e.g. scripts/build-images): nothing is uploaded, its frames stay "
+                            "minified in Sentry")
+            continue
+        found.append(SourceMapsUpload(svc.name, str(folder), digest, spec.url_prefix, spec.dist))
+    return tuple(found)
 
 
 def _file_content(name: str) -> Callable[[RenderedSet], str]:
@@ -114,7 +134,8 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
-    sentry = SentryApp(f"{stack}-sentry", settings, sentry_provider(settings))
+    sentry = SentryApp(f"{stack}-sentry", settings, sentry_provider(settings),
+                       source_maps=source_map_uploads(settings, root))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
@@ -180,6 +201,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "sentryRelease": sentry.release.version if sentry.release is not None else None,
         "sentryDeploy": deploy.deployId if deploy is not None else None,
         "cronMonitors": {name: monitor.slug for name, monitor in sentry.cron_monitors.items()},
+        "sourceMaps": {name: maps.bundleId for name, maps in sentry.source_maps.items()},
         "serviceUrls": {svc.name: url for svc in settings.services if (url := settings.public_url(svc)) is not None},
     }
     for key, value in outputs.items():
@@ -223,9 +245,24 @@ def check_images(settings: StackSettings) -> None:
         raise pulumi.RunError(found.problems[-1])
 
 
+#: the program's exit status when the engine cancels it (SIGINT from the language host, as Pulumi's own hosts send)
+EXIT_CANCELLED = 130
+
+
+def quiet_on_cancel() -> None:
+    """Exit at once, without a traceback, when the language host interrupts the program.
+
+    The engine cancels the program when an update fails (or the CLI is stopped) and the language host sends it
+    SIGINT. The SDK may then be blocked in a call to the engine that is already gone, and Python's
+    KeyboardInterrupt would print a traceback of the SDK's internals under the stack's diagnostics, after the
+    provider's one-line error. Nothing is left for the program to do once the engine cancels it."""
+    signal.signal(signal.SIGINT, lambda _sig, _frame: os._exit(EXIT_CANCELLED))
+
+
 def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``). The Sentry connection is checked by the provider
     (its ``check_config``: infra/provider/plugin.py), before any Sentry object is declared."""
+    quiet_on_cancel()
     settings = load()
     check_images(settings)
     try:
@@ -235,4 +272,7 @@ def run() -> None:
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None
 
 
-__all__ = ["Program", "build", "check_images", "env_file_owners", "file_names", "load", "run", "sentry_provider"]
+__all__ = [
+    "EXIT_CANCELLED", "Program", "build", "check_images", "env_file_owners", "file_names", "load", "quiet_on_cancel",
+    "run", "sentry_provider", "source_map_uploads",
+]

@@ -54,11 +54,17 @@ GENERATION_RULE = "1-32 of a-z, 0-9, '_', '.', '-', starting with a letter or di
 LOGIC_TYPES = ("any", "any-short", "all", "none")
 #: ``config.frequency`` in minutes (the documented values).
 FREQUENCIES = (0, 5, 10, 30, 60, 180, 720, 1440)
-#: Workflow action types, as the workflow API documents them (actions of other kinds, such as sentry_app
-#: or webhook, are made in Sentry's UI from an integration and are not declared by stacks).
+#: Workflow action types, as the workflow API documents them, plus ``webhook`` (Sentry's ``Action.Type.WEBHOOK``:
+#: ``config.targetIdentifier`` names the service, ``webhooks`` being the legacy WebHooks plugin, which POSTs to the
+#: callback URLs of the project's plugin). Actions of other kinds (sentry_app) come from an installed integration.
 ACTION_TYPES = (
     "discord", "email", "github", "jira", "jira_server", "msteams", "opsgenie", "pagerduty", "slack", "vsts",
+    "webhook",
 )
+#: Action types that need no integration id (Sentry's ``Action.Type.is_integration()`` is false for them).
+NON_INTEGRATION_ACTIONS = ("email", "plugin", "sentry_app", "webhook")
+#: The legacy WebHooks plugin: its slug (a webhook action's ``targetIdentifier``).
+WEBHOOKS_PLUGIN = "webhooks"
 #: ``config.targetType`` of a workflow action.
 TARGET_TYPES = ("issue_owners", "specific", "team", "user")
 TRIGGER_TYPES = (
@@ -99,12 +105,25 @@ SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "
               "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15", "android_pre_4", "safari_pre_6",
               "opera_mini_pre_8", "edge_pre_79")
 
+#: Where a build's files are served, as sentry-cli's ``--url-prefix`` and the artifact bundles name them: ``~/``
+#: (any host) or an absolute ``https://host/`` or ``app:///`` URL, then a path.
+URL_PREFIX_RE = re.compile(r"^(~/|https?://[^\s/]+/|[a-z][a-z0-9+.-]*:///)\S*$")
+URL_PREFIX_RULE = "'~/' (any host), 'https://host/' or 'app:///', then a path, e.g. '~/static/js'"
+#: A webhook action's callback URL.
+WEBHOOK_URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
+#: A release's distribution (``dist``): at most 64 characters, no '/' or whitespace.
+DIST_RE = re.compile(r"^[^\s/]{1,64}$")
+DIST_RULE = "a dist name: 1-64 characters, no '/' or spaces"
+
+
 __all__ = [
     "ACTION_TYPES",
     "COMPARISON_DELTAS",
     "DATASETS",
     "DEFAULT_KEY_POLICIES",
     "DETECTION_TYPES",
+    "DIST_RE",
+    "DIST_RULE",
     "EVENT_TYPES",
     "FILTER_IDS",
     "FILTER_TYPES",
@@ -116,6 +135,7 @@ __all__ = [
     "MONITOR_CONDITION_TYPES",
     "MONITOR_RESULTS",
     "MONITOR_WINDOWS",
+    "NON_INTEGRATION_ACTIONS",
     "OWNER_RE",
     "PLATFORMS",
     "PROJECT_NAME_MAX",
@@ -127,4 +147,8 @@ __all__ = [
     "TARGET_TYPES",
     "TEAM_SLUG_MAX",
     "TRIGGER_TYPES",
+    "URL_PREFIX_RE",
+    "URL_PREFIX_RULE",
+    "WEBHOOKS_PLUGIN",
+    "WEBHOOK_URL_RE",
 ]

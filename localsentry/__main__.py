@@ -31,6 +31,11 @@ def serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--legacy-alerts", choices=LEGACY_MODES, default="gone",
                    help="mode of the legacy rules/alert-rules APIs for new organizations")  # fmt: skip
     p.add_argument("--url", help="public base URL used in DSNs and links (default http://host:port)")
+    p.add_argument("--smtp-port", type=int, help="start the built-in SMTP server on this port (0 picks a free one); "
+                   "email actions are delivered to it and shown on the page")
+    p.add_argument("--slack-url", help="URL that Slack actions POST their chat.postMessage body to")
+    p.add_argument("--member-email", default="admin@localsentry.invalid",
+                   help="email address of the organization's member (recipient of email actions)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host, port=args.port, db=args.db, info_file=args.info_file, token_file=args.token_file,
         rate_limit=args.rate_limit, concurrent_limit=args.concurrent_limit, faults=faults,
         organization=args.organization, team=args.team, legacy_alerts=args.legacy_alerts, url=args.url,
+        smtp_port=args.smtp_port, slack_url=args.slack_url, member_email=args.member_email,
     )  # fmt: skip
     try:
         return serve(config)

@@ -18,8 +18,11 @@ from typing import Any
 
 from localsentry import auth
 from localsentry.db import Database, dumps, now_iso
+from localsentry.delivery import DeliveryWorker
 from localsentry.faults import Faults
 from localsentry.http import ApiError, Request, Response, Router
+from localsentry.mailbox import Mailbox
+from localsentry.models.notifications import DEFAULTS, SETTINGS_KEY
 from localsentry.ratelimit import RateLimiter, Ticket
 from localsentry.routes import build_router
 from localsentry.stats import RequestStats
@@ -42,6 +45,9 @@ class Config:
     team: str = "localsentry"
     legacy_alerts: str = "gone"
     url: str | None = None  # public base URL override (default http://host:port)
+    smtp_port: int | None = None  # the built-in SMTP server's port (0: a free one; None: no SMTP server)
+    slack_url: str | None = None  # where Slack actions POST their chat.postMessage body
+    member_email: str = "admin@localsentry.invalid"  # the address of the organization's one member (user 1)
 
     def token_path(self) -> Path:
         if self.token_file:
@@ -86,6 +92,9 @@ class App:
         self.token_file = config.token_path()
         self.started = time.time()
         self.clock_offset = 0.0  # seconds added to the monitors' clock (`PUT /_localsentry/clock`)
+        self.mailbox: Mailbox | None = None
+        self.smtp: tuple[str, int] | None = None
+        self.worker: DeliveryWorker | None = None
 
     def now(self) -> float:
         """The time Sentry's clock-driven work (missed and timed-out check-ins) runs at."""
@@ -135,6 +144,23 @@ class App:
         self.db.set_meta("admin_token_id", str(token_id))
         return token_id
 
+    def start_workers(self) -> None:
+        """The built-in SMTP server (with --smtp-port) and the delivery worker, which is also Sentry's clock."""
+        if self.config.smtp_port is not None:
+            self.mailbox = Mailbox(self.db, self.config.host if self.config.host not in ("", "::") else "127.0.0.1",
+                                   self.config.smtp_port)  # fmt: skip
+            self.smtp = self.mailbox.start()
+        settings = {**DEFAULTS, "url": self.url, "slack_url": self.config.slack_url,
+                    "member_email": self.config.member_email}  # fmt: skip
+        self.db.set_meta(SETTINGS_KEY, dumps(settings))
+        self.worker = DeliveryWorker(self.db, lambda: self.smtp, self.now)
+        self.worker.start()
+
+    def wake(self) -> None:
+        """Something was queued: the delivery worker sends it now instead of at its next poll."""
+        if self.worker is not None:
+            self.worker.wake()
+
     def info(self) -> dict[str, Any]:
         return {
             "url": self.url,
@@ -146,6 +172,8 @@ class App:
             "rate_limit": self.limiter.rate,
             "concurrent_limit": self.limiter.concurrent,
             "legacy_alerts": self.config.legacy_alerts,
+            "smtp": None if self.smtp is None else f"{self.smtp[0]}:{self.smtp[1]}",
+            "slack_url": self.config.slack_url,
         }
 
     # -- dispatch --------------------------------------------------------------------------------------
@@ -242,4 +270,8 @@ class App:
         return Response(status, raw=html.encode(), content_type="text/html")
 
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         self.db.close()

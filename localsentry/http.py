@@ -6,6 +6,8 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -105,6 +107,35 @@ class Request:
     @property
     def base_url(self) -> str:
         return self.app.url
+
+
+@dataclass(frozen=True)
+class FormPart:
+    """One part of a `multipart/form-data` body: its field name, file name (None for a plain field) and bytes."""
+
+    name: str
+    filename: str | None
+    data: bytes
+
+
+def form_parts(req: Request) -> list[FormPart]:
+    """The parts of a `multipart/form-data` request body (the standard library's MIME parser; bytes kept as sent).
+
+    Raises a 400 naming what is wrong when the body is not multipart form data."""
+    content_type = req.header("Content-Type") or ""
+    if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type:
+        raise ApiError(400, {"detail": f'Unsupported media type "{content_type or "none"}" in request.'})
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+                                                   + req.body)  # fmt: skip
+    if not message.is_multipart():
+        raise ApiError(400, {"detail": "Multipart form parse error - Invalid boundary in multipart: None"})
+    parts: list[FormPart] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts.append(FormPart(name, part.get_filename(), payload))
+    return parts
 
 
 Handler = Callable[[Request], Response]

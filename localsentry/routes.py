@@ -5,6 +5,7 @@ from __future__ import annotations
 from localsentry import web
 from localsentry.api import (
     alerts,
+    artifact_bundles,
     client_keys,
     control,
     environments,
@@ -18,10 +19,13 @@ from localsentry.api import (
     metric_monitors,
     monitors,
     organizations,
+    plugins,
     projects,
+    release_files,
     releases,
     sessions,
     teams,
+    workflow_fires,
 )
 from localsentry.http import Router
 from localsentry.ingest import endpoints as ingest
@@ -31,7 +35,8 @@ def build_router() -> Router:
     router = Router()
     for module in (
         internal, organizations, teams, projects, client_keys, environments, inbound_filters, alerts, metric_monitors,
-        monitors, legacy_rules, legacy_metric_alerts, releases, events, explore, issues, sessions, control, ingest, web,
+        monitors, legacy_rules, legacy_metric_alerts, releases, release_files, artifact_bundles, events, explore,
+        issues, sessions, control, ingest, web, plugins, workflow_fires,
     ):  # fmt: skip
         module.register(router)
     return router

@@ -116,6 +116,7 @@ def serve(config: Config, announce: bool = True) -> int:
     if not config.url:
         app.url = f"http://{shown_host}:{port}"
     app.bootstrap()
+    app.start_workers()
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+#: Sentry's release permission (`OrganizationReleasePermission`, `ProjectReleasePermission`): the scopes that may read,
+#: write and delete releases, their files, artifact bundles and chunk uploads (an organization token's `org:ci` writes)
+RELEASE_READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
+RELEASE_WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
+RELEASE_DELETE = ("project:admin", "project:releases")
 #: Modes of the legacy rules/alert-rules APIs per organization.
 LEGACY_MODES = ("works", "brownout", "gone", "404")
 #: Features of a new organization.

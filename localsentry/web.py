@@ -1,6 +1,7 @@
 """The web page at `/` and its data: organizations, projects and keys (DSNs shown, secrets masked), issues per
 project and environment, an issue's latest event (stack trace, breadcrumbs, tags, user, request), a trace as a
-span waterfall, a live log tail and cron check-ins.
+span waterfall, a live log tail, cron check-ins, and alerts: the workflows' firings, the deliveries of their actions,
+the built-in SMTP server's mailbox and what the built-in webhook receiver (`POST /_localsentry/hooks/{name}`) got.
 
 The page polls its JSON (`/_localsentry/ui…`) every 2 s. Like the DSNs it shows, that JSON is public (a local
 tool on loopback); it never holds a key secret or a token.
@@ -18,13 +19,18 @@ from localsentry.models.checkins import tick
 from localsentry.models.client_keys import dsn_fields, ingest_base
 from localsentry.models.events import iso, serialize_detail, serialize_summary
 from localsentry.models.explore import log_fields, span_fields
+from localsentry.models.inbox import receive_hook, serialize_hook, serialize_mail
 from localsentry.models.issues import serialize_group
 from localsentry.models.monitors import serialize_checkin, serialize_env
+from localsentry.models.notifications import serialize_delivery
 
 EVENTS_PER_ENVIRONMENT = 5
 ISSUES_PER_PAGE = 50
 LOG_TAIL = 200
 CHECKINS_SHOWN = 12
+FIRES_SHOWN = 5
+DELIVERIES_SHOWN = 50
+MAIL_SHOWN = 20
 NO_STORE = {"Cache-Control": "no-store"}
 U = "/_localsentry/ui"
 
@@ -234,6 +240,36 @@ def ui_monitors(req: Request) -> Response:
     return Response(200, {"monitors": monitors}, dict(NO_STORE))
 
 
+def ui_alerts(req: Request) -> Response:
+    """Every workflow with its latest firings, the latest deliveries, the mailbox and the webhook receiver."""
+    db = req.app.db
+    workflows = []
+    for row in db.all("SELECT w.*, o.slug AS org_slug FROM workflows w JOIN orgs o ON o.id = w.org_id ORDER BY w.id"):
+        data = loads(row["data"])
+        fires = db.all("SELECT f.*, g.title FROM workflow_fires f JOIN groups g ON g.id = f.group_id "
+                       "WHERE f.workflow_id = ? ORDER BY f.id DESC LIMIT ?", (row["id"], FIRES_SHOWN))  # fmt: skip
+        fired = int(db.scalar("SELECT COUNT(*) FROM workflow_fires WHERE workflow_id = ?", (row["id"],)))
+        workflows.append({"id": str(row["id"]), "name": data["name"], "organization": row["org_slug"],
+                          "enabled": data.get("enabled", True), "fired": fired,
+                          "fires": [{"groupId": str(f["group_id"]), "title": f["title"], "reason": f["reason"],
+                                     "date": iso(float(f["date_added"]))} for f in fires]})  # fmt: skip
+    workflows.sort(key=lambda w: (-int(w["fired"] > 0), w["name"]))
+    deliveries = [serialize_delivery(r) for r in db.all("SELECT * FROM deliveries ORDER BY id DESC LIMIT ?",
+                                                        (DELIVERIES_SHOWN,))]  # fmt: skip
+    mail = [serialize_mail(r) for r in db.all("SELECT * FROM mail ORDER BY id DESC LIMIT ?", (MAIL_SHOWN,))]
+    hooks = [serialize_hook(r) for r in db.all("SELECT * FROM webhook_inbox ORDER BY id DESC LIMIT ?", (MAIL_SHOWN,))]
+    smtp = req.app.smtp
+    return Response(200, {"workflows": workflows, "deliveries": deliveries, "mail": mail, "hooks": hooks,
+                          "smtp": None if smtp is None else f"{smtp[0]}:{smtp[1]}"}, dict(NO_STORE))  # fmt: skip
+
+
+def hook(req: Request) -> Response:
+    """The built-in webhook receiver: records any POST (headers and body) and answers 200."""
+    headers = {k: v for k, v in req.headers.items() if k.lower() in ("content-type", "user-agent")}
+    receive_hook(req.app.db, req.params["name"], headers, req.body, req.app.now())
+    return Response(200, {"ok": True})
+
+
 def register(router: Router) -> None:
     router.add("GET", "/", index, None, kind="web")
     router.add("GET", "/_localsentry/ui.json", ui_data, None, kind="web")
@@ -243,3 +279,5 @@ def register(router: Router) -> None:
     router.add("GET", U + "/trace/{org}/{trace}", ui_trace, None, kind="web")
     router.add("GET", U + "/logs/{org}/{project}", ui_logs, None, kind="web")
     router.add("GET", U + "/monitors/{org}", ui_monitors, None, kind="web")
+    router.add("GET", U + "/alerts", ui_alerts, None, kind="web")
+    router.add("POST", "/_localsentry/hooks/{name}", hook, None, kind="web")

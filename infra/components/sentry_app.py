@@ -11,18 +11,22 @@ Naming (stable; changing it renames Sentry objects):
 
 * Pulumi logical names: ``{stack}-{service}`` (project), ``{stack}-{service}-key-{generation}``,
   ``{stack}-alert-{name}``, ``{stack}-monitor-{name}``, ``{stack}-{service}-filter-{filter_id}``,
-  ``{stack}-cron-{name}``, ``{stack}-release``, ``{stack}-deploy-start``, ``{stack}-sentry-deploy``.
+  ``{stack}-cron-{name}``, ``{stack}-release``, ``{stack}-deploy-start``, ``{stack}-sentry-deploy``,
+  ``{stack}-{service}-sourcemaps``.
 * Sentry project slug: the service's ``project`` in ``"shared"`` mode, ``{project}-{stack}`` in
   ``"per-environment"`` mode. Key name: ``{stack}-{generation}``. Alert / monitor name: ``[{app}/{stack}] {name}``.
 
 Public attributes: ``dsns`` (service -> secret DSN of its current key), ``keys`` (service -> generation ->
 ClientKey), ``projects``, ``alerts``, ``monitors``, ``filters`` (service -> filter id -> resource), ``cron_monitors``,
-``release``; :meth:`deploy_start` and :meth:`record_deploy` add the deploy record around the containers.
+``release``, ``source_maps`` (service -> the build's source maps in its project for the stack's release, from the
+``source_maps`` uploads the program found); :meth:`deploy_start` and :meth:`record_deploy` add the deploy record
+around the containers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import pulumi
@@ -42,6 +46,7 @@ from infra.components.sentry_resources import (
     Project,
     Release,
     SentryStacks,
+    SourceMaps,
     ref,
 )
 from infra.crons import CronMonitorSpec
@@ -57,8 +62,16 @@ from infra.sentry.metric_monitor_model import MetricMonitorInputs
 from infra.sentry.project_model import ProjectInputs
 from infra.sentry.release import ReleaseInputs
 from infra.sentry.shape import SentryModel, declared, parse, props_of
+from infra.sentry.source_maps import SourceMapsInputs
+from infra.sentry.source_maps_upload import SourceMapsUpload
 from infra.settings import ServiceSettings, StackSettings
-from infra.settings.sentry_objects import ActionSettings, AlertSettings, ConditionSettings, MonitorSettings
+from infra.settings.sentry_objects import (
+    DEFAULT_TRIGGER_TYPES,
+    ActionSettings,
+    AlertSettings,
+    ConditionSettings,
+    MonitorSettings,
+)
 
 M = TypeVar("M", bound=SentryModel)
 # Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
@@ -69,7 +82,7 @@ M = TypeVar("M", bound=SentryModel)
 # its POST's outcome is unknown (`lookupFirst: False`), or always when the stack adopts existing objects.
 OWN_NAME_ADOPT = True
 #: the triggers of an alert that declares none
-DEFAULT_TRIGGERS = ({"type": "first_seen_event"}, {"type": "regression_event"})
+DEFAULT_TRIGGERS = tuple({"type": kind} for kind in DEFAULT_TRIGGER_TYPES)
 
 
 class SentryAppError(ValueError):
@@ -121,9 +134,10 @@ class SentryApp(pulumi.ComponentResource):
     filters: dict[str, dict[str, InboundFilter]]
     cron_monitors: dict[str, CronMonitor]
     release: Release | None
+    source_maps: dict[str, SourceMaps]
 
     def __init__(self, name: str, settings: StackSettings, provider: SentryStacks,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, source_maps: Sequence[SourceMapsUpload] = ()) -> None:
         super().__init__("sentry-stacks:index:SentryApp", name, None,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"sentrystacks":
                                                                                               provider})))
@@ -132,8 +146,8 @@ class SentryApp(pulumi.ComponentResource):
         self.settings, self.team = settings, settings.sentry.team
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
-        self.cron_monitors, self.release = {}, None
-        self._slugs: dict[str, pulumi.Output[str]] = {}
+        self.cron_monitors, self.release, self.source_maps = {}, None, {}
+        self._slugs: dict[str, pulumi.Output[str]] = {}  # a project's slug, with the project as its dependency
         for svc in settings.sentry_services():
             self._service(svc)
         for monitor_name, monitor in settings.monitors.items():
@@ -141,16 +155,15 @@ class SentryApp(pulumi.ComponentResource):
         for cron in settings.cron_monitors:
             self._cron_monitor(cron)
         self._release()
+        for upload in source_maps:
+            self._source_maps(upload)
         for alert_name, alert in settings.alerts.items():
             self._alert(alert_name, alert)
         for svc in settings.sentry_services():
             for filter_id, value in sorted(svc.sentry.inbound_filters.items() if svc.sentry else ()):
                 self._filter(svc.name, filter_id, value)
-        self.register_outputs({
-            "dsns": self.dsns,
-            "projects": dict(self._slugs),
-            "keyIds": {s: {g: k.keyId for g, k in keys.items()} for s, keys in self.keys.items()},
-        })
+        # nothing that grows with the stack in the component's own state entry: the program exports what it needs
+        self.register_outputs({})
 
     @property
     def shared(self) -> bool:
@@ -162,6 +175,15 @@ class SentryApp(pulumi.ComponentResource):
     def project_slug(self, project: str) -> str:
         """The Sentry slug of a service's project in this stack's mode."""
         return project if self.shared else f"{project}-{_name_part(self.settings.stack)}"[:100]
+
+    def _sentry_of(self, service: str) -> str:
+        sentry = self.settings.service(service).sentry
+        assert sentry is not None
+        return sentry.project
+
+    def _known_slugs(self) -> list[str]:
+        """The slugs of the stack's projects, as known values (their resources are dependencies of the user)."""
+        return [self.project_slug(self._sentry_of(svc)) for svc in self.projects]
 
     def _sentry_name(self, name: str) -> str:
         return f"[{self.settings.app}/{self.settings.stack}] {name}"
@@ -250,13 +272,16 @@ class SentryApp(pulumi.ComponentResource):
             detectors = ref(pulumi.Output.all(*detector_ids).apply(lambda ids: [i for i in ids if i]))
         self.alerts[name] = Alert(logical, parse(AlertInputs, {
             "name": self._sentry_name(name)[:256],
-            "projects": [self._slugs[svc] for svc in services],
+            # the slugs as known values: the alert depends on the projects through projectIds, once (a list of
+            # dependencies per property grows with the stack, in every checkpoint)
+            "projects": [self.project_slug(self._sentry_of(svc)) for svc in services],
             "projectIds": [self.projects[svc].projectId for svc in services],
             "detectorIds": detectors,
             "triggers": {"logicType": spec.trigger_logic, "conditions": [_condition_of(t) for t in triggers]},
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
             "frequency": spec.frequency_minutes, "environment": spec.environment or s.environment,
             "owner": spec.owner, "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": s.adopt_existing,
+            "webhookUrls": sorted({url for act in spec.actions for url in act.urls}) or None,
         }), self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:
@@ -272,15 +297,29 @@ class SentryApp(pulumi.ComponentResource):
         s, tracking = self.settings, self.settings.release_tracking
         if not tracking.enabled or not s.release or not self._slugs:
             return
-        self.release = Release(f"{s.stack}-release", declared(ReleaseInputs.model_construct(
-            version=s.release, projects=[ref(slug) for slug in self._slugs.values()], url=tracking.url,
-            environment=s.environment, shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not
-            self.shared)), self._opts())
+        self.release = Release(f"{s.stack}-release", ReleaseInputs(
+            version=s.release, projects=self._known_slugs(), url=tracking.url, environment=s.environment,
+            shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not self.shared),
+            self._opts(depends_on=list(self.projects.values())))
+
+    def _source_maps(self, upload: SourceMapsUpload) -> None:
+        s = self.settings
+        if not s.release:
+            return
+        if upload.service not in self.projects:
+            raise SentryAppError(f"source maps of unknown service {upload.service!r}")
+        after = [self.projects[upload.service], *([self.release] if self.release is not None else [])]
+        self.source_maps[upload.service] = SourceMaps(f"{s.stack}-{_name_part(upload.service)}-sourcemaps",
+                                                      SourceMapsInputs(
+            project=self.project_slug(self._sentry_of(upload.service)), release=s.release, dist=upload.dist,
+            url_prefix=upload.url_prefix, path=upload.path, bundle_hash=upload.bundle_hash,
+        ), self._opts(depends_on=after))  # fmt: skip
 
     def before_deploy(self) -> list[pulumi.Resource]:
-        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them)
-        and the release."""
-        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else [])]
+        """What the containers wait for: the cron monitors (else the SDK's first check-in would create them), the
+        release, and the source maps (an event of the new build is symbolicated when it arrives, never later)."""
+        return [*self.cron_monitors.values(), *([self.release] if self.release is not None else []),
+                *self.source_maps.values()]
 
     def deploy_start(self, fingerprint: pulumi.Input[str]) -> DeployStart | None:
         """The marker of when the rollout of `fingerprint` (e.g. the compose file's hash) began, or None when the
@@ -301,9 +340,9 @@ class SentryApp(pulumi.ComponentResource):
         fp = pulumi.Output.from_input(fingerprint)
         return Deploy(f"{s.stack}-sentry-deploy", declared(DeployInputs.model_construct(
             version=ref(self.release.version), environment=s.environment,
-            projects=[ref(slug) for slug in self._slugs.values()],
+            projects=self._known_slugs(),
             name=ref(fp.apply(lambda value: deploy_name(s.stack, value))), date_started=ref(start.dateStarted),
-            fingerprint=ref(fp))), self._opts(depends_on=[after, start]))
+            fingerprint=ref(fp))), self._opts(depends_on=[after, start, *self.projects.values()]))
 
     def _filter(self, service: str, filter_id: str, value: bool | list[str]) -> None:
         s, project = self.settings, self.projects[service]

@@ -106,6 +106,13 @@ class Deploy(SentryResource):
     deployId: pulumi.Output[str]
 
 
+class SourceMaps(SentryResource):
+    """A build's source maps for a release: ``SourceMapsInputs`` (uploaded once with sentry-cli)."""
+
+    bundleId: pulumi.Output[str]
+    files: pulumi.Output[int]
+
+
 class IssueAlert(SentryResource):
     """A legacy issue alert rule: ``IssueAlertInputs``."""
 
@@ -121,10 +128,12 @@ class SentryStacks(pulumi.ProviderResource):
 
     def __init__(self, resource_name: str, *, base_url: str | None, organization: str | None,
                  token: pulumi.Input[str] | None, preflight: Preflight | None = None,
-                 workers: int | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+                 workers: int | None = None, upload_token: pulumi.Input[str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
             "baseUrl": base_url, "organization": organization,
             "token": pulumi.Output.secret(token) if token is not None else None,
+            "uploadToken": pulumi.Output.secret(upload_token) if upload_token is not None else None,
             # non-string provider inputs go JSON-encoded, as Pulumi's generated SDKs send them
             "preflight": json.dumps(props_of(preflight), sort_keys=True) if preflight is not None else None,
             "workers": str(workers) if workers is not None else None,
@@ -134,5 +143,5 @@ class SentryStacks(pulumi.ProviderResource):
 
 __all__ = [
     "Alert", "ClientKey", "CronMonitor", "Deploy", "DeployStart", "InboundFilter", "IssueAlert", "MetricAlert",
-    "MetricMonitor", "Project", "Release", "SentryResource", "SentryStacks", "ref",
+    "MetricMonitor", "Project", "Release", "SentryResource", "SentryStacks", "SourceMaps", "ref",
 ]

@@ -53,6 +53,10 @@ class ProviderConfig(SentryModel):
     organization: TeamSlug | None = field("organization", None, description="Organization slug; default SENTRY_ORG")
     token: str | None = field("token", None, secret=True,
                               description="Auth token (a secret); default SENTRY_AUTH_TOKEN")
+    upload_token: str | None = field(
+        "uploadToken", None, secret=True,
+        description="Token of the source-map uploads (a secret; least scope: an organization token, org:ci); "
+        "default: token")
     workers: Annotated[int, whole(1, 256)] | None = field(
         "workers", None, description=f"Sentry calls at once (the provider's thread pool); default {DEFAULT_WORKERS}"
         f" or {WORKERS_ENV}; the pacer keeps to what Sentry allows")

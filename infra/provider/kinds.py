@@ -27,6 +27,7 @@ from infra.sentry.project import ProjectProvider
 from infra.sentry.project_model import ProjectState
 from infra.sentry.release import ReleaseProvider, ReleaseState
 from infra.sentry.shape import SentryModel
+from infra.sentry.source_maps import SourceMapsProvider, SourceMapsState
 
 PACKAGE = "sentrystacks"
 #: the type of the dynamic providers of earlier releases, for the aliases that upgrade their stacks in place
@@ -65,6 +66,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("Release", ReleaseProvider, ReleaseState, "A release in every project of the stack"),
     Kind("DeployStart", DeployStartProvider, DeployStartState, "When the rollout of a configuration began"),
     Kind("Deploy", DeployProvider, DeployState, "The record that a release reached an environment"),
+    Kind("SourceMaps", SourceMapsProvider, SourceMapsState,
+         "A build's source maps in a project for a release, uploaded once with sentry-cli"),
     Kind("IssueAlert", IssueAlertProvider, IssueAlertState, "A legacy issue alert rule (Sentry before 26.7)"),
     Kind("MetricAlert", MetricAlertProvider, MetricAlertState, "A legacy metric alert rule (Sentry before 26.7)"),
 )}

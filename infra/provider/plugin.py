@@ -37,13 +37,13 @@ from infra.provider.server import serve
 from infra.provider.values import plain, plain_map, secret_keys, to_map
 from infra.sentry.base import SentryProvider, watch_cli
 from infra.sentry.client import SentryClient, connection_from_values
-from infra.sentry.errors import SentryConfigError, SentryError
+from infra.sentry.errors import SentryConfigError, SentryError, register_secret
 from infra.sentry.preflight import Needs, check_connection
 from infra.sentry.shape import check_props, secret_outputs
 
 T = TypeVar("T")
 #: provider inputs whose change is a change of the provider (never a replacement of its resources)
-COMPARED = ("baseUrl", "organization", "token", "workers")
+COMPARED = ("baseUrl", "organization", "token", "uploadToken", "workers")
 
 
 def plugin_version() -> str:
@@ -70,6 +70,7 @@ class SentryStacksProvider(p.Provider):
         self._error: SentryConfigError | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._providers: dict[str, SentryProvider[Any]] = {}
+        self._upload_token: str | None = None
 
     # ------------------------------------------------------------------- the provider itself
 
@@ -113,6 +114,8 @@ class SentryStacksProvider(p.Provider):
             self._client, self._error = SentryClient(connection_from_values(config.connection())), None
         except SentryConfigError as exc:  # said on the first use: a refresh of nothing needs no Sentry
             self._client, self._error = None, exc
+        self._upload_token = (config.upload_token or "").strip() or None
+        register_secret(self._upload_token)
         self._pool = ThreadPoolExecutor(max_workers=config.pool_size(), thread_name_prefix="sentry")
         self._providers = {}
         return p.ConfigureResponse(accept_secrets=True, supports_preview=False, accept_resources=False)
@@ -122,6 +125,7 @@ class SentryStacksProvider(p.Provider):
         if found is None:
             found = self._providers[kind.name] = kind.provider(self._client)
             found._config_error = self._error
+            found.upload_token = self._upload_token
         return found
 
     async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:

@@ -19,6 +19,7 @@ from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
 from infra.sentry.project import get_project
 from infra.sentry.shape import inputs_of_state
+from infra.vocabulary import WEBHOOKS_PLUGIN
 
 # Create-time inputs never diffed: `projectIds` (the watched projects' numeric ids, aligned with `projects`)
 # and `lookupFirst`: False (SentryApp, whose alert names carry the stack's name) looks the workflow up by name
@@ -88,6 +89,30 @@ def _ids_aligned(slugs: Any, props: Mapping[str, Any]) -> list[str] | None:
     return [by_slug[str(s)] for s in slugs]
 
 
+def _plugin_urls(plugin: Mapping[str, Any]) -> set[str]:
+    """The callback URLs of a WebHooks plugin as its API answers it (``config[name=urls].value``)."""
+    for item in plugin.get("config") or []:
+        if isinstance(item, Mapping) and item.get("name") == "urls":
+            return {u.strip() for u in str(item.get("value") or "").splitlines() if u.strip()}
+    return set()
+
+
+def configure_webhooks(client: SentryClient, org: str, projects: list[str], urls: set[str], dropped: set[str]) -> None:
+    """Make `urls` callback URLs of each project's WebHooks plugin (the plugin a ``webhook`` action with
+    ``targetIdentifier: webhooks`` POSTs through) and drop `dropped` (this alert's former URLs); the plugin's other
+    URLs stay (other alerts or stacks may have set them). The plugin is enabled when it has URLs."""
+    for project in projects:
+        path = f"projects/{org}/{project}/plugins/{WEBHOOKS_PLUGIN}/"
+        what = f"the WebHooks plugin of project '{project}'"
+        plugin = client.get_or_none(path, what=what)
+        current = _plugin_urls(plugin) if isinstance(plugin, Mapping) else set()
+        wanted = (current - dropped) | urls
+        if wanted != current:
+            client.put(path, {"urls": "\n".join(sorted(wanted))}, what=what)
+        if wanted and not (isinstance(plugin, Mapping) and plugin.get("enabled")):
+            client.request("POST", path, action="update", what=what, json_body={})  # enable (idempotent)
+
+
 class AlertProvider(SentryProvider[AlertInputs]):
     """CRUD for workflows."""
 
@@ -126,6 +151,8 @@ class AlertProvider(SentryProvider[AlertInputs]):
             with recovery.creating(journal):  # looked up only when the outcome is unknown (or after a kill)
                 workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
                                          find=lambda: find_workflow(client, org, inputs.name))
+        if inputs.webhook_urls:
+            configure_webhooks(client, org, norm_ids(inputs.projects), set(inputs.webhook_urls), set())
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), props)
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
@@ -148,6 +175,11 @@ class AlertProvider(SentryProvider[AlertInputs]):
         streams = self._streams(sid.org, inputs, news, olds)
         workflow = self.client.put(f"organizations/{sid.org}/workflows/{sid.object_id}/", inputs.to_body(streams),
                                    what=f"alert '{inputs.name}' in organization '{sid.org}'")
+        old = self.inputs(olds)
+        urls, old_urls = set(inputs.webhook_urls or ()), set(old.webhook_urls or ())
+        if urls or old_urls:
+            configure_webhooks(self.client, sid.org, norm_ids(inputs.projects), urls, old_urls - urls)
+            configure_webhooks(self.client, sid.org, sorted(set(old.projects) - set(inputs.projects)), set(), old_urls)
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), news)
         return UpdateResult(outs)
@@ -155,6 +187,8 @@ class AlertProvider(SentryProvider[AlertInputs]):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         sid = ids.parse("workflow", id_)
         self.client.delete(f"organizations/{sid.org}/workflows/{sid.object_id}/", what=f"alert '{props.get('name')}'")
+        state = self.inputs(props)
+        if state.webhook_urls:
+            configure_webhooks(self.client, sid.org, norm_ids(state.projects), set(), set(state.webhook_urls))
 
 
-__all__ = ["AlertProvider", "find_workflow", "issue_stream_detector", "issue_stream_detectors"]

@@ -17,15 +17,13 @@ from infra.fields import (
     Owner,
     ProjectSlug,
     TargetType,
+    WebhookUrl,
     choice,
     text,
 )
 from infra.sentry.compare import as_declared, as_int, flag
 from infra.sentry.shape import SentryModel, field, field_rule, props_of
-from infra.vocabulary import FILTER_TYPES, TRIGGER_TYPES
-
-#: action types whose workflow action needs no integration
-NO_INTEGRATION = ("email", "sentry_app", "webhook", "plugin")
+from infra.vocabulary import FILTER_TYPES, NON_INTEGRATION_ACTIONS, TRIGGER_TYPES
 
 
 def _id(value: Any) -> Any:
@@ -116,7 +114,7 @@ class ActionConfig(SentryModel):
 
 
 class Action(SentryModel):
-    """A workflow action; every type but email needs its integration's id."""
+    """A workflow action; every type but email and webhook needs its integration's id."""
 
     type: ActionType = field("type", description="What it does")
     integration_id: Id | None = field("integrationId", None, description="The integration's id")
@@ -125,7 +123,7 @@ class Action(SentryModel):
 
     @field_rule
     def _integration(self) -> Self:
-        if self.type not in NO_INTEGRATION and not self.integration_id:
+        if self.type not in NON_INTEGRATION_ACTIONS and not self.integration_id:
             raise ValueError(f"a {self.type} action needs an integrationId")
         return self
 
@@ -165,6 +163,9 @@ class AlertInputs(SentryModel):
     lookup_first: Bool | None = field(
         "lookupFirst", None, sent=False, diff=False,
         description="false: look the name up before the POST only when a killed run may have created it")
+    webhook_urls: list[WebhookUrl] | None = field(
+        "webhookUrls", None, sent=False, compare=norm_ids, unset="default",
+        description="A webhook action's callback URLs: set on the WebHooks plugin of each of projects")
 
     @field_rule
     def _watches(self) -> Self:

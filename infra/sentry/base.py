@@ -101,6 +101,8 @@ class SentryProvider(ResourceProvider, Generic[I]):
     """
 
     inputs_type: type[I]
+    #: the token source-map uploads use, when it is not the Sentry token (the plugin sets it from its config)
+    upload_token: str | None = None
     #: with a replace, delete the old object before creating the new one (None: whenever it is replaced)
     delete_before_replace: bool | None = False
 

@@ -8,6 +8,7 @@
     ├── SentryProtocolError         an answer that is not Sentry's: HTML or other text, JSON of another shape
     ├── SentryStateError            Sentry holds something the stack cannot accept (a shared project
     │                               whose settings differ, an object that exists but may not be adopted)
+    ├── SentryToolError             a Sentry tool run for the stack failed (sentry-cli: its exit and last lines)
     └── SentryApiError              Sentry answered with an error status (.status, .detail, .body)
         ├── SentryBadRequest        400: field errors (.fields: {"field": ["msg", ...]})
         ├── SentryAuthError         401 / 403 (.advice says what to fix)
@@ -112,6 +113,10 @@ class SentryStateError(SentryError):
     """Sentry holds something that the stack cannot accept as it is."""
 
 
+class SentryToolError(SentryError):
+    """A tool of Sentry's (sentry-cli) could not be run or failed; the message ends with what it said."""
+
+
 class SentryApiError(SentryError):
     """Sentry answered with an error status."""
 
@@ -201,6 +206,7 @@ __all__ = [
     "SentryRateLimited",
     "SentryServerError",
     "SentryStateError",
+    "SentryToolError",
     "SentryTransportError",
     "api_error",
     "describe_text",

@@ -304,6 +304,8 @@ class SentryConfig(Model):
     organization: Slug | None = Field(None, description="Organization slug; default SENTRY_ORG")
     token: str | None = Field(None, description="Auth token, as a secret (`pulumi config set --secret`);"
                               " default SENTRY_AUTH_TOKEN")
+    upload_token: str | None = Field(None, description="Token of the source-map uploads, as a secret; least scope: an"
+                                     " organization token (org:ci); default: token")
 
     @model_validator(mode="after")
     def _organization_with_base_url(self, info: ValidationInfo) -> Self:

@@ -38,7 +38,13 @@ from infra.settings.sentry_objects import (
     RateLimitSettings,
     ServiceKeysSettings,
 )
-from infra.settings.services import BuildSettings, HealthcheckSettings, ServiceSentrySettings, ServiceSettingsModel
+from infra.settings.services import (
+    BuildSettings,
+    HealthcheckSettings,
+    ServiceSentrySettings,
+    ServiceSettingsModel,
+    SourceMapsSettings,
+)
 from infra.vocabulary import SLUG_RE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +157,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("sampling.budget", BudgetSettings),
     ("services.<name>", ServiceSettingsModel),
     ("services.<name>.sentry", ServiceSentrySettings),
+    ("services.<name>.sentry.sourceMaps", SourceMapsSettings),
     ("services.<name>.build", BuildSettings),
     ("services.<name>.healthcheck", HealthcheckSettings),
     ("keys.<service>", ServiceKeysSettings),

@@ -30,6 +30,7 @@ from infra.fields import (
     RateWindow,
     TargetType,
     Threshold,
+    WebhookUrl,
 )
 from infra.settings.problems import MISSING, Issue, check, suggest
 from infra.settings.types import Bool, Model, text
@@ -39,12 +40,16 @@ from infra.vocabulary import (
     FILTER_TYPES,
     GENERATION_RE,
     GENERATION_RULE,
+    NON_INTEGRATION_ACTIONS,
     TRIGGER_TYPES,
+    WEBHOOKS_PLUGIN,
 )
 
 ALERT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 ALERT_NAME_RULE = "a name: letters, digits, spaces, '.', '-' and '_' (at most 64), starting with a letter or digit"
 IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: an alert's triggers when it gives none
+DEFAULT_TRIGGER_TYPES = ("first_seen_event", "regression_event")
 
 # --------------------------------------------------------------------------- client keys
 
@@ -152,7 +157,7 @@ Condition = Annotated[ConditionSettings, BeforeValidator(_condition, json_schema
 
 
 class ActionSettings(Model):
-    """A workflow action; every type but email needs its integration's id."""
+    """A workflow action; every type but email and webhook needs its integration's id."""
 
     type: ActionType = Field(description=f"allowed: {', '.join(ACTION_TYPES)}")
     target_type: TargetType = Field("issue_owners", description="Who is notified")
@@ -161,11 +166,24 @@ class ActionSettings(Model):
     integration_id: Annotated[str, text("an integration id")] | None = Field(
         None, description="The integration's id (required for every type but email)")
     data: dict[str, Any] = Field(default_factory=dict, description="Extra action data")
+    urls: list[WebhookUrl] = Field(
+        default_factory=list, description="webhook: callback URLs, set as the WebHooks plugin's URLs of the alert's"
+        " projects (the plugin POSTs every firing of the project to all of them)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook(cls, value: Any) -> Any:
+        """A webhook action goes to the WebHooks plugin (``targetType: specific``, ``targetIdentifier: webhooks``)."""
+        if isinstance(value, dict) and value.get("type") == "webhook":
+            return {"targetType": "specific", "targetIdentifier": WEBHOOKS_PLUGIN, **value}
+        return value
 
     @model_validator(mode="after")
     def _needs(self) -> Self:
         issues: list[Issue] = []
-        if self.type != "email" and self.integration_id is None:
+        if self.urls and self.type != "webhook":
+            issues.append(Issue(("urls",), self.urls, "only a webhook action has callback URLs"))
+        if self.type not in NON_INTEGRATION_ACTIONS and self.integration_id is None:
             issues.append(Issue(("integrationId",), MISSING,
                                 f"required for {self.type} actions: the id of the {self.type} integration"))
         if self.target_type in ("user", "team", "specific") and self.target_identifier is None:
@@ -190,6 +208,12 @@ class AlertSettings(Model):
     environment: EnvName | None = Field(None, description="Sentry environment; default the stack's")
     owner: Owner | None = Field(None, description="team:<id> or user:<id>")
     enabled: Bool = Field(True, description="false keeps it but turns it off")
+
+    def trigger_conditions(self) -> list[ConditionSettings]:
+        """The triggers, or the default ones (a new issue, a regression) when none are given."""
+        if self.triggers is not None:
+            return list(self.triggers)
+        return [ConditionSettings(type=kind) for kind in DEFAULT_TRIGGER_TYPES]
 
     @model_validator(mode="after")
     def _non_empty(self) -> Self:
@@ -296,6 +320,7 @@ def check_references(
 
 
 __all__ = [
+    "DEFAULT_TRIGGER_TYPES",
     "ActionSettings",
     "AlertSettings",
     "ConditionSettings",

@@ -15,12 +15,14 @@ from infra.fields import (
     DEFAULT_ALERT,
     DEFAULT_KEY_POLICY,
     AllowedDomain,
+    Dist,
     KeyPolicy,
     Platform,
     ProjectName,
     ProjectSlug,
     ResolveAgeHours,
     SubjectPrefix,
+    UrlPrefix,
 )
 from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
@@ -108,6 +110,19 @@ _FILTER_SCHEMA = {
 InboundFilters = Annotated[dict[str, bool | list[str]], WrapValidator(_filters), WithJsonSchema(_FILTER_SCHEMA)]
 
 
+class SourceMapsSettings(Model):
+    """The service's production JavaScript and its hidden source maps, uploaded to its Sentry project for the
+    stack's release (once per release and build; docs in the README's "Source maps")."""
+
+    path: Annotated[str, text("a folder path (the build's .js files and their .map files)")] = Field(
+        description="Folder with the build's JavaScript and source maps, laid out as served (relative to the project"
+        " root); scripts/build-images writes the reference frontend's to dist/sourcemaps/frontend")
+    url_prefix: UrlPrefix = Field(
+        "~/", description="Where the folder is served: '~/' (the site root on any host), '~/static/js', or a URL")
+    dist: Dist | None = Field(
+        None, description="The release's distribution (as the SDK sends it), if the app sets one")
+
+
 class ServiceSentrySettings(Model):
     """The Sentry project a service owns (other services may report to it with ``dsnFrom``)."""
 
@@ -125,6 +140,8 @@ class ServiceSentrySettings(Model):
     default_alert: Bool = Field(DEFAULT_ALERT, description="Keep the default alert Sentry creates with the project")
     inbound_filters: InboundFilters = Field(
         default_factory=dict, description="Inbound data filters: filter id -> true/false (legacy-browsers: a list)")
+    source_maps: SourceMapsSettings | None = Field(
+        None, description="The build's source maps, uploaded for the stack's release: {path, urlPrefix, dist}")
 
 
 class BuildSettings(Model):

@@ -105,7 +105,7 @@ def _filtered(req: Request, org: sqlite3.Row) -> list[sqlite3.Row]:
 
 def list_workflows(req: Request) -> Response:
     org = org_row(req)
-    items = [serialize(r) for r in _filtered(req, org)]
+    items = [serialize(r, req.app.db) for r in _filtered(req, org)]
     sort_items(items, req.arg("sortBy"), {
         "id": lambda w: int(w["id"]), "name": lambda w: w["name"].lower(), "dateCreated": lambda w: w["dateCreated"],
         "dateUpdated": lambda w: w["dateUpdated"], "connectedDetectors": lambda w: len(w["detectorIds"]),
@@ -121,11 +121,11 @@ def create_workflow(req: Request) -> Response:
     with req.app.db.tx():
         workflow_id = insert(req.app.db, int(org["id"]), data)
     row = req.app.db.fetch("workflows", workflow_id)
-    return Response(201, serialize(row))
+    return Response(201, serialize(row, req.app.db))
 
 
 def get_workflow(req: Request) -> Response:
-    return Response(200, serialize(_workflow(req, org_row(req))))
+    return Response(200, serialize(_workflow(req, org_row(req)), req.app.db))
 
 
 def update_workflow(req: Request) -> Response:
@@ -136,7 +136,7 @@ def update_workflow(req: Request) -> Response:
         data = validate(req, int(org["id"]), body, loads(req.app.db.fetch("workflows", row["id"])["data"]))
         req.app.db.run("UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"]))
     fresh = req.app.db.fetch("workflows", row["id"])
-    return Response(200, serialize(fresh))
+    return Response(200, serialize(fresh, req.app.db))
 
 
 def delete_workflow(req: Request) -> Response:
@@ -166,7 +166,7 @@ def bulk_update(req: Request) -> Response:
                 "UPDATE workflows SET data = ?, updated = ? WHERE id = ?", (dumps(data), now_iso(), row["id"])
             )
     fresh = [req.app.db.one("SELECT * FROM workflows WHERE id = ?", (r["id"],)) for r in rows]
-    return Response(200, [serialize(r) for r in fresh if r is not None])
+    return Response(200, [serialize(r, req.app.db) for r in fresh if r is not None])
 
 
 def bulk_delete(req: Request) -> Response:

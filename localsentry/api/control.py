@@ -9,6 +9,8 @@ from localsentry import auth
 from localsentry.db import dumps, loads
 from localsentry.http import ApiError, Request, Response, Router
 from localsentry.models.common import org_features, org_row, org_settings, project_row, valid_slug
+from localsentry.models.inbox import serialize_hook, serialize_mail
+from localsentry.models.notifications import serialize_delivery
 from localsentry.ratelimit import BODY_SHAPES
 from localsentry.vocabulary import LEGACY_MODES
 
@@ -146,16 +148,41 @@ def list_items(req: Request) -> Response:
     org = org_row(req)
     project = project_row(req, org)
     sql = "SELECT i.*, k.public FROM items i LEFT JOIN keys k ON k.id = i.key_id WHERE i.project_id = ?"
-    args: list[Any] = [project["id"]]
-    for param, column in (("type", "i.type"), ("environment", "i.environment"), ("release", "i.release"),
-                          ("key", "k.public"), ("event_id", "i.event_id")):  # fmt: skip
+    filters = (("type", "i.type"), ("environment", "i.environment"), ("release", "i.release"), ("key", "k.public"),
+               ("event_id", "i.event_id"))  # fmt: skip
+    rows = _filtered_rows(req, sql, [project["id"]], filters, "i.id", 1000, 10000)
+    return Response(200, [serialize_item(r) for r in rows])
+
+
+def _filtered_rows(req: Request, sql: str, args: list[Any], filters: tuple[tuple[str, str], ...], order: str,
+                   default_limit: int, max_limit: int) -> list[Any]:  # fmt: skip
+    """Rows of `sql` narrowed by each query parameter of `filters` (`param`, column: one or more values), newest
+    first, at most `limit`."""
+    for param, column in filters:
         values = req.args(param)
         if values:
             sql += f" AND {column} IN ({','.join('?' * len(values))})"
-            args += values
-    limit = min(int(req.arg("limit") or 1000), 10000)
-    rows = req.app.db.all(sql + f" ORDER BY i.id DESC LIMIT {limit}", args)
-    return Response(200, [serialize_item(r) for r in rows])
+            args = [*args, *values]
+    limit = min(int(req.arg("limit") or default_limit), max_limit)
+    return req.app.db.all(sql + f" ORDER BY {order} DESC LIMIT {limit}", args)
+
+
+def list_deliveries(req: Request) -> Response:
+    """The deliveries of firing workflows and test-fires, newest first (`workflow`, `group` (the issue a firing
+    was for), `status`, `type` filters)."""
+    sql = "SELECT d.*, f.group_id FROM deliveries d LEFT JOIN workflow_fires f ON f.id = d.fire_id WHERE 1 = 1"
+    filters = (("workflow", "d.workflow_id"), ("group", "f.group_id"), ("status", "d.status"), ("type", "d.type"))
+    return Response(200, [serialize_delivery(r) for r in _filtered_rows(req, sql, [], filters, "d.id", 200, 5000)])
+
+
+def list_mail(req: Request) -> Response:
+    """The messages the built-in SMTP server received, newest first."""
+    return Response(200, [serialize_mail(r, full=True) for r in req.app.db.all("SELECT * FROM mail ORDER BY id DESC")])
+
+
+def list_hooks(req: Request) -> Response:
+    """What the built-in webhook receiver (`POST /_localsentry/hooks/{name}`) received, newest first."""
+    return Response(200, [serialize_hook(r) for r in req.app.db.all("SELECT * FROM webhook_inbox ORDER BY id DESC")])
 
 
 def register(router: Router) -> None:
@@ -173,5 +200,8 @@ def register(router: Router) -> None:
         ("GET", C + "/stats", get_stats),
         ("POST", C + "/stats/reset", reset_stats),
         ("GET", C + "/projects/{organization_id_or_slug}/{project_id_or_slug}/items/", list_items),
+        ("GET", C + "/deliveries", list_deliveries),
+        ("GET", C + "/mail", list_mail),
+        ("GET", C + "/hooks", list_hooks),
     ):
         router.add(method, path, handler, admin, kind="admin")

@@ -1,6 +1,7 @@
 """Reading ingested events back: Sentry's project events list and event details.
 
-The list holds error events, as Sentry's does. localsentry extension: `query=event.type:transaction` lists
+The list holds error events, as Sentry's does; `…/events/{event_id}/json/` is the event as stored after
+processing (Sentry's event JSON). localsentry extension: `query=event.type:transaction` lists
 transactions instead (Sentry keeps them elsewhere); every item type is readable through
 `/_localsentry/projects/{org}/{project}/items/`.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from localsentry.db import loads
 from localsentry.http import Request, Response, Router, not_found
 from localsentry.models.common import org_row, project_row, time_range
 from localsentry.models.events import serialize_detail, serialize_summary
@@ -78,7 +80,7 @@ def _matches(row: sqlite3.Row, key: str, value: str, negate: bool) -> bool:
     return found != negate
 
 
-def get_event(req: Request) -> Response:
+def _event_row(req: Request) -> sqlite3.Row:
     org = org_row(req)
     project = project_row(req, org)
     event_id = req.params["event_id"].replace("-", "").lower()
@@ -91,9 +93,22 @@ def get_event(req: Request) -> Response:
     row = req.app.db.one(sql + " ORDER BY id DESC LIMIT 1", args)
     if row is None:
         raise not_found()
-    return Response(200, serialize_detail(req, row))
+    return row
+
+
+def get_event(req: Request) -> Response:
+    return Response(200, serialize_detail(req, _event_row(req)))
+
+
+def get_event_json(req: Request) -> Response:
+    """The event as stored after processing (Sentry's event JSON: snake_case, resolved frames with their `data`,
+    the frames as they arrived in `raw_stacktrace`, processing `errors`)."""
+    row = _event_row(req)
+    payload = loads(row["payload"]) or {}
+    return Response(200, {**payload, "event_id": str(row["event_id"]), "project": int(row["project_id"])})
 
 
 def register(router: Router) -> None:
     router.add("GET", P + "/events/", list_events, READ)
     router.add("GET", P + "/events/{event_id}/", get_event, READ)
+    router.add("GET", P + "/events/{event_id}/json/", get_event_json, READ)

@@ -15,7 +15,7 @@ from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.models.common import org_row, project_row, time_range
 from localsentry.models.engine import project_filter
 from localsentry.models.events import serialize_detail, serialize_summary
-from localsentry.models.issues import base32, group_stats, serialize_group
+from localsentry.models.issues import activity, base32, group_stats, record_activity, serialize_group
 from localsentry.pagination import paginate
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
@@ -135,6 +135,8 @@ def list_project_issues(req: Request) -> Response:
 
 
 def _changes(body: dict[str, Any]) -> dict[str, Any]:
+    """Column changes of an issue update. Archiving (`ignored`) is forever, until escalating (`substatus`
+    archived_until_escalating) or until `statusDetails.ignoreCount` more events (archived_until_condition_met)."""
     changes: dict[str, Any] = {}
     if "status" in body:
         status = body["status"]
@@ -142,6 +144,12 @@ def _changes(body: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(400, {"status": [f'"{status}" is not a valid choice.']})
         changes["status"] = STATUSES[status]
         changes["substatus"] = {"unresolved": "ongoing", "ignored": "archived_forever"}.get(STATUSES[status])
+        details: dict[str, Any] = body["statusDetails"] if isinstance(body.get("statusDetails"), dict) else {}
+        count = details.get("ignoreCount")
+        if changes["status"] == "ignored" and isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            changes["substatus"], changes["ignore_count"] = "archived_until_condition_met", count
+        elif changes["status"] == "ignored" and body.get("substatus") == "archived_until_escalating":
+            changes["substatus"] = "archived_until_escalating"
     for name, column in (("isBookmarked", "is_bookmarked"), ("hasSeen", "has_seen")):
         if name in body:
             if not isinstance(body[name], bool):
@@ -150,11 +158,23 @@ def _changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+ACTIVITY = {"resolved": "set_resolved", "ignored": "set_ignored", "unresolved": "set_unresolved"}
+
+
 def _apply(req: Request, rows: list[sqlite3.Row], changes: dict[str, Any]) -> None:
-    with req.app.db.tx():
+    db = req.app.db
+    with db.tx():
         for row in rows:
+            if "status" in changes and "ignore_count" not in changes:
+                db.run("UPDATE groups SET ignore_until = NULL WHERE id = ?", (row["id"],))
             for column, value in changes.items():
-                req.app.db.run(f"UPDATE groups SET {column} = ? WHERE id = ?", (value, row["id"]))  # noqa: S608
+                if column == "ignore_count":
+                    seen = int(db.scalar("SELECT COUNT(*) FROM items WHERE group_id = ?", (row["id"],)))
+                    db.run("UPDATE groups SET ignore_until = ? WHERE id = ?", (seen + int(value), row["id"]))
+                    continue
+                db.run(f"UPDATE groups SET {column} = ? WHERE id = ?", (value, row["id"]))  # noqa: S608
+            if changes.get("status") and changes["status"] != row["status"]:
+                record_activity(db, int(row["id"]), ACTIVITY[str(changes["status"])], req.app.now())
 
 
 def bulk_update(req: Request) -> Response:
@@ -226,6 +246,11 @@ def update_issue(req: Request) -> Response:
     return Response(200, body)
 
 
+def issue_activities(req: Request) -> Response:
+    """The issue's activity (`GET …/issues/{issue_id}/activities/`), newest first."""
+    return Response(200, {"activity": activity(req.app.db, _issue(req))})
+
+
 def delete_issue(req: Request) -> Response:
     _delete(req, [_issue(req)])
     return Response(202)
@@ -279,5 +304,6 @@ def register(router: Router) -> None:
     router.add("GET", I + "/", get_issue, READ)
     router.add("PUT", I + "/", update_issue, WRITE)
     router.add("DELETE", I + "/", delete_issue, ADMIN)
+    router.add("GET", I + "/activities/", issue_activities, READ)
     router.add("GET", I + "/events/", issue_events, READ)
     router.add("GET", I + "/events/{event_id}/", issue_event, READ)

@@ -14,7 +14,8 @@ from typing import Any
 from localsentry.db import Database, dumps, loads, now_iso
 from localsentry.http import ApiError, Request, Response, Router, not_found
 from localsentry.models.common import org_row, project_row
-from localsentry.models.detectors import BUILTIN, CRON_DATA_SOURCE, CRON_DETECTOR, insert, link_workflows
+from localsentry.models.detector_view import serialize
+from localsentry.models.detectors import BUILTIN, CRON_DETECTOR, insert, link_workflows
 from localsentry.models.engine import (
     condition_group,
     id_filter,
@@ -29,7 +30,6 @@ from localsentry.models.monitors import (
     check_slug,
     create_monitor,
     remove_monitor,
-    serialize_monitor,
     unique_monitor_slug,
     validate_config,
 )
@@ -42,47 +42,6 @@ WRITE = ("alerts:write", "org:admin", "org:read", "org:write")
 CREATE = ("alerts:write", "project:admin", "project:write")
 CREATABLE = ("metric_issue", "uptime_domain_failure", "monitor_check_in_failure")
 DATASETS = ("events", "transactions", "generic_metrics", "metrics", "sessions", "events_analytics_platform")
-
-
-def _owner(req: Request, owner: str | None) -> dict[str, Any] | None:
-    if owner is None:
-        return None
-    kind, _, ident = owner.partition(":")
-    if kind == "team":
-        team = req.app.db.one("SELECT slug FROM teams WHERE id = ?", (int(ident),))
-        return {"type": "team", "id": ident, "name": str(team["slug"]) if team else ident}
-    return {"type": "user", "id": ident, "name": "admin@localsentry.invalid", "email": "admin@localsentry.invalid"}
-
-
-def serialize(req: Request, row: sqlite3.Row) -> dict[str, Any]:
-    data = loads(row["data"])
-    workflows = [
-        str(r["id"]) for r in req.app.db.all("SELECT id, data FROM workflows WHERE org_id = ?", (row["org_id"],))
-        if int(row["id"]) in loads(r["data"]).get("detectorIds", [])
-    ]  # fmt: skip
-    return {
-        "id": str(row["id"]),
-        "projectId": str(row["project_id"]),
-        "name": data["name"],
-        "description": data.get("description"),
-        "type": str(row["type"]),
-        "workflowIds": workflows,
-        "owner": _owner(req, data.get("owner")),
-        "createdBy": data.get("createdBy"),
-        "dateCreated": row["created"],
-        "dateUpdated": row["updated"],
-        "dataSources": _cron_sources(req, row, data) if row["monitor_id"] is not None else data.get("dataSources"),
-        "conditionGroup": data.get("conditionGroup"),
-        "config": data.get("config", {}),
-        "enabled": data.get("enabled", True),
-        "latestGroup": None,
-    }
-
-
-def _cron_sources(req: Request, row: sqlite3.Row, data: dict[str, Any]) -> list[dict[str, Any]]:
-    monitor = req.app.db.fetch("monitors", row["monitor_id"])
-    return [{"id": str(data.get("dataSourceId")), "organizationId": str(row["org_id"]), "type": CRON_DATA_SOURCE,
-             "sourceId": str(monitor["id"]), "queryObj": serialize_monitor(req, monitor)}]  # fmt: skip
 
 
 def _data_sources(db: Database, org_id: int, raw: Any, errors: dict[str, Any]) -> list[dict[str, Any]] | None:

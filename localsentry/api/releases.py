@@ -26,12 +26,10 @@ from localsentry.models.releases import (
     valid_version,
 )
 from localsentry.pagination import paginate
+from localsentry.vocabulary import RELEASE_DELETE, RELEASE_READ, RELEASE_WRITE
 
 R = "/api/0/organizations/{organization_id_or_slug}/releases"
 P = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/releases"
-READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
-WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
-DELETE = ("project:admin", "project:releases")
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 URL = re.compile(r"^https?://\S+$")
 
@@ -267,12 +265,12 @@ def create_deploy(req: Request) -> Response:
 
 
 def register(router: Router) -> None:
-    router.add("GET", P + "/", list_project_releases, READ)
-    router.add("POST", P + "/", create_project_release, WRITE)
-    router.add("GET", R + "/", list_releases, READ)
-    router.add("POST", R + "/", create_release, WRITE)
-    router.add("GET", R + "/{version}/", get_release, READ)
-    router.add("PUT", R + "/{version}/", update_release, WRITE)
-    router.add("DELETE", R + "/{version}/", delete_release, DELETE)
-    router.add("GET", R + "/{version}/deploys/", list_deploys, READ)
-    router.add("POST", R + "/{version}/deploys/", create_deploy, WRITE)
+    router.add("GET", P + "/", list_project_releases, RELEASE_READ)
+    router.add("POST", P + "/", create_project_release, RELEASE_WRITE)
+    router.add("GET", R + "/", list_releases, RELEASE_READ)
+    router.add("POST", R + "/", create_release, RELEASE_WRITE)
+    router.add("GET", R + "/{version}/", get_release, RELEASE_READ)
+    router.add("PUT", R + "/{version}/", update_release, RELEASE_WRITE)
+    router.add("DELETE", R + "/{version}/", delete_release, RELEASE_DELETE)
+    router.add("GET", R + "/{version}/deploys/", list_deploys, RELEASE_READ)
+    router.add("POST", R + "/{version}/deploys/", create_deploy, RELEASE_WRITE)

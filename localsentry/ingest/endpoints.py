@@ -29,6 +29,7 @@ from localsentry.ingest.protocol import (
 from localsentry.ingest.scrub import scrub_items
 from localsentry.ingest.storage import record_outcomes, store_items
 from localsentry.models.common import has_feature, project_data
+from localsentry.models.symbolication import needs_processing, symbolicate
 
 REJECTED = "event submission rejected with_reason: ProjectId"
 RATE_LIMITED = (
@@ -94,6 +95,20 @@ def _quota_left(req: Request, project: sqlite3.Row, key: sqlite3.Row) -> tuple[i
     return max(int(count) - int(used), 0), max(math.ceil(start + window - now), 1)
 
 
+def _symbolicated(req: Request, project: sqlite3.Row, items: list[Item]) -> list[Item]:
+    """Error events with JavaScript frames resolved through the project's source maps (before grouping, as Sentry
+    processes events); every other item as it came, untouched."""
+    out: list[Item] = []
+    for item in items:
+        payload = item.json() if item.type == "event" else None
+        if isinstance(payload, dict) and needs_processing(payload):
+            processed = symbolicate(req.app.db, int(project["id"]), int(project["org_id"]), payload)
+            headers = {k: v for k, v in item.headers.items() if k != "length"}
+            item = Item(headers, json.dumps(processed, separators=(",", ":")).encode())
+        out.append(item)
+    return out
+
+
 def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int | None) -> Response:
     if auth is None:
         if "dsn" not in envelope.headers:
@@ -101,6 +116,7 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         auth = dsn_auth(envelope.headers["dsn"])
     key, project = _resolve_key(req, auth, project_id, envelope.items)
     _check_cors(req, project, key, envelope.items)
+    envelope.items = _symbolicated(req, project, envelope.items)
     db = req.app.db
     with db.tx():
         left, retry_after = _quota_left(req, project, key)
@@ -122,6 +138,7 @@ def _accept(req: Request, envelope: Envelope, auth: Auth | None, project_id: int
         accepted = scrub_items(accepted, data)  # the project's Security & Privacy settings, before storage
         facts = store_items(db, project, key, envelope.headers, accepted, auth, req.app.clock_offset)
     db.memo.update(facts)
+    req.app.wake()  # firings queued deliveries: the worker sends them, ingest does not wait
     headers = cors_headers(req.headers)
     if limited:
         limits = f"{retry_after}:{';'.join(KEY_QUOTA_CATEGORIES)}:key:key_quota"

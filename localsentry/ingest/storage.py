@@ -19,7 +19,9 @@ from localsentry.ingest.items import (
     transaction_spans,
 )
 from localsentry.ingest.protocol import Auth, Item
+from localsentry.models.alerting import process_event
 from localsentry.models.checkins import process_checkin
+from localsentry.models.detector_issues import evaluate_project
 from localsentry.models.issues import assign_group
 
 
@@ -80,13 +82,15 @@ def store_items(
     db: Database, project: sqlite3.Row, key: sqlite3.Row, envelope_headers: dict[str, Any], items: list[Item],
     auth: Auth, clock_offset: float = 0.0,
 ) -> list[tuple[Any, ...]]:  # fmt: skip
-    """Insert accepted items and their side effects (environments, releases, first event); count outcomes.
-    Returns facts to remember once the transaction has committed (`Database.memo`)."""
+    """Insert accepted items and their side effects (environments, releases, first event, issues, the workflows
+    and metric monitors an error reaches); count outcomes. Returns facts to remember once the transaction has
+    committed (`Database.memo`)."""
     project_id, key_id = int(project["id"]), int(key["id"])
     received = time.time()
     envelope_event_id = envelope_headers.get("event_id")
     envelope = {k: v for k, v in envelope_headers.items() if k != "dsn"}
     facts: list[tuple[Any, ...]] = []
+    events = 0
     for item in items:
         payload = item.json()
         found = item_facts(item, envelope_headers)
@@ -103,7 +107,10 @@ def store_items(
         if item.type == "check_in":
             process_checkin(db, project, payload, received + clock_offset)
         if item.type == "event":
-            assign_group(db, project_id, item_id, payload, received)
+            assigned = assign_group(db, project_id, item_id, payload, received)
+            if assigned is not None and isinstance(payload, dict):
+                process_event(db, project, db.fetch("items", item_id), payload, assigned, received + clock_offset)
+                events += 1
         if item.type in CONTAINERS or item.type == "transaction":
             _insert_records(db, item_id, project_id, key_id, received, item, envelope_headers)
         kind_sql = "INSERT OR IGNORE INTO project_item_types (project_id, type) VALUES (?, ?)"
@@ -120,4 +127,6 @@ def store_items(
         record_outcomes(db, key_id, "accepted", item)
         for outcome, category, quantity in client_report_outcomes(item):
             record_outcome(db, key_id, outcome, category, quantity)
+    if events:
+        evaluate_project(db, project_id, received + clock_offset)
     return facts

@@ -9,7 +9,9 @@
 - Sentry's clock (once a minute) marks what did not happen: no check-in by `next_checkin + checkin_margin`
   (default 1 minute) adds a `missed` check-in for that expected time; an in-progress check-in older than
   `max_runtime` (default 30 minutes) becomes `timeout`. localsentry runs that clock whenever monitors or their
-  check-ins are read or a check-in arrives (`tick`), with the same result.
+  check-ins are read or a check-in arrives (`tick`), and on its own clock thread, with the same result.
+- An environment turning `error` opens the monitor's detector issue and turning `ok` again resolves it
+  (`models.detector_issues`), which runs the workflows that name the detector.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from localsentry.db import Database, dumps, now_iso
 from localsentry.models.common import valid_slug
+from localsentry.models.detector_issues import cron_incident
 from localsentry.models.monitors import config_of, create_monitor, sdk_config
 from localsentry.models.schedule import next_after
 
@@ -52,8 +55,10 @@ def _update_status(db: Database, monitor: sqlite3.Row, env: sqlite3.Row, at: flo
     status = str(env["status"])
     if status != "error" and len(recent) >= failures and all(s in FAILURES for s in recent[:failures]):
         db.run("UPDATE monitor_envs SET status = 'error', incident_start = ? WHERE id = ?", (at, env["id"]))
+        cron_incident(db, monitor, str(env["name"]), True, at)
     elif status == "error" and len(recent) >= recoveries and all(s == "ok" for s in recent[:recoveries]):
         db.run("UPDATE monitor_envs SET status = 'ok', incident_start = NULL WHERE id = ?", (env["id"],))
+        cron_incident(db, monitor, str(env["name"]), False, at)
     elif status == "active" and recent and recent[0] == "ok":
         db.run("UPDATE monitor_envs SET status = 'ok' WHERE id = ?", (env["id"],))
 

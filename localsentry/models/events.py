@@ -35,7 +35,10 @@ def title_of(payload: dict[str, Any], kind: str) -> tuple[str, str]:
     return (message.splitlines()[0][:100] if message else "<unlabeled event>"), message
 
 
-def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
+def event_tags(payload: dict[str, Any], environment: str | None, release: str | None, kind: str = "event"
+               ) -> dict[str, str]:  # fmt: skip
+    """An event's tags as Sentry lists them: the SDK's, plus environment, release, level, server_name and
+    transaction."""
     tags: dict[str, str] = {}
     raw = payload.get("tags")
     if isinstance(raw, dict):
@@ -43,14 +46,19 @@ def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
     elif isinstance(raw, list):
         tags.update({str(p[0]): str(p[1]) for p in raw if isinstance(p, list | tuple) and len(p) == 2})
     for name, value in (
-        ("environment", row["environment"]),
-        ("release", row["release"]),
-        ("level", payload.get("level") or ("info" if row["type"] == "transaction" else "error")),
+        ("environment", environment),
+        ("release", release),
+        ("level", payload.get("level") or ("info" if kind == "transaction" else "error")),
         ("server_name", payload.get("server_name")),
         ("transaction", payload.get("transaction")),
     ):
         if value:
             tags.setdefault(name, str(value))
+    return tags
+
+
+def _tags(payload: dict[str, Any], row: sqlite3.Row) -> list[dict[str, str]]:
+    tags = event_tags(payload, row["environment"], row["release"], str(row["type"]))
     return [{"key": k, "value": v, "query": f'{k}:"{v}"'} for k, v in sorted(tags.items())]
 
 
@@ -114,8 +122,48 @@ def _context(frame: dict[str, Any]) -> list[list[Any]]:
     return [[first + n, text] for n, text in enumerate([*pre, line, *post])]
 
 
+#: the messages of Sentry's processing errors (`EventError`) this server writes
+ERROR_MESSAGES = {
+    "js_no_source": "Source code was not found",
+    "js_invalid_source": "Sourcemap was invalid or not parseable",
+    "js_invalid_sourcemap_location": "Invalid location in sourcemap",
+    "js_missing_sources_content": "Source code missing from the source map's sourcesContent",
+    "unknown_error": "Unknown error",
+}
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("file:", "http:", "https:", "blob:"))
+
+
+def _source_map(frame: dict[str, Any]) -> dict[str, Any]:
+    """What Sentry's event API adds to a frame resolved through a source map (its `data.sourcemap`)."""
+    data = frame.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("sourcemap"), str):
+        return {}
+    out = {"map": data["sourcemap"].rsplit("/", 1)[-1],
+           **{k: data.get(v, "?") for k, v in (("origFunction", "orig_function"), ("origAbsPath", "orig_abs_path"),
+                                               ("origFilename", "orig_filename"), ("origLineNo", "orig_lineno"),
+                                               ("origColNo", "orig_colno"))}}  # fmt: skip
+    if _is_url(data["sourcemap"]):
+        out["mapUrl"] = data["sourcemap"]
+    return out
+
+
+def errors_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event's processing errors as Sentry's event API answers them: type, message and the rest as data."""
+    out = []
+    for error in payload.get("errors") or []:
+        if isinstance(error, dict) and error.get("type"):
+            kind = str(error["type"])
+            out.append({"type": kind, "message": ERROR_MESSAGES.get(kind, ERROR_MESSAGES["unknown_error"]),
+                        "data": {k: v for k, v in error.items() if k != "type"}})  # fmt: skip
+    return out
+
+
 def _frame(frame: dict[str, Any]) -> dict[str, Any]:
-    """A stack frame as Sentry's event API answers it (camelCase, context as numbered lines)."""
+    """A stack frame as Sentry's event API answers it (camelCase, context as numbered lines, the source map it was
+    resolved with)."""
     return {
         "filename": frame.get("filename"), "absPath": frame.get("abs_path"), "module": frame.get("module"),
         "package": frame.get("package"), "platform": frame.get("platform"),
@@ -123,7 +171,7 @@ def _frame(frame: dict[str, Any]) -> dict[str, Any]:
         "function": frame.get("function"), "rawFunction": frame.get("raw_function"), "symbol": frame.get("symbol"),
         "context": _context(frame), "lineNo": frame.get("lineno"), "colNo": frame.get("colno"),
         "inApp": frame.get("in_app"), "trust": frame.get("trust"), "errors": None, "lock": frame.get("lock"),
-        "vars": frame.get("vars"),
+        "vars": frame.get("vars"), **_source_map(frame),
     }  # fmt: skip
 
 
@@ -216,7 +264,7 @@ def serialize_detail(req: Request, row: sqlite3.Row) -> dict[str, Any]:
             "sdk": {"name": sdk.get("name"), "version": sdk.get("version")} if sdk else None,
             "context": payload.get("extra") or {},
             "packages": payload.get("modules") or {},
-            "errors": [],
+            "errors": errors_of(payload),
             "occurrence": None,
             "_meta": {},
             "fingerprints": _hashes(req, row),

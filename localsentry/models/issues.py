@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,10 @@ BASE32 = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PRIORITY = {"fatal": "high", "error": "high", "warning": "medium"}
 LEVELS = ("sample", "debug", "info", "warning", "error", "fatal")
 TYPES = ("default", "error", "csp", "nel", "hpkp", "expectct")
+PRIORITY_NAMES = {75: "high", 50: "medium", 25: "low"}
+#: A detector's issues: Sentry's group types and their categories.
+DETECTOR_ISSUES = {"metric_issue": ("metric_issue", "metric"), "monitor_check_in_failure": ("monitor_check_in_failure",
+                                                                                           "outage")}
 
 
 def base32(n: int) -> str:
@@ -51,8 +56,39 @@ def _type(payload: dict[str, Any]) -> str:
     return "error" if payload.get("exception") else "default"
 
 
-def assign_group(db: Database, project_id: int, item_id: int, payload: Any, received: float) -> int | None:
-    """Group an error event (inside the ingest transaction); returns the group id."""
+@dataclass(frozen=True)
+class Assigned:
+    """The issue an error event went to, and what the event did to it (Sentry's `group_state` and
+    `has_reappeared`): made it (`is_new`), reopened it from resolved (`is_regression`) or brought it back from
+    archived (`has_reappeared`)."""
+
+    group_id: int
+    is_new: bool = False
+    is_regression: bool = False
+    has_reappeared: bool = False
+
+
+def record_activity(db: Database, group_id: int, kind: str, at: float, data: dict[str, Any] | None = None) -> None:
+    """An entry of the issue's activity (`first_seen`, `set_regression`, `set_escalating`, `set_resolved`, …)."""
+    db.run("INSERT INTO group_activity (group_id, type, data, created) VALUES (?, ?, ?, ?)",
+           (group_id, kind, dumps(data or {}), at))  # fmt: skip
+
+
+def create_group(db: Database, project_id: int, digest: str, fields: tuple[Any, ...], at: float,
+                 detector_id: int | None = None, priority: int | None = None) -> int:  # fmt: skip
+    """Insert an issue (`fields`: title, culprit, level, type, metadata, platform) with the project's next short
+    id, and its `first_seen` activity."""
+    seq = int(db.scalar("SELECT COALESCE(MAX(short_seq), 0) FROM groups WHERE project_id = ?", (project_id,))) + 1
+    group_id = db.run(
+        "INSERT INTO groups (project_id, hash, short_seq, title, culprit, level, type, metadata, platform, "
+        "created, detector_id, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (project_id, digest, seq, *fields, at, detector_id, priority))  # fmt: skip
+    record_activity(db, group_id, "first_seen", at)
+    return group_id
+
+
+def assign_group(db: Database, project_id: int, item_id: int, payload: Any, received: float) -> Assigned | None:
+    """Group an error event (inside the ingest transaction); returns the issue and what the event did to it."""
     if not isinstance(payload, dict):
         return None
     title, message = title_of(payload, "event")
@@ -64,21 +100,56 @@ def assign_group(db: Database, project_id: int, item_id: int, payload: Any, rece
         metadata = {"type": values[-1].get("type"), "value": values[-1].get("value"), "title": title}
     elif message:
         metadata = {"title": title, "value": message}
-    row = db.one("SELECT id FROM groups WHERE project_id = ? AND hash = ?", (project_id, digest))
+    row = db.one("SELECT * FROM groups WHERE project_id = ? AND hash = ?", (project_id, digest))
     fields = (title, culprit(payload), _level(payload), kind, dumps(metadata), payload.get("platform"))
+    db.run("UPDATE items SET user_key = ? WHERE id = ?", (user_key(payload), item_id))
     if row is None:
-        seq = int(db.scalar("SELECT COALESCE(MAX(short_seq), 0) FROM groups WHERE project_id = ?", (project_id,))) + 1
-        group_id = db.run(
-            "INSERT INTO groups (project_id, hash, short_seq, title, culprit, level, type, metadata, platform, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (project_id, digest, seq, *fields, received))  # fmt: skip
-    else:
-        group_id = int(row["id"])
-        db.run("UPDATE groups SET title = ?, culprit = ?, level = ?, type = ?, metadata = ?, platform = ?, "
-               "status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END, "
-               "substatus = CASE WHEN status = 'resolved' THEN 'regressed' ELSE substatus END, deleted = 0 "
-               "WHERE id = ?", (*fields, group_id))  # fmt: skip
-    db.run("UPDATE items SET group_id = ?, user_key = ? WHERE id = ?", (group_id, user_key(payload), item_id))
-    return group_id
+        group_id = create_group(db, project_id, digest, fields, received)
+        db.run("UPDATE items SET group_id = ? WHERE id = ?", (group_id, item_id))
+        return Assigned(group_id, is_new=True)
+    group_id = int(row["id"])
+    db.run("UPDATE items SET group_id = ? WHERE id = ?", (group_id, item_id))
+    status, substatus = str(row["status"]), row["substatus"]
+    regression = status == "resolved"
+    reappeared = status == "ignored" and _unarchived(db, row)
+    if regression:
+        status, substatus = "unresolved", "regressed"
+        record_activity(db, group_id, "set_regression", received)
+    elif reappeared:
+        status, substatus = "unresolved", "escalating"
+        record_activity(db, group_id, "set_escalating", received)
+    db.run("UPDATE groups SET title = ?, culprit = ?, level = ?, type = ?, metadata = ?, platform = ?, status = ?, "
+           "substatus = ?, ignore_until = CASE WHEN ? = 'ignored' THEN ignore_until END, deleted = 0 WHERE id = ?",
+           (*fields, status, substatus, status, group_id))  # fmt: skip
+    return Assigned(group_id, is_regression=regression, has_reappeared=reappeared)
+
+
+def _unarchived(db: Database, row: sqlite3.Row) -> bool:
+    """An archived issue comes back on a new event unless archived forever; archived until a count
+    (`statusDetails.ignoreCount`), once it has that many events."""
+    if row["substatus"] == "archived_forever" and row["ignore_until"] is None:
+        return False
+    if row["ignore_until"] is None:
+        return True
+    seen = int(db.scalar("SELECT COUNT(*) FROM items WHERE group_id = ?", (row["id"],)))
+    return seen >= int(row["ignore_until"])
+
+
+def issue_priority(group: sqlite3.Row) -> int:
+    """75 high, 50 medium, 25 low: a detector's priority, else by level (fatal and error high, warning medium)."""
+    if group["priority"] is not None:
+        return int(group["priority"])
+    return {"high": 75, "medium": 50}.get(PRIORITY.get(str(group["level"]), "low"), 25)
+
+
+def activity(db: Database, group: sqlite3.Row) -> list[dict[str, Any]]:
+    """The issue's activity, newest first (an issue older than the activity log shows its first_seen)."""
+    rows = db.all("SELECT * FROM group_activity WHERE group_id = ? ORDER BY id DESC", (group["id"],))
+    found = [{"id": str(r["id"]), "type": str(r["type"]), "user": None, "data": loads(r["data"]) or {},
+              "dateCreated": iso(float(r["created"]))} for r in rows]  # fmt: skip
+    if not any(a["type"] == "first_seen" for a in found):
+        found.append({"id": "0", "type": "first_seen", "user": None, "data": {}, "dateCreated": iso(group["created"])})
+    return found
 
 
 def group_stats(db: Database, group_id: int, environments: list[str]) -> dict[str, Any]:
@@ -110,6 +181,14 @@ def hourly(db: Database, group_id: int, environments: list[str], hours: int = 24
     return [[ts, n] for ts, n in buckets.items()]
 
 
+def _issue_type(db: Database, group: sqlite3.Row) -> dict[str, str]:
+    if group["detector_id"] is None:
+        return {"issueType": "error", "issueCategory": "error"}
+    kind = db.scalar("SELECT type FROM detectors WHERE id = ?", (group["detector_id"],))
+    issue_type, category = DETECTOR_ISSUES.get(str(kind), ("metric_issue", "metric"))
+    return {"issueType": issue_type, "issueCategory": category}
+
+
 def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
                     environments: list[str] | None = None, expand: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     """The list shape (`detailed=False`: stats, lifetime, filtered; `inbox` and `owners` only when expanded,
@@ -131,11 +210,12 @@ def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
         "permalink": f"{req.base_url}/organizations/{org['slug']}/issues/{group['id']}/",
         "logger": None, "level": str(group["level"]), "status": str(group["status"]), "statusDetails": {},
         "substatus": group["substatus"] if group["status"] == "unresolved" else None, "isPublic": False,
-        "platform": group["platform"], "priority": PRIORITY.get(str(group["level"]), "low"), "priorityLockedAt": None,
+        "platform": group["platform"], "priority": PRIORITY_NAMES.get(issue_priority(group), "high"),
+        "priorityLockedAt": None,
         "seerFixabilityScore": None, "seerAutofixLastTriggered": None, "seerExplorerAutofixLastTriggered": None,
         "project": {"id": str(project["id"]), "name": str(project["name"]), "slug": str(project["slug"]),
                     "platform": project["platform"]},
-        "type": str(group["type"]), "issueType": "error", "issueCategory": "error",
+        "type": str(group["type"]), **_issue_type(db, group),
         "metadata": loads(group["metadata"]) or {}, "numComments": 0, "assignedTo": None,
         "isBookmarked": bool(group["is_bookmarked"]), "isSubscribed": False, "subscriptionDetails": None,
         "hasSeen": bool(group["has_seen"]), "annotations": [], "isUnhandled": False,
@@ -146,7 +226,7 @@ def serialize_group(req: Request, group: sqlite3.Row, *, detailed: bool = False,
         release = db.all("SELECT release, MIN(id) AS first_id, MAX(id) AS last_id FROM items WHERE group_id = ? "
                          "AND release IS NOT NULL GROUP BY release ORDER BY first_id", (group["id"],))  # fmt: skip
         body.update({
-            "activity": [{"id": "0", "type": "first_seen", "user": None, "data": {}, "dateCreated": first}],
+            "activity": activity(db, group),
             "seenBy": [], "participants": [], "userReportCount": 0, "tags": [],
             "firstRelease": {"version": release[0]["release"]} if release else None,
             "lastRelease": {"version": release[-1]["release"]} if release else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from localsentry.db import Database, dumps, loads, now_iso
@@ -11,7 +12,13 @@ from localsentry.models.engine import next_id
 DEFAULT_NAME = "Send a notification for high priority issues"
 
 
-def serialize(row: sqlite3.Row) -> dict[str, Any]:
+def last_triggered(db: Database, workflow_id: int) -> str | None:
+    """When the workflow last fired (its latest fire history entry)."""
+    value = db.scalar("SELECT MAX(date_added) FROM workflow_fires WHERE workflow_id = ?", (workflow_id,))
+    return None if value is None else datetime.fromtimestamp(float(value), UTC).isoformat().replace("+00:00", "Z")
+
+
+def serialize(row: sqlite3.Row, db: Database | None = None) -> dict[str, Any]:
     data = loads(row["data"])
     return {
         "id": str(row["id"]),
@@ -26,7 +33,7 @@ def serialize(row: sqlite3.Row) -> dict[str, Any]:
         "config": data.get("config", {}),
         "detectorIds": [str(d) for d in data.get("detectorIds", [])],
         "enabled": data.get("enabled", True),
-        "lastTriggered": None,
+        "lastTriggered": None if db is None else last_triggered(db, int(row["id"])),
         "owner": data.get("owner"),
     }
 

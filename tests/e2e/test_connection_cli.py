@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.pulumi_support import PulumiProject
 from tests.e2e.stack_support import AppStack, copy_project, free_port
@@ -104,7 +105,8 @@ def test_healthy_preview_sends_two_requests(tmp_path: Path, ls: LocalSentry) -> 
 
 def test_a_sentry_without_the_workflow_api_asks_for_legacy_alerts(tmp_path: Path, ls: LocalSentry) -> None:
     """Issue 22 left it open: a self-hosted Sentry before 26.7 has no workflow or detector API; the preview says, in
-    one line, to set legacyAlerts (and with it, the same stack previews)."""
+    one line, to set legacyAlerts (and with it, the same stack previews, once its alert's actions are ones the legacy
+    rules have: an email to a team; the default alert's webhook action has no legacy equivalent)."""
     old = OldSentry(ls.url)
     try:
         stack = _stack(tmp_path, ls)
@@ -116,6 +118,13 @@ def test_a_sentry_without_the_workflow_api_asks_for_legacy_alerts(tmp_path: Path
         assert f"sentry-stacks:legacyAlerts = false: Sentry at {old.url}/api/0/ has no workflow API" in output
         assert "set sentry-stacks:legacyAlerts: true" in output and len(_error_lines(output)) <= 2, output
         stack.config_set("sentry-stacks:legacyAlerts", "true")
+        team = str(ls.api("GET", f"/api/0/teams/{ls.org}/{ls.team}/").json()["id"])
+        stack_file = stack.workdir / f"Pulumi.{stack.stack}.yaml"
+        config = yaml.safe_load(stack_file.read_text())
+        config["config"]["sentry-stacks:alerts"] = {"new-issues": {
+            "services": ["backend", "frontend"], "monitors": ["error-spike"],
+            "actions": [{"type": "email", "targetType": "team", "targetIdentifier": team}]}}
+        stack_file.write_text(yaml.safe_dump(config))
         stack.run("preview")
     finally:
         old.stop()

@@ -1,17 +1,21 @@
 """A stack made by the previous release (dynamic providers) upgrades in place to the sentrystacks provider plugin.
 
-The previous release is the commit before the plugin (:data:`PREVIOUS_RELEASE`), checked out as a `git worktree`;
+The previous release is main as users have it before the plugin (:data:`PREVIOUS_RELEASE`: with the alerts' webhook
+actions and the source maps of issues 28 and 25), checked out as a `git worktree`;
 its code runs the first `up` (through PYTHONPATH, with its own Pulumi.yaml and dynamic providers), against a real
 localsentry. Then the project takes this checkout's Pulumi.yaml and program (the stack files stay as they were: a
 user's stack file keeps working unchanged) and the preview shows no create, delete or replace of anything but the
 providers, sends no Sentry write, the `up` after it neither, and every DSN stays (the same values in the outputs and
-in the rendered env files). Two stacks: the Sentry-only program with a cron monitor, an alert watching it, metric
-monitors and filters; and the reference app's dev stack with its containers.
+in the rendered env files). Two stacks: the Sentry-only program with a cron monitor, an alert watching it with an
+email and a webhook action (the projects' WebHooks plugin URLs), metric monitors, filters and a build's source maps
+uploaded with the real sentry-cli and an `org:ci` upload token (no second upload after the upgrade; the token a
+secret input of the provider); and the reference app's dev stack with its containers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -21,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from infra.sentry.source_maps_upload import find_sentry_cli
 from tests.e2e.docker_support import demo_images, require_docker
 from tests.e2e.pulumi_support import ROOT, PulumiProject, missing, plugins_yaml, require_langhost, require_pulumi
 from tests.e2e.stack_support import AppStack, copy_project
@@ -29,8 +34,10 @@ from tests.support.sentry_program import PROGRAM
 
 pytestmark = pytest.mark.e2e
 
-#: main before the provider plugin: the last release whose Sentry objects are dynamic resources
-PREVIOUS_RELEASE = "9ae4e70ce229b0583c5ea1dcde0c926e15b8b57e"
+#: main before the provider plugin: the last release whose Sentry objects are dynamic resources (issue 28's webhook
+#: actions and issue 25's SourceMaps included)
+PREVIOUS_RELEASE = "bddcbc9b30082a8057c84155579a20e7974f7ac5"
+HOOK = "http://127.0.0.1:9/upgrade-hook"
 PROVIDERS = "pulumi:providers:"
 
 
@@ -62,6 +69,11 @@ def _writes(ls: LocalSentry) -> dict[str, int]:
             if r.split(" ", 1)[0] != "GET" and " /api/0/" in r}
 
 
+def _plugin_urls(ls: LocalSentry, slug: str) -> list[str]:
+    body = ls.get_json(f"/api/0/projects/{ls.org}/{slug}/plugins/webhooks/")
+    return sorted(str(next(f["value"] for f in body["config"] if f["name"] == "urls") or "").splitlines())
+
+
 def _steps(proj: PulumiProject) -> list[dict[str, Any]]:
     preview = proj.run("preview", "--json", "--show-sames")
     data = json.loads(preview.stdout)
@@ -89,8 +101,22 @@ def _assert_in_place(steps: list[dict[str, Any]]) -> None:
     assert any(t.startswith("sentrystacks:index:") for t in types), types
 
 
-def _previous_stack(tmp_path: Path, ls: LocalSentry, previous_release: Path, services: int) -> PulumiProject:
-    """The Sentry-only program's stack, made by the previous release's code."""
+def _maps(folder: Path) -> Path:
+    """A build's JavaScript and its source map, with a debug id injected by the real sentry-cli."""
+    folder.mkdir(parents=True)
+    (folder / "app.js").write_text('function boom(){throw new Error("upgrade")}\nboom();\n'
+                                   '//# sourceMappingURL=app.js.map\n')
+    (folder / "app.js.map").write_text('{"version":3,"file":"app.js","sources":["src/app.ts"],"names":[],'
+                                       '"mappings":"AAAA;AACA"}')  # fmt: skip
+    subprocess.run([find_sentry_cli(), "sourcemaps", "inject", str(folder)], check=True, capture_output=True,
+                   env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "SENTRY_DISABLE_UPDATE_CHECK": "1"})
+    return folder
+
+
+def _previous_stack(tmp_path: Path, ls: LocalSentry, previous_release: Path, services: int,
+                    *, maps: Path | None = None, upload_token: str | None = None) -> PulumiProject:
+    """The Sentry-only program's stack, made by the previous release's code (with a webhook action, and the source
+    maps of `maps` when given, uploaded with an organization token)."""
     require_pulumi()
     require_langhost()
     workdir = tmp_path / "proj"
@@ -103,9 +129,12 @@ def _previous_stack(tmp_path: Path, ls: LocalSentry, previous_release: Path, ser
     proj.init()
     for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("app", "upg"),
                        ("services", str(services)), ("environment", "development"), ("team", ls.team),
-                       ("cron", "true"), ("legacyBrowsers", "ie,safari")):
+                       ("cron", "true"), ("legacyBrowsers", "ie,safari"), ("webhook", HOOK)):
         proj.config_set(key, value)
     proj.config_set("sentry:token", ls.token, secret=True)
+    if maps is not None and upload_token is not None:
+        proj.config_set("sourceMaps", str(maps))
+        proj.config_set("sentry:uploadToken", upload_token, secret=True)
     proj.up()
     return proj
 
@@ -119,19 +148,31 @@ def _upgrade(proj: PulumiProject) -> None:
 def test_sentry_only_stack_upgrades_in_place(tmp_path: Path, previous_release: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
-        proj = _previous_stack(tmp_path, ls, previous_release, services=2)
+        upload_token = ls.create_token(["org:ci"], kind="org")
+        proj = _previous_stack(tmp_path, ls, previous_release, services=2, maps=_maps(tmp_path / "maps"),
+                               upload_token=upload_token)
         old = proj.export()["deployment"]["resources"]
-        assert any(r["type"] == "pulumi-python:dynamic/sentry:CronMonitor" for r in old)
+        assert {"CronMonitor", "SourceMaps", "Alert"} <= {r["type"].rsplit(":", 1)[-1] for r in old
+                                                          if r["type"].startswith("pulumi-python:dynamic/sentry:")}
         dsns = proj.outputs(show_secrets=True)["dsns"]
+        bundles = ls.get_json(f"/api/0/projects/{ls.org}/upg-svc0/files/artifact-bundles/")
+        assert len(bundles) == 1
+        hooks = {s: _plugin_urls(ls, f"upg-{s}") for s in ("svc0", "svc1")}
+        assert hooks == {"svc0": [HOOK], "svc1": [HOOK]}
 
         _upgrade(proj)
         ls.reset_stats()
         _assert_in_place(_steps(proj))
         assert _writes(ls) == {}
         proj.up()
-        assert _writes(ls) == {}
+        assert _writes(ls) == {}  # no upload again, no WebHooks plugin change, nothing else
         assert _ids(proj) == _ids_of(old)  # the same objects (a create would have given new ids)
         assert proj.outputs(show_secrets=True)["dsns"] == dsns
+        new = proj.export()["deployment"]["resources"]
+        assert {r["type"] for r in new if r["type"].endswith(":SourceMaps")} == {"sentrystacks:index:SourceMaps"}
+        assert upload_token not in json.dumps(new)  # the provider's secret input: ciphertext
+        assert ls.get_json(f"/api/0/projects/{ls.org}/upg-svc0/files/artifact-bundles/") == bundles
+        assert {s: _plugin_urls(ls, f"upg-{s}") for s in ("svc0", "svc1")} == hooks
         proj.run("preview", "--expect-no-changes")
         proj.run("destroy", "--yes")
     finally:

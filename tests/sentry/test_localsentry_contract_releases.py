@@ -19,8 +19,11 @@ R = "/api/0/organizations/{organization_id_or_slug}/releases/"
 RV = R + "{version}/"
 RD = RV + "deploys/"
 PR = "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/releases/"
+RF, PRF = RV + "files/", PR + "{version}/files/"
+RFI, PRFI = RF + "{file_id}/", PRF + "{file_id}/"
 OPERATIONS = [("GET", R), ("POST", R), ("GET", RV), ("PUT", RV), ("DELETE", RV), ("GET", RD), ("POST", RD),
-              ("GET", PR)]  # fmt: skip
+              ("GET", PR), *((m, t) for t in (RF, PRF) for m in ("GET", "POST")),
+              *((m, t) for t in (RFI, PRFI) for m in ("GET", "PUT", "DELETE"))]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +116,36 @@ def test_a_projects_releases(ls: LocalSentry) -> None:
     check(ls.api("GET", fill(PR, org=ls.org, project="no-such-project")), PR, 404)
     made = ls.api("POST", fill(PR, org=ls.org, project=two), json={"version": unique("made@1")})
     assert made.status_code == 201 and [p["slug"] for p in made.json()["projects"]] == [two]
+
+
+def test_release_files(ls: LocalSentry) -> None:
+    """A release's files (the one-file upload sentry-cli 1.x used): multipart upload with name, dist and headers,
+    list (`query`, `checksum`), details, the bytes (`?download=1`), rename, delete; org and project paths alike."""
+    slug = str(ls.create_project(name=unique("files"), platform="javascript")["slug"])
+    version = unique("web@1")
+    check(ls.api("POST", fill(R, org=ls.org), json={"version": version, "projects": [slug]}), R, 201)
+    for files, detail, where in ((RF, RFI, {"org": ls.org}), (PRF, PRFI, {"org": ls.org, "project": slug})):
+        path = fill(files, version=version, **where)
+        name = f"~/static/{uuid.uuid4().hex[:6]}.min.js"
+        made = check(ls.api("POST", path, files=[("file", ("app.min.js", b"a();"))],
+                            data={"name": name, "dist": "web", "header": ["Sourcemap: app.min.js.map"]}), files, 201)
+        assert (made["name"], made["dist"], made["size"], made["headers"]) == (
+            name, "web", 4, {"Sourcemap": "app.min.js.map"})
+        check(ls.api("POST", path, files=[("file", ("app.min.js", b"a();"))], data={"name": name, "dist": "web"}),
+              files, 409)
+        check(ls.api("POST", path, data={"name": "x"}), files, 400)
+        assert [f["id"] for f in check(ls.api("GET", path, params={"checksum": made["sha1"]}), files, 200)] == [
+            made["id"]]
+        assert check(ls.api("GET", path, params={"query": "nothing"}), files, 200) == []
+        one = fill(detail, version=version, file_id=made["id"], **where)
+        assert check(ls.api("GET", one), detail, 200)["sha1"] == made["sha1"]
+        assert ls.api("GET", one, params={"download": "1"}).content == b"a();"
+        renamed = check(ls.api("PUT", one, json={"name": name + "?v=2"}), detail, 200)
+        assert renamed["name"] == name + "?v=2"
+        check(ls.api("PUT", one, json={}), detail, 400)
+        check(ls.api("DELETE", one), detail, 204)
+        check(ls.api("GET", one), detail, 404)
+    check(ls.api("GET", fill(RF, org=ls.org, version="no-such-release")), RF, 404)
 
 
 def test_every_listed_operation_was_validated(request: pytest.FixtureRequest) -> None:

@@ -167,7 +167,8 @@ def test_browser_frames_group_by_path_and_read_back_in_sentrys_shape(localsentry
     [value] = data["values"]
     assert value["mechanism"] == {"type": "generic", "handled": True} and data["hasSystemFrames"] is False
     top = value["stacktrace"]["frames"][-1]
-    assert (top["filename"], top["function"], top["lineNo"], top["colNo"], top["inApp"]) == (
-        "https://staging.example.com/assets/app.js?v=3", "chargeCard", 12, 9, True)  # fmt: skip
+    # as Relay stores a frame that names its file by URL only: `absPath` the URL, `filename` its path
+    assert (top["absPath"], top["filename"], top["function"], top["lineNo"], top["colNo"], top["inApp"]) == (
+        "https://staging.example.com/assets/app.js?v=3", "/assets/app.js", "chargeCard", 12, 9, True)  # fmt: skip
     assert top["context"] == [[11, "function chargeCard(amount) {"], [12, "  throw new Error(amount);"], [13, "}"]]
     assert "lineno" not in top and "in_app" not in top

@@ -108,6 +108,10 @@ def _served(ls: LocalSentry) -> None:
     assert detectors[workflows[0]["detectorIds"][0]]["name"] == "Too many errors"
     spans = ls.get_json(f"/api/0/organizations/{org}/events/", dataset="spans", field=["span.name", "transaction"])
     assert {"GET /orders", "SELECT orders"} <= {r["span.name"] for r in spans["data"]}
+    # 0005: the old projects take source maps (no bundle yet) and the old release takes release files
+    assert ls.get_json(f"/api/0/projects/{org}/web-shop/files/artifact-bundles/") == []
+    assert ls.get_json(f"/api/0/organizations/{org}/releases/api@1.0.0/files/") == []
+    assert ls.get_json(f"/api/0/organizations/{org}/chunk-upload/")["chunkSize"] == 8 << 20
     _ingest(ls, keys["Backend"]["dsn"]["public"], keys["Retired"]["dsn"]["public"])
 
 

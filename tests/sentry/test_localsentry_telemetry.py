@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.support.localsentry import ROOT, LocalSentry
+from tests.support.receiver import until
 
 pytestmark = pytest.mark.sentry
 
@@ -72,12 +73,7 @@ def _accepted(ls: LocalSentry, slug: str, key: str, category: str) -> int:
 
 
 def _wait(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
+    return until(check, timeout)
 
 
 @pytest.fixture(scope="module")

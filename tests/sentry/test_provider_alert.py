@@ -217,3 +217,32 @@ def test_monitor_query_type_must_match_the_dataset() -> None:
     assert [(f.property, f.reason) for f in failures] == [
         ("queryType", "queryType 1 does not match dataset 'events' (Sentry refuses it); allowed for events: 0, "
                       "or leave queryType out")]
+
+
+WEBHOOK = {"type": "webhook", "config": {"targetType": "specific", "targetIdentifier": "webhooks"}, "data": {}}
+
+
+def plugin_urls(ls: LocalSentry, slug: str) -> tuple[bool, list[str]]:
+    body = ls.api("GET", f"/api/0/projects/{ls.org}/{slug}/plugins/webhooks/").json()
+    value = next(f["value"] for f in body["config"] if f["name"] == "urls")
+    return bool(body["enabled"]), sorted((value or "").splitlines())
+
+
+def test_a_webhook_alert_sets_its_urls_on_each_projects_webhooks_plugin(localsentry_session: LocalSentry) -> None:
+    ls, alerts = localsentry_session, provider(AlertProvider, localsentry_session)
+    web, api = ls.create_project(name=unique("web")), ls.create_project(name=unique("api"))
+    ours, theirs = "http://127.0.0.1:9/ours", "http://127.0.0.1:9/theirs"
+    ls.api("PUT", f"/api/0/projects/{ls.org}/{web['slug']}/plugins/webhooks/", json={"urls": theirs})
+    props = alert_props(unique("hooks"), [web["slug"]], webhookUrls=[ours])
+    props["actionFilters"][0]["actions"] = [EMAIL, WEBHOOK]
+    result, inputs = create(alerts, **props)
+    assert plugin_urls(ls, web["slug"]) == (True, sorted([ours, theirs]))  # another alert's URL stays
+    [group] = workflow(ls, result).json()["actionFilters"]
+    assert {a["type"] for a in group["actions"]} == {"email", "webhook"}
+    assert alerts.diff(result.id, alerts.read(result.id, result.outs).outs, inputs).changes is False
+    news = {**inputs, "projects": [api["slug"]], "webhookUrls": [ours + "2"]}
+    assert alerts.diff(result.id, result.outs, news).changes is True
+    outs = alerts.update(result.id, result.outs, news).outs
+    assert plugin_urls(ls, web["slug"]) == (True, [theirs]) and plugin_urls(ls, api["slug"]) == (True, [ours + "2"])
+    alerts.delete(result.id, outs)
+    assert plugin_urls(ls, api["slug"]) == (True, [])

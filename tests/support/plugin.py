@@ -87,7 +87,8 @@ class Plugin:
             news=_marshal(news)))
 
     def configure(self, args: dict[str, Any]) -> Any:
-        return self._call("Configure", proto.ConfigureRequest(args=_marshal(args, ("token",)), acceptSecrets=True))
+        return self._call("Configure", proto.ConfigureRequest(args=_marshal(args, ("token", "uploadToken")),
+                                                              acceptSecrets=True))
 
     def check(self, kind: str, news: dict[str, Any], olds: dict[str, Any] | None = None) -> tuple[dict[str, Any],
                                                                                                  list[tuple[str, str]]]:

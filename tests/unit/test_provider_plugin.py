@@ -107,3 +107,28 @@ def test_provider_config_from_inputs_or_stack_config() -> None:
 def test_kind_of_a_urn() -> None:
     urn = "urn:pulumi:dev::p::sentry-stacks:index:SentryApp$sentrystacks:index:ClientKey::dev-web-key-g1"
     assert kind_of(urn).name == "ClientKey"
+
+
+def test_source_maps_and_webhook_urls_are_declared_fields() -> None:
+    """SourceMaps: identity fields replace, a moved folder updates, an unset dist is none; the upload token is a
+    secret provider input, from an explicit provider or `sentrystacks:uploadToken`; an alert's webhook URLs are
+    compared as a set and never sent in the workflow body."""
+    generated = schema.schema("1.0.0")
+    assert generated["provider"]["inputProperties"]["uploadToken"]["secret"] is True
+    assert generated["config"]["variables"]["uploadToken"]["secret"] is True
+    assert provider_config({}, {"sentrystacks:config:uploadToken": "u"}).upload_token == "u"
+    maps = KINDS["SourceMaps"].provider()
+    state = {"project": "web", "release": "1.0", "path": "/a", "bundleHash": "a" * 64, "urlPrefix": "~/",
+             "dist": None, "bundleId": "b", "files": 2, "organization": "o", "__provider": "blob"}
+    same = {k: state[k] for k in ("project", "release", "path", "bundleHash")}
+    assert maps.changes(state, same) == ([], [])
+    assert maps.changes(state, {**same, "path": "/b"}) == (["path"], [])
+    assert maps.changes(state, {**same, "bundleHash": "b" * 64, "dist": "web"}) == (
+        ["dist", "bundleHash"], ["dist", "bundleHash"])
+    failures = maps.check({}, {**same, "bundleHash": "xyz", "urlPrefix": "/static"}).failures
+    assert {f.property for f in failures} == {"bundleHash", "urlPrefix"}
+    alert = KINDS["Alert"].provider()
+    olds = {"name": "a", "projects": ["web"], "webhookUrls": ["https://h/1", "https://h/2"], "actionFilters": []}
+    assert alert.changes(olds, {**olds, "webhookUrls": ["https://h/2", "https://h/1"]}) == ([], [])
+    assert alert.changes(olds, {**olds, "webhookUrls": None}) == (["webhookUrls"], [])
+    assert "webhookUrls" not in alert.inputs(olds).to_body({})

@@ -731,3 +731,35 @@ def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
 def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:
     found = one(serviceOverrides={"frontend": {"environment": {"PUBLIC_SENTRY_DSN": "http://k@evil.example/1"}}})
     assert "PUBLIC_SENTRY_DSN is set by the toolkit" in found
+
+
+def test_a_webhook_action_goes_to_the_webhooks_plugin_with_its_urls() -> None:
+    from infra.settings.sentry_objects import ActionSettings
+
+    action = ActionSettings.model_validate({"type": "webhook", "urls": ["https://hooks.example.com/sentry"]})
+    assert (action.target_type, action.target_identifier, action.integration_id) == ("specific", "webhooks", None)
+    assert action.urls == ["https://hooks.example.com/sentry"]
+    for bad in ({"type": "webhook", "urls": ["ftp://x"]}, {"type": "email", "urls": ["https://x.example"]}):
+        try:
+            ActionSettings.model_validate(bad)
+        except ValueError as exc:
+            assert "urls" in str(exc)
+        else:
+            raise AssertionError(f"accepted {bad}")
+
+
+def test_source_maps_of_a_service() -> None:
+    frontend = stack_config("dev")["sentry-stacks:services"]["frontend"]["sentry"]
+    assert frontend["sourceMaps"] == {"path": "dist/sourcemaps/frontend"}  # the reference frontend's build
+    spec = settings_for("dev").service("frontend").sentry
+    assert spec is not None and spec.source_maps is not None
+    assert (spec.source_maps.path, spec.source_maps.url_prefix, spec.source_maps.dist) == (
+        "dist/sourcemaps/frontend", "~/", None)
+    bad = {**frontend, "sourceMaps": {"path": "", "urlPrefix": "/static", "dist": "two words", "token": "x"}}
+    found = problems(services=services(frontend={"sentry": bad}), serviceOverrides=None)
+    assert found == [
+        "sentry-stacks:services.frontend.sentry.sourceMaps.token = \"x\": unknown key; allowed: dist, path, urlPrefix",
+        'sentry-stacks:services.frontend.sentry.sourceMaps.path = "": must be a folder path (the build\'s .js files and their .map files)',
+        "sentry-stacks:services.frontend.sentry.sourceMaps.urlPrefix = \"/static\": must be '~/' (any host), 'https://host/' or 'app:///', then a path, e.g. '~/static/js'",
+        'sentry-stacks:services.frontend.sentry.sourceMaps.dist = "two words": must be a dist name: 1-64 characters, no \'/\' or spaces',
+    ], found
