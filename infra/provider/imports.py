@@ -46,7 +46,11 @@ FORMATS: dict[str, str] = {
     "MetricAlert": "org/alert-rule-id",
 }
 #: types with no Sentry object of their own, and why
-NOT_IMPORTABLE = {"DeployStart": "it marks when a rollout began and has no Sentry object"}
+NOT_IMPORTABLE = {
+    "DeployStart": "it marks when a rollout began and has no Sentry object",
+    "SourceMaps": "its inputs name a build folder on this machine, which Sentry does not hold; declare it: the first "
+                  "up's upload sends only the files Sentry lacks",
+}
 
 Live = dict[str, Any]
 #: (state id, the props Read starts from) or None when nothing is there
