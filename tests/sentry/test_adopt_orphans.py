@@ -16,12 +16,17 @@ from tests.support.localsentry import LocalSentry
 pytestmark = pytest.mark.sentry
 
 
+@pytest.fixture
+def sentry_env(localsentry: LocalSentry, monkeypatch: pytest.MonkeyPatch) -> LocalSentry:
+    """The commands' connection: the test's localsentry through SENTRY_BASE_URL and SENTRY_AUTH_TOKEN."""
+    monkeypatch.setenv("SENTRY_BASE_URL", localsentry.url)
+    monkeypatch.setenv("SENTRY_AUTH_TOKEN", localsentry.token)
+    return localsentry
+
+
 def test_adopt_writes_every_object_and_refuses_to_overwrite(
-        localsentry: LocalSentry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    ls = localsentry
-    monkeypatch.setenv("SENTRY_BASE_URL", ls.url)
-    monkeypatch.setenv("SENTRY_AUTH_TOKEN", ls.token)
+        sentry_env: LocalSentry, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ls = sentry_env
     objects = hand_made(ls, tmp_path)
     slug = objects["project"][2]["slug"]
     out = tmp_path / "out"
@@ -46,12 +51,9 @@ def test_adopt_writes_every_object_and_refuses_to_overwrite(
     assert "--stack 'bad name!'" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
-def test_orphans_lists_what_the_state_does_not_hold(localsentry: LocalSentry, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
+def test_orphans_lists_what_the_state_does_not_hold(sentry_env: LocalSentry, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    ls = localsentry
-    monkeypatch.setenv("SENTRY_BASE_URL", ls.url)
-    monkeypatch.setenv("SENTRY_AUTH_TOKEN", ls.token)
+    ls = sentry_env
     objects = hand_made(ls, tmp_path)
     slug = objects["project"][2]["slug"]
     project = ls.api("GET", f"/api/0/projects/{ls.org}/{slug}/").json()
