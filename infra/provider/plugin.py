@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from pulumi.provider.experimental import provider as p
 
 from infra.provider.config import ProviderConfig, provider_config
+from infra.provider.imports import import_read, provider_choices
 from infra.provider.kinds import BY_TOKEN, Kind
 from infra.provider.schema import schema
 from infra.provider.server import serve
@@ -140,8 +141,14 @@ class SentryStacksProvider(p.Provider):
         return p.CheckResponse(inputs=to_map(result.inputs, secret_keys(request.new_inputs)), failures=failures)
 
     async def diff(self, request: p.DiffRequest) -> p.DiffResponse:
-        provider = self.provider(kind_of(request.urn))
+        kind = kind_of(request.urn)
+        provider = self.provider(kind)
         olds, news = plain_map(request.old_state), plain_map(request.new_inputs)
+        # an imported resource's state lacks the provider's own choices: the import's supplied inputs, else defaults
+        old_inputs = plain_map(getattr(request, "old_inputs", {}))
+        for key, default in provider_choices(kind.inputs).items():
+            if key not in olds:
+                olds[key] = old_inputs.get(key, default)
         found, replaces = provider.changes(olds, news)
         return p.DiffResponse(changes=bool(found), replaces=replaces, diffs=found,
                               delete_before_replace=provider.replaces_first(replaces))
@@ -154,11 +161,18 @@ class SentryStacksProvider(p.Provider):
     async def read(self, request: p.ReadRequest) -> p.ReadResponse:
         kind = kind_of(request.urn)
         state = plain_map(request.properties) or plain_map(request.inputs)
-        result = await self._blocking(self.provider(kind).read, request.resource_id, state)
+        if not state:  # pulumi import: only the id
+            result = await self._blocking(self._imported, kind, request.resource_id)
+        else:
+            result = await self._blocking(self.provider(kind).read, request.resource_id, state)
         if not result.id:
             return p.ReadResponse(resource_id="")
         return p.ReadResponse(resource_id=result.id, properties=to_map(result.outs or {}, secret_outputs(kind.state)),
                               inputs=to_map(result.inputs or {}, secret_keys(request.inputs)))
+
+    def _imported(self, kind: Kind, import_id: str) -> Any:
+        provider = self.provider(kind)
+        return import_read(kind, provider, provider.client, import_id)
 
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
         kind = kind_of(request.urn)

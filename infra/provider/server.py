@@ -58,6 +58,17 @@ def _failures(failures: list[p.CheckFailure] | None) -> list[Any]:
     return [proto.CheckFailure(property=f.property, reason=f.reason) for f in failures or []]
 
 
+class DiffRequest(p.DiffRequest):
+    """The SDK's DiffRequest with the resource's old inputs, which the engine sends and the SDK drops (an imported
+    resource's inputs hold what the import supplied beside what Sentry gave)."""
+
+    def __init__(self, urn: str, resource_id: str, old_state: dict[str, PropertyValue],
+                 new_inputs: dict[str, PropertyValue], ignore_changes: list[str], *,
+                 old_inputs: dict[str, PropertyValue] | None = None) -> None:
+        super().__init__(urn, resource_id, old_state, new_inputs, ignore_changes)
+        self.old_inputs = old_inputs or {}
+
+
 class Servicer(ProviderServicer):
     """The SDK's servicer with one-line errors, a Read that can say "gone", and a DiffConfig that answers right."""
 
@@ -104,7 +115,11 @@ class Servicer(ProviderServicer):
         return await self._checked(self._provider.check, request, context)
 
     async def Diff(self, request: Any, context: Any) -> Any:
-        return await self._diffed(self._provider.diff, request, context)
+        resp = await self._answer(context, self._provider.diff(DiffRequest(
+            request.urn, request.id, _unmarshal(request.olds), _unmarshal(request.news), list(request.ignoreChanges),
+            old_inputs=_unmarshal(request.old_inputs))))
+        return proto.DiffResponse(replaces=resp.replaces, stables=resp.stables, changes=diff_changes(resp.changes),
+                                  deleteBeforeReplace=resp.delete_before_replace, diffs=resp.diffs)
 
     async def Create(self, request: Any, context: Any) -> Any:
         resp = await self._answer(context, self._provider.create(p.CreateRequest(
@@ -160,4 +175,4 @@ def serve(provider: p.Provider, version: str, argv: list[str] | None = None) -> 
         pass
 
 
-__all__ = ["Servicer", "diff_changes", "serve", "start"]
+__all__ = ["DiffRequest", "Servicer", "diff_changes", "serve", "start"]

@@ -47,6 +47,14 @@ def require_langhost() -> None:
         missing("The Python language host", "run `make pulumi` after `make venv`")
 
 
+def require_yaml_host() -> None:
+    """Pulumi's YAML language host (pulumi-language-yaml, built by scripts/install-pulumi-yaml)."""
+    require_pulumi()
+    if not (TOOLS_BIN / "pulumi-language-yaml").exists() and not shutil.which("pulumi-language-yaml"):
+        missing("The YAML language host", "run `make pulumi-yaml` (builds pulumi-language-yaml v1.25.0 from Go "
+                "modules into ./tools/bin)")
+
+
 @dataclass
 class PulumiProject:
     """A Pulumi project folder with its own file backend, passphrase and PULUMI_HOME."""

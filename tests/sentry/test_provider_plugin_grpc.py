@@ -9,7 +9,6 @@ a gone object read as gone; errors as one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +18,10 @@ from pulumi.runtime import proto
 from infra.provider.values import plain_map
 from tests.support.localsentry import LocalSentry, unique
 from tests.support.old_sentry import OldSentry
-from tests.support.plugin import Plugin, PluginError
+from tests.support.plugin import Plugin, PluginError, plugin_on_localsentry
 
 pytestmark = pytest.mark.sentry
-
-
-@pytest.fixture
-def plugin(localsentry: LocalSentry, tmp_path: Path) -> Iterator[Plugin]:
-    running = Plugin(tmp_path)
-    running.configure({"baseUrl": localsentry.url, "organization": localsentry.org, "token": localsentry.token})
-    try:
-        yield running
-    finally:
-        running.close()
+plugin = plugin_on_localsentry
 
 
 def lifecycle(plugin: Plugin, kind: str, declared: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,18 @@ CLI drives. A call the plugin refuses raises :class:`PluginError` with the gRPC 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from infra.provider.values import plain_map, to_map
+from tests.support.localsentry import LocalSentry
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "venv" / "bin" / "pulumi-resource-sentrystacks"
@@ -94,9 +97,10 @@ class Plugin:
         failures = [(f.property, f.reason) for f in answer.failures]
         return plain_map(PropertyValue.unmarshal_map(answer.inputs)), failures
 
-    def diff(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+    def diff(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any],
+             old_inputs: dict[str, Any] | None = None) -> Any:
         return self._call("Diff", proto.DiffRequest(urn=urn(kind, "x"), id=id_, olds=_marshal(olds),
-                                                    news=_marshal(news)))
+                                                    news=_marshal(news), old_inputs=_marshal(old_inputs or {})))
 
     def create(self, kind: str, news: dict[str, Any]) -> tuple[str, dict[str, PropertyValue]]:
         answer = self._call("Create", proto.CreateRequest(urn=urn(kind, "x"), properties=_marshal(news)))
@@ -114,4 +118,15 @@ class Plugin:
         self._call("Delete", proto.DeleteRequest(urn=urn(kind, "x"), id=id_, properties=_marshal(state)))
 
 
-__all__ = ["PLUGIN", "Plugin", "PluginError", "urn"]
+@pytest.fixture
+def plugin_on_localsentry(localsentry: LocalSentry, tmp_path: Path) -> Iterator[Plugin]:
+    """A plugin process configured for the test's localsentry (use as ``plugin = plugin_on_localsentry``)."""
+    running = Plugin(tmp_path)
+    running.configure({"baseUrl": localsentry.url, "organization": localsentry.org, "token": localsentry.token})
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+__all__ = ["PLUGIN", "Plugin", "PluginError", "plugin_on_localsentry", "urn"]
