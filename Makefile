@@ -11,9 +11,9 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/state/pulumi-home
 
-.PHONY: setup venv pulumi docker images browser sentry-cli state packages test test-fast lint schema demo demo-down bench clean
+.PHONY: setup venv pulumi pulumi-yaml sdk docker images browser sentry-cli state packages test test-fast lint schema demo demo-down bench clean
 
-setup: venv pulumi state docker images browser sentry-cli ## everything the tests and the demo need
+setup: venv pulumi pulumi-yaml state docker images browser sentry-cli ## everything the tests and the demo need
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml packages/python/pyproject.toml
@@ -29,6 +29,12 @@ packages: venv ## the runtime packages: dist/sentry_stacks_runtime-*.whl and dis
 pulumi: venv ## the Pulumi CLI (yours if >= 3.274 is on PATH, else built from Go modules)
 	VENV_PY=$(PY) scripts/install-pulumi >/dev/null
 	pulumi version
+
+pulumi-yaml: pulumi ## Pulumi's YAML language host (pulumi-language-yaml v1.25.0 from Go modules, cached per user)
+	scripts/install-pulumi-yaml >/dev/null
+
+sdk: venv ## the provider's Python SDK (pulumi_sentrystacks) from its schema into build/sdk/python (LANGUAGE=nodejs|go)
+	VENV_PY=$(PY) scripts/build-sdk $(or $(LANGUAGE),python)
 
 sentry-cli: ## the real sentry-cli (npm @sentry/cli, pinned) that tests run against localsentry, cached per user
 	scripts/install-sentry-cli >/dev/null
@@ -57,9 +63,11 @@ lint: venv
 	$(VENV)/bin/mypy infra localsentry
 	$(VENV)/bin/mypy --strict packages/python/src/sentry_stacks_runtime
 	$(PY) -m infra.settings.schema --check
+	$(PY) -m infra.provider.schema --check
 
-schema: venv ## regenerate the editor schema and the README's configuration reference from the settings model
+schema: venv ## regenerate the editor schema, the README's configuration reference and the provider's schema
 	$(PY) -m infra.settings.schema
+	$(PY) -m infra.provider.schema
 
 demo: setup ## bring up the dev stack on the embedded localsentry (or your Sentry)
 	$(PY) scripts/demo up

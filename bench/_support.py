@@ -43,7 +43,8 @@ PULUMI = str(TOOLS_BIN / "pulumi")
 OBJECTS_PER_SERVICE = 5  # project, key, 2 inbound filters, metric monitor
 
 
-SENTRY_TYPES = "pulumi-python:dynamic/sentry:"
+#: the Sentry objects' types: the plugin's, and the dynamic providers' of a baseline checkout
+SENTRY_TYPES = ("sentrystacks:index:", "pulumi-python:dynamic/sentry:")
 
 
 def objects_for(services: int) -> int:
@@ -105,6 +106,7 @@ class Stack:
         (workdir / "Pulumi.yaml").write_text(
             "name: bench-sentry\nruntime:\n  name: python\n  options:\n"
             f"    toolchain: pip\n    virtualenv: {VENV}\n"
+            f"plugins:\n  providers:\n    - name: sentrystacks\n      path: {VENV / 'bin'}\n"
         )
         (workdir / "__main__.py").write_text(PROGRAM)
         st = cls(workdir, name, ls, app=app, pulumi_home=pulumi_home, code=code)

@@ -48,7 +48,8 @@ DEBUG_ID = re.compile(r"//# debugId=([0-9a-f-]{36})")
 def provider(ls: LocalSentry, token: str, record: Path) -> SourceMapsProvider:
     p = SourceMapsProvider()
     p.configure(ConfigureRequest(Config({"sentry:baseUrl": ls.url, "sentry:organization": ls.org,
-                                         "sentry:token": ls.token, "sentry:uploadToken": token}, "sentry-stacks")))
+                                         "sentry:token": ls.token}, "sentry-stacks")))
+    p.upload_token = token  # as the plugin gives its `uploadToken` input
     p.record = UploadRecord(record)
     return p
 

@@ -306,16 +306,18 @@ class Prover:
         later: list[tuple[Outcome, str]] = []
         since = time.time() - 1
         try:
-            for spec in self.settings.alerts:
-                probe = plan_alert(spec, ctx, self.max_burst)
+            for name, spec in self.settings.alerts.items():
+                owners = list(dict.fromkeys(self.settings.owner_of(svc) for svc in spec.services))
+                probe = plan_alert(name, spec, owners, ctx, self.max_burst)
                 outcomes.append(self.prove_alert(probe))
-                workflow = self.workflow(spec.name) if probe.via_monitors and probe.reason is None else None
+                workflow = self.workflow(name) if probe.via_monitors and probe.reason is None else None
                 if workflow is not None:
                     later.append((outcomes[-1], str(workflow["id"])))
                     continue
                 self.log(outcomes[-1].line())
-            for monitor in self.settings.monitors:
-                outcomes.append(self.prove_detector(plan_monitor(monitor, ctx, self.max_burst), "metric_issue"))
+            for name, monitor in self.settings.monitors.items():
+                probe = plan_monitor(name, monitor, self.settings.owner_of(monitor.service), ctx, self.max_burst)
+                outcomes.append(self.prove_detector(probe, "metric_issue"))
                 self.log(outcomes[-1].line())
             for cron in self.settings.cron_monitors:
                 outcomes.append(self.prove_detector(plan_cron(cron, ctx), "monitor_check_in_failure"))
@@ -353,7 +355,7 @@ def prove_stack(name: str, log: Log, *, timeout: float = 60.0, max_burst: int = 
         raise ProofError(f"stack {name} has no DSNs in its outputs: run `pulumi up -s {name}` first")
     try:
         client = handle.sentry()
-        client.ping()
+        client.get(f"organizations/{client.org}/", what=f"organization '{client.org}'")
     except SentryError as exc:
         raise ProofError(f"Sentry does not answer: {exc}") from None
     prover = Prover(settings, {k: str(v) for k, v in dsns.items()}, client, uuid.uuid4().hex[:12], log,

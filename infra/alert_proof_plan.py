@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra.crons import CronMonitorSpec
-from infra.specs import AlertAction, AlertSpec, MonitorSpec
+from infra.settings.sentry_objects import ActionSettings, AlertSettings, ConditionSettings, MonitorSettings
 
 LEVEL_NAMES = {0: "debug", 10: "debug", 20: "info", 30: "warning", 40: "error", 50: "fatal"}
 PROOF_TAG = "sentry-stacks.proof"
@@ -57,7 +58,7 @@ class Probe:
     users: bool = False  # each event of the burst from another user
     release: str | None = None
     checkins: tuple[str, ...] = ()  # cron: the check-in statuses to send, in order
-    actions: tuple[AlertAction, ...] = ()
+    actions: tuple[ActionSettings, ...] = ()
     via_monitors: tuple[str, ...] = ()  # an alert proven through its monitors
     reason: str | None = None
 
@@ -151,9 +152,9 @@ def _attribute(name: str, match: str, value: str, ev: _Event, ctx: dict[str, Any
     return None
 
 
-def _history(spec: AlertSpec) -> tuple[str | None, str | None]:
+def _history(spec: AlertSettings, triggers: Sequence[ConditionSettings]) -> tuple[str | None, str | None]:
     """(the issue history that makes the triggers hold, or why none does)."""
-    kinds = [t.type for t in spec.triggers if t.result]
+    kinds = [t.type for t in triggers if t.result]
     if not kinds:
         return "new", None
     if "issue_resolved_trigger" in kinds and spec.trigger_logic == "all":
@@ -171,24 +172,26 @@ def _history(spec: AlertSpec) -> tuple[str | None, str | None]:
     return None, f"triggers {', '.join(kinds)} never hold together for one event (triggerLogic {spec.trigger_logic})"
 
 
-def plan_alert(spec: AlertSpec, ctx: dict[str, Any], max_burst: int) -> Probe:
-    """`ctx`: environment (the stack's), release, and per service: platform and sdk (`services`)."""
-    base = Probe("alert", spec.name, actions=spec.actions, environment=spec.environment or ctx["environment"])
+def plan_alert(name: str, spec: AlertSettings, services: Sequence[str], ctx: dict[str, Any], max_burst: int) -> Probe:
+    """Alert `name` on the projects of `services` (the services that own them). `ctx`: environment (the stack's),
+    release, and per service: platform and sdk (`services`)."""
+    base = Probe("alert", name, actions=tuple(spec.actions), environment=spec.environment or ctx["environment"])
     if not spec.enabled:
         return _with(base, reason="the alert is disabled (enabled: false)")
     if spec.environment and spec.environment != ctx["environment"]:
         return _with(base, reason=f"it watches environment {spec.environment!r}, which the stack does not send "
                                   f"(its services send {ctx['environment']!r})")  # fmt: skip
-    if not spec.services:
-        return _with(base, via_monitors=spec.monitors,
+    if not services:
+        return _with(base, via_monitors=tuple(spec.monitors),
                      reason=None if spec.monitors else "it watches no service and no monitor")
-    service = spec.services[0]
+    service = services[0]
     sctx = {**ctx, **ctx["services"].get(service, {}), "service": service}
-    history, why = _history(spec)
+    triggers = spec.trigger_conditions()
+    history, why = _history(spec, triggers)
     if history is None:
         return _with(base, service=service, reason=why)
     ev = _Event(release=ctx.get("release"))
-    if any(t.type in HIGH_PRIORITY_TRIGGERS for t in spec.triggers) and spec.trigger_logic != "none":
+    if any(t.type in HIGH_PRIORITY_TRIGGERS for t in triggers) and spec.trigger_logic != "none":
         ev.level = "error"
     problems = [p for c in spec.filters if (p := _meet(c.type, c.comparison, ev, sctx)) is not None]
     if spec.filters and spec.filter_logic in ("any", "any-short") and len(problems) < len(spec.filters):
@@ -227,8 +230,9 @@ def _query_event(query: str, ev: _Event) -> str | None:
     return None
 
 
-def plan_monitor(spec: MonitorSpec, ctx: dict[str, Any], max_burst: int) -> Probe:
-    base = Probe("monitor", spec.name, service=spec.service, environment=spec.environment or ctx["environment"])
+def plan_monitor(name: str, spec: MonitorSettings, service: str, ctx: dict[str, Any], max_burst: int) -> Probe:
+    """Metric monitor `name` on the project of `service` (the service that owns it)."""
+    base = Probe("monitor", name, service=service, environment=spec.environment or ctx["environment"])
     aggregate = spec.aggregate.replace(" ", "")
     if not spec.enabled:
         return _with(base, reason="the monitor is disabled (enabled: false)")

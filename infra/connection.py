@@ -134,10 +134,12 @@ def resolve_connection(
     root: Path | None = None,
     *,
     read_token: bool = False,
+    source: Callable[[str], str] | None = None,
 ) -> ConnectionValues:
     """Gather the connection: stack config (`get` of a full key), then `environ`, then the localsentry info.
 
     `read_token`: also read the localsentry token file (the providers need the token; the settings do not).
+    `source`: the name of the setting a key's value came from, for messages (default: the key).
     """
     env = os.environ if environ is None else environ
     values: dict[str, tuple[str | None, str | None]] = {}
@@ -145,7 +147,7 @@ def resolve_connection(
                            ("token", TOKEN_KEY, ENV_TOKEN)):
         given = _text(get(key))
         if given is not None:
-            values[name] = (given, key)
+            values[name] = (given, source(key) if source is not None else key)
         elif _text(env.get(var)) is not None:
             values[name] = (_text(env.get(var)), var)
         else:

@@ -1,7 +1,9 @@
 """Settings of release tracking (``releaseTracking``) and cron monitors (``cronMonitors``), as pydantic models.
 
-A leaf module: it imports nothing from ``infra`` so that the settings (``infra/settings.py`` today, the
-``infra/settings/`` package later), the components and the tests may all import it.
+A leaf module: it imports nothing from ``infra`` so that the settings model (``infra/settings/``), the
+CronMonitor resource's inputs (``infra/sentry/cron_monitor_model.py``), the components and the tests may all import
+it. Its constrained types (:data:`CheckinMinutes`, :data:`Crontab`, :data:`TimeZone`, ...) are the one declaration of
+each rule: the settings and the resource both use them.
 
 ``cronMonitors`` maps a monitor name to its settings::
 
@@ -20,23 +22,19 @@ A leaf module: it imports nothing from ``infra`` so that the settings (``infra/s
 The Sentry monitor slug is ``<name>-<stack>`` unless ``slug`` is set; the reference app's beat schedule entry
 carries the same slug, which is how the SDK's Celery integration names its check-ins.
 
-:func:`parse_cron_monitors` and :func:`parse_release_tracking` turn raw config into frozen models, or into a list
-of :class:`Issue` (config key path, value, message naming what is allowed), which the settings loader turns
-into its own problem list.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 INTERVAL_UNITS = ("minute", "hour", "day", "week", "month", "year")
@@ -129,79 +127,82 @@ class Interval(_Model):
     unit: Literal["minute", "hour", "day", "week", "month", "year"] = Field(description="The interval's unit")
 
 
+def _crontab(value: str) -> str:
+    problem = crontab_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return " ".join(value.split())
+
+
+def _zone(value: str) -> str:
+    problem = timezone_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _monitor_slug(value: str) -> str:
+    if len(value) > MONITOR_SLUG_MAX or not MONITOR_SLUG_RE.match(value):
+        raise ValueError(f"must be a monitor slug: at most {MONITOR_SLUG_MAX} lowercase letters, digits, '-' and '_', "
+                         "not only digits")
+    return value
+
+
+def _owner(value: str) -> str:
+    if not OWNER_RE.match(value):
+        raise ValueError("must be team:<id> or user:<id>")
+    return value
+
+
+def _environment(value: str) -> str:
+    if not value.strip() or "/" in value or value != value.strip():
+        raise ValueError("must be a Sentry environment name: 1-64 characters, no '/', no surrounding spaces")
+    return value
+
+
+#: a crontab as Sentry accepts it (whitespace normalised)
+Crontab = Annotated[str, AfterValidator(_crontab)]
+TimeZone = Annotated[str, AfterValidator(_zone)]
+MonitorSlug = Annotated[str, AfterValidator(_monitor_slug)]
+MonitorOwner = Annotated[str, AfterValidator(_owner)]
+MonitorEnvironment = Annotated[str, Field(max_length=64), AfterValidator(_environment)]
+#: minutes of a check-in margin or a maximum runtime
+CheckinMinutes = Annotated[int, Field(ge=1, le=MINUTES_MAX)]
+#: check-ins in a row (failures before an issue, successes before it resolves)
+CheckinThreshold = Annotated[int, Field(ge=1, le=THRESHOLD_MAX)]
+
+
 class CronMonitorSettings(_Model):
     """One Sentry cron monitor (``cronMonitors.<name>``)."""
 
     service: str = Field(description="A service that reports to Sentry; the monitor lives in its project")
-    schedule: str | None = Field(
+    schedule: Crontab | None = Field(
         default=None, description="A crontab as Sentry accepts it ('*/5 * * * *', or @hourly, @daily, ...; no range "
         "like 5-1, no date that never happens); either this or interval"
     )
     interval: Interval | None = Field(default=None, description="An interval {every, unit}; either this or schedule")
-    timezone: str = Field(
+    timezone: TimeZone = Field(
         default="UTC", description="IANA time zone of the crontab, as Sentry lists them (Europe/Berlin; not posix/...)"
     )
-    checkin_margin_minutes: int = Field(
-        default=1, ge=1, le=MINUTES_MAX, description="Minutes after the expected time before a check-in is missed"
+    checkin_margin_minutes: CheckinMinutes = Field(
+        default=1, description="Minutes after the expected time before a check-in is missed"
     )
-    max_runtime_minutes: int = Field(
-        default=30, ge=1, le=MINUTES_MAX, description="Minutes a check-in may stay in progress before it times out"
+    max_runtime_minutes: CheckinMinutes = Field(
+        default=30, description="Minutes a check-in may stay in progress before it times out"
     )
-    failure_issue_threshold: int = Field(
-        default=1, ge=1, le=THRESHOLD_MAX, description="Failed or missed check-ins in a row before an issue opens"
+    failure_issue_threshold: CheckinThreshold = Field(
+        default=1, description="Failed or missed check-ins in a row before an issue opens"
     )
-    recovery_threshold: int = Field(
-        default=1, ge=1, le=THRESHOLD_MAX, description="Successful check-ins in a row before the issue resolves"
+    recovery_threshold: CheckinThreshold = Field(
+        default=1, description="Successful check-ins in a row before the issue resolves"
     )
-    environment: str | None = Field(
-        default=None, max_length=64, description="Sentry environment of the check-ins; default: the stack's"
+    environment: MonitorEnvironment | None = Field(
+        default=None, description="Sentry environment of the check-ins; default: the stack's"
     )
-    slug: str | None = Field(default=None, description="Sentry monitor slug (<= 50); default <name>-<stack>")
-    owner: str | None = Field(default=None, description="team:<id> or user:<id>")
+    slug: MonitorSlug | None = Field(default=None, description="Sentry monitor slug (<= 50); default <name>-<stack>")
+    owner: MonitorOwner | None = Field(default=None, description="team:<id> or user:<id>")
     muted: bool = Field(default=False, description="True: no issues are created for failures")
     enabled: bool = Field(default=True, description="False: the monitor is disabled and accepts no check-ins")
-
-    @field_validator("schedule")
-    @classmethod
-    def _crontab(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = crontab_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return " ".join(value.split())
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        problem = timezone_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("slug")
-    @classmethod
-    def _slug(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > MONITOR_SLUG_MAX or not MONITOR_SLUG_RE.match(value)):
-            raise ValueError(
-                f"must be a monitor slug: at most {MONITOR_SLUG_MAX} lowercase letters, digits, '-' and '_', "
-                "not only digits"
-            )
-        return value
-
-    @field_validator("owner")
-    @classmethod
-    def _owner(cls, value: str | None) -> str | None:
-        if value is not None and not OWNER_RE.match(value):
-            raise ValueError("must be team:<id> or user:<id>")
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _environment(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or "/" in value or value != value.strip()):
-            raise ValueError("must be a Sentry environment name: 1-64 characters, no '/', no surrounding spaces")
-        return value
 
     @model_validator(mode="after")
     def _one_schedule(self) -> CronMonitorSettings:
@@ -261,126 +262,23 @@ class CronMonitorSpec:
         return self.settings.environment
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One bad value: the config key path, the value and the message."""
-
-    key: str
-    value: Any
-    message: str
-
-
-def _issues(base: str, exc: ValidationError) -> list[Issue]:
-    out: list[Issue] = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
-        key = ".".join([base, *loc]) if loc else base
-        kind = err.get("type", "")
-        message = str(err.get("msg", "invalid"))
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if kind == "extra_forbidden":
-            model = Interval if len(loc) > 1 and loc[-2] == "interval" else _model_of(base)
-            allowed = sorted((f.alias or n) for n, f in model.model_fields.items())
-            message = f"unknown key; allowed: {', '.join(allowed)}"
-        elif kind == "missing":
-            message = "required"
-        elif kind in ("greater_than_equal", "less_than_equal") and loc:
-            model = Interval if len(loc) > 1 and loc[-2] == "interval" else _model_of(base)
-            low, high = _bounds(model, loc[-1])
-            message = f"out of range; allowed: {low}..{high}"
-        out.append(Issue(key, err.get("input"), message))
-    return out
-
-
-def _bounds(model: type[_Model], alias: str) -> tuple[Any, Any]:
-    for name, info in model.model_fields.items():
-        if (info.alias or name) == alias:
-            low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
-            high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
-            return low, high
-    return None, None
-
-
-def _model_of(base: str) -> type[_Model]:
-    return ReleaseTracking if base.endswith("releaseTracking") else CronMonitorSettings
-
-
-def parse_release_tracking(key: str, value: Any) -> tuple[ReleaseTracking, list[Issue]]:
-    """``releaseTracking`` (absent: the defaults), and the problems found."""
-    if value is None:
-        return ReleaseTracking(), []
-    if not isinstance(value, Mapping):
-        return ReleaseTracking(), [Issue(key, value, "must be an object {enabled, deploys, deleteOnDestroy, url}")]
-    try:
-        return ReleaseTracking.model_validate(dict(value)), []
-    except ValidationError as exc:
-        return ReleaseTracking(), _issues(key, exc)
-
-
-def parse_cron_monitors(
-    key: str, value: Any, *, stack: str, reporting: Mapping[str, str | None]
-) -> tuple[tuple[CronMonitorSpec, ...], list[Issue]]:
-    """``cronMonitors`` -> specs, and the problems found.
-
-    `reporting`: service name -> the service owning its Sentry project (None for services that do not report).
-    """
-    if value is None:
-        return (), []
-    if not isinstance(value, Mapping):
-        return (), [Issue(key, value, "must be a map of monitor names to monitor settings")]
-    specs: list[CronMonitorSpec] = []
-    issues: list[Issue] = []
-    slugs: dict[str, str] = {}
-    for name in sorted(value):
-        mkey = f"{key}.{name}"
-        if not isinstance(name, str) or not MONITOR_NAME_RE.match(name):
-            issues.append(Issue(mkey, value[name], "bad monitor name: lowercase letters, digits and '-' (at most 40)"))
-            continue
-        body = value[name]
-        if not isinstance(body, Mapping):
-            issues.append(Issue(mkey, body, "must be an object with the monitor's settings"))
-            continue
-        try:
-            settings = CronMonitorSettings.model_validate(dict(body))
-        except ValidationError as exc:
-            issues.extend(_issues(mkey, exc))
-            continue
-        owner = reporting.get(settings.service)
-        if owner is None:
-            allowed = ", ".join(sorted(s for s, o in reporting.items() if o is not None)) or "none"
-            message = f"must name a service that reports to Sentry ({allowed})"
-            issues.append(Issue(f"{mkey}.service", settings.service, message))
-            continue
-        slug = settings.slug or f"{name}-{stack}"
-        if len(slug) > MONITOR_SLUG_MAX or not MONITOR_SLUG_RE.match(slug):
-            issues.append(Issue(
-                f"{mkey}.slug", slug,
-                f"the monitor slug {slug!r} (<name>-<stack>) is not a valid slug of at most {MONITOR_SLUG_MAX} "
-                "characters: set slug",
-            ))
-            continue
-        if slug in slugs:
-            issues.append(Issue(f"{mkey}.slug", slug, f"monitor '{slugs[slug]}' has the same slug; slugs are unique"))
-            continue
-        slugs[slug] = name
-        specs.append(CronMonitorSpec(name=name, settings=settings, slug=slug, service=owner))
-    return tuple(specs), issues
-
-
 __all__ = [
     "INTERVAL_UNITS",
     "MONITOR_SLUG_MAX",
     "MONITOR_SLUG_RE",
     "NICKNAME_CRONTABS",
+    "CheckinMinutes",
+    "CheckinThreshold",
     "CronMonitorSettings",
     "CronMonitorSpec",
+    "Crontab",
     "Interval",
-    "Issue",
+    "MonitorEnvironment",
+    "MonitorOwner",
+    "MonitorSlug",
     "ReleaseTracking",
+    "TimeZone",
     "crontab_problem",
-    "parse_cron_monitors",
-    "parse_release_tracking",
     "sentry_time_zones",
     "timezone_problem",
 ]

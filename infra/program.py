@@ -18,25 +18,17 @@ from typing import Any
 import pulumi
 
 from infra import privacy as pv
-from infra.components.sentry_app import (
-    InboundFilterSpec,
-    SentryApp,
-    SentryAppArgs,
-    SentryAppError,
-    ServiceSentrySpec,
-)
+from infra.components.sentry_app import SentryApp, SentryAppError
+from infra.components.sentry_resources import SentryStacks
 from infra.components.service import AppDeployment
-from infra.connection import resolve_connection
 from infra.deploy import driver
 from infra.files import RenderedFile
 from infra.images import image_problems
+from infra.provider.config import Preflight
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
-from infra.sentry.client import connection_from_values
-from infra.sentry.errors import SentryError
-from infra.sentry.preflight import Needs, check_connection
 from infra.sentry.privacy_floor import describe_kept
-from infra.sentry.source_maps_upload import bundle_hash
+from infra.sentry.source_maps_upload import SourceMapsUpload, bundle_hash
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -46,9 +38,23 @@ from infra.settings import (
     project_defaults,
     with_defaults,
 )
-from infra.specs import SourceMapsUpload
 
 
+def sentry_provider(settings: StackSettings) -> SentryStacks:
+    """The stack's ``sentrystacks`` provider, from its ``sentry:`` config as the stack file has it (the token as a
+    secret: only the provider reads it; what is not set, the provider takes from the environment or the embedded
+    localsentry), with the preflight of what this stack will do (one read of the organization before anything is
+    declared, in preview and up: infra/sentry/preflight.py)."""
+    config = pulumi.Config("sentry")
+    preflight = None
+    if settings.sentry_services():
+        sentry_alerts = bool(settings.alerts or settings.monitors)
+        preflight = Preflight(team=settings.sentry.team, alerts=sentry_alerts or bool(settings.cron_monitors),
+                              workflows=sentry_alerts and not settings.legacy_alerts,
+                              releases=settings.release_tracking.enabled, namespace=settings.project)
+    return SentryStacks(f"{settings.stack}-sentrystacks", base_url=config.get("baseUrl"),
+                        organization=config.get("organization"), token=config.get_secret("token"),
+                        upload_token=config.get_secret("uploadToken"), preflight=preflight)
 def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsUpload, ...]:
     """The builds to upload (``services.<name>.sentry.sourceMaps``), each with its content hash. A folder without
     source maps (not built yet) is left out with a warning: that service's frames stay minified in Sentry."""
@@ -66,54 +72,6 @@ def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsU
             continue
         found.append(SourceMapsUpload(svc.name, str(folder), digest, spec.url_prefix, spec.dist))
     return tuple(found)
-
-
-def sentry_app_args(settings: StackSettings, source_maps: tuple[SourceMapsUpload, ...] = ()) -> SentryAppArgs:
-    """StackSettings -> SentryAppArgs (one ServiceSentrySpec per service that owns a Sentry project)."""
-    if settings.sentry.team is None:
-        raise SentryAppError("no Sentry team: set sentry-stacks:team")
-    services: list[ServiceSentrySpec] = []
-    filters: list[InboundFilterSpec] = []
-    privacy = tuple(sorted(pv.project_values(settings.privacy, settings.shared_privacy).items()))
-    for svc in settings.sentry_services():
-        assert svc.sentry is not None
-        keys = settings.keys_for(svc.name)
-        services.append(
-            ServiceSentrySpec(
-                service=svc.name,
-                project_slug=svc.sentry.project,
-                project_name=svc.sentry.name,
-                platform=svc.sentry.platform,
-                keys=keys.generations,
-                current_key=keys.current,
-                resolve_age_hours=svc.sentry.resolve_age_hours,
-                allowed_domains=svc.sentry.allowed_domains,
-                subject_prefix=svc.sentry.subject_prefix,
-                default_key=svc.sentry.default_key,
-                default_alert=svc.sentry.default_alert,
-                privacy=privacy,
-            )
-        )
-        filters.extend(svc.sentry.inbound_filters)
-    return SentryAppArgs(
-        app=settings.app,
-        environment=settings.environment,
-        stack=settings.stack,
-        team=settings.sentry.team,
-        services=tuple(services),
-        alerts=settings.alerts,
-        monitors=settings.monitors,
-        filters=tuple(filters),
-        project_mode=settings.project_mode,
-        delete_shared_projects=settings.delete_shared_projects,
-        adopt_existing=settings.adopt_existing,
-        legacy_alerts=settings.legacy_alerts,
-        cron_monitors=settings.cron_monitors,
-        release=settings.release,
-        release_tracking=settings.release_tracking,
-        privacy_others=tuple(sorted(settings.shared_privacy.others.items())) if settings.shared_privacy else (),
-        source_maps=source_maps,
-    )
 
 
 def _file_content(name: str) -> Callable[[RenderedSet], str]:
@@ -179,7 +137,8 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
-    sentry = SentryApp(f"{stack}-sentry", sentry_app_args(settings, source_map_uploads(settings, root)))
+    sentry = SentryApp(f"{stack}-sentry", settings, sentry_provider(settings),
+                       source_maps=source_map_uploads(settings, root))
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")
@@ -223,7 +182,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         "composeProject": settings.compose_project,
         "deployDir": str(deploy_dir),
         "dsns": dsns,
-        "currentKeys": {name: keys.current for name, keys in settings.keys},
+        "currentKeys": {name: keys.current for name, keys in settings.keys.items()},
         "sentryProjects": {name: project.slug for name, project in sentry.projects.items()},
         # every key generation of every service, for scripts/rotate-dsn (status, verify, finish)
         "sentryKeys": {
@@ -277,26 +236,6 @@ def load(root: Path | None = None) -> StackSettings:
         ) from None
 
 
-def check_sentry(settings: StackSettings, root: Path | None = None) -> None:
-    """One read of the Sentry organization before anything is declared (infra/sentry/preflight.py), so that a
-    preview fails, naming the setting, on a connection that `up` could not use. Raises RunError (one line)."""
-    if not settings.sentry_services():
-        return
-    root = root or Path.cwd()
-    config, _ = config_from_pulumi()
-    needs = Needs(
-        team=settings.sentry.team,
-        alerts=bool(settings.alerts or settings.monitors or settings.cron_monitors),
-        releases=settings.release_tracking.enabled,
-        namespace=settings.project,
-    )
-    try:
-        values = resolve_connection(config.get, None, root, read_token=True)
-        check_connection(connection_from_values(values), values, needs)
-    except SentryError as exc:
-        raise pulumi.RunError(str(exc)) from None
-
-
 def check_images(settings: StackSettings) -> None:
     """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
     preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError.
@@ -329,10 +268,10 @@ def quiet_on_cancel() -> None:
 
 
 def run() -> None:
-    """Entry point of the Pulumi program (root ``__main__.py``)."""
+    """Entry point of the Pulumi program (root ``__main__.py``). The Sentry connection is checked by the provider
+    (its ``check_config``: infra/provider/plugin.py), before any Sentry object is declared."""
     quiet_on_cancel()
     settings = load()
-    check_sentry(settings)
     check_images(settings)
     try:
         build(settings)
@@ -342,6 +281,6 @@ def run() -> None:
 
 
 __all__ = [
-    "EXIT_CANCELLED", "Program", "build", "check_images", "check_sentry", "env_file_owners", "file_names", "load",
-    "quiet_on_cancel", "run", "sentry_app_args", "source_map_uploads",
+    "EXIT_CANCELLED", "Program", "build", "check_images", "env_file_owners", "file_names", "load", "quiet_on_cancel",
+    "run", "sentry_provider", "source_map_uploads",
 ]

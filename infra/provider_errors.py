@@ -64,16 +64,22 @@ def in_provider_host() -> bool:
     return bool(spec is not None and str(spec.name).startswith("pulumi.dynamic"))
 
 
+def expect(expected: Iterable[type[BaseException]]) -> None:
+    """Errors raised on purpose: :func:`one_line` shows their own message."""
+    with _LOCK:
+        for cls in expected:
+            if cls not in _EXPECTED:
+                _EXPECTED.append(cls)
+
+
 def install(expected: Iterable[type[BaseException]], *, anywhere: bool = False) -> None:
     """Turn provider errors into one line in the provider host (`anywhere`: in this process, whatever it is);
     `expected` errors carry their own message."""
     if not (anywhere or in_provider_host()):
         return
+    expect(expected)
     with _LOCK:
-        for cls in expected:
-            if cls not in _EXPECTED:
-                _EXPECTED.append(cls)
         traceback.format_exc = _format_exc
 
 
-__all__ = ["LOG", "in_provider_host", "install", "one_line"]
+__all__ = ["LOG", "expect", "in_provider_host", "install", "one_line"]

@@ -109,6 +109,8 @@ SUBFILTERS = ("ie", "edge", "safari", "firefox", "chrome", "opera", "android", "
 #: (any host) or an absolute ``https://host/`` or ``app:///`` URL, then a path.
 URL_PREFIX_RE = re.compile(r"^(~/|https?://[^\s/]+/|[a-z][a-z0-9+.-]*:///)\S*$")
 URL_PREFIX_RULE = "'~/' (any host), 'https://host/' or 'app:///', then a path, e.g. '~/static/js'"
+#: A webhook action's callback URL.
+WEBHOOK_URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 #: A release's distribution (``dist``): at most 64 characters, no '/' or whitespace.
 DIST_RE = re.compile(r"^[^\s/]{1,64}$")
 DIST_RULE = "a dist name: 1-64 characters, no '/' or spaces"
@@ -148,4 +150,5 @@ __all__ = [
     "URL_PREFIX_RE",
     "URL_PREFIX_RULE",
     "WEBHOOKS_PLUGIN",
+    "WEBHOOK_URL_RE",
 ]

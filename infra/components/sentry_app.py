@@ -1,70 +1,79 @@
-"""SentryApp: one environment's Sentry objects for an app, built from plain settings.
+"""SentryApp: one environment's Sentry objects, built from the stack's settings in one place.
 
-The program (``infra/program.py``) builds a :class:`SentryAppArgs` from the stack settings and
-creates one ``SentryApp``. The component creates, per service, the Sentry project (shared by all
-stacks of the app by default), that environment's client keys (one per key generation), and the
-environment's alerts, metric monitors and inbound filters.
+This is where the settings model's objects (:class:`~infra.settings.StackSettings`: each service's
+``ServiceSentrySettings``, its ``ServiceKeysSettings``, the ``AlertSettings``, ``MonitorSettings`` and cron monitors)
+become the Sentry resources' typed inputs (:mod:`infra.sentry`), the only place it happens: a field both declare
+under the same name (``platform``, ``resolve_age_hours``, ``active``, ``time_window_seconds``...) is copied by
+:func:`shared`, and what depends on the stack (names, slugs, the stack's environment, shared-project flags) is set
+here. The resources are served by the ``sentrystacks`` provider plugin given in ``provider``.
 
 Naming (stable; changing it renames Sentry objects):
 
 * Pulumi logical names: ``{stack}-{service}`` (project), ``{stack}-{service}-key-{generation}``,
-  ``{stack}-alert-{name}``, ``{stack}-monitor-{name}``, ``{stack}-{service}-filter-{filter_id}``.
-* Sentry project slug: ``project_slug`` in ``"shared"`` mode, ``{project_slug}-{stack}`` in
-  ``"per-environment"`` mode.
-* Sentry key name: ``{stack}-{generation}`` (unique per stack within the service's project).
-* Sentry alert / monitor name: ``[{app}/{stack}] {name}``.
+  ``{stack}-alert-{name}``, ``{stack}-monitor-{name}``, ``{stack}-{service}-filter-{filter_id}``,
+  ``{stack}-cron-{name}``, ``{stack}-release``, ``{stack}-deploy-start``, ``{stack}-sentry-deploy``,
+  ``{stack}-{service}-sourcemaps``.
+* Sentry project slug: the service's ``project`` in ``"shared"`` mode, ``{project}-{stack}`` in
+  ``"per-environment"`` mode. Key name: ``{stack}-{generation}``. Alert / monitor name: ``[{app}/{stack}] {name}``.
 
-Public attributes once constructed:
-
-* ``dsns``: service -> secret ``Output[str]``, the public DSN of the service's ``current_key``.
-* ``keys``: service -> generation -> :class:`~infra.sentry.client_key.ClientKey`.
-* ``projects``: service -> :class:`~infra.sentry.project.Project`.
-* ``alerts``, ``monitors``: name -> resource; ``filters``: service -> filter id -> resource.
-* ``source_maps``: service -> :class:`~infra.sentry.source_maps.SourceMaps` (``{stack}-{service}-sourcemaps``), the
-  build's source maps in the service's project for the stack's release (:class:`SourceMapsUpload`).
-* ``cron_monitors``: name -> :class:`~infra.sentry.cron_monitor.CronMonitor` (logical name ``{stack}-cron-{name}``;
-  alerts may list them in ``monitors``); ``release``: the stack's :class:`~infra.sentry.release.Release`
-  (``{stack}-release``) or None. :meth:`SentryApp.deploy_start` and :meth:`SentryApp.record_deploy` add the
-  deploy record around the containers (``{stack}-deploy-start``, ``{stack}-sentry-deploy``).
+Public attributes: ``dsns`` (service -> secret DSN of its current key), ``keys`` (service -> generation ->
+ClientKey), ``projects``, ``alerts``, ``monitors``, ``filters`` (service -> filter id -> resource), ``cron_monitors``,
+``release``, ``source_maps`` (service -> the build's source maps in its project for the stack's release, from the
+``source_maps`` uploads the program found); :meth:`deploy_start` and :meth:`record_deploy` add the deploy record
+around the containers.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import pulumi
+from pydantic import BaseModel
 
-from infra.crons import CronMonitorSpec, ReleaseTracking
-from infra.sentry.alert import Alert
-from infra.sentry.client_key import ClientKey
-from infra.sentry.cron_monitor import CronMonitor
-from infra.sentry.deploy import Deploy, DeployStart, deploy_name
-from infra.sentry.inbound_filter import InboundFilter
-from infra.sentry.issue_alert import IssueAlert
+from infra import privacy as pv
+from infra.components.sentry_resources import (
+    Alert,
+    ClientKey,
+    CronMonitor,
+    Deploy,
+    DeployStart,
+    InboundFilter,
+    IssueAlert,
+    MetricAlert,
+    MetricMonitor,
+    Project,
+    Release,
+    SentryStacks,
+    SourceMaps,
+    ref,
+)
+from infra.crons import CronMonitorSpec
+from infra.sentry.alert_model import AlertInputs
+from infra.sentry.client_key_model import ClientKeyInputs
+from infra.sentry.cron_monitor_model import CronMonitorInputs
+from infra.sentry.deploy import DeployInputs, DeployStartInputs, deploy_name
+from infra.sentry.inbound_filter import InboundFilterInputs
+from infra.sentry.issue_alert import IssueAlertInputs
 from infra.sentry.legacy_model import LegacyConversionError, issue_rule_from_workflow, metric_alert_from_monitor
-from infra.sentry.metric_alert import MetricAlert
-from infra.sentry.metric_monitor import MetricMonitor
-from infra.sentry.project import Project
-from infra.sentry.release import Release
-from infra.sentry.source_maps import SourceMaps
-from infra.specs import (
-    AlertAction,
-    AlertCondition,
-    AlertSpec,
-    DefaultKeyPolicy,
-    InboundFilterSpec,
-    KeySpec,
-    LoaderOptions,
-    MonitorCondition,
-    MonitorSpec,
-    ProjectMode,
-    RateLimit,
-    ServiceSentrySpec,
-    SourceMapsUpload,
+from infra.sentry.metric_alert import MetricAlertInputs
+from infra.sentry.metric_monitor_model import MetricMonitorInputs
+from infra.sentry.project_model import ProjectInputs
+from infra.sentry.release import ReleaseInputs
+from infra.sentry.shape import SentryModel, declared, parse, props_of
+from infra.sentry.source_maps import SourceMapsInputs
+from infra.sentry.source_maps_upload import SourceMapsUpload
+from infra.settings import ServiceSettings, StackSettings
+from infra.settings.sentry_objects import (
+    DEFAULT_TRIGGER_TYPES,
+    ActionSettings,
+    AlertSettings,
+    ConditionSettings,
+    MonitorSettings,
 )
 
+M = TypeVar("M", bound=SentryModel)
 # Keys, alerts and monitors carry this stack's name in their Sentry names ("{stack}-{generation}",
 # "[app/stack] name"), so an object found under such a name at create time is this stack's own: a create
 # interrupted by a crash (kill -9 of the CLI) whose POST had landed. Adopting it is what makes the rerun
@@ -72,49 +81,30 @@ from infra.specs import (
 # Such a create looks its name up first only when a killed run may have made it (infra/sentry/recovery.py) or
 # its POST's outcome is unknown (`lookupFirst: False`), or always when the stack adopts existing objects.
 OWN_NAME_ADOPT = True
+#: the triggers of an alert that declares none
+DEFAULT_TRIGGERS = tuple({"type": kind} for kind in DEFAULT_TRIGGER_TYPES)
 
 
 class SentryAppError(ValueError):
-    """An inconsistent SentryAppArgs (raised at construction, i.e. during preview)."""
+    """Settings that cannot become Sentry objects (raised at construction, i.e. during preview)."""
 
 
-@dataclass(frozen=True)
-class SentryAppArgs:
-    """Everything SentryApp needs; built by the program from StackSettings.
+def shared(source: BaseModel, target: type[M], **values: Any) -> M:
+    """`target` built from `values` and from every field of `source` that `target` declares under the same name
+    (the settings model and a resource's inputs share a field by declaring it with the same name and type)."""
+    given = {name: _dump(getattr(source, name)) for name in type(source).model_fields if name in target.model_fields}
+    return parse(target, {**given, **values})
 
-    ``app``: app name (used in alert/monitor names). ``environment``: Sentry environment of this
-    stack (``development``, ``production``...). ``stack``: Pulumi stack name (naming, ownership).
-    ``team``: slug of the team that owns created projects.
-    ``project_mode``: ``"shared"`` (default; one project per service for all stacks, created by the
-    first stack, adopted by the others, never deleted by a destroy unless
-    ``delete_shared_projects``) or ``"per-environment"`` (one project per service per stack).
-    ``adopt_existing``: adopt Sentry objects (per-environment projects, keys, alerts, monitors) that
-    already exist under this stack's names instead of failing.
-    ``legacy_alerts``: use the legacy issue-alert / metric-alert APIs (self-hosted Sentry < 26.7
-    only; refused against sentry.io). Each alert becomes one issue rule per service; each monitor a
-    metric alert whose actions come from the alerts that reference it (email to a user or team). A
-    legacy issue rule gets an environment only when the AlertSpec names one (Sentry refuses
-    environments that have not received an event yet).
-    """
 
-    app: str
-    environment: str
-    stack: str
-    team: str
-    services: tuple[ServiceSentrySpec, ...]
-    alerts: tuple[AlertSpec, ...] = ()
-    monitors: tuple[MonitorSpec, ...] = ()
-    filters: tuple[InboundFilterSpec, ...] = ()
-    project_mode: ProjectMode = "shared"
-    delete_shared_projects: bool = False
-    adopt_existing: bool = False
-    legacy_alerts: bool = False
-    cron_monitors: tuple[CronMonitorSpec, ...] = ()
-    release: str | None = None
-    release_tracking: ReleaseTracking | None = None
-    #: shared mode: the other stacks' privacy asks read from this checkout (infra/sentry/privacy_floor.py)
-    privacy_others: tuple[tuple[str, Any], ...] = ()
-    source_maps: tuple[SourceMapsUpload, ...] = ()
+def _dump(value: Any) -> Any:
+    """Settings objects as plain values (the inputs validate them as their own types)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
 
 
 def _name_part(text: str) -> str:
@@ -122,90 +112,19 @@ def _name_part(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _condition(cond: AlertCondition) -> dict[str, Any]:
+def _condition(cond: ConditionSettings) -> dict[str, Any]:
     return {"type": cond.type, "comparison": cond.comparison, "conditionResult": cond.result}
 
 
-def _action(action: AlertAction) -> dict[str, Any]:
+def _action(action: ActionSettings) -> dict[str, Any]:
     config: dict[str, Any] = {"targetType": action.target_type}
     if action.target_identifier is not None:
         config["targetIdentifier"] = action.target_identifier
     return {"type": action.type, "integrationId": action.integration_id, "data": dict(action.data), "config": config}
 
 
-def _loader(options: LoaderOptions | None) -> dict[str, bool] | None:
-    if options is None:
-        return None
-    values = {
-        "hasReplay": options.has_replay, "hasPerformance": options.has_performance, "hasDebug": options.has_debug,
-        "hasFeedback": options.has_feedback, "hasLogsAndMetrics": options.has_logs_and_metrics,
-    }
-    return {k: v for k, v in values.items() if v is not None} or None
-
-
-def _unique(kind: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise SentryAppError(f"{kind} {name!r} is declared twice")
-        seen.add(name)
-
-
-def validate(args: SentryAppArgs) -> None:
-    """Raise :class:`SentryAppError` when `args` do not hang together as a graph of resources.
-
-    Only what code may get wrong that no setting expresses: names declared twice, references to services,
-    key generations or monitors that are not there. The values themselves (slugs, generation labels, project
-    modes, a disabled current key...) are the settings model's business (:mod:`infra.settings`), checked once
-    there with the config key in the message; SentryApp does not check them again.
-    """
-    _unique("service", [s.service for s in args.services])
-    services = {s.service for s in args.services}
-    for svc in args.services:
-        if not svc.keys:
-            raise SentryAppError(f"service {svc.service!r} has no client key: declare at least one key generation")
-        _unique(f"key generation of service {svc.service!r}", [k.generation for k in svc.keys])
-        generations = {k.generation for k in svc.keys}
-        if svc.current_key not in generations:
-            raise SentryAppError(
-                f"service {svc.service!r}: current_key {svc.current_key!r} is not one of its key generations "
-                f"({', '.join(sorted(generations))})"
-            )
-    _unique("alert", [a.name for a in args.alerts])
-    _unique("monitor", [m.name for m in args.monitors] + [c.name for c in args.cron_monitors])
-    monitors = {m.name for m in args.monitors} | {c.name for c in args.cron_monitors}
-    for alert in args.alerts:
-        for svc_name in alert.services:
-            if svc_name not in services:
-                raise SentryAppError(f"alert {alert.name!r} watches unknown service {svc_name!r}")
-        for monitor in alert.monitors:
-            if monitor not in monitors:
-                raise SentryAppError(f"alert {alert.name!r} references unknown monitor {monitor!r}")
-        if not alert.services and not alert.monitors:
-            raise SentryAppError(f"alert {alert.name!r} watches nothing: give it services or monitors")
-    for monitor_spec in args.monitors:
-        if monitor_spec.service not in services:
-            raise SentryAppError(f"monitor {monitor_spec.name!r} is on unknown service {monitor_spec.service!r}")
-    for cron in args.cron_monitors:
-        if cron.service not in services:
-            raise SentryAppError(f"cron monitor {cron.name!r} is on unknown service {cron.service!r}")
-    _unique("cron monitor slug", [c.slug for c in args.cron_monitors])
-    _unique("source maps of service", [u.service for u in args.source_maps])
-    for upload in args.source_maps:
-        if upload.service not in services:
-            raise SentryAppError(f"source maps of unknown service {upload.service!r}")
-    _unique("inbound filter", [f"{f.service}/{f.filter_id}" for f in args.filters])
-    for flt in args.filters:
-        if flt.service not in services:
-            raise SentryAppError(f"inbound filter {flt.filter_id!r} is on unknown service {flt.service!r}")
-
-
 class SentryApp(pulumi.ComponentResource):
-    """The Sentry side of one environment of the app (type ``sentry-stacks:index:SentryApp``).
-
-    Raises :class:`SentryAppError` for args that do not hang together, e.g. a ``current_key`` that names
-    no key generation of the service (the message names the service and the generation).
-    """
+    """The Sentry side of one environment of the app (type ``sentry-stacks:index:SentryApp``)."""
 
     dsns: dict[str, pulumi.Output[str]]
     keys: dict[str, dict[str, ClientKey]]
@@ -217,185 +136,184 @@ class SentryApp(pulumi.ComponentResource):
     release: Release | None
     source_maps: dict[str, SourceMaps]
 
-    def __init__(self, name: str, args: SentryAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("sentry-stacks:index:SentryApp", name, None, opts)
-        validate(args)
-        self.args = args
+    def __init__(self, name: str, settings: StackSettings, provider: SentryStacks,
+                 opts: pulumi.ResourceOptions | None = None, source_maps: Sequence[SourceMapsUpload] = ()) -> None:
+        super().__init__("sentry-stacks:index:SentryApp", name, None,
+                         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"sentrystacks":
+                                                                                              provider})))
+        if settings.sentry.team is None:
+            raise SentryAppError("no Sentry team: set sentry-stacks:team")
+        self.settings, self.team = settings, settings.sentry.team
         self.dsns, self.keys, self.projects = {}, {}, {}
         self.alerts, self.monitors, self.filters = {}, {}, {}
         self.cron_monitors, self.release, self.source_maps = {}, None, {}
-        self._slugs: dict[str, pulumi.Output[str]] = {}
-        for svc in args.services:
+        self._slugs: dict[str, pulumi.Output[str]] = {}  # a project's slug, with the project as its dependency
+        for svc in settings.sentry_services():
             self._service(svc)
-        for monitor in args.monitors:
-            self._monitor(monitor)
-        for cron in args.cron_monitors:
+        for monitor_name, monitor in settings.monitors.items():
+            self._monitor(monitor_name, monitor)
+        for cron in settings.cron_monitors:
             self._cron_monitor(cron)
         self._release()
-        for upload in args.source_maps:
+        for upload in source_maps:
             self._source_maps(upload)
-        for alert in args.alerts:
-            self._alert(alert)
-        for flt in args.filters:
-            self._filter(flt)
-        self.register_outputs({
-            "dsns": self.dsns,
-            "projects": dict(self._slugs),
-            "keyIds": {s: {g: k.keyId for g, k in keys.items()} for s, keys in self.keys.items()},
-        })
+        for alert_name, alert in settings.alerts.items():
+            self._alert(alert_name, alert)
+        for svc in settings.sentry_services():
+            for filter_id, value in sorted(svc.sentry.inbound_filters.items() if svc.sentry else ()):
+                self._filter(svc.name, filter_id, value)
+        # nothing that grows with the stack in the component's own state entry: the program exports what it needs
+        self.register_outputs({})
 
     @property
     def shared(self) -> bool:
-        return self.args.project_mode == "shared"
+        return self.settings.project_mode == "shared"
 
     def _opts(self, **kw: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kw)
 
-    def project_slug(self, svc: ServiceSentrySpec) -> str:
-        """The Sentry slug of `svc`'s project in this stack's mode."""
-        return svc.project_slug if self.shared else f"{svc.project_slug}-{_name_part(self.args.stack)}"[:100]
+    def project_slug(self, project: str) -> str:
+        """The Sentry slug of a service's project in this stack's mode."""
+        return project if self.shared else f"{project}-{_name_part(self.settings.stack)}"[:100]
 
-    def _service(self, svc: ServiceSentrySpec) -> None:
-        a = self.args
-        name = svc.project_name
-        if not self.shared and len(f"{name} ({a.stack})") <= 50:
-            name = f"{name} ({a.stack})"
-        props: dict[str, Any] = {
-            "slug": self.project_slug(svc), "name": name, "platform": svc.platform, "teams": [a.team],
-            "resolveAge": svc.resolve_age_hours,
-            "allowedDomains": list(svc.allowed_domains) if svc.allowed_domains is not None else None,
-            "subjectPrefix": svc.subject_prefix,
-            "shared": self.shared,
-            "deleteOnDestroy": a.delete_shared_projects if self.shared else True,
-            "adopt": a.adopt_existing,
-            "defaultKey": svc.default_key, "defaultRules": svc.default_alert, "stack": a.stack,
-            # defaultKey delete: the current key takes over Sentry's "Default" key (one write, not a delete + create)
-            "defaultKeyReuse": True if svc.default_key == "delete" else None,
-        }
-        props.update({k: list(v) if isinstance(v, tuple | list) else v for k, v in svc.privacy})
-        if self.shared:
-            props["privacyOthers"] = dict(a.privacy_others)
-        project = Project(f"{a.stack}-{_name_part(svc.service)}", props, self._opts())
-        self.projects[svc.service] = project
-        self._slugs[svc.service] = project.slug
-        self.keys[svc.service] = {}
-        for key in svc.keys:
-            key_props: dict[str, Any] = {
-                "project": project.slug, "name": f"{a.stack}-{key.generation}", "isActive": key.active,
-                "rateLimit": (
-                    {"count": key.rate_limit.count, "window": key.rate_limit.window} if key.rate_limit else None
-                ),
-                "browserSdkVersion": key.browser_sdk_version, "dynamicSdkLoaderOptions": _loader(key.loader),
-                "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
-            }
-            if svc.default_key == "delete" and key.generation == svc.current_key:
-                key_props["reuseDefault"] = project.adopted.apply(lambda adopted: not adopted)
-            resource = ClientKey(f"{a.stack}-{_name_part(svc.service)}-key-{key.generation}", key_props, self._opts())
-            self.keys[svc.service][key.generation] = resource
-        self.dsns[svc.service] = pulumi.Output.secret(self.keys[svc.service][svc.current_key].dsn)
+    def _sentry_of(self, service: str) -> str:
+        sentry = self.settings.service(service).sentry
+        assert sentry is not None
+        return sentry.project
+
+    def _known_slugs(self) -> list[str]:
+        """The slugs of the stack's projects, as known values (their resources are dependencies of the user)."""
+        return [self.project_slug(self._sentry_of(svc)) for svc in self.projects]
 
     def _sentry_name(self, name: str) -> str:
-        return f"[{self.args.app}/{self.args.stack}] {name}"
+        return f"[{self.settings.app}/{self.settings.stack}] {name}"
 
-    def _monitor(self, spec: MonitorSpec) -> None:
-        a = self.args
-        logical = f"{a.stack}-monitor-{_name_part(spec.name)}"
-        conditions = [
-            {"type": c.type, "comparison": c.comparison, "conditionResult": c.result} for c in spec.conditions
-        ]
+    def _service(self, svc: ServiceSettings) -> None:
+        s, sentry = self.settings, svc.sentry
+        assert sentry is not None
+        name = sentry.name or sentry.project
+        if not self.shared and len(f"{name} ({s.stack})") <= 50:
+            name = f"{name} ({s.stack})"
+        privacy = pv.project_values(s.privacy, s.shared_privacy)
+        inputs = shared(
+            sentry, ProjectInputs, slug=self.project_slug(sentry.project), name=name, teams=[self.team],
+            shared=self.shared, delete_on_destroy=s.delete_shared_projects if self.shared else True,
+            adopt=s.adopt_existing, stack=s.stack,
+            # defaultKey delete: the current key takes over Sentry's "Default" key (one write, not a delete + create)
+            default_key_reuse=True if sentry.default_key == "delete" else None,
+            privacy_others=dict(s.shared_privacy.others) if self.shared and s.shared_privacy else
+            ({} if self.shared else None),
+        )
+        project = Project(f"{s.stack}-{_name_part(svc.name)}", inputs.with_settings(privacy), self._opts())
+        self.projects[svc.name], self._slugs[svc.name] = project, project.slug
+        keys = s.keys_for(svc.name)
+        self.keys[svc.name] = {}
+        for generation, key in keys.generations.items():
+            takes_default = sentry.default_key == "delete" and generation == keys.current
+            key_inputs = shared(
+                key, ClientKeyInputs, project=ref(project.slug), name=f"{s.stack}-{generation}",
+                loader=key.loader if key.loader is not None and props_of(key.loader) else None,
+                adopt=OWN_NAME_ADOPT, lookup_first=s.adopt_existing,
+                reuse_default=ref(project.adopted.apply(lambda adopted: not adopted)) if takes_default else None)
+            self.keys[svc.name][generation] = ClientKey(
+                f"{s.stack}-{_name_part(svc.name)}-key-{generation}", key_inputs, self._opts())
+        self.dsns[svc.name] = pulumi.Output.secret(self.keys[svc.name][keys.current].dsn)
+
+    def _monitor(self, name: str, spec: MonitorSettings) -> None:
+        s = self.settings
+        logical = f"{s.stack}-monitor-{_name_part(name)}"
         common: dict[str, Any] = {
-            "project": self._slugs[spec.service], "name": self._sentry_name(spec.name)[:200],
-            "aggregate": spec.aggregate, "dataset": spec.dataset, "query": spec.query,
-            "environment": spec.environment or a.environment, "owner": spec.owner,
-            "eventTypes": list(spec.event_types) or None, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
+            "project": ref(self._slugs[s.owner_of(spec.service)]), "name": self._sentry_name(name)[:200],
+            "environment": spec.environment or s.environment, "event_types": spec.event_types or None,
+            "adopt": OWN_NAME_ADOPT,
         }
-        if a.legacy_alerts:
-            actions = [_action(act) for alert in a.alerts if spec.name in alert.monitors for act in alert.actions]
+        if s.legacy_alerts:
+            conditions = [{"type": c.type, "comparison": c.comparison, "conditionResult": c.result}
+                          for c in spec.conditions]
+            actions = [_action(act) for alert in s.alerts.values() if name in alert.monitors for act in alert.actions]
             try:
                 fields = metric_alert_from_monitor(conditions, spec.time_window_seconds, actions)
             except LegacyConversionError as exc:
-                raise SentryAppError(f"monitor {spec.name!r}: {exc}") from None
+                raise SentryAppError(f"monitor {name!r}: {exc}") from None
             delta = spec.comparison_delta_seconds // 60 if spec.comparison_delta_seconds else None
-            self.monitors[spec.name] = MetricAlert(
-                logical, {**common, **fields, "comparisonDelta": delta}, self._opts())
+            self.monitors[name] = MetricAlert(logical, parse(MetricAlertInputs, {
+                **_props(common), "aggregate": spec.aggregate, "dataset": spec.dataset, "query": spec.query,
+                "owner": spec.owner, **fields, "comparisonDelta": delta}), self._opts())
             return
-        self.monitors[spec.name] = MetricMonitor(logical, {
-            **common, "timeWindow": spec.time_window_seconds, "conditions": conditions,
-            "detectionType": spec.detection_type, "comparisonDelta": spec.comparison_delta_seconds,
-            "description": spec.description, "enabled": spec.enabled,
-        }, self._opts())
+        self.monitors[name] = MetricMonitor(logical, shared(spec, MetricMonitorInputs, **common,
+                                                            lookup_first=s.adopt_existing), self._opts())
 
-    def _alert(self, spec: AlertSpec) -> None:
-        a = self.args
-        logical = f"{a.stack}-alert-{_name_part(spec.name)}"
-        triggers = [_condition(c) for c in spec.triggers]
+    def _alert(self, name: str, spec: AlertSettings) -> None:
+        s = self.settings
+        logical = f"{s.stack}-alert-{_name_part(name)}"
+        services = list(dict.fromkeys(s.owner_of(svc) for svc in spec.services))
+        triggers = [_condition(c) for c in spec.triggers] if spec.triggers is not None else list(DEFAULT_TRIGGERS)
         filters = [_condition(c) for c in spec.filters]
         actions = [_action(act) for act in spec.actions]
-        environment = spec.environment or a.environment
-        if a.legacy_alerts:
+        if s.legacy_alerts:
             try:
-                rule = issue_rule_from_workflow(triggers, spec.trigger_logic, filters, spec.filter_logic, actions,
-                                                spec.frequency_minutes)
+                rule = issue_rule_from_workflow([_condition_of(t) for t in triggers], spec.trigger_logic, filters,
+                                                spec.filter_logic, actions, spec.frequency_minutes)
             except LegacyConversionError as exc:
-                raise SentryAppError(f"alert {spec.name!r}: {exc}") from None
+                raise SentryAppError(f"alert {name!r}: {exc}") from None
             # A legacy rule belongs to one project, and may only name an environment that already exists in
             # Sentry (environments appear with the first event): the stack's environment is not implied here.
-            for svc in spec.services:
-                self.alerts[f"{spec.name}/{svc}"] = IssueAlert(f"{logical}-{_name_part(svc)}", {
-                    "project": self._slugs[svc], "name": self._sentry_name(spec.name)[:256], **rule,
+            for svc in services:
+                self.alerts[f"{name}/{svc}"] = IssueAlert(f"{logical}-{_name_part(svc)}", parse(IssueAlertInputs, {
+                    "project": ref(self._slugs[svc]), "name": self._sentry_name(name)[:256], **rule,
                     "environment": spec.environment, "owner": spec.owner, "adopt": OWN_NAME_ADOPT,
-                }, self._opts())
+                }), self._opts())
             return
-        detector_ids: list[pulumi.Output[Any]] = [
-            m.detectorId for n, m in self.monitors.items() if n in spec.monitors and isinstance(m, MetricMonitor)
-        ]
+        detector_ids: list[Any] = [
+            m.detectorId for n, m in self.monitors.items() if n in spec.monitors and isinstance(m, MetricMonitor)]
         detector_ids += [c.detectorId for n, c in self.cron_monitors.items() if n in spec.monitors]
         detectors: Any = detector_ids
-        if any(n in spec.monitors for n in self.cron_monitors):  # a server without cron detectors gives None
-            detectors = pulumi.Output.all(*detector_ids).apply(lambda ids: [i for i in ids if i])
-        self.alerts[spec.name] = Alert(logical, {
-            "name": self._sentry_name(spec.name)[:256],
-            "projects": [self._slugs[s] for s in spec.services],
-            "projectIds": [self.projects[s].projectId for s in spec.services],
+        if any(n in spec.monitors for n in self.cron_monitors):  # a server without cron detectors gives ""
+            detectors = ref(pulumi.Output.all(*detector_ids).apply(lambda ids: [i for i in ids if i]))
+        self.alerts[name] = Alert(logical, parse(AlertInputs, {
+            "name": self._sentry_name(name)[:256],
+            # the slugs as known values: the alert depends on the projects through projectIds, once (a list of
+            # dependencies per property grows with the stack, in every checkpoint)
+            "projects": [self.project_slug(self._sentry_of(svc)) for svc in services],
+            "projectIds": [self.projects[svc].projectId for svc in services],
             "detectorIds": detectors,
-            "triggers": {"logicType": spec.trigger_logic, "conditions": triggers},
+            "triggers": {"logicType": spec.trigger_logic, "conditions": [_condition_of(t) for t in triggers]},
             "actionFilters": [{"logicType": spec.filter_logic, "conditions": filters, "actions": actions}],
-            "frequency": spec.frequency_minutes, "environment": environment, "owner": spec.owner,
-            "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": a.adopt_existing,
+            "frequency": spec.frequency_minutes, "environment": spec.environment or s.environment,
+            "owner": spec.owner, "enabled": spec.enabled, "adopt": OWN_NAME_ADOPT, "lookupFirst": s.adopt_existing,
             "webhookUrls": sorted({url for act in spec.actions for url in act.urls}) or None,
-        }, self._opts())
+        }), self._opts())
 
     def _cron_monitor(self, spec: CronMonitorSpec) -> None:
-        a, cron = self.args, spec.settings
-        self.cron_monitors[spec.name] = CronMonitor(f"{a.stack}-cron-{_name_part(spec.name)}", {
-            "project": self._slugs[spec.service], "slug": spec.slug, "name": self._sentry_name(spec.name)[:128],
-            "scheduleType": cron.schedule_type, "schedule": cron.sentry_schedule(), "timezone": cron.timezone,
-            "checkinMargin": cron.checkin_margin_minutes, "maxRuntime": cron.max_runtime_minutes,
-            "failureIssueThreshold": cron.failure_issue_threshold, "recoveryThreshold": cron.recovery_threshold,
-            "status": "active" if cron.enabled else "disabled", "isMuted": cron.muted, "owner": cron.owner,
-            "environment": cron.environment or a.environment, "adopt": a.adopt_existing,
-        }, self._opts())
+        s, cron = self.settings, spec.settings
+        self.cron_monitors[spec.name] = CronMonitor(f"{s.stack}-cron-{_name_part(spec.name)}", shared(
+            cron, CronMonitorInputs, project=ref(self._slugs[spec.service]), slug=spec.slug,
+            name=self._sentry_name(spec.name)[:128], schedule_type=cron.schedule_type, schedule=cron.sentry_schedule(),
+            status="active" if cron.enabled else "disabled", muted=cron.muted,
+            environment=cron.environment or s.environment, adopt=s.adopt_existing,
+        ), self._opts())
 
     def _release(self) -> None:
-        a = self.args
-        tracking = a.release_tracking
-        if tracking is None or not tracking.enabled or not a.release or not self._slugs:
+        s, tracking = self.settings, self.settings.release_tracking
+        if not tracking.enabled or not s.release or not self._slugs:
             return
-        self.release = Release(f"{a.stack}-release", {
-            "version": a.release, "projects": [self._slugs[s.service] for s in a.services], "url": tracking.url,
-            "environment": a.environment, "shared": self.shared,
-            "deleteOnDestroy": tracking.delete_on_destroy and not self.shared,
-        }, self._opts())
+        self.release = Release(f"{s.stack}-release", ReleaseInputs(
+            version=s.release, projects=self._known_slugs(), url=tracking.url, environment=s.environment,
+            shared=self.shared, delete_on_destroy=tracking.delete_on_destroy and not self.shared),
+            self._opts(depends_on=list(self.projects.values())))
 
     def _source_maps(self, upload: SourceMapsUpload) -> None:
-        a = self.args
-        if not a.release:
+        s = self.settings
+        if not s.release:
             return
-        after = [self.release] if self.release is not None else []
-        self.source_maps[upload.service] = SourceMaps(f"{a.stack}-{_name_part(upload.service)}-sourcemaps", {
-            "project": self._slugs[upload.service], "release": a.release, "dist": upload.dist,
-            "urlPrefix": upload.url_prefix, "path": upload.path, "bundleHash": upload.bundle_hash,
-        }, self._opts(depends_on=after))
+        if upload.service not in self.projects:
+            raise SentryAppError(f"source maps of unknown service {upload.service!r}")
+        after = [self.projects[upload.service], *([self.release] if self.release is not None else [])]
+        self.source_maps[upload.service] = SourceMaps(f"{s.stack}-{_name_part(upload.service)}-sourcemaps",
+                                                      SourceMapsInputs(
+            project=self.project_slug(self._sentry_of(upload.service)), release=s.release, dist=upload.dist,
+            url_prefix=upload.url_prefix, path=upload.path, bundle_hash=upload.bundle_hash,
+        ), self._opts(depends_on=after))  # fmt: skip
 
     def before_deploy(self) -> list[pulumi.Resource]:
         """What the containers wait for: the cron monitors (else the SDK's first check-in would create them), the
@@ -406,61 +324,52 @@ class SentryApp(pulumi.ComponentResource):
     def deploy_start(self, fingerprint: pulumi.Input[str]) -> DeployStart | None:
         """The marker of when the rollout of `fingerprint` (e.g. the compose file's hash) began, or None when the
         stack records no deploys. Create it before the containers."""
-        tracking = self.args.release_tracking
-        if self.release is None or tracking is None or not tracking.deploys:
+        if self.release is None or not self.settings.release_tracking.deploys:
             return None
-        a = self.args
-        return DeployStart(f"{a.stack}-deploy-start", {
-            "version": self.release.version, "environment": a.environment, "fingerprint": fingerprint,
-        }, self._opts())
+        s = self.settings
+        return DeployStart(f"{s.stack}-deploy-start", declared(DeployStartInputs.model_construct(
+            version=ref(self.release.version), environment=s.environment,
+            fingerprint=ref(pulumi.Output.from_input(fingerprint)))), self._opts())
 
     def record_deploy(self, start: DeployStart | None, fingerprint: pulumi.Input[str],
                       after: pulumi.Resource) -> Deploy | None:
         """The deploy record of the release to this environment, written once `after` (the containers) is done."""
         if start is None or self.release is None:
             return None
-        a = self.args
-        return Deploy(f"{a.stack}-sentry-deploy", {
-            "version": self.release.version, "environment": a.environment,
-            "projects": [self._slugs[s.service] for s in a.services],
-            "name": pulumi.Output.from_input(fingerprint).apply(lambda fp: deploy_name(a.stack, fp)),
-            "dateStarted": start.dateStarted, "fingerprint": fingerprint,
-        }, self._opts(depends_on=[after, start]))
+        s = self.settings
+        fp = pulumi.Output.from_input(fingerprint)
+        return Deploy(f"{s.stack}-sentry-deploy", declared(DeployInputs.model_construct(
+            version=ref(self.release.version), environment=s.environment,
+            projects=self._known_slugs(),
+            name=ref(fp.apply(lambda value: deploy_name(s.stack, value))), date_started=ref(start.dateStarted),
+            fingerprint=ref(fp))), self._opts(depends_on=[after, start, *self.projects.values()]))
 
-    def _filter(self, spec: InboundFilterSpec) -> None:
-        a = self.args
-        project = self.projects[spec.service]
-        read_only: Any = project.adopted.apply(lambda adopted: bool(adopted)) if self.shared else False
+    def _filter(self, service: str, filter_id: str, value: bool | list[str]) -> None:
+        s, project = self.settings, self.projects[service]
+        read_only: Any = ref(project.adopted.apply(lambda adopted: bool(adopted))) if self.shared else False
         props: dict[str, Any] = {
-            "project": project.slug, "filterId": spec.filter_id, "readOnly": read_only,
-            "resetOnDelete": not self.shared or a.delete_shared_projects, "shared": self.shared,
+            "project": ref(project.slug), "filterId": filter_id, "readOnly": read_only,
+            "resetOnDelete": not self.shared or s.delete_shared_projects, "shared": self.shared,
         }
-        if spec.filter_id == "legacy-browsers" and spec.subfilters is None and spec.active:
+        if filter_id == "legacy-browsers" and value is True:
             props["active"] = True  # all legacy browsers (Sentry's `active: true`), not none
-        elif spec.filter_id == "legacy-browsers":
-            props["subfilters"] = list(spec.subfilters or ())
+        elif filter_id == "legacy-browsers":
+            props["subfilters"] = list(value) if isinstance(value, list) else []
         else:
-            props["active"] = spec.active
-        resource = InboundFilter(f"{a.stack}-{_name_part(spec.service)}-filter-{spec.filter_id}", props, self._opts())
-        self.filters.setdefault(spec.service, {})[spec.filter_id] = resource
+            props["active"] = bool(value)
+        self.filters.setdefault(service, {})[filter_id] = InboundFilter(
+            f"{s.stack}-{_name_part(service)}-filter-{filter_id}", parse(InboundFilterInputs, props), self._opts())
 
 
-__all__ = [
-    "AlertAction",
-    "AlertCondition",
-    "AlertSpec",
-    "DefaultKeyPolicy",
-    "InboundFilterSpec",
-    "KeySpec",
-    "LoaderOptions",
-    "MonitorCondition",
-    "MonitorSpec",
-    "ProjectMode",
-    "RateLimit",
-    "SentryApp",
-    "SentryAppArgs",
-    "SentryAppError",
-    "ServiceSentrySpec",
-    "SourceMapsUpload",
-    "validate",
-]
+def _condition_of(cond: dict[str, Any]) -> dict[str, Any]:
+    """A condition with the defaults of a workflow condition filled in."""
+    return {"comparison": True, "conditionResult": True, **cond}
+
+
+def _props(values: dict[str, Any]) -> dict[str, Any]:
+    """Attribute names -> Pulumi names, for the legacy resources built from props."""
+    aliases = {"event_types": "eventTypes"}
+    return {aliases.get(k, k): v for k, v in values.items()}
+
+
+__all__ = ["OWN_NAME_ADOPT", "SentryApp", "SentryAppError", "shared"]

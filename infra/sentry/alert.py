@@ -7,37 +7,19 @@ workflow is found again by its exact ``name``, which must therefore be unique in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from infra.sentry import ids, recovery
-from infra.sentry.alert_model import (
-    ACTION_TYPES,
-    COMPUTED,
-    FILTER_LOGIC_TYPES,
-    FILTER_TYPES,
-    FREQUENCIES,
-    INPUT_KEYS,
-    LOGIC_TYPES,
-    TARGET_TYPES,
-    TRIGGER_TYPES,
-    AlertInputs,
-    changed_fields,
-    inputs_from_outputs,
-    outputs_from_api,
-)
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
+from infra.sentry.alert_model import AlertInputs, norm_ids, outputs_from_api
+from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryStateError
 from infra.sentry.project import get_project
+from infra.sentry.shape import inputs_of_state
 from infra.vocabulary import WEBHOOKS_PLUGIN
-
-_OWNER = re.compile(r"^(user|team):\d+$")
-
 
 # Create-time inputs never diffed: `projectIds` (the watched projects' numeric ids, aligned with `projects`)
 # and `lookupFirst`: False (SentryApp, whose alert names carry the stack's name) looks the workflow up by name
@@ -109,9 +91,9 @@ def _ids_aligned(slugs: Any, props: Mapping[str, Any]) -> list[str] | None:
 
 def _plugin_urls(plugin: Mapping[str, Any]) -> set[str]:
     """The callback URLs of a WebHooks plugin as its API answers it (``config[name=urls].value``)."""
-    for field in plugin.get("config") or []:
-        if isinstance(field, Mapping) and field.get("name") == "urls":
-            return {u.strip() for u in str(field.get("value") or "").splitlines() if u.strip()}
+    for item in plugin.get("config") or []:
+        if isinstance(item, Mapping) and item.get("name") == "urls":
+            return {u.strip() for u in str(item.get("value") or "").splitlines() if u.strip()}
     return set()
 
 
@@ -131,89 +113,10 @@ def configure_webhooks(client: SentryClient, org: str, projects: list[str], urls
             client.request("POST", path, action="update", what=what, json_body={})  # enable (idempotent)
 
 
-def _check_conditions(c: Checker, key: str, conditions: Any, allowed: tuple[str, ...]) -> None:
-    if is_unknown(conditions):
-        return
-    if not isinstance(conditions, list):
-        c.fail(key, f"{key} must be a list of conditions")
-        return
-    for i, cond in enumerate(conditions):
-        if not isinstance(cond, dict) or is_unknown(cond.get("type")):
-            continue
-        if cond.get("type") not in allowed:
-            c.fail(key, f"{key}[{i}].type {cond.get('type')!r} is not allowed; allowed values: {', '.join(allowed)}")
-
-
-class AlertProvider(SentryProvider):
+class AlertProvider(SentryProvider[AlertInputs]):
     """CRUD for workflows."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.str_("name", required=True, max_len=256)
-        c.str_list("projects")
-        c.str_list("detectorIds")
-        c.int_("frequency", allowed=FREQUENCIES)
-        c.str_("environment", max_len=64)
-        c.str_("owner", pattern=_OWNER, pattern_text="expected user:<id> or team:<id>")
-        c.bool_("enabled")
-        c.bool_("adopt")
-        c.str_list("webhookUrls")
-        triggers = news.get("triggers")
-        if triggers is not None and not is_unknown(triggers):
-            if not isinstance(triggers, dict):
-                c.fail("triggers", "triggers must be an object {logicType, conditions}")
-            else:
-                logic = triggers.get("logicType")
-                if logic is not None and logic not in LOGIC_TYPES:
-                    c.fail("triggers", f"triggers.logicType {logic!r} is not allowed; allowed values: "
-                           f"{', '.join(LOGIC_TYPES)}")
-                _check_conditions(c, "triggers", triggers.get("conditions") or [], TRIGGER_TYPES)
-        groups = news.get("actionFilters")
-        if groups is not None and not is_unknown(groups):
-            if not isinstance(groups, list):
-                c.fail("actionFilters", "actionFilters must be a list of {logicType, conditions, actions}")
-            else:
-                for i, group in enumerate(groups):
-                    self._check_group(c, i, group)
-        if news.get("projects") == [] and news.get("detectorIds") is None:  # detectorIds: [] = unattached, as in Sentry
-            c.fail("projects", "an alert needs at least one project or detector to watch")
-        return CheckResult(declared(news), c.failures)
-
-    @staticmethod
-    def _check_group(c: Checker, i: int, group: Any) -> None:
-        key = "actionFilters"
-        if not isinstance(group, dict):
-            c.fail(key, f"actionFilters[{i}] must be an object")
-            return
-        logic = group.get("logicType", "all")
-        if not is_unknown(logic) and logic not in FILTER_LOGIC_TYPES:
-            c.fail(key, f"actionFilters[{i}].logicType {logic!r} is not allowed; allowed values: "
-                   f"{', '.join(FILTER_LOGIC_TYPES)}")
-        _check_conditions(c, key, group.get("conditions") or [], FILTER_TYPES)
-        actions = group.get("actions")
-        if is_unknown(actions):
-            return
-        if not isinstance(actions, list) or not actions:
-            c.fail(key, f"actionFilters[{i}].actions must list at least one action")
-            return
-        for j, action in enumerate(actions):
-            if not isinstance(action, dict) or is_unknown(action):
-                continue
-            kind = action.get("type")
-            if kind not in ACTION_TYPES:
-                c.fail(key, f"actionFilters[{i}].actions[{j}].type {kind!r} is not allowed; allowed values: "
-                       f"{', '.join(ACTION_TYPES)}")
-            target = (action.get("config") or {}).get("targetType")
-            if target is not None and target not in TARGET_TYPES:
-                c.fail(key, f"actionFilters[{i}].actions[{j}].config.targetType {target!r} is not allowed; "
-                       f"allowed values: {', '.join(TARGET_TYPES)}")
-            if kind not in ("email", "sentry_app", "webhook", "plugin", None) and not action.get("integrationId"):
-                c.fail(key, f"actionFilters[{i}].actions[{j}] ({kind}) needs an integrationId")
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        changed = {*changed_fields(olds, known), *unknown}
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+    inputs_type = AlertInputs
 
     def _streams(self, org: str, inputs: AlertInputs, props: Mapping[str, Any],
                  olds: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -225,15 +128,15 @@ class AlertProvider(SentryProvider):
             old_ids, stored = _project_ids(olds), olds.get("issueStreamDetectors")
             if isinstance(stored, Mapping):
                 known = {p: str(d) for p, d in stored.items() if ids.get(p) and old_ids.get(p) == ids.get(p)}
-        return issue_stream_detectors(self.client, org, list(inputs.projects), ids, known)
+        return issue_stream_detectors(self.client, org, norm_ids(inputs.projects), ids, known)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = AlertInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         what = f"alert '{inputs.name}' in organization '{org}'"
         streams = self._streams(org, inputs, props)
         journal = recovery.key("workflow", client.connection.api_root, org, "", inputs.name)
-        look_first = props.get("lookupFirst") is not False or recovery.may_exist(journal)
+        look_first = inputs.lookup_first is not False or recovery.may_exist(journal)
         existing = find_workflow(client, org, inputs.name) if look_first else None
         if existing is not None:
             if not inputs.adopt:
@@ -249,14 +152,14 @@ class AlertProvider(SentryProvider):
                 workflow = client.create(f"organizations/{org}/workflows/", inputs.to_body(streams), what=what,
                                          find=lambda: find_workflow(client, org, inputs.name))
         if inputs.webhook_urls:
-            configure_webhooks(client, org, list(inputs.projects), set(inputs.webhook_urls), set())
+            configure_webhooks(client, org, norm_ids(inputs.projects), set(inputs.webhook_urls), set())
         outs = outputs_from_api(workflow, inputs, organization=org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), props)
         return CreateResult(ids.make("workflow", org, str(workflow["id"])), outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("workflow", id_)
-        inputs = AlertInputs.from_props(props)
+        inputs = self.inputs(props)
         workflow = self.client.get_or_none(f"organizations/{sid.org}/workflows/{sid.object_id}/",
                                            what=f"alert '{inputs.name}'")
         if not isinstance(workflow, dict):
@@ -264,20 +167,19 @@ class AlertProvider(SentryProvider):
         streams = dict(props.get("issueStreamDetectors") or {})
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), props)  # kept: the ids the streams above belong to
-        return ReadResult(id_, outs, inputs_from_outputs(outs))
+        return ReadResult(id_, outs, inputs_of_state(AlertInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("workflow", id_)
-        inputs = AlertInputs.from_props(news)
+        inputs = self.inputs(news)
         streams = self._streams(sid.org, inputs, news, olds)
         workflow = self.client.put(f"organizations/{sid.org}/workflows/{sid.object_id}/", inputs.to_body(streams),
                                    what=f"alert '{inputs.name}' in organization '{sid.org}'")
-        old = AlertInputs.from_props(olds)
-        if inputs.webhook_urls or old.webhook_urls:
-            gone = set(old.webhook_urls) - set(inputs.webhook_urls)
-            configure_webhooks(self.client, sid.org, list(inputs.projects), set(inputs.webhook_urls), gone)
-            configure_webhooks(self.client, sid.org, sorted(set(old.projects) - set(inputs.projects)), set(),
-                               set(old.webhook_urls))
+        old = self.inputs(olds)
+        urls, old_urls = set(inputs.webhook_urls or ()), set(old.webhook_urls or ())
+        if urls or old_urls:
+            configure_webhooks(self.client, sid.org, norm_ids(inputs.projects), urls, old_urls - urls)
+            configure_webhooks(self.client, sid.org, sorted(set(old.projects) - set(inputs.projects)), set(), old_urls)
         outs = outputs_from_api(workflow, inputs, organization=sid.org, issue_stream_ids=streams)
         outs["projectIds"] = _ids_aligned(outs.get("projects"), news)
         return UpdateResult(outs)
@@ -285,24 +187,8 @@ class AlertProvider(SentryProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         sid = ids.parse("workflow", id_)
         self.client.delete(f"organizations/{sid.org}/workflows/{sid.object_id}/", what=f"alert '{props.get('name')}'")
-        urls = set(AlertInputs.from_props(props).webhook_urls)
-        if urls:
-            configure_webhooks(self.client, sid.org, list(AlertInputs.from_props(props).projects), set(), urls)
+        state = self.inputs(props)
+        if state.webhook_urls:
+            configure_webhooks(self.client, sid.org, norm_ids(state.projects), set(), set(state.webhook_urls))
 
 
-class Alert(Resource, module="sentry", name="Alert"):
-    """A Sentry alert / workflow (``pulumi-python:dynamic/sentry:Alert``)."""
-
-    workflowId: pulumi.Output[str]
-    name: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED, "projectIds", "lookupFirst")}
-        full.update(props)
-        super().__init__(AlertProvider(), resource_name, full, opts)
-
-
-__all__ = ["Alert", "AlertProvider", "configure_webhooks", "find_workflow", "issue_stream_detector",
-           "issue_stream_detectors"]

@@ -1,27 +1,29 @@
-"""What every Sentry dynamic provider shares: configure(), the lazily built client, input checking.
+"""What every Sentry resource's provider shares: the client, check() and diff() from the typed inputs, and
+the watch on the `pulumi` CLI that started the provider process.
 
-A provider instance carries no state when pickled (``__getstate__`` returns an empty dict), so the
-``__provider`` blob in state is the same small by-reference pickle for every resource of a class, and
-nothing read in ``configure()`` (the token above all) can ever reach the state file.
+A provider instance carries no state when pickled (``__getstate__`` returns an empty dict): stacks made with the
+dynamic providers hold the same small by-reference pickle for every resource of a class, and nothing read in
+``configure()`` (the token above all) can ever reach the state file.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
-from pulumi.dynamic import CheckFailure, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 
 from infra import provider_errors
 from infra.sentry import recovery
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError, SentryError
+from infra.sentry.shape import SentryModel, changes, check_props, fields_of, parse_state
 from infra.unknown import is_unknown, split_unknown
-from infra.vocabulary import SLUG_RE
+
+I = TypeVar("I", bound=SentryModel)  # noqa: E741
 
 PROVIDER_KEY = "__provider"
 
@@ -88,15 +90,29 @@ def watch_cli(interval: float = 0.25) -> None:
     threading.Thread(target=watch, name="pulumi-cli-watch", daemon=True).start()
 
 
-class SentryProvider(ResourceProvider):
-    """Base of the Sentry providers: configure() and the client."""
+class SentryProvider(ResourceProvider, Generic[I]):
+    """Base of the Sentry resources' providers: the client, and check/diff from the typed inputs.
 
-    # The serialized provider (`__provider` in every resource's state) holds nothing but the class reference:
-    # __getstate__ returns {}, the token reaches configure() from the stack config. So it need not be a
-    # secret; Pulumi still makes it one if a secret Output was ever captured. As a secret, every resource's
-    # `__provider` was encrypted twice (inputs, outputs) on each of the engine's per-step checkpoint saves:
-    # about 2 CPU seconds of a 201-object `up` (docs/benchmarks.md).
+    Each subclass names its typed inputs (``inputs_type``, a :class:`~infra.sentry.shape.SentryModel`) and
+    implements create/read/update/delete on Sentry. The same object serves the provider plugin
+    (:mod:`infra.provider`, which gives it a client) and, for one release, the state of stacks made with the dynamic
+    providers (``pulumi-python:dynamic/sentry:*``, which pickled the class by reference: its module path and name
+    must stay).
+    """
+
+    inputs_type: type[I]
+    #: the token source-map uploads use, when it is not the Sentry token (the plugin sets it from its config)
+    upload_token: str | None = None
+    #: with a replace, delete the old object before creating the new one (None: whenever it is replaced)
+    delete_before_replace: bool | None = False
+
+    # The serialized provider (`__provider` in every dynamic resource's state) holds nothing but the class
+    # reference: __getstate__ returns {}, the token reaches configure() from the stack config.
     serialize_as_secret_always = False
+
+    def __init__(self, client: SentryClient | None = None) -> None:
+        self._client = client
+        self._config_error: SentryConfigError | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -105,11 +121,11 @@ class SentryProvider(ResourceProvider):
         self.__dict__.update(state)
 
     def configure(self, req: ConfigureRequest) -> None:
+        """The dynamic provider's configure (stacks made before the provider plugin)."""
         provider_errors.install((SentryError,))  # errors reach the CLI as their one-line message
         watch_cli()
         try:
-            self._client: SentryClient | None = SentryClient(connection_from_config(req.config))
-            self._config_error: SentryConfigError | None = None
+            self._client, self._config_error = SentryClient(connection_from_config(req.config)), None
         except SentryConfigError as exc:
             self._client, self._config_error = None, exc
 
@@ -118,7 +134,7 @@ class SentryProvider(ResourceProvider):
         client: SentryClient | None = getattr(self, "_client", None)
         if client is None:
             error = getattr(self, "_config_error", None)
-            raise error or SentryConfigError("the Sentry provider was used before configure()")
+            raise error or SentryConfigError("the Sentry provider was used before it was configured")
         return client
 
     @property
@@ -127,127 +143,42 @@ class SentryProvider(ResourceProvider):
         client: SentryClient | None = getattr(self, "_client", None)
         return None if client is None else client.connection.is_sentry_io
 
+    # ------------------------------------------------------------------- typed inputs
 
-class Checker:
-    """Collects CheckFailures; every accessor skips values unknown during preview.
+    def inputs(self, props: Mapping[str, Any]) -> I:
+        """`props` (checked inputs, or a stored state) as the typed inputs."""
+        return parse_state(self.inputs_type, props)
 
-    A provider's check() guards what a Pulumi program passes to the resource: types, required inputs, values the
-    program computes (slugs with a stack suffix, names, legacy conversions) and programs that build the specs
-    without the settings (tests/support/sentry_program.py). Stack config is validated once, by the settings
-    model (infra/settings/), with the config key in the message; the value sets both use come from
-    infra/vocabulary.py, so the two can no longer drift apart.
-    """
+    def problems(self, inputs: I) -> list[tuple[str, str]]:
+        """What only this provider can tell about valid inputs (e.g. the Sentry it talks to); default none."""
+        return []
 
-    def __init__(self, props: Mapping[str, Any]) -> None:
-        self.props = props
-        self.failures: list[CheckFailure] = []
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The declared inputs, checked against their types (a value unknown in preview is not checked)."""
+        names = {key for _n, key, _i, _m in fields_of(self.inputs_type)}
+        inputs = {k: v for k, v in news.items() if k in names and v is not None}
+        failures = check_props(self.inputs_type, inputs)
+        if not failures:
+            failures = self.problems(self.inputs(inputs))
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
-    def fail(self, key: str, reason: str) -> None:
-        self.failures.append(CheckFailure(key, reason))
+    def changed(self, olds: dict[str, Any], news: dict[str, Any], found: list[str],
+                replaces: list[str]) -> tuple[list[str], list[str]]:
+        """Rules of this resource's diff beyond comparing each declared field (default: none)."""
+        return found, replaces
 
-    def present(self, key: str, required: bool) -> bool:
-        value = self.props.get(key)
-        if value is None:
-            if required:
-                self.fail(key, f"{key} is required")
-            return False
-        return not is_unknown(value)
+    def changes(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """(changed, replaced) properties: each declared field of `news` against the stored state, as its
+        declaration compares it, then this resource's own rules."""
+        found, replaces = changes(self.inputs_type, olds, news)
+        return self.changed(olds, news, found, replaces)
 
-    def str_(
-        self,
-        key: str,
-        *,
-        required: bool = False,
-        max_len: int | None = None,
-        pattern: re.Pattern[str] | None = None,
-        pattern_text: str = "",
-        allowed: Iterable[str] | None = None,
-        allow_empty: bool = False,
-    ) -> None:
-        if not self.present(key, required):
-            return
-        value = self.props[key]
-        if not isinstance(value, str):
-            self.fail(key, f"{key} must be a string, got {type(value).__name__}")
-            return
-        if not value and not allow_empty:
-            self.fail(key, f"{key} must not be empty")
-            return
-        if max_len is not None and len(value) > max_len:
-            self.fail(key, f"{key} {value!r} is longer than {max_len} characters")
-        if pattern is not None and value and not pattern.match(value):
-            self.fail(key, f"{key} {value!r} is invalid: {pattern_text or 'must match ' + pattern.pattern}")
-        if allowed is not None:
-            choices = list(allowed)
-            if value not in choices:
-                self.fail(key, f"{key} {value!r} is not allowed; allowed values: {', '.join(choices)}")
+    def replaces_first(self, replaces: list[str]) -> bool:
+        """Whether a replacement deletes the old object before creating the new one."""
+        return bool(replaces) if self.delete_before_replace is None else self.delete_before_replace
 
-    def int_(
-        self,
-        key: str,
-        *,
-        required: bool = False,
-        minimum: int | None = None,
-        maximum: int | None = None,
-        allowed: Iterable[int] | None = None,
-    ) -> None:
-        if not self.present(key, required):
-            return
-        value = self.props[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            self.fail(key, f"{key} must be an integer, got {value!r}")
-            return
-        number = int(value)
-        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            self.fail(key, f"{key} {number} is out of range; allowed: {minimum}..{maximum}")
-        if allowed is not None:
-            choices = list(allowed)
-            if number not in choices:
-                self.fail(key, f"{key} {number} is not allowed; allowed values: {', '.join(map(str, choices))}")
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        found, replaces = self.changes(olds, news)
+        return DiffResult(changes=bool(found), replaces=replaces, delete_before_replace=self.replaces_first(replaces))
 
-    def number(self, key: str, *, required: bool = False) -> None:
-        if not self.present(key, required):
-            return
-        value = self.props[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(key, f"{key} must be a number, got {value!r}")
-
-    def bool_(self, key: str, *, required: bool = False) -> None:
-        if self.present(key, required) and not isinstance(self.props[key], bool):
-            self.fail(key, f"{key} must be true or false, got {self.props[key]!r}")
-
-    def str_list(
-        self,
-        key: str,
-        *,
-        required: bool = False,
-        allowed: Iterable[str] | None = None,
-        non_empty: bool = False,
-        pattern: re.Pattern[str] | None = None,
-        pattern_text: str = "",
-    ) -> None:
-        if not self.present(key, required):
-            return
-        value = self.props[key]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            self.fail(key, f"{key} must be a list of strings, got {value!r}")
-            return
-        if non_empty and not value:
-            self.fail(key, f"{key} must not be empty")
-        choices = list(allowed) if allowed is not None else None
-        for item in value:
-            if is_unknown(item):
-                continue
-            if choices is not None and item not in choices:
-                self.fail(key, f"{key} item {item!r} is not allowed; allowed values: {', '.join(choices)}")
-            if pattern is not None and not pattern.match(item):
-                self.fail(key, f"{key} item {item!r} is invalid: {pattern_text}")
-
-    def slug(self, key: str, *, required: bool = True, max_len: int = 100) -> None:
-        self.str_(
-            key, required=required, max_len=max_len, pattern=SLUG_RE,
-            pattern_text="lowercase letters, digits, '_' and '-' only, not all digits",
-        )
-
-
-__all__ = ["PROVIDER_KEY", "SLUG_RE", "Checker", "SentryProvider", "declared", "is_unknown", "split_unknown"]
+__all__ = ["PROVIDER_KEY", "SentryProvider", "declared", "is_unknown", "split_unknown"]

@@ -12,31 +12,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from infra.sentry import ids, recovery
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
+from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
 from infra.sentry.client_key_model import (
-    COMPUTED,
-    INPUT_KEYS,
-    LOADER_OPTIONS,
     RATE_LIMIT_WARNING,
-    SECRET_OUTPUTS,
     ClientKeyInputs,
-    changed_fields,
-    inputs_from_outputs,
     norm_rate_limit,
     outputs_from_api,
 )
 from infra.sentry.errors import SentryStateError
-
-# Create-time hints (inputs never diffed): `lookupFirst` False (SentryApp, whose key names carry the stack's name)
-# looks the key up by name only when a killed run may have created it (infra/sentry/recovery.py) or a POST's
-# outcome is unknown; absent or True, always (adopting or refusing a same-named key). `reuseDefault` True: the
-# project this stack created still holds Sentry's "Default" key, which this key takes over (renamed).
-CREATE_HINTS = ("lookupFirst", "reuseDefault")
+from infra.sentry.shape import inputs_of_state
 
 
 def find_key(client: SentryClient, org: str, project: str, name: str) -> dict[str, Any] | None:
@@ -47,54 +35,24 @@ def find_key(client: SentryClient, org: str, project: str, name: str) -> dict[st
     return None
 
 
-class ClientKeyProvider(SentryProvider):
-    """CRUD for client keys."""
+class ClientKeyProvider(SentryProvider[ClientKeyInputs]):
+    """CRUD for client keys. Create-time hints (never diffed): ``lookupFirst`` False (SentryApp, whose key names
+    carry the stack's name) looks the key up by name only when a killed run may have created it
+    (infra/sentry/recovery.py) or a POST's outcome is unknown; absent or True, always (adopting or refusing a
+    same-named key). ``reuseDefault`` True: the project this stack created still holds Sentry's "Default" key,
+    which this key takes over (renamed)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.slug("project")
-        c.str_("name", required=True, max_len=64)
-        c.bool_("isActive")
-        c.bool_("adopt")
-        c.str_("browserSdkVersion", max_len=32)
-        limit = news.get("rateLimit")
-        if limit is not None and not is_unknown(limit):
-            if not isinstance(limit, dict):
-                c.fail("rateLimit", "rateLimit must be an object {count, window} or null")
-            else:
-                sub = Checker(limit)
-                sub.int_("count", required=True, minimum=1)
-                sub.int_("window", required=True, minimum=1, maximum=86400)
-                for failure in sub.failures:
-                    c.fail("rateLimit", f"rateLimit.{failure.reason}")
-        loader = news.get("dynamicSdkLoaderOptions")
-        if loader is not None and not is_unknown(loader):
-            if not isinstance(loader, dict):
-                c.fail("dynamicSdkLoaderOptions", "dynamicSdkLoaderOptions must be an object")
-            else:
-                for key, value in loader.items():
-                    if key not in LOADER_OPTIONS:
-                        c.fail("dynamicSdkLoaderOptions",
-                               f"unknown loader option {key!r}; allowed: {', '.join(LOADER_OPTIONS)}")
-                    elif not isinstance(value, bool):
-                        c.fail("dynamicSdkLoaderOptions", f"loader option {key} must be true or false")
-        return CheckResult(declared(news), c.failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        changed = {*changed_fields(olds, known), *unknown}
-        replaces = ["project"] if "project" in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+    inputs_type = ClientKeyInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = ClientKeyInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         path = f"projects/{org}/{inputs.project}/keys/"
         what = f"client key '{inputs.name}' of project '{inputs.project}'"
         journal = recovery.key("key", client.connection.api_root, org, inputs.project, inputs.name)
-        reuse_default = props.get("reuseDefault") is True
+        reuse_default = inputs.reuse_default is True
         key: dict[str, Any] | None = None
-        if reuse_default or props.get("lookupFirst") is not False or recovery.may_exist(journal):
+        if reuse_default or inputs.lookup_first is not False or recovery.may_exist(journal):
             keys = list(client.paginate(path, what=f"keys of project '{inputs.project}'"))
             key = next((dict(k) for k in keys if k.get("name") == inputs.name or k.get("label") == inputs.name), None)
             if key is not None and not inputs.adopt:
@@ -140,7 +98,7 @@ class ClientKeyProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("key", id_)
-        inputs = ClientKeyInputs.from_props(props)
+        inputs = self.inputs(props)
         key = self.client.get_or_none(
             f"projects/{sid.org}/{sid.project}/keys/{sid.object_id}/", what=f"client key '{inputs.name}'"
         )
@@ -150,11 +108,11 @@ class ClientKeyProvider(SentryProvider):
         if props.get("rateLimitApplied") and outs["rateLimitApplied"] is False:
             outs["rateLimit"] = norm_rate_limit(key.get("rateLimit"))  # it was applied: a real change
             outs["rateLimitApplied"], outs["rateLimitWarning"] = None, None
-        return ReadResult(id_, outs, inputs_from_outputs(outs))
+        return ReadResult(id_, outs, inputs_of_state(ClientKeyInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("key", id_)
-        inputs = ClientKeyInputs.from_props(news)
+        inputs = self.inputs(news)
         path = f"projects/{sid.org}/{sid.project}/keys/"
         what = f"client key '{inputs.name}' of project '{sid.project}'"
         live = self.client.get(f"{path}{sid.object_id}/", what=what)
@@ -171,25 +129,4 @@ class ClientKeyProvider(SentryProvider):
         )
 
 
-class ClientKey(Resource, module="sentry", name="ClientKey"):
-    """A Sentry client key (``pulumi-python:dynamic/sentry:ClientKey``); ``dsn`` is a secret output."""
-
-    dsn: pulumi.Output[str]
-    dsnSecret: pulumi.Output[str]
-    secret: pulumi.Output[str]
-    keyId: pulumi.Output[str]
-    public: pulumi.Output[str]
-    isActive: pulumi.Output[bool]
-    rateLimitApplied: pulumi.Output[bool | None]
-    rateLimitWarning: pulumi.Output[str | None]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED, *CREATE_HINTS)}
-        full.update(props)
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        super().__init__(ClientKeyProvider(), resource_name, full, pulumi.ResourceOptions.merge(opts, secret_opts))
-
-
-__all__ = ["ClientKey", "ClientKeyProvider", "find_key"]
+__all__ = ["ClientKeyProvider", "find_key"]

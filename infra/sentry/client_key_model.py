@@ -1,22 +1,15 @@
-"""Pure conversion for the ClientKey resource."""
+"""The ClientKey's typed inputs, and how they meet Sentry: bodies, the key's state, comparison."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from infra.sentry.base import PROVIDER_KEY
-from infra.sentry.compare import as_int
+from infra.fields import Bool, BrowserSdkVersion, ProjectSlug, RateCount, RateWindow, text
+from infra.sentry.compare import as_int, bool_map, flag
+from infra.sentry.shape import SentryModel, field, props_of
 
-LOADER_OPTIONS = ("hasReplay", "hasPerformance", "hasDebug", "hasFeedback", "hasLogsAndMetrics")
-MUTABLE = ("name", "isActive", "rateLimit", "browserSdkVersion", "dynamicSdkLoaderOptions")
-IDENTITY = ("project",)
-FLAGS = ("adopt",)
-INPUT_KEYS = (*IDENTITY, *MUTABLE, *FLAGS)
 SECRET_OUTPUTS = ("dsn", "dsnSecret", "secret")
-COMPUTED = ("keyId", "public", "projectId", "organization", "dateCreated", "rateLimitApplied",
-            "rateLimitWarning", *SECRET_OUTPUTS)
 RATE_LIMIT_WARNING = (
     "Sentry ignored the key's rateLimit: the organization's plan lacks the projects:rate-limits feature. "
     "The limit stays declared but is not enforced; remove it or upgrade the plan"
@@ -33,6 +26,26 @@ def norm_rate_limit(value: Any) -> dict[str, int] | None:
     return {"count": count, "window": window}
 
 
+class RateLimit(SentryModel):
+    """At most ``count`` events per ``window`` seconds (applied when the plan allows key rate limits)."""
+
+    count: RateCount = field("count", description="Events per window (at least 1)")
+    window: RateWindow = field("window", description="Seconds (1 to 86400)")
+
+
+class LoaderOptions(SentryModel):
+    """The JavaScript loader options of a key (``dynamicSdkLoaderOptions``); an option left out is not managed."""
+
+    has_replay: Bool | None = field("hasReplay", None)
+    has_performance: Bool | None = field("hasPerformance", None)
+    has_debug: Bool | None = field("hasDebug", None)
+    has_feedback: Bool | None = field("hasFeedback", None)
+    has_logs_and_metrics: Bool | None = field("hasLogsAndMetrics", None)
+
+
+LOADER_OPTIONS = tuple(info.alias or name for name, info in LoaderOptions.model_fields.items())
+
+
 def norm_loader(declared: Any, live: Any) -> dict[str, bool] | None:
     """The live loader options restricted to the declared sub-keys (None when nothing is declared)."""
     if not isinstance(declared, Mapping):
@@ -41,48 +54,40 @@ def norm_loader(declared: Any, live: Any) -> dict[str, bool] | None:
     return {k: bool(source.get(k, False)) for k in declared if k in LOADER_OPTIONS}
 
 
-@dataclass(frozen=True)
-class ClientKeyInputs:
-    """Checked inputs of a ClientKey. None = not managed (left as Sentry has it)."""
+class ClientKeyInputs(SentryModel):
+    """A client key (DSN) of a project (``sentrystacks:index:ClientKey``), found again by its name."""
 
-    project: str
-    name: str
-    is_active: bool = True
-    rate_limit: dict[str, int] | None = None
-    browser_sdk_version: str | None = None
-    loader: dict[str, bool] | None = None
-    adopt: bool = False
+    project: ProjectSlug = field("project", sent=False, replace=True, description="Slug of the key's project")
+    name: Annotated[str, text("a key name", max_len=64)] = field("name", description="The key's name")
+    active: Bool = field("isActive", True, compare=flag(True), unset="default",
+                         description="false disables the key (ingest answers 403)")
+    rate_limit: RateLimit | None = field("rateLimit", None, compare=norm_rate_limit,
+                                         description="Per-key event rate limit")
+    browser_sdk_version: BrowserSdkVersion | None = field(
+        "browserSdkVersion", None, description="Loader SDK version; default: the project's")
+    loader: LoaderOptions | None = field("dynamicSdkLoaderOptions", None, compare=bool_map, projected=True,
+                                         description="JavaScript loader options")
+    adopt: Bool = field("adopt", False, sent=False, description="Adopt a key of that name that already exists")
+    lookup_first: Bool | None = field(
+        "lookupFirst", None, sent=False, diff=False,
+        description="false: look the name up before the POST only when a killed run may have created it")
+    reuse_default: Bool | None = field(
+        "reuseDefault", None, sent=False, diff=False,
+        description="Take over the 'Default' key of a project this stack just created")
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> ClientKeyInputs:
-        loader = props.get("dynamicSdkLoaderOptions")
-        return ClientKeyInputs(
-            project=str(props["project"]),
-            name=str(props["name"]),
-            is_active=bool(props.get("isActive", True)),
-            rate_limit=norm_rate_limit(props.get("rateLimit")),
-            browser_sdk_version=props.get("browserSdkVersion") or None,
-            loader={k: bool(v) for k, v in loader.items()} if isinstance(loader, Mapping) else None,
-            adopt=bool(props.get("adopt", False)),
-        )
+    @property
+    def limit(self) -> dict[str, int] | None:
+        return None if self.rate_limit is None else {"count": self.rate_limit.count, "window": self.rate_limit.window}
 
-    def to_props(self) -> dict[str, Any]:
-        props: dict[str, Any] = {
-            "project": self.project, "name": self.name, "isActive": self.is_active, "adopt": self.adopt,
-        }
-        if self.rate_limit is not None:
-            props["rateLimit"] = dict(self.rate_limit)
-        if self.browser_sdk_version is not None:
-            props["browserSdkVersion"] = self.browser_sdk_version
-        if self.loader is not None:
-            props["dynamicSdkLoaderOptions"] = dict(self.loader)
-        return props
+    @property
+    def options(self) -> dict[str, bool] | None:
+        return None if self.loader is None else {k: bool(v) for k, v in props_of(self.loader).items()}
 
     def create_body(self) -> dict[str, Any]:
         """Body of POST /projects/{org}/{project}/keys/ (``rateLimit: null`` is refused on POST)."""
         body: dict[str, Any] = {"name": self.name}
-        if self.rate_limit is not None:
-            body["rateLimit"] = dict(self.rate_limit)
+        if self.limit is not None:
+            body["rateLimit"] = self.limit
         return body
 
     def to_body(self, live: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,17 +96,34 @@ class ClientKeyInputs:
         body: dict[str, Any] = {}
         if self.name != live.get("name"):
             body["name"] = self.name
-        if self.is_active != bool(live.get("isActive", True)):
-            body["isActive"] = self.is_active
-        if self.rate_limit != norm_rate_limit(live.get("rateLimit")):
-            body["rateLimit"] = dict(self.rate_limit) if self.rate_limit else None
-        if self.loader is not None and self.loader != norm_loader(self.loader, live.get("dynamicSdkLoaderOptions")):
-            body["dynamicSdkLoaderOptions"] = dict(self.loader)
+        if self.active != bool(live.get("isActive", True)):
+            body["isActive"] = self.active
+        if self.limit != norm_rate_limit(live.get("rateLimit")):
+            body["rateLimit"] = self.limit
+        options = self.options
+        if options is not None and options != norm_loader(options, live.get("dynamicSdkLoaderOptions")):
+            body["dynamicSdkLoaderOptions"] = options
         wanted_sdk = self.browser_sdk_version or live.get("browserSdkVersion")
-        if body or wanted_sdk != live.get("browserSdkVersion"):
-            if wanted_sdk:
-                body["browserSdkVersion"] = wanted_sdk
+        if (body or wanted_sdk != live.get("browserSdkVersion")) and wanted_sdk:
+            body["browserSdkVersion"] = wanted_sdk
         return body
+
+
+class ClientKeyState(ClientKeyInputs):
+    """What a ClientKey's state holds besides its inputs; the DSNs and the key's secret are secrets."""
+
+    key_id: str | None = field("keyId", None, sent=False, diff=False, description="The key's id (its public part)")
+    public: str | None = field("public", None, sent=False, diff=False)
+    secret: str | None = field("secret", None, sent=False, diff=False, secret=True)
+    dsn: str | None = field("dsn", None, sent=False, diff=False, secret=True, description="The DSN SDKs use")
+    dsn_secret: str | None = field("dsnSecret", None, sent=False, diff=False, secret=True,
+                                   description="The DSN with the secret part (legacy)")
+    project_id: str | None = field("projectId", None, sent=False, diff=False)
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    date_created: str | None = field("dateCreated", None, sent=False, diff=False)
+    rate_limit_applied: bool | None = field("rateLimitApplied", None, sent=False, diff=False,
+                                            description="false: the plan dropped the declared rateLimit")
+    rate_limit_warning: str | None = field("rateLimitWarning", None, sent=False, diff=False)
 
 
 def outputs_from_api(
@@ -113,20 +135,20 @@ def outputs_from_api(
     value is kept in ``rateLimit`` (so it is not diffed forever) and ``rateLimitApplied`` is False with
     a ``rateLimitWarning``."""
     live_limit = norm_rate_limit(key.get("rateLimit"))
-    outs = inputs.to_props()
+    outs = props_of(inputs)
     outs["name"] = key.get("name")
     outs["isActive"] = bool(key.get("isActive", True))
     applied: bool | None = None
-    if inputs.rate_limit is not None:
-        applied = live_limit == inputs.rate_limit if rate_limit_applied is None else rate_limit_applied
+    if inputs.limit is not None:
+        applied = live_limit == inputs.limit if rate_limit_applied is None else rate_limit_applied
         if applied or live_limit is not None:
             outs["rateLimit"] = live_limit
     elif live_limit is not None:
         outs["rateLimit"] = live_limit
     if inputs.browser_sdk_version is not None:
         outs["browserSdkVersion"] = key.get("browserSdkVersion")
-    if inputs.loader is not None:
-        outs["dynamicSdkLoaderOptions"] = norm_loader(inputs.loader, key.get("dynamicSdkLoaderOptions"))
+    if inputs.options is not None:
+        outs["dynamicSdkLoaderOptions"] = norm_loader(inputs.options, key.get("dynamicSdkLoaderOptions"))
     raw_dsn = key.get("dsn")
     dsn: Mapping[str, Any] = raw_dsn if isinstance(raw_dsn, Mapping) else {}
     outs.update(
@@ -144,40 +166,13 @@ def outputs_from_api(
     return outs
 
 
-def inputs_from_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: outs[k] for k in INPUT_KEYS if outs.get(k) is not None and k != PROVIDER_KEY}
-
-
-def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Declared fields of `news` that differ from the stored outputs `olds`."""
-    changed = []
-    for key in INPUT_KEYS:
-        if key not in news:
-            if key == "isActive" and olds.get("isActive") is False:
-                changed.append(key)  # default True
-            continue
-        new, old = news[key], olds.get(key)
-        if key == "rateLimit":
-            new, old = norm_rate_limit(new), norm_rate_limit(old)
-        elif key == "dynamicSdkLoaderOptions":
-            old = norm_loader(new, old)
-            new = {k: bool(v) for k, v in new.items()} if isinstance(new, Mapping) else new
-        if new != old:
-            changed.append(key)
-    return changed
-
-
 __all__ = [
-    "COMPUTED",
-    "IDENTITY",
-    "INPUT_KEYS",
     "LOADER_OPTIONS",
-    "MUTABLE",
     "RATE_LIMIT_WARNING",
     "SECRET_OUTPUTS",
     "ClientKeyInputs",
-    "changed_fields",
-    "inputs_from_outputs",
+    "LoaderOptions",
+    "RateLimit",
     "norm_loader",
     "norm_rate_limit",
     "outputs_from_api",

@@ -130,4 +130,41 @@ def as_float(value: Any) -> Any:
     return value
 
 
-__all__ = ["as_declared", "as_float", "as_int"]
+def unordered(value: Any) -> list[str]:
+    """A set of strings, as Sentry keeps it in its own order: sorted, blanks dropped."""
+    return sorted(str(v).strip() for v in (value or []) if str(v).strip())
+
+
+def text_or_empty(value: Any) -> Any:
+    """A string Sentry answers null for when unset: null = ""."""
+    return value or ""
+
+
+def text_or_none(value: Any) -> Any:
+    """A string where null and "" both mean none."""
+    return value or None
+
+
+def int_or_none(value: Any) -> Any:
+    return None if value is None else as_int(value)
+
+
+def flag(default: bool) -> Any:
+    """A boolean Sentry may leave out (or answer null for), meaning `default`."""
+
+    def norm(value: Any) -> bool:
+        return default if value is None else bool(value)
+
+    norm.__name__ = f"flag_{str(default).lower()}"
+    return norm
+
+
+def bool_map(value: Any) -> Any:
+    """A map of options as booleans."""
+    return {k: bool(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+
+__all__ = [
+    "as_declared", "as_float", "as_int", "bool_map", "flag", "int_or_none", "text_or_empty", "text_or_none",
+    "unordered",
+]

@@ -17,29 +17,16 @@ detector per cron monitor): ``detectorId`` is that detector's id, or "" where th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from infra.crons import MINUTES_MAX, MONITOR_SLUG_MAX, THRESHOLD_MAX, crontab_problem, timezone_problem
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown, split_unknown
+from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
-from infra.sentry.cron_monitor_model import (
-    COMPUTED,
-    INPUT_KEYS,
-    INTERVAL_UNITS,
-    SCHEDULE_TYPES,
-    STATUSES,
-    CronMonitorInputs,
-    changed_fields,
-    inputs_from_outputs,
-    outputs_from_api,
-)
+from infra.sentry.cron_monitor_model import CronMonitorInputs, outputs_from_api
 from infra.sentry.errors import SentryBadRequest, SentryNotFound, SentryStateError
+from infra.sentry.shape import inputs_of_state
 
-_OWNER = re.compile(r"^(user|team):\d+$")
 DETECTOR_TYPE = "monitor_check_in_failure"
 
 
@@ -75,60 +62,20 @@ def find_detector(client: SentryClient, org: str, monitor: dict[str, Any]) -> st
     return None
 
 
-class CronMonitorProvider(SentryProvider):
+class CronMonitorProvider(SentryProvider[CronMonitorInputs]):
     """CRUD for cron monitors."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.slug("project")
-        c.slug("slug", max_len=MONITOR_SLUG_MAX)
-        c.str_("name", required=True, max_len=128)
-        c.str_("scheduleType", required=True, allowed=SCHEDULE_TYPES)
-        for key in ("checkinMargin", "maxRuntime"):
-            c.int_(key, minimum=1, maximum=MINUTES_MAX)
-        for key in ("failureIssueThreshold", "recoveryThreshold"):
-            c.int_(key, minimum=1, maximum=THRESHOLD_MAX)
-        c.str_("timezone")
-        c.str_("status", allowed=STATUSES)
-        c.bool_("isMuted")
-        c.bool_("adopt")
-        c.str_("owner", pattern=_OWNER, pattern_text="expected user:<id> or team:<id>")
-        c.str_("environment", max_len=64)
-        zone = news.get("timezone")
-        if isinstance(zone, str) and not is_unknown(zone) and (problem := timezone_problem(zone)):
-            c.fail("timezone", f"timezone {problem}")
-        self._check_schedule(c, news)
-        return CheckResult(declared(news), c.failures)
+    inputs_type = CronMonitorInputs
+    delete_before_replace = True
 
-    @staticmethod
-    def _check_schedule(c: Checker, news: dict[str, Any]) -> None:
-        stype, schedule = news.get("scheduleType"), news.get("schedule")
-        if is_unknown(stype) or is_unknown(schedule):
-            return
-        if schedule is None:
-            c.fail("schedule", "schedule is required: a crontab string or [every, unit]")
-        elif stype == "crontab":
-            problem = crontab_problem(schedule) if isinstance(schedule, str) else "must be a crontab string"
-            if problem:
-                c.fail("schedule", f"schedule {schedule!r}: {problem}")
-        elif stype == "interval":
-            ok = (isinstance(schedule, (list, tuple)) and len(schedule) == 2 and not isinstance(schedule[0], bool)
-                  and isinstance(schedule[0], (int, float)) and int(schedule[0]) == schedule[0] and schedule[0] >= 1
-                  and schedule[1] in INTERVAL_UNITS)
-            if not ok:
-                c.fail("schedule", f"schedule {schedule!r}: an interval is [every, unit], every >= 1, unit one of "
-                                   f"{', '.join(INTERVAL_UNITS)}")
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        changed = {*changed_fields(olds, known), *unknown}
+    def changed(self, olds: dict[str, Any], news: dict[str, Any], found: list[str],
+                replaces: list[str]) -> tuple[list[str], list[str]]:
         if "detectorId" in olds and olds["detectorId"] is None:
-            changed.add("detectorId")  # a state from before "" meant "no detector": one update rewrites it
-        replaces = ["slug"] if "slug" in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+            found = [*found, "detectorId"]  # a state from before "" meant "no detector": one update rewrites it
+        return found, replaces
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = CronMonitorInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         existing = get_monitor(client, org, inputs.slug)
         adopted = False
@@ -155,18 +102,18 @@ class CronMonitorProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         org, _, slug = id_.partition("/")
-        inputs = CronMonitorInputs.from_props({**props, "slug": props.get("slug") or slug})
+        inputs = self.inputs({**props, "slug": props.get("slug") or slug})
         live = get_monitor(self.client, org, slug, inputs.environment)
         if live is None:
             return ReadResult("", {})
         detector = props.get("detectorId") or find_detector(self.client, org, live)
         outs = outputs_from_api(live, inputs, organization=org, adopted=bool(props.get("adopted")),
                                 detector_id=detector)
-        return ReadResult(id_, outs, inputs_from_outputs(outs))
+        return ReadResult(id_, outs, inputs_of_state(CronMonitorInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         org, _, slug = id_.partition("/")
-        inputs = CronMonitorInputs.from_props(news)
+        inputs = self.inputs(news)
         client = self.client
         if get_monitor(client, org, slug) is None:
             raise SentryStateError(f"cron monitor '{slug}' no longer exists in Sentry: run `pulumi refresh`")
@@ -183,20 +130,4 @@ class CronMonitorProvider(SentryProvider):
         self.client.delete(monitor_path(org, slug), what=f"cron monitor '{slug}'")
 
 
-class CronMonitor(Resource, module="sentry", name="CronMonitor"):
-    """A Sentry cron monitor (``pulumi-python:dynamic/sentry:CronMonitor``)."""
-
-    slug: pulumi.Output[str]
-    monitorId: pulumi.Output[str]
-    detectorId: pulumi.Output[str]
-    environmentStatus: pulumi.Output[str | None]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(CronMonitorProvider(), resource_name, full, opts)
-
-
-__all__ = ["DETECTOR_TYPE", "CronMonitor", "CronMonitorProvider", "find_detector", "get_monitor", "monitor_path"]
+__all__ = ["DETECTOR_TYPE", "CronMonitorProvider", "find_detector", "get_monitor", "monitor_path"]

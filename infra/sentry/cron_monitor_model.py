@@ -1,143 +1,139 @@
-"""Pure conversion for CronMonitor: declared inputs <-> Sentry's monitor body and response.
+"""The CronMonitor's typed inputs, and how they meet Sentry's monitor body and response.
 
 Sentry answers a monitor with ``config {schedule_type, schedule, checkin_margin, max_runtime, timezone,
 failure_issue_threshold, recovery_threshold, alert_rule_id}``; a null margin, runtime or threshold means
 Sentry's default (1 minute, 30 minutes, 1, 1), and crontab nicknames are stored expanded (``@daily`` as
-``0 0 * * *``). Both are compared by meaning, so a refresh shows real drift only.
+``0 0 * * *``). Both are compared by meaning, so a refresh shows real drift only. The rules of each field
+(ranges, the crontab grammar, the time zones) are the settings' (:mod:`infra.crons`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-SCHEDULE_TYPES = ("crontab", "interval")
+from pydantic import ValidationInfo, field_validator
+
+from infra.crons import (
+    NICKNAME_CRONTABS,
+    CheckinMinutes,
+    CheckinThreshold,
+    MonitorEnvironment,
+    MonitorOwner,
+    MonitorSlug,
+    TimeZone,
+    crontab_problem,
+)
+from infra.fields import Bool, ProjectSlug, text
+from infra.sentry.bodies import body_of, live_of
+from infra.sentry.compare import text_or_none
+from infra.sentry.metric_monitor_model import owner_text
+from infra.sentry.shape import SentryModel, field, is_deferred, props_of
+
 INTERVAL_UNITS = ("minute", "hour", "day", "week", "month", "year")
-STATUSES = ("active", "disabled")
-DEFAULTS: dict[str, Any] = {"checkinMargin": 1, "maxRuntime": 30, "failureIssueThreshold": 1, "recoveryThreshold": 1}
-NICKNAMES = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *", "@hourly": "0 * * * *",
-}
-CONFIG_KEYS = {  # input key -> Sentry config key
-    "scheduleType": "schedule_type", "schedule": "schedule", "checkinMargin": "checkin_margin",
-    "maxRuntime": "max_runtime", "timezone": "timezone", "failureIssueThreshold": "failure_issue_threshold",
-    "recoveryThreshold": "recovery_threshold",
-}
-MUTABLE = ("project", "name", *CONFIG_KEYS, "status", "isMuted", "owner", "environment")
-INPUT_KEYS = ("slug", *MUTABLE, "adopt")
-COMPUTED = ("organization", "monitorId", "detectorId", "adopted", "environmentStatus")
 
 
-def norm_schedule(schedule_type: Any, value: Any) -> Any:
-    if schedule_type == "interval" and isinstance(value, (list, tuple)) and len(value) == 2:
-        return [int(value[0]), str(value[1])]
+def norm_schedule(value: Any) -> Any:
+    """A crontab with single spaces and nicknames expanded, or an interval ``[every, unit]``."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        every = value[0]
+        return [int(every) if isinstance(every, int | float) and float(every).is_integer() else every, str(value[1])]
     if isinstance(value, str):
-        text = " ".join(value.split())
-        return NICKNAMES.get(text.lower(), text)
+        text_ = " ".join(value.split())
+        return NICKNAME_CRONTABS.get(text_.lower(), text_)
     return value
 
 
-def normalise(key: str, value: Any, schedule_type: Any = None) -> Any:
-    """A value as Sentry means it (defaults filled in, schedules canonical)."""
-    if key in DEFAULTS:
-        return DEFAULTS[key] if value is None else int(value)
-    if key == "schedule":
-        return norm_schedule(schedule_type, value)
-    if key == "timezone":
-        return value or "UTC"
-    if key == "status":
-        return value or "active"
-    if key == "isMuted":
-        return bool(value)
-    if key in ("owner", "environment"):
-        return value or None
-    return value
+def _or(default: Any) -> Any:
+    """A value Sentry answers null for when it is its `default` (an int, when a number)."""
+
+    def norm(value: Any) -> Any:
+        if value is None:
+            return default
+        return int(value) if isinstance(default, int) and isinstance(value, int | float | str) else value
+
+    norm.__name__ = f"or_{default}"
+    return norm
 
 
-@dataclass(frozen=True)
-class CronMonitorInputs:
-    project: str
-    slug: str
-    name: str
-    schedule_type: str
-    schedule: Any
-    timezone: str = "UTC"
-    checkin_margin: int = 1
-    max_runtime: int = 30
-    failure_issue_threshold: int = 1
-    recovery_threshold: int = 1
-    status: str = "active"
-    is_muted: bool = False
-    owner: str | None = None
-    environment: str | None = None
-    adopt: bool = False
+class CronMonitorInputs(SentryModel):
+    """A cron monitor (``sentrystacks:index:CronMonitor``): the schedule a job checks in against, identified by
+    its slug (unique in the organization). Every field is managed: one left out is Sentry's default."""
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> CronMonitorInputs:
-        stype = str(props.get("scheduleType") or "crontab")
-        return CronMonitorInputs(
-            project=str(props["project"]),
-            slug=str(props["slug"]),
-            name=str(props.get("name") or props["slug"]),
-            schedule_type=stype,
-            schedule=norm_schedule(stype, props.get("schedule")),
-            timezone=str(props.get("timezone") or "UTC"),
-            checkin_margin=normalise("checkinMargin", props.get("checkinMargin")),
-            max_runtime=normalise("maxRuntime", props.get("maxRuntime")),
-            failure_issue_threshold=normalise("failureIssueThreshold", props.get("failureIssueThreshold")),
-            recovery_threshold=normalise("recoveryThreshold", props.get("recoveryThreshold")),
-            status=str(props.get("status") or "active"),
-            is_muted=bool(props.get("isMuted", False)),
-            owner=str(props["owner"]) if props.get("owner") else None,
-            environment=str(props["environment"]) if props.get("environment") else None,
-            adopt=bool(props.get("adopt", False)),
-        )
+    UNSET = "default"
 
-    def to_props(self) -> dict[str, Any]:
-        return {
-            "project": self.project, "slug": self.slug, "name": self.name, "scheduleType": self.schedule_type,
-            "schedule": self.schedule, "timezone": self.timezone, "checkinMargin": self.checkin_margin,
-            "maxRuntime": self.max_runtime, "failureIssueThreshold": self.failure_issue_threshold,
-            "recoveryThreshold": self.recovery_threshold, "status": self.status, "isMuted": self.is_muted,
-            "owner": self.owner, "environment": self.environment, "adopt": self.adopt,
-        }
+    project: ProjectSlug = field("project", read="project.slug|project", description="Slug of its project")
+    slug: MonitorSlug = field("slug", replace=True, description="The slug check-ins name it by")
+    name: Annotated[str, text("a monitor name", max_len=128)] = field("name", description="Display name")
+    schedule_type: Literal["crontab", "interval"] = field(
+        "scheduleType", "crontab", body="config.schedule_type", compare=_or("crontab"),
+        description="crontab or interval")
+    schedule: str | list[Any] = field(
+        "schedule", body="config.schedule", compare=norm_schedule,
+        description="A crontab, or [every, unit] for an interval")
+    timezone: TimeZone = field("timezone", "UTC", body="config.timezone", compare=_or("UTC"),
+                               description="IANA time zone of the crontab")
+    checkin_margin_minutes: CheckinMinutes = field(
+        "checkinMargin", 1, body="config.checkin_margin", compare=_or(1),
+        description="Minutes after the expected time before a check-in is missed")
+    max_runtime_minutes: CheckinMinutes = field(
+        "maxRuntime", 30, body="config.max_runtime", compare=_or(30),
+        description="Minutes a check-in may stay in progress before it times out")
+    failure_issue_threshold: CheckinThreshold = field(
+        "failureIssueThreshold", 1, body="config.failure_issue_threshold", compare=_or(1),
+        description="Failed or missed check-ins in a row before an issue opens")
+    recovery_threshold: CheckinThreshold = field(
+        "recoveryThreshold", 1, body="config.recovery_threshold", compare=_or(1),
+        description="Successful check-ins in a row before the issue resolves")
+    status: Literal["active", "disabled"] = field("status", "active", compare=_or("active"),
+                                                  description="disabled: it accepts no check-ins")
+    muted: Bool = field("isMuted", False, body="is_muted", read="isMuted", compare=bool,
+                        description="true: no issues are created for failures")
+    owner: MonitorOwner | None = field("owner", None, compare=owner_text, description="team:<id> or user:<id>")
+    environment: MonitorEnvironment | None = field(
+        "environment", None, sent=False, compare=text_or_none, description="Sentry environment of the check-ins")
+    adopt: Bool = field("adopt", False, sent=False, diff=False, description="Adopt a monitor under that slug")
+
+    @field_validator("schedule", mode="after")
+    @classmethod
+    def _schedule(cls, value: Any, info: ValidationInfo) -> Any:
+        """A crontab Sentry accepts, or an interval [every, unit] (checked even when other fields are not)."""
+        if is_deferred(value) or is_deferred(info.data.get("schedule_type")):
+            return value
+        if info.data.get("schedule_type", "crontab") == "crontab":
+            problem = crontab_problem(value) if isinstance(value, str) else "must be a crontab string"
+            if problem:
+                raise ValueError(f"schedule {value!r}: {problem}")
+        else:
+            ok = (isinstance(value, list) and len(value) == 2 and not isinstance(value[0], bool)
+                  and isinstance(value[0], int | float) and int(value[0]) == value[0] and value[0] >= 1
+                  and value[1] in INTERVAL_UNITS)
+            if not ok:
+                raise ValueError(f"schedule {value!r}: an interval is [every, unit], every >= 1, unit one of "
+                                 f"{', '.join(INTERVAL_UNITS)}")
+        return value
 
     def to_body(self) -> dict[str, Any]:
-        """The POST/PUT body of ``organizations/{org}/monitors/``."""
-        props = self.to_props()
-        return {
-            "project": self.project, "name": self.name, "slug": self.slug, "status": self.status,
-            "owner": self.owner, "is_muted": self.is_muted,
-            "config": {sentry: props[key] for key, sentry in CONFIG_KEYS.items()},
-        }
+        """The POST/PUT body of ``organizations/{org}/monitors/`` (every field: a PUT replaces the monitor)."""
+        body = body_of(self)
+        body["config"]["schedule"] = norm_schedule(self.schedule)
+        return body
 
 
-def _owner(value: Any) -> str | None:
-    if isinstance(value, Mapping) and value.get("type") in ("user", "team") and value.get("id") is not None:
-        return f"{value['type']}:{value['id']}"
-    return str(value) if isinstance(value, str) and value else None
+class CronMonitorState(CronMonitorInputs):
+    """What a CronMonitor's state holds besides its inputs."""
+
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    monitor_id: str | None = field("monitorId", None, sent=False, diff=False)
+    detector_id: str | None = field("detectorId", None, sent=False, diff=False,
+                                    description="Its check-in failure detector (\"\" where the server has none)")
+    adopted: bool | None = field("adopted", None, sent=False, diff=False)
+    environment_status: str | None = field("environmentStatus", None, sent=False, diff=False)
 
 
 def live_values(monitor: Mapping[str, Any]) -> dict[str, Any]:
     """The declared fields as Sentry has them, normalised."""
-    config = monitor.get("config") if isinstance(monitor.get("config"), Mapping) else {}
-    assert isinstance(config, Mapping)
-    project = monitor.get("project")
-    stype = config.get("schedule_type") or "crontab"
-    values: dict[str, Any] = {
-        "project": str(project.get("slug")) if isinstance(project, Mapping) else str(project or ""),
-        "slug": str(monitor.get("slug") or ""),
-        "name": str(monitor.get("name") or ""),
-        "status": normalise("status", monitor.get("status")),
-        "isMuted": bool(monitor.get("isMuted")),
-        "owner": _owner(monitor.get("owner")),
-    }
-    for key, sentry in CONFIG_KEYS.items():
-        values[key] = normalise(key, config.get(sentry), stype)
-    values["scheduleType"] = stype
-    return values
+    return live_of(CronMonitorInputs, monitor, fill=True)
 
 
 def environment_status(monitor: Mapping[str, Any], environment: str | None) -> str | None:
@@ -155,10 +151,11 @@ def outputs_from_api(
     detector_id: str | None,
 ) -> dict[str, Any]:
     """State of a cron monitor: every declared field as Sentry has it, plus what Sentry computed."""
+    live = live_values(monitor)
     return {
-        **inputs.to_props(),
-        **live_values(monitor),
-        "environment": inputs.environment,
+        **props_of(inputs),
+        **live,
+        "schedule": norm_schedule(live.get("schedule")),
         "organization": organization,
         "monitorId": str(monitor.get("id") or ""),
         # "" (not None) where the server keeps no detector for it: a null output would be unknown in every later
@@ -169,32 +166,11 @@ def outputs_from_api(
     }
 
 
-def inputs_from_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: outs.get(k) for k in INPUT_KEYS}
-
-
-def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    old_type, new_type = olds.get("scheduleType") or "crontab", news.get("scheduleType") or "crontab"
-    return [
-        key for key in ("slug", *MUTABLE)
-        if normalise(key, news.get(key), new_type) != normalise(key, olds.get(key), old_type)
-    ]
-
-
 __all__ = [
-    "COMPUTED",
-    "CONFIG_KEYS",
-    "DEFAULTS",
-    "INPUT_KEYS",
     "INTERVAL_UNITS",
-    "NICKNAMES",
-    "SCHEDULE_TYPES",
-    "STATUSES",
     "CronMonitorInputs",
-    "changed_fields",
     "environment_status",
-    "inputs_from_outputs",
     "live_values",
-    "normalise",
+    "norm_schedule",
     "outputs_from_api",
 ]

@@ -20,33 +20,24 @@ Pulumi id: ``{org}/{version}/{deploy id}``.
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-import pulumi
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field
 
-from infra.sentry.base import SLUG_RE, Checker, SentryProvider, declared, is_unknown
+from infra.fields import EnvName, HttpUrl, ProjectSlug, ReleaseVersion, text
+from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
+from infra.sentry.compare import text_or_none, unordered
 from infra.sentry.errors import SentryNotFound
+from infra.sentry.shape import SentryModel, field, inputs_of_state, props_of
 
-ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-INPUT_KEYS = ("version", "environment", "projects", "name", "dateStarted", "fingerprint", "url")
-COMPUTED = ("organization", "deployId", "dateFinished")
-START_KEYS = ("version", "environment", "fingerprint")
-
+ISO_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+IsoTime = Annotated[str, text("an ISO 8601 date-time such as 2026-01-31T12:00:00Z", pattern=ISO_RE)]
+Fingerprint = Annotated[str, text("a fingerprint (at most 200 characters)", max_len=200)]
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -72,75 +63,67 @@ def parse_deploy_id(id_: str) -> tuple[str, str, str]:
 # --------------------------------------------------------------------------- the start marker
 
 
-class DeployStartProvider(ResourceProvider):
+class DeployStartInputs(SentryModel):
+    """When the rollout of one configuration began (``sentrystacks:index:DeployStart``; no Sentry call): anything
+    new replaces it, with a fresh ``dateStarted``."""
+
+    UNSET = "default"
+
+    version: ReleaseVersion = field("version", replace=True, sent=False, description="The release rolled out")
+    environment: EnvName = field("environment", replace=True, sent=False, description="The environment")
+    fingerprint: Fingerprint = field("fingerprint", replace=True, sent=False,
+                                     description="What is rolled out (e.g. the compose file's hash)")
+
+
+class DeployStartState(DeployStartInputs):
+    date_started: str | None = field("dateStarted", None, sent=False, diff=False,
+                                     description="When the rollout began")
+
+
+class DeployStartProvider(SentryProvider[DeployStartInputs]):
     """Records when a rollout started; no Sentry call."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        for key in START_KEYS:
-            c.str_(key, required=True, max_len=200)
-        return CheckResult(declared(news), c.failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in START_KEYS if is_unknown(news.get(k)) or news.get(k) != olds.get(k)]
-        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+    inputs_type = DeployStartInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = {k: props.get(k) for k in START_KEYS}
+        outs = props_of(self.inputs(props))
         outs["dateStarted"] = now_iso()
         return CreateResult(uuid.uuid4().hex, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, dict(props), {k: props.get(k) for k in START_KEYS})
+        return ReadResult(id_, dict(props), inputs_of_state(DeployStartInputs, props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**olds, **{k: news.get(k) for k in START_KEYS}})
+        return UpdateResult({**olds, **props_of(self.inputs(news))})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None
 
 
-class DeployStart(Resource, module="sentry", name="DeployStart"):
-    """When the rollout of a configuration began (``pulumi-python:dynamic/sentry:DeployStart``)."""
-
-    dateStarted: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*START_KEYS, "dateStarted")}
-        full.update(props)
-        super().__init__(DeployStartProvider(), resource_name, full, opts)
-
-
 # --------------------------------------------------------------------------- the deploy record
 
 
-@dataclass(frozen=True)
-class DeployInputs:
-    version: str
-    environment: str
-    projects: tuple[str, ...]
-    name: str
-    date_started: str | None = None
-    fingerprint: str = ""
-    url: str | None = None
+class DeployInputs(SentryModel):
+    """Sentry's record that a release reached an environment (``sentrystacks:index:Deploy``): a record never
+    changes, so anything new is a new record."""
 
-    @staticmethod
-    def from_props(props: dict[str, Any]) -> DeployInputs:
-        return DeployInputs(
-            version=str(props["version"]),
-            environment=str(props["environment"]),
-            projects=tuple(sorted({str(p) for p in props.get("projects") or ()})),
-            name=str(props["name"]),
-            date_started=str(props["dateStarted"]) if props.get("dateStarted") else None,
-            fingerprint=str(props.get("fingerprint") or ""),
-            url=str(props["url"]) if props.get("url") else None,
-        )
+    UNSET = "default"
+
+    version: ReleaseVersion = field("version", replace=True, sent=False, description="The release deployed")
+    environment: EnvName = field("environment", replace=True, description="Where it was deployed")
+    projects: Annotated[list[ProjectSlug], Field(min_length=1)] = field(
+        "projects", replace=True, compare=unordered, description="The projects deployed")
+    name: Annotated[str, text("a deploy name", max_len=64)] = field("name", replace=True,
+                                                                     description="Unique per rollout")
+    date_started: IsoTime | None = field("dateStarted", None, replace=True, compare=text_or_none,
+                                         description="When the rollout began")
+    fingerprint: Fingerprint | None = field("fingerprint", None, replace=True, sent=False, compare=text_or_none,
+                                            description="What was rolled out")
+    url: HttpUrl | None = field("url", None, replace=True, compare=text_or_none, description="A URL of the deploy")
 
     def to_body(self, date_finished: str) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "environment": self.environment, "name": self.name, "projects": list(self.projects),
+            "environment": self.environment, "name": self.name, "projects": unordered(self.projects),
             "dateFinished": date_finished,
         }
         if self.date_started:
@@ -149,18 +132,18 @@ class DeployInputs:
             body["url"] = self.url
         return body
 
-    def props(self) -> dict[str, Any]:
-        return {
-            "version": self.version, "environment": self.environment, "projects": list(self.projects),
-            "name": self.name, "dateStarted": self.date_started, "fingerprint": self.fingerprint, "url": self.url,
-        }
+
+class DeployState(DeployInputs):
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    deploy_id: str | None = field("deployId", None, sent=False, diff=False)
+    date_finished: str | None = field("dateFinished", None, sent=False, diff=False)
 
 
 def outputs_from_api(live: dict[str, Any], inputs: DeployInputs, *, organization: str) -> dict[str, Any]:
     """State of a deploy record: the declared inputs (a record never changes; Sentry may write the dates in
     another ISO form, which must not look like a new rollout), with what Sentry computed."""
     return {
-        **inputs.props(),
+        **props_of(inputs),
         "organization": organization,
         "deployId": str(live.get("id", "")),
         "dateFinished": live.get("dateFinished"),
@@ -183,28 +166,13 @@ def find_deploy(client: SentryClient, org: str, inputs: DeployInputs) -> dict[st
     return None
 
 
-class DeployProvider(SentryProvider):
+class DeployProvider(SentryProvider[DeployInputs]):
     """Record (once) and read deploys of a release."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.str_("version", required=True, max_len=200)
-        c.str_("environment", required=True, max_len=64)
-        c.str_("name", required=True, max_len=64)
-        c.str_list("projects", required=True, non_empty=True, pattern=SLUG_RE, pattern_text="a project slug")
-        c.str_("dateStarted", pattern=ISO_RE, pattern_text="an ISO 8601 date-time such as 2026-01-31T12:00:00Z")
-        c.str_("fingerprint", max_len=200)
-        c.str_("url", max_len=200, pattern=re.compile(r"^https?://\S+$"), pattern_text="an http(s) URL")
-        return CheckResult(declared(news), c.failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in INPUT_KEYS if k in news or olds.get(k) is not None
-                   if is_unknown(news.get(k)) or _norm(k, news.get(k)) != _norm(k, olds.get(k))]
-        # a deploy record cannot change: anything new is a new record
-        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+    inputs_type = DeployInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = DeployInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         found = find_deploy(client, org, inputs)  # recorded by a run that died before saving its state
         if found is None:
@@ -217,46 +185,24 @@ class DeployProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         org, version, deploy_id = parse_deploy_id(id_)
-        inputs = DeployInputs.from_props({**props, "version": props.get("version") or version})
+        inputs = self.inputs({**props, "version": props.get("version") or version})
         live = next((d for d in list_deploys(self.client, org, version) or [] if str(d.get("id")) == deploy_id), None)
         if live is None:
             return ReadResult("", {})
         outs = outputs_from_api(live, inputs, organization=org)
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return ReadResult(id_, outs, inputs_of_state(DeployInputs, outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**olds, **DeployInputs.from_props(news).props()})  # only reached for no-op changes
+        return UpdateResult({**olds, **props_of(self.inputs(news))})  # only reached for no-op changes
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None  # Sentry keeps deploy records; there is no API to remove one
 
 
-def _norm(key: str, value: Any) -> Any:
-    if key == "projects":
-        return sorted(str(p) for p in value or ())
-    return value or None
-
-
-class Deploy(Resource, module="sentry", name="Deploy"):
-    """A deploy of a release to an environment (``pulumi-python:dynamic/sentry:Deploy``)."""
-
-    deployId: pulumi.Output[str]
-    dateStarted: pulumi.Output[str]
-    dateFinished: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(DeployProvider(), resource_name, full, opts)
-
-
 __all__ = [
-    "Deploy",
     "DeployInputs",
     "DeployProvider",
-    "DeployStart",
+    "DeployStartInputs",
     "DeployStartProvider",
     "deploy_name",
     "deploys_path",

@@ -13,55 +13,48 @@ while a value changed in Sentry since then is reported as a conflict, never over
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from infra.fields import Bool, FilterId, ProjectSlug, Subfilter
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, split_unknown
+from infra.sentry.base import SentryProvider, split_unknown
 from infra.sentry.client import SentryClient
 from infra.sentry.errors import SentryNotFound, SentryStateError
-from infra.vocabulary import FILTER_IDS, SUBFILTERS
-
-INPUT_KEYS = ("project", "filterId", "active", "subfilters", "readOnly", "resetOnDelete", "shared")
-COMPUTED = ("organization", "agreed")
+from infra.sentry.shape import SentryModel, field, field_rule, inputs_of_state
 
 
-@dataclass(frozen=True)
-class InboundFilterInputs:
-    project: str
-    filter_id: str
-    active: bool = True
-    subfilters: tuple[str, ...] | None = None
-    read_only: bool = False
-    reset_on_delete: bool = True
-    shared: bool = False
+class InboundFilterInputs(SentryModel):
+    """One of a project's built-in inbound data filters (``sentrystacks:index:InboundFilter``)."""
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> InboundFilterInputs:
-        subs = props.get("subfilters")
-        return InboundFilterInputs(
-            project=str(props["project"]),
-            filter_id=str(props["filterId"]),
-            active=bool(props.get("active", props.get("filterId") != "legacy-browsers")),
-            subfilters=tuple(sorted(str(s) for s in subs)) if isinstance(subs, (list, tuple)) else None,
-            read_only=bool(props.get("readOnly", False)),
-            reset_on_delete=bool(props.get("resetOnDelete", True)),
-            shared=bool(props.get("shared", False)),
-        )
+    project: ProjectSlug = field("project", sent=False, description="Slug of the filter's project")
+    filter_id: FilterId = field("filterId", sent=False, description="The filter")
+    active: Bool | None = field("active", None, description="On or off (legacy-browsers: true = all browsers)")
+    subfilters: list[Subfilter] | None = field("subfilters", None, description="legacy-browsers: the browsers")
+    read_only: Bool = field("readOnly", False, sent=False,
+                            description="Only check that Sentry has the value (a shared project set up elsewhere)")
+    reset_on_delete: Bool = field("resetOnDelete", True, sent=False, description="Turn the filter off on delete")
+    shared: Bool = field("shared", False, sent=False, description="The project is shared by every stack")
+
+    @field_rule
+    def _one_form(self) -> Self:
+        if self.filter_id == "legacy-browsers" and self.active is not None and self.subfilters is not None:
+            raise ValueError("legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
+                             "legacy browsers, false: none), not both")
+        if self.filter_id != "legacy-browsers" and self.subfilters is not None:
+            raise ValueError(f"only legacy-browsers takes subfilters; {self.filter_id} takes active: true|false")
+        return self
 
     @property
     def wanted(self) -> bool | list[str]:
         """The filter's ``active`` value as Sentry lists it. legacy-browsers: the sorted subfilters, or ``True``
         for ``active: true`` without subfilters (Sentry's "all legacy browsers"), or ``[]`` (none)."""
         if self.filter_id == "legacy-browsers":
-            if self.subfilters is None and self.active:
-                return True
+            if self.subfilters is None and self.active is not False:
+                return True if self.active else []
             return sorted(self.subfilters or ())
-        return self.active
+        return self.active is not False
 
     def compared(self) -> tuple[Any, ...]:
         """What diff() compares: the value as Sentry means it (so ``subfilters: []`` and an older state's
@@ -72,10 +65,18 @@ class InboundFilterInputs:
         if self.filter_id == "legacy-browsers":
             wanted = self.wanted
             return {"active": True} if wanted is True else {"subfilters": wanted}
-        return {"active": self.active}
+        return {"active": self.wanted}
 
     def reset_body(self) -> dict[str, Any]:
         return {"subfilters": []} if self.filter_id == "legacy-browsers" else {"active": False}
+
+
+class InboundFilterState(InboundFilterInputs):
+    """What an InboundFilter's state holds besides its inputs."""
+
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    agreed: Any = field("agreed", None, sent=False, diff=False,
+                        description="The value this stack last wrote or agreed with (shared projects)")
 
 
 def norm_active(value: Any, filter_id: str) -> Any:
@@ -117,34 +118,19 @@ def live_filter(client: SentryClient, org: str, project: str, filter_id: str) ->
     return False, None
 
 
-class InboundFilterProvider(SentryProvider):
+class InboundFilterProvider(SentryProvider[InboundFilterInputs]):
     """Set / read / reset inbound filters."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.slug("project")
-        c.str_("filterId", required=True, allowed=FILTER_IDS)
-        c.bool_("active")
-        c.bool_("readOnly")
-        c.bool_("resetOnDelete")
-        c.bool_("shared")
-        c.str_list("subfilters", allowed=SUBFILTERS)
-        fid = news.get("filterId")
-        if fid == "legacy-browsers" and news.get("active") is not None and news.get("subfilters") is not None:
-            c.fail("active", "legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
-                   "legacy browsers, false: none), not both")
-        if fid in FILTER_IDS and fid != "legacy-browsers" and news.get("subfilters") is not None:
-            c.fail("subfilters", f"only legacy-browsers takes subfilters; {fid} takes active: true|false")
-        return CheckResult(declared(news), c.failures)
+    inputs_type = InboundFilterInputs
+    delete_before_replace = True
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        replaces: list[str] = [
-            k for k in ("project", "filterId") if k in unknown or (k in news and news[k] != olds.get(k))
-        ]
-        new, old = InboundFilterInputs.from_props(known), InboundFilterInputs.from_props(olds)
-        changed = bool(replaces) or bool(unknown) or new.compared() != old.compared()
-        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=True)
+    def changed(self, olds: dict[str, Any], news: dict[str, Any], found: list[str],
+                replaces: list[str]) -> tuple[list[str], list[str]]:
+        """The filter's value is compared as Sentry means it; another project or filter is another object."""
+        known, unknown = split_unknown(olds, news)
+        replaces = [k for k in ("project", "filterId") if k in unknown or (k in news and news[k] != olds.get(k))]
+        new, old = self.inputs(known), self.inputs(olds)
+        return (["active"] if replaces or unknown or new.compared() != old.compared() else []), replaces
 
     def _set(self, org: str, inputs: InboundFilterInputs, agreed: Any = None) -> Any:
         """Set the filter. `agreed` (update of a shared filter): the value this stack last agreed with."""
@@ -172,7 +158,7 @@ class InboundFilterProvider(SentryProvider):
         return inputs.wanted
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = InboundFilterInputs.from_props(props)
+        inputs = self.inputs(props)
         org = self.client.org
         if inputs.read_only:
             live = self._set(org, inputs)  # check Sentry has the value the sharing stacks agreed on
@@ -186,23 +172,23 @@ class InboundFilterProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("filter", id_)
-        inputs = InboundFilterInputs.from_props(props)
+        inputs = self.inputs(props)
         found, live = live_filter(self.client, sid.org, sid.project, sid.object_id)
         if not found:
             return ReadResult("", {})
         outs = outputs_from_api(live, inputs, organization=sid.org, agreed=props.get("agreed"))
-        return ReadResult(id_, outs, {k: v for k, v in outs.items() if k in INPUT_KEYS and k != PROVIDER_KEY})
+        return ReadResult(id_, outs, inputs_of_state(InboundFilterInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("filter", id_)
-        inputs = InboundFilterInputs.from_props(news)
+        inputs = self.inputs(news)
         agreed = olds.get("agreed")
         previous = olds.get("subfilters") if olds.get("subfilters") is not None else olds.get("active")
         live = self._set(sid.org, inputs, agreed if agreed is not None else norm_active(previous, inputs.filter_id))
         return UpdateResult(outputs_from_api(live, inputs, organization=sid.org))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = InboundFilterInputs.from_props(props)
+        inputs = self.inputs(props)
         if inputs.read_only or not inputs.reset_on_delete:
             return
         sid = ids.parse("filter", id_)
@@ -213,18 +199,4 @@ class InboundFilterProvider(SentryProvider):
             return
 
 
-class InboundFilter(Resource, module="sentry", name="InboundFilter"):
-    """An inbound data filter (``pulumi-python:dynamic/sentry:InboundFilter``)."""
-
-    active: pulumi.Output[bool]
-    subfilters: pulumi.Output[list[str]]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(InboundFilterProvider(), resource_name, full, opts)
-
-
-__all__ = ["FILTER_IDS", "SUBFILTERS", "InboundFilter", "InboundFilterInputs", "InboundFilterProvider"]
+__all__ = ["InboundFilterInputs", "InboundFilterProvider", "live_filter", "norm_active", "outputs_from_api"]

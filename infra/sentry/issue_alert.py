@@ -9,63 +9,87 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field, field_validator
 
+from infra.fields import Bool, ProjectSlug, text, whole
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown, split_unknown
+from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
-from infra.sentry.compare import as_declared, as_int
+from infra.sentry.compare import as_declared, as_int, text_or_none
 from infra.sentry.errors import SentryGone, SentryStateError
-from infra.sentry.legacy_model import GONE_ADVICE, ISSUE_ALERT_FREQUENCY, MATCHES, REFUSAL, norm_nodes
+from infra.sentry.legacy_model import GONE_ADVICE, ISSUE_ALERT_FREQUENCY, REFUSAL, norm_nodes
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, inputs_of_state, is_deferred, normalised
 
-INPUT_KEYS = ("project", "name", "actionMatch", "filterMatch", "conditions", "filters", "actions", "frequency",
-              "environment", "owner", "adopt")
-COMPUTED = ("ruleId", "organization", "dateCreated")
 NODE_KEYS = ("conditions", "filters", "actions")
+Match = Literal["all", "any", "none"]
+Node = Annotated[dict[str, Any], Field(json_schema_extra={"required": ["id"]})]
 
 
-def normalise(key: str, value: Any) -> Any:
-    if key in NODE_KEYS:
-        return norm_nodes(value)
-    if key == "frequency":
-        return as_int(value) if value is not None else 30
-    if key in ("actionMatch", "filterMatch"):
-        return value or "all"
-    if key == "adopt":
-        return bool(value)
-    return value or None if key in ("environment", "owner") else value
+def _match(value: Any) -> Any:
+    return value or "all"
 
 
-@dataclass(frozen=True)
-class IssueAlertInputs:
-    project: str
-    name: str
-    fields: dict[str, Any]
-    adopt: bool = False
+def _frequency(value: Any) -> Any:
+    return as_int(value) if value is not None else 30
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> IssueAlertInputs:
-        keys = [k for k in INPUT_KEYS if k not in ("project", "name", "adopt")]
-        return IssueAlertInputs(
-            project=str(props["project"]), name=str(props["name"]),
-            fields={k: normalise(k, props.get(k)) for k in keys}, adopt=bool(props.get("adopt", False)),
-        )
+
+class IssueAlertInputs(SentryModel):
+    """A legacy issue alert rule (``sentrystacks:index:IssueAlert``; self-hosted Sentry before 26.7). Nodes are
+    Sentry's ``{"id": "<python class path>", ...params}``; a PUT replaces the whole rule."""
+
+    UNSET = "default"
+
+    project: ProjectSlug = field("project", sent=False, replace=True, description="Slug of the rule's project")
+    name: Annotated[str, text("a rule name", max_len=256)] = field("name", description="The rule's name")
+    action_match: Match = field("actionMatch", compare=_match, description="How the conditions combine")
+    filter_match: Match | None = field("filterMatch", None, compare=_match, description="How the filters combine")
+    conditions: list[Node] = field("conditions", default_factory=list, compare=norm_nodes, description="Triggers")
+    filters: list[Node] = field("filters", default_factory=list, compare=norm_nodes, description="Filters")
+    actions: Annotated[list[Node], Field(min_length=1)] = field("actions", compare=norm_nodes,
+                                                                description="What it does")
+    frequency: Annotated[int, whole(*ISSUE_ALERT_FREQUENCY)] = field(
+        "frequency", 30, compare=_frequency, description="Minutes between two notifications for one issue")
+    environment: str | None = field("environment", None, compare=text_or_none, description="Sentry environment")
+    owner: str | None = field("owner", None, compare=text_or_none, description="team:<id> or user:<id>")
+    adopt: Bool = field("adopt", False, sent=False, compare=bool, description="Adopt a rule of that name")
+
+    @field_validator("conditions", "filters", "actions", mode="after")
+    @classmethod
+    def _nodes(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not is_deferred(value) and not all(isinstance(n, dict) and n.get("id") for n in value):
+            raise ValueError('must be a list of nodes, each {"id": "<sentry class path>", ...}')
+        return value
+
+    @field_rule
+    def _filter_match(self) -> Self:
+        if self.filters and self.filter_match is None:
+            raise ValueError("filterMatch is required when filters are given; allowed values: all, any, none")
+        return self
 
     def to_body(self) -> dict[str, Any]:
-        return {"name": self.name, **self.fields}
+        """The whole rule (POST and PUT), each field as compared."""
+        values = {key: meta.compare(getattr(self, name)) for name, key, _i, meta in fields_of(IssueAlertInputs)
+                  if meta.body is not None}
+        return {"name": self.name, **values}
+
+
+class IssueAlertState(IssueAlertInputs):
+    rule_id: str | None = field("ruleId", None, sent=False, diff=False)
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    date_created: str | None = field("dateCreated", None, sent=False, diff=False)
 
 
 def outputs_from_api(rule: Mapping[str, Any], inputs: IssueAlertInputs, *, organization: str) -> dict[str, Any]:
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
-    for key in inputs.fields:
-        value = normalise(key, rule.get(key))
+    declared = inputs.to_body()
+    for key in declared:
+        value = normalised(IssueAlertInputs, key, rule.get(key))
         if key in NODE_KEYS:  # nodes as declared: Sentry adds name labels, uuids, "" target ids
-            value = norm_nodes(as_declared(value, inputs.fields[key]))
-        if value is not None:
+            value = norm_nodes(as_declared(value, declared[key]))
+        if value is not None and key != "name":
             outs[key] = value
     outs.update(ruleId=str(rule.get("id")), organization=organization, dateCreated=rule.get("dateCreated"))
     return outs
@@ -94,40 +118,15 @@ def _settle(client: SentryClient, org: str, project: str, answer: Any) -> dict[s
     return answer
 
 
-class IssueAlertProvider(SentryProvider):
+class IssueAlertProvider(SentryProvider[IssueAlertInputs]):
     """CRUD for legacy issue alert rules."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        if self.configured_for_sentry_io:
-            c.fail("name", REFUSAL.format(what="issue alert rules"))
-        c.slug("project")
-        c.str_("name", required=True, max_len=256)
-        c.str_("actionMatch", required=True, allowed=MATCHES)
-        c.str_("filterMatch", allowed=MATCHES)
-        c.int_("frequency", minimum=ISSUE_ALERT_FREQUENCY[0], maximum=ISSUE_ALERT_FREQUENCY[1])
-        c.str_("environment")
-        c.str_("owner")
-        c.bool_("adopt")
-        for key in NODE_KEYS:
-            value = news.get(key)
-            if value is None or is_unknown(value):
-                continue
-            if not isinstance(value, list) or not all(isinstance(n, dict) and n.get("id") for n in value):
-                c.fail(key, f"{key} must be a list of nodes, each {{\"id\": \"<sentry class path>\", ...}}")
-        if not news.get("actions"):
-            c.fail("actions", "actions must list at least one action (Sentry refuses a rule without one)")
-        if news.get("filters") and not news.get("filterMatch"):
-            c.fail("filterMatch",
-                   f"filterMatch is required when filters are given; allowed values: {', '.join(MATCHES)}")
-        return CheckResult(declared(news), c.failures)
+    inputs_type = IssueAlertInputs
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        changed = [k for k in INPUT_KEYS if k in unknown or normalise(k, known.get(k)) != normalise(k, olds.get(k))]
-        replaces = ["project"] if "project" in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=bool(replaces))
+    def problems(self, inputs: IssueAlertInputs) -> list[tuple[str, str]]:
+        return [("name", REFUSAL.format(what="issue alert rules"))] if self.configured_for_sentry_io else []
 
+    delete_before_replace = None
     def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
         try:
             return fn(*args, **kw)
@@ -135,7 +134,7 @@ class IssueAlertProvider(SentryProvider):
             raise SentryStateError(f"{exc}. {GONE_ADVICE}") from None
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = IssueAlertInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         path = f"projects/{org}/{inputs.project}/rules/"
         what = f"issue alert rule '{inputs.name}' of project '{inputs.project}'"
@@ -154,17 +153,17 @@ class IssueAlertProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("rule", id_)
-        inputs = IssueAlertInputs.from_props(props)
+        inputs = self.inputs(props)
         rule = self._call(self.client.get_or_none, f"projects/{sid.org}/{sid.project}/rules/{sid.object_id}/",
                           what=f"issue alert rule '{inputs.name}'")
         if not isinstance(rule, dict):
             return ReadResult("", {})
         outs = outputs_from_api(rule, inputs, organization=sid.org)
-        return ReadResult(id_, outs, {k: v for k, v in outs.items() if k in INPUT_KEYS and k != PROVIDER_KEY})
+        return ReadResult(id_, outs, inputs_of_state(IssueAlertInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("rule", id_)
-        inputs = IssueAlertInputs.from_props(news)
+        inputs = self.inputs(news)
         answer = self._call(self.client.put, f"projects/{sid.org}/{sid.project}/rules/{sid.object_id}/",
                             inputs.to_body(), what=f"issue alert rule '{inputs.name}'")
         rule = _settle(self.client, sid.org, sid.project, answer)
@@ -176,17 +175,4 @@ class IssueAlertProvider(SentryProvider):
                    what=f"issue alert rule '{props.get('name')}'")
 
 
-class IssueAlert(Resource, module="sentry", name="IssueAlert"):
-    """A legacy issue alert rule (``pulumi-python:dynamic/sentry:IssueAlert``)."""
-
-    ruleId: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(IssueAlertProvider(), resource_name, full, opts)
-
-
-__all__ = ["IssueAlert", "IssueAlertInputs", "IssueAlertProvider", "find_rule"]
+__all__ = ["IssueAlertInputs", "IssueAlertProvider", "find_rule"]

@@ -9,16 +9,17 @@ within its project.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field, field_validator
 
+from infra.fields import Bool, Dataset, ProjectSlug, one_of_numbers, text, whole
 from infra.sentry import ids
-from infra.sentry.base import PROVIDER_KEY, Checker, SentryProvider, declared, is_unknown, split_unknown
+from infra.sentry.base import SentryProvider
+from infra.sentry.bodies import body_of
 from infra.sentry.client import SentryClient
-from infra.sentry.compare import as_declared, as_float, as_int
+from infra.sentry.compare import as_declared, as_float, int_or_none, text_or_empty
 from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import (
     GONE_ADVICE,
@@ -29,56 +30,83 @@ from infra.sentry.legacy_model import (
     TRIGGER_LABELS,
     norm_triggers,
 )
-from infra.sentry.metric_monitor_model import DATASETS
-
-INPUT_KEYS = ("project", "name", "aggregate", "timeWindow", "query", "thresholdType", "triggers",
-              "resolveThreshold", "environment", "dataset", "queryType", "eventTypes", "owner",
-              "comparisonDelta", "thresholdPeriod", "adopt")
-COMPUTED = ("alertRuleId", "organization", "dateCreated")
+from infra.sentry.shape import SentryModel, field, fields_of, inputs_of_state, is_deferred, normalised
 
 
-def normalise(key: str, value: Any) -> Any:
-    if key == "triggers":
-        return norm_triggers(value)
-    if key == "eventTypes":
-        return sorted(value) if value else None
-    if key in ("timeWindow", "thresholdType", "queryType", "comparisonDelta", "thresholdPeriod") and value is not None:
-        return as_int(value)
-    if key == "resolveThreshold" and value is not None:
-        return as_float(value)
-    if key == "query":
-        return value or ""
-    if key == "adopt":
-        return bool(value)
-    return value
+def _sorted_or_none(value: Any) -> Any:
+    return sorted(value) if value else None
 
 
-@dataclass(frozen=True)
-class MetricAlertInputs:
-    project: str
-    name: str
-    fields: dict[str, Any]
-    adopt: bool = False
+def _float_or_none(value: Any) -> Any:
+    return None if value is None else as_float(value)
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> MetricAlertInputs:
-        skip = ("project", "name", "adopt")
-        return MetricAlertInputs(
-            project=str(props["project"]), name=str(props["name"]),
-            fields={k: normalise(k, props[k]) for k in INPUT_KEYS if k not in skip and props.get(k) is not None},
-            adopt=bool(props.get("adopt", False)),
-        )
+
+class MetricAlertInputs(SentryModel):
+    """A legacy metric alert rule (``sentrystacks:index:MetricAlert``; self-hosted Sentry before 26.7):
+    ``timeWindow`` and ``comparisonDelta`` are in minutes here. Only the fields declared are compared."""
+
+    project: ProjectSlug = field("project", sent=False, replace=True, description="Slug of the rule's project")
+    name: Annotated[str, text("a rule name", max_len=256)] = field("name", description="The rule's name")
+    aggregate: Annotated[str, text("an aggregate")] = field("aggregate", description="e.g. count()")
+    time_window: Annotated[int, one_of_numbers(METRIC_TIME_WINDOWS)] = field(
+        "timeWindow", compare=int_or_none, description="Minutes")
+    query: Annotated[str, text("a query", allow_empty=True)] | None = field("query", None, compare=text_or_empty)
+    threshold_type: Literal[0, 1] = field("thresholdType", compare=int_or_none, description="0 above, 1 below")
+    triggers: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=2)] = field(
+        "triggers", compare=norm_triggers, description="critical, then optionally warning")
+    resolve_threshold: float | None = field("resolveThreshold", None, compare=_float_or_none)
+    environment: str | None = field("environment", None)
+    dataset: Dataset | None = field("dataset", None)
+    query_type: Literal[0, 1, 2] | None = field("queryType", None, compare=int_or_none)
+    event_types: list[str] | None = field("eventTypes", None, compare=_sorted_or_none)
+    owner: str | None = field("owner", None)
+    comparison_delta: Annotated[int, whole(1, 128160)] | None = field("comparisonDelta", None, compare=int_or_none)
+    threshold_period: Annotated[int, whole(1, 20)] | None = field("thresholdPeriod", None, compare=int_or_none)
+    adopt: Bool = field("adopt", False, sent=False, compare=bool, description="Adopt a rule of that name")
+
+    @field_validator("triggers", mode="after")
+    @classmethod
+    def _triggers(cls, triggers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, trigger in enumerate([] if is_deferred(triggers) else triggers):
+            if trigger.get("label") != TRIGGER_LABELS[i]:
+                raise ValueError(f"triggers[{i}].label must be {TRIGGER_LABELS[i]!r} (allowed order: critical, "
+                                 "warning)")
+            if not isinstance(trigger.get("alertThreshold"), int | float):
+                raise ValueError(f"triggers[{i}].alertThreshold must be a number")
+            actions = trigger.get("actions", [])
+            if not isinstance(actions, list):
+                raise ValueError(f"triggers[{i}].actions must be a list of actions (it may be empty)")
+            for j, action in enumerate(actions):
+                if not isinstance(action, dict) or action.get("type") not in METRIC_ACTION_TYPES:
+                    raise ValueError(f"triggers[{i}].actions[{j}].type must be one of "
+                                     f"{', '.join(METRIC_ACTION_TYPES)}")
+                if action.get("targetType") not in METRIC_TARGET_TYPES:
+                    raise ValueError(f"triggers[{i}].actions[{j}].targetType must be one of "
+                                     f"{', '.join(METRIC_TARGET_TYPES)}")
+        return triggers
+
+    def fields(self) -> dict[str, Any]:
+        """The declared fields Sentry takes (the name apart), as compared."""
+        compare = {key: meta.compare for _n, key, _i, meta in fields_of(MetricAlertInputs)}
+        return {k: compare[k](v) for k, v in body_of(self, skip_none=True).items() if k != "name"}
 
     def to_body(self) -> dict[str, Any]:
-        return {"name": self.name, "projects": [self.project], **self.fields}
+        return {"name": self.name, "projects": [self.project], **self.fields()}
+
+
+class MetricAlertState(MetricAlertInputs):
+    alert_rule_id: str | None = field("alertRuleId", None, sent=False, diff=False)
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    date_created: str | None = field("dateCreated", None, sent=False, diff=False)
 
 
 def outputs_from_api(rule: Mapping[str, Any], inputs: MetricAlertInputs, *, organization: str) -> dict[str, Any]:
     outs: dict[str, Any] = {"project": inputs.project, "adopt": inputs.adopt, "name": rule.get("name")}
-    for key in inputs.fields:
-        value = normalise(key, rule.get(key))
+    declared = inputs.fields()
+    for key in declared:
+        value = normalised(MetricAlertInputs, key, rule.get(key))
         if key == "triggers" and isinstance(value, list):  # Sentry adds inputChannelId, desc, resolveThreshold
-            value = norm_triggers(as_declared(value, inputs.fields["triggers"]))
+            value = norm_triggers(as_declared(value, declared["triggers"]))
         if value is not None:
             outs[key] = value
     outs.update(alertRuleId=str(rule.get("id")), organization=organization, dateCreated=rule.get("dateCreated"))
@@ -93,70 +121,14 @@ def find_alert_rule(client: SentryClient, org: str, project: str, name: str) -> 
     return None
 
 
-class MetricAlertProvider(SentryProvider):
+class MetricAlertProvider(SentryProvider[MetricAlertInputs]):
     """CRUD for legacy metric alert rules."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        if self.configured_for_sentry_io:
-            c.fail("name", REFUSAL.format(what="metric alert rules"))
-        c.slug("project")
-        c.str_("name", required=True, max_len=256)
-        c.str_("aggregate", required=True)
-        c.int_("timeWindow", required=True, allowed=METRIC_TIME_WINDOWS)
-        c.str_("query", allow_empty=True)
-        c.int_("thresholdType", required=True, allowed=(0, 1))
-        c.number("resolveThreshold")
-        c.str_("dataset", allowed=DATASETS)
-        c.int_("queryType", allowed=(0, 1, 2))
-        c.int_("comparisonDelta", minimum=1, maximum=128160)
-        c.int_("thresholdPeriod", minimum=1, maximum=20)
-        c.str_list("eventTypes")
-        c.bool_("adopt")
-        triggers = news.get("triggers")
-        if triggers is None:
-            c.fail("triggers", "triggers is required: [{label: critical, alertThreshold, actions: [...]}]")
-        elif not is_unknown(triggers):
-            self._check_triggers(c, triggers)
-        return CheckResult(declared(news), c.failures)
+    inputs_type = MetricAlertInputs
+    delete_before_replace = None
 
-    @staticmethod
-    def _check_triggers(c: Checker, triggers: Any) -> None:
-        if not isinstance(triggers, list) or not 1 <= len(triggers) <= 2:
-            c.fail("triggers", "triggers must list 1 or 2 triggers (critical, then warning)")
-            return
-        for i, trigger in enumerate(triggers):
-            if not isinstance(trigger, dict):
-                c.fail("triggers", f"triggers[{i}] must be an object")
-                continue
-            if trigger.get("label") != TRIGGER_LABELS[i]:
-                c.fail("triggers",
-                       f"triggers[{i}].label must be {TRIGGER_LABELS[i]!r} (allowed order: critical, warning)")
-            if not isinstance(trigger.get("alertThreshold"), (int, float)):
-                c.fail("triggers", f"triggers[{i}].alertThreshold must be a number")
-            actions = trigger.get("actions", [])
-            if is_unknown(actions):
-                continue
-            if not isinstance(actions, list):
-                c.fail("triggers", f"triggers[{i}].actions must be a list of actions (it may be empty)")
-                continue
-            for j, action in enumerate(actions):
-                if not isinstance(action, dict):
-                    c.fail("triggers", f"triggers[{i}].actions[{j}] must be an object")
-                    continue
-                if action.get("type") not in METRIC_ACTION_TYPES:
-                    c.fail("triggers", f"triggers[{i}].actions[{j}].type {action.get('type')!r} is not allowed; "
-                           f"allowed values: {', '.join(METRIC_ACTION_TYPES)}")
-                if action.get("targetType") not in METRIC_TARGET_TYPES:
-                    c.fail("triggers", f"triggers[{i}].actions[{j}].targetType {action.get('targetType')!r} is not "
-                           f"allowed; allowed values: {', '.join(METRIC_TARGET_TYPES)}")
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        changed = [k for k in INPUT_KEYS
-                   if k in unknown or (k in known and normalise(k, known[k]) != normalise(k, olds.get(k)))]
-        replaces = ["project"] if "project" in changed else []
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=bool(replaces))
+    def problems(self, inputs: MetricAlertInputs) -> list[tuple[str, str]]:
+        return [("name", REFUSAL.format(what="metric alert rules"))] if self.configured_for_sentry_io else []
 
     def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
         try:
@@ -165,7 +137,7 @@ class MetricAlertProvider(SentryProvider):
             raise SentryStateError(f"{exc}. {GONE_ADVICE}") from None
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = MetricAlertInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         what = f"metric alert rule '{inputs.name}' of project '{inputs.project}'"
         existing = self._call(find_alert_rule, client, org, inputs.project, inputs.name)
@@ -182,17 +154,17 @@ class MetricAlertProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("alert-rule", id_)
-        inputs = MetricAlertInputs.from_props(props)
+        inputs = self.inputs(props)
         rule = self._call(self.client.get_or_none, f"organizations/{sid.org}/alert-rules/{sid.object_id}/",
                           what=f"metric alert rule '{inputs.name}'")
         if not isinstance(rule, dict):
             return ReadResult("", {})
         outs = outputs_from_api(rule, inputs, organization=sid.org)
-        return ReadResult(id_, outs, {k: v for k, v in outs.items() if k in INPUT_KEYS and k != PROVIDER_KEY})
+        return ReadResult(id_, outs, inputs_of_state(MetricAlertInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("alert-rule", id_)
-        inputs = MetricAlertInputs.from_props(news)
+        inputs = self.inputs(news)
         rule = self._call(self.client.put, f"organizations/{sid.org}/alert-rules/{sid.object_id}/", inputs.to_body(),
                           what=f"metric alert rule '{inputs.name}'")
         return UpdateResult(outputs_from_api(rule, inputs, organization=sid.org))
@@ -203,17 +175,4 @@ class MetricAlertProvider(SentryProvider):
                    what=f"metric alert rule '{props.get('name')}'")
 
 
-class MetricAlert(Resource, module="sentry", name="MetricAlert"):
-    """A legacy metric alert rule (``pulumi-python:dynamic/sentry:MetricAlert``)."""
-
-    alertRuleId: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(MetricAlertProvider(), resource_name, full, opts)
-
-
-__all__ = ["MetricAlert", "MetricAlertInputs", "MetricAlertProvider", "find_alert_rule"]
+__all__ = ["MetricAlertInputs", "MetricAlertProvider", "find_alert_rule"]

@@ -1,36 +1,27 @@
-"""Pure conversion for the MetricMonitor resource (a Sentry ``metric_issue`` detector)."""
+"""The MetricMonitor's typed inputs (a Sentry ``metric_issue`` detector), and how they meet Sentry.
+
+Each field declares where the detector's body takes it (``dataSources.0.timeWindow``, ``config.detectionType``) and
+where Sentry's answer holds it (a detector answers its data source under ``queryObj.snubaQuery``), so the body, the
+values a refresh reads and the comparison come from one declaration. ``timeWindow`` and ``comparisonDelta`` are in
+seconds (legacy metric alerts used minutes).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Self
 
-from infra.sentry.base import PROVIDER_KEY
-from infra.sentry.compare import as_declared, as_float, as_int
-from infra.vocabulary import (
-    COMPARISON_DELTAS,
-    DATASETS,
-    DETECTION_TYPES,
-    EVENT_TYPES,
-    MONITOR_CONDITION_TYPES,
-    MONITOR_RESULTS,
-    MONITOR_WINDOWS,
-    QUERY_TYPES,
-)
+from pydantic import Field
 
-# Sentry's value sets come from the one vocabulary module (re-exported here under the names providers use).
-TIME_WINDOWS = MONITOR_WINDOWS  # seconds (not minutes!)
-CONDITION_TYPES = MONITOR_CONDITION_TYPES
-CONDITION_RESULTS = MONITOR_RESULTS
-DATA_SOURCE = ("aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes")
-MUTABLE = ("name", "aggregate", "dataset", "query", "queryType", "timeWindow", "environment", "eventTypes",
-           "detectionType", "comparisonDelta", "conditions", "owner", "description", "enabled")
-IDENTITY = ("project",)
-INPUT_KEYS = (*IDENTITY, *MUTABLE, "adopt")
-COMPUTED = ("detectorId", "projectId", "organization", "dateCreated")
-NULLABLE = ("environment", "owner", "description", "comparisonDelta")
+from infra import fields
+from infra.sentry.bodies import body_of, live_of
+from infra.sentry.compare import as_declared, as_float, as_int, flag, int_or_none, text_or_empty, text_or_none
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, normalised, props_of
+from infra.vocabulary import QUERY_TYPES
+
+_SOURCE = "dataSources.0"
+_SNUBA = "dataSources.0.queryObj.snubaQuery"
 
 
 def norm_conditions(value: Any) -> list[dict[str, Any]]:
@@ -49,151 +40,136 @@ def _condition_order(cond: Mapping[str, Any]) -> tuple[float, str]:
     return rank, json.dumps(cond, sort_keys=True, default=str)
 
 
-def normalise(key: str, value: Any) -> Any:
-    if key == "conditions":
-        return norm_conditions(value)
-    if key == "eventTypes":
-        return sorted(str(v) for v in value or [])
-    if key in ("timeWindow", "queryType", "comparisonDelta") and value is not None:
-        return as_int(value)
-    if key == "enabled":
-        return True if value is None else bool(value)
-    if key == "adopt":
-        return bool(value)
-    if key == "query":
-        return value or ""
-    if key in NULLABLE:
-        return value or None
-    return value
+def owner_text(value: Any) -> Any:
+    """An owner as ``type:id``: Sentry answers ``{type, id, name}``; none = None."""
+    if isinstance(value, Mapping):
+        return f"{value.get('type')}:{value.get('id')}"
+    return value or None
 
 
-@dataclass(frozen=True)
-class MetricMonitorInputs:
-    """Checked inputs of a MetricMonitor. ``timeWindow`` and ``comparisonDelta`` are in seconds."""
+def sorted_texts(value: Any) -> list[str]:
+    return sorted(str(v) for v in value or [])
 
-    project: str
-    name: str
-    aggregate: str
-    conditions: tuple[dict[str, Any], ...]
-    dataset: str = "events"
-    query: str = ""
-    query_type: int | None = None
-    time_window: int = 3600
-    environment: str | None = None
-    event_types: tuple[str, ...] | None = None
-    detection_type: str = "static"
-    comparison_delta: int | None = None
-    owner: str | None = None
-    description: str | None = None
-    enabled: bool = True
-    adopt: bool = False
 
-    @staticmethod
-    def from_props(props: Mapping[str, Any]) -> MetricMonitorInputs:
-        events = props.get("eventTypes")
-        query_type = props.get("queryType")
-        delta = props.get("comparisonDelta")
-        return MetricMonitorInputs(
-            project=str(props["project"]),
-            name=str(props["name"]),
-            aggregate=str(props["aggregate"]),
-            conditions=tuple(norm_conditions(props.get("conditions"))),
-            dataset=str(props.get("dataset") or "events"),
-            query=str(props.get("query") or ""),
-            query_type=int(query_type) if query_type is not None else None,
-            time_window=int(props.get("timeWindow") or 3600),
-            environment=props.get("environment") or None,
-            event_types=tuple(normalise("eventTypes", events)) if events is not None else None,
-            detection_type=str(props.get("detectionType") or "static"),
-            comparison_delta=int(delta) if delta is not None else None,
-            owner=props.get("owner") or None,
-            description=props.get("description") or None,
-            enabled=normalise("enabled", props.get("enabled")),
-            adopt=bool(props.get("adopt", False)),
-        )
+def _in_source(name: str) -> str:
+    return f"{_SNUBA}.{name}|{_SOURCE}.{name}"
+
+
+class MonitorCondition(SentryModel):
+    """A condition: ``type`` against the threshold ``comparison``, giving priority ``conditionResult``."""
+
+    type: fields.MonitorConditionType = field("type", description="gt, lte or anomaly_detection")
+    comparison: fields.Threshold | dict[str, Any] = field(
+        "comparison", description="The threshold (anomaly_detection: its parameter object)")
+    result: fields.MonitorResult = field("conditionResult", 75, description="Priority: 75 high, 50 low, 0 resolved")
+
+    @field_rule
+    def _threshold(self) -> Self:
+        if self.type != "anomaly_detection" and not isinstance(self.comparison, int | float):
+            raise ValueError("comparison must be a number (the threshold)")
+        return self
+
+
+class MetricMonitorInputs(SentryModel):
+    """A metric monitor (``sentrystacks:index:MetricMonitor``), found again by its exact name within its project."""
+
+    project: fields.ProjectSlug = field("project", sent=False, replace=True,
+                                        description="Slug of the monitored project")
+    name: Annotated[str, fields.text("a monitor name", max_len=200)] = field("name", description="The monitor's name")
+    aggregate: fields.AggregateText = field("aggregate", body=f"{_SOURCE}.aggregate", read=_in_source("aggregate"),
+                                     description="e.g. count() or p95(transaction.duration)")
+    conditions: Annotated[list[MonitorCondition], Field(min_length=1)] = field(
+        "conditions", body="conditionGroup.conditions", compare=norm_conditions, description="When it fires")
+    dataset: fields.Dataset = field("dataset", "events", body=f"{_SOURCE}.dataset", read=_in_source("dataset"),
+                             description="The dataset queried")
+    query: fields.QueryText = field("query", "", body=f"{_SOURCE}.query", read=_in_source("query"),
+                                    compare=text_or_empty, description="Event search query")
+    query_type: Annotated[int, fields.one_of_numbers((0, 1, 2))] | None = field(
+        "queryType", None, body=f"{_SOURCE}.queryType", read=_in_source("queryType"), compare=int_or_none,
+        description="0 error, 1 transaction, 2 crash rate; default: the dataset's")
+    time_window_seconds: fields.MonitorWindow = field(
+        "timeWindow", 3600, body=f"{_SOURCE}.timeWindow", read=_in_source("timeWindow"), compare=int_or_none,
+        description="Seconds (not minutes)")
+    environment: fields.EnvName | None = field(
+        "environment", None, body=f"{_SOURCE}.environment", read=_in_source("environment"), compare=text_or_none,
+        unset="default", description="Sentry environment; none: every environment")
+    event_types: list[fields.EventType] | None = field(
+        "eventTypes", None, body=f"{_SOURCE}.eventTypes", read=_in_source("eventTypes"), compare=sorted_texts,
+        description="Event types; default: the dataset's")
+    detection_type: fields.DetectionType = field("detectionType", "static", body="config.detectionType",
+                                          description="static, percent or dynamic")
+    comparison_delta_seconds: fields.ComparisonDelta | None = field(
+        "comparisonDelta", None, body="config.comparisonDelta", compare=int_or_none, unset="default",
+        description="percent: compare with this many seconds earlier")
+    owner: fields.Owner | None = field("owner", None, compare=owner_text, unset="default",
+                                description="team:<id> or user:<id>")
+    description: fields.Description | None = field("description", None, compare=text_or_none, unset="default")
+    enabled: fields.Bool = field("enabled", True, compare=flag(True), description="false keeps it but turns it off")
+    adopt: fields.Bool = field("adopt", False, sent=False, compare=bool, unset="default",
+                        description="Adopt a monitor of that name that already exists")
+    lookup_first: fields.Bool | None = field(
+        "lookupFirst", None, sent=False, diff=False,
+        description="false: look the name up before the POST only when a killed run may have created it")
+
+    @field_rule
+    def _query_type(self) -> Self:
+        expected = QUERY_TYPES.get(self.dataset)
+        if self.query_type is not None and expected is not None and self.query_type != expected:
+            raise ValueError(f"queryType {self.query_type} does not match dataset {self.dataset!r} (Sentry refuses "
+                             f"it); allowed for {self.dataset}: {expected}, or leave queryType out")
+        return self
 
     @property
     def effective_query_type(self) -> int:
         return self.query_type if self.query_type is not None else QUERY_TYPES.get(self.dataset, 0)
 
-    def to_props(self) -> dict[str, Any]:
-        props: dict[str, Any] = {
-            "project": self.project, "name": self.name, "aggregate": self.aggregate,
-            "conditions": list(self.conditions), "dataset": self.dataset, "query": self.query,
-            "timeWindow": self.time_window, "detectionType": self.detection_type, "enabled": self.enabled,
-            "adopt": self.adopt,
-        }
-        optional = {"queryType": self.query_type, "environment": self.environment, "owner": self.owner,
-                    "description": self.description, "comparisonDelta": self.comparison_delta,
-                    "eventTypes": list(self.event_types) if self.event_types is not None else None}
-        props.update({k: v for k, v in optional.items() if v is not None})
-        return props
-
     def to_body(self) -> dict[str, Any]:
         """Detector body for POST and PUT (a PUT carries the whole definition)."""
-        source: dict[str, Any] = {
-            "aggregate": self.aggregate, "dataset": self.dataset, "query": self.query,
-            "queryType": self.effective_query_type, "timeWindow": self.time_window,
-            "environment": self.environment,
-        }
-        if self.event_types is not None:
-            source["eventTypes"] = list(self.event_types)
-        config: dict[str, Any] = {"detectionType": self.detection_type}
-        if self.comparison_delta is not None:
-            config["comparisonDelta"] = self.comparison_delta
-        return {
-            "name": self.name,
-            "type": "metric_issue",
-            "dataSources": [source],
-            "config": config,
-            "conditionGroup": {"logicType": "any", "conditions": [dict(c) for c in self.conditions]},
-            "owner": self.owner,
-            "description": self.description,
-            "enabled": self.enabled,
-        }
+        body = body_of(self)
+        source, config = body["dataSources"][0], body["config"]
+        source["queryType"] = self.effective_query_type
+        for part, key in ((source, "eventTypes"), (config, "comparisonDelta")):
+            if part.get(key) is None:
+                part.pop(key, None)
+        body["conditionGroup"]["logicType"] = "any"
+        return {**body, "type": "metric_issue"}
+
+
+class MetricMonitorState(MetricMonitorInputs):
+    """What a MetricMonitor's state holds besides its inputs."""
+
+    detector_id: str | None = field("detectorId", None, sent=False, diff=False)
+    project_id: str | None = field("projectId", None, sent=False, diff=False)
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    date_created: str | None = field("dateCreated", None, sent=False, diff=False)
+
+
+#: what a refresh reads back (the provider's own fields apart)
+MUTABLE = tuple(key for _n, key, _i, meta in fields_of(MetricMonitorInputs) if meta.body is not None)
+NULLABLE = ("environment", "owner", "description", "comparisonDelta")
+
+
+def normalise(key: str, value: Any) -> Any:
+    return normalised(MetricMonitorInputs, key, value)
 
 
 def live_values(detector: Mapping[str, Any]) -> dict[str, Any]:
-    """The managed fields of a detector JSON (data source from ``queryObj.snubaQuery`` when present)."""
-    sources = detector.get("dataSources") or []
-    source: Mapping[str, Any] = sources[0] if sources and isinstance(sources[0], Mapping) else {}
-    query_obj = source.get("queryObj") if isinstance(source.get("queryObj"), Mapping) else None
-    snuba = query_obj.get("snubaQuery") if query_obj and isinstance(query_obj.get("snubaQuery"), Mapping) else None
-    data: Mapping[str, Any] = snuba or source
-    config = detector.get("config") if isinstance(detector.get("config"), Mapping) else {}
-    group = detector.get("conditionGroup") if isinstance(detector.get("conditionGroup"), Mapping) else {}
-    owner = detector.get("owner")
-    if isinstance(owner, Mapping):
-        owner = f"{owner.get('type')}:{owner.get('id')}"
-    query_type = data.get("queryType", query_obj.get("queryType") if query_obj else None)
-    if query_type is None:  # Sentry's snubaQuery carries none: it is fixed by the dataset
-        query_type = QUERY_TYPES.get(str(data.get("dataset") or "events"))
-    return {
-        "name": detector.get("name"),
-        "aggregate": data.get("aggregate"),
-        "dataset": data.get("dataset"),
-        "query": data.get("query") or "",
-        "queryType": query_type,
-        "timeWindow": data.get("timeWindow"),
-        "environment": data.get("environment") or None,
-        "eventTypes": data.get("eventTypes"),
-        "detectionType": (config or {}).get("detectionType", "static"),
-        "comparisonDelta": (config or {}).get("comparisonDelta"),
-        "conditions": norm_conditions((group or {}).get("conditions")),
-        "owner": owner or None,
-        "description": detector.get("description") or None,
-        "enabled": normalise("enabled", detector.get("enabled")),
-    }
+    """The managed fields of a detector JSON, normalised (a snubaQuery without queryType: the dataset's)."""
+    values = live_of(MetricMonitorInputs, detector, fill=True)
+    if values.get("queryType") is None:  # Sentry's snubaQuery carries none: it is fixed by the dataset
+        values["queryType"] = QUERY_TYPES.get(str(values.get("dataset") or "events"))
+    values["detectionType"] = values.get("detectionType") or "static"
+    return values
 
 
 def outputs_from_api(detector: Mapping[str, Any], inputs: MetricMonitorInputs, *, organization: str) -> dict[str, Any]:
     """State of a detector: declared fields with live values, plus ids."""
     live = live_values(detector)
-    outs = inputs.to_props()
+    outs = props_of(inputs)
     declared = set(outs)
     for key in MUTABLE:
         if key in declared or (key in NULLABLE and live.get(key) is not None):
-            value = normalise(key, live.get(key))
+            value = live.get(key)
             if key == "conditions":  # as declared: e.g. server-added keys of an anomaly comparison
                 value = norm_conditions(as_declared(value, outs["conditions"]))
             if value is None:
@@ -209,39 +185,14 @@ def outputs_from_api(detector: Mapping[str, Any], inputs: MetricMonitorInputs, *
     return outs
 
 
-def inputs_from_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: outs[k] for k in INPUT_KEYS if outs.get(k) is not None and k != PROVIDER_KEY}
-
-
-def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    changed = []
-    for key in INPUT_KEYS:
-        if key in NULLABLE or key == "adopt":
-            if normalise(key, news.get(key)) != normalise(key, olds.get(key)):
-                changed.append(key)
-        elif key in news and normalise(key, news[key]) != normalise(key, olds.get(key)):
-            changed.append(key)
-    return changed
-
-
 __all__ = [
-    "COMPARISON_DELTAS",
-    "COMPUTED",
-    "CONDITION_RESULTS",
-    "CONDITION_TYPES",
-    "DATASETS",
-    "DETECTION_TYPES",
-    "EVENT_TYPES",
-    "IDENTITY",
-    "INPUT_KEYS",
     "MUTABLE",
-    "QUERY_TYPES",
-    "TIME_WINDOWS",
+    "NULLABLE",
     "MetricMonitorInputs",
-    "changed_fields",
-    "inputs_from_outputs",
+    "MonitorCondition",
     "live_values",
     "norm_conditions",
     "normalise",
     "outputs_from_api",
+    "owner_text",
 ]

@@ -3,11 +3,13 @@
 ``pulumi preview`` sends no other request to Sentry (the providers' check() and diff() work from the stack's state),
 so without this a wrong token, a token without the scopes, an organization or team that does not exist, or a base
 URL that is not a Sentry at all would pass preview and fail only in `up`, after other objects were created. The
-program calls :func:`check_connection` once per run (not per resource) with the connection the providers will use
-(resolved by :func:`infra.sentry.client.connection_from_config`, the one connection code that reads the token; the
-token is never an input or output). It reads the organization's details once: they say whether the answer is
-Sentry's (JSON of an organization), whether the token is valid (401) and may read it (403), whether the organization
-exists (404), which scopes the token has in it (``access``) and which teams it has (``teams``).
+provider plugin calls :func:`check_connection` from its ``check_config`` (once per run, before any resource; never
+in a refresh or destroy, which do not check the provider's config) with the connection it will use: only the
+provider reads the token. It reads the organization's details once: they say whether the answer is Sentry's (JSON
+of an organization), whether the token is valid (401) and may read it (403), whether the organization exists (404),
+which scopes the token has in it (``access``) and which teams it has (``teams``). A stack with alerts or metric
+monitors as workflows and detectors also lists one workflow: a Sentry older than 26.7 answers 404 there, and the
+stack needs ``legacyAlerts``.
 
 Each problem is one line that starts with the setting to fix (and where its value came from) and says what to do.
 """
@@ -23,6 +25,7 @@ from infra.sentry.client import BASE_URL_ADVICE, Connection, SentryClient, json_
 from infra.sentry.errors import (
     SentryApiError,
     SentryConfigError,
+    SentryNotFound,
     SentryProtocolError,
     SentryTransportError,
     describe_text,
@@ -44,6 +47,7 @@ class Needs:
     team: str | None = None  # the team that owns created projects (checked to exist)
     alerts: bool = False  # alerts, metric or cron monitors
     releases: bool = False  # releases and deploys
+    workflows: bool = False  # alerts or metric monitors as workflows and detectors (not legacyAlerts)
     namespace: str = "sentry-stacks"  # the project's settings namespace (its Pulumi project name), for messages
 
 
@@ -63,8 +67,8 @@ class SentryPreflightError(SentryConfigError):
 
 def _setting(source: str | None, key: str) -> str:
     """The setting a value came from: the config key, or the environment variable (or localsentry's file)."""
-    if source in (None, key):
-        return key
+    if source is None or ":" in source:
+        return source or key
     if source == "localsentry":
         return f"{key} (not set: the embedded localsentry's .localsentry/info.json)"
     return f"{key} (from the environment variable {source})"
@@ -132,7 +136,24 @@ def check_connection(connection: Connection, values: ConnectionValues, needs: Ne
                 f"{needs.namespace}:team = {needs.team}: organization '{org}' has no such team (it has "
                 f"{', '.join(slugs[:10]) or 'none'}{', …' if len(slugs) > 10 else ''}); set {needs.namespace}:team "
                 "to the slug of the team that should own the projects")
+    if needs.workflows:
+        _workflow_api(connection, base, needs.namespace)
     return data
+
+
+def _workflow_api(connection: Connection, base: str, namespace: str) -> None:
+    """Sentry before 26.7 has no workflow or detector API (404): such a stack needs the legacy alert APIs."""
+    org, root = connection.organization, connection.api_root
+    try:
+        SentryClient(connection).request(
+            "GET", f"organizations/{org}/workflows/", action="list", what="workflows", params={"per_page": 1},
+            max_attempts=ATTEMPTS, timeout=TIMEOUT, advice=lambda _status: "")
+    except SentryNotFound:
+        raise SentryPreflightError(
+            f"{namespace}:legacyAlerts = false: Sentry at {root} has no workflow API (HTTP 404 for "
+            f"organizations/{org}/workflows/): it is older than 26.7, which brought workflows and detectors; set "
+            f"{namespace}:legacyAlerts: true to use its legacy alert APIs (or upgrade Sentry); checked with "
+            f"{base}") from None
 
 
 __all__ = ["ATTEMPTS", "TIMEOUT", "Needs", "SentryPreflightError", "check_connection"]

@@ -19,28 +19,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from infra.sentry import ids
-from infra.sentry.base import Checker, SentryProvider, declared, split_unknown
+from infra.sentry.base import SentryProvider, split_unknown
 from infra.sentry.client import SentryClient, json_of
 from infra.sentry.errors import SentryConflict, SentryNotFound, SentryStateError
 from infra.sentry.privacy_floor import FIELDS as PRIVACY_FIELDS
 from infra.sentry.privacy_floor import asks, key_users, others_of, privacy_floor, record_privacy, recorded_asks
 from infra.sentry.project_model import (
-    COMPUTED,
-    DEFAULT_KEY_POLICIES,
-    FLAGS,
     INPUT_KEYS,
-    PLATFORMS,
-    SETTINGS,
     ProjectInputs,
     describe_differences,
-    inputs_from_outputs,
     normalise,
     outputs_from_api,
 )
+from infra.sentry.shape import inputs_of_state
 
 
 def get_project(client: SentryClient, org: str, slug_or_id: str) -> dict[str, Any] | None:
@@ -75,8 +69,7 @@ CREATED_SKEW = 120.0  # seconds of clock difference tolerated between this machi
 def _made_by_our_post(project: Mapping[str, Any], inputs: ProjectInputs, sent: float) -> bool:
     """True when a project found after a POST whose outcome is unknown is that POST's doing: our name and
     platform, created (by Sentry's clock) after the POST was sent, allowing for clock skew."""
-    platform = inputs.settings.get("platform")
-    if project.get("name") != inputs.name or (platform and project.get("platform") != platform):
+    if project.get("name") != inputs.label or (inputs.platform and project.get("platform") != inputs.platform):
         return False
     try:
         created = datetime.fromisoformat(str(project.get("dateCreated"))).timestamp()
@@ -89,60 +82,36 @@ def _team_slugs(project: dict[str, Any] | None) -> set[str]:
     return {str(t.get("slug")) for t in (project or {}).get("teams") or [] if isinstance(t, dict)}
 
 
-class ProjectProvider(SentryProvider):
+class ProjectProvider(SentryProvider[ProjectInputs]):
     """CRUD for Sentry projects."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.slug("slug")
-        c.str_list("teams", required=True, non_empty=True)
-        c.str_("name", max_len=50)
-        c.str_("platform", allowed=PLATFORMS)
-        c.int_("resolveAge", minimum=0, maximum=720 * 24)
-        c.str_list("allowedDomains", non_empty=True)
-        c.str_("subjectPrefix", max_len=200, allow_empty=True)
-        c.str_("subjectTemplate", max_len=200)
-        c.int_("digestsMinDelay", minimum=60, maximum=3600)
-        c.int_("digestsMaxDelay", minimum=60, maximum=3600)
-        for key in ("scrubIPAddresses", "dataScrubber", "dataScrubberDefaults", "scrapeJavaScript"):
-            c.bool_(key)
-        c.str_list("sensitiveFields")
-        c.str_list("safeFields")
-        for key in ("shared", "deleteOnDestroy", "adopt", "defaultRules"):
-            c.bool_(key)
-        c.str_("defaultKey", allowed=DEFAULT_KEY_POLICIES)
-        lo, hi = news.get("digestsMinDelay"), news.get("digestsMaxDelay")
-        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-            c.fail("digestsMinDelay", f"digestsMinDelay {lo} must not exceed digestsMaxDelay {hi}")
-        return CheckResult(declared(news), c.failures)
+    inputs_type = ProjectInputs
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def changed(self, olds: dict[str, Any], news: dict[str, Any], found: list[str],
+                replaces: list[str]) -> tuple[list[str], list[str]]:
+        """A shared project's privacy compares what an update would write (never below another stack's asks);
+        a new slug replaces the project when it is another project (adopted, or shared no more), else renames."""
         known, unknown = split_unknown(olds, news, INPUT_KEYS)
-        floored = set(PRIVACY_FIELDS) if known.get("shared") is True and olds.get("shared") else set()
-        changed = [
-            k for k in INPUT_KEYS if k not in floored
-            if k in unknown or (k in known and normalise(k, known[k]) != normalise(k, olds.get(k)))
-        ]
-        if floored:  # what the update would write, with what Sentry keeps (users: as the last update found them)
+        if known.get("shared") is True and olds.get("shared"):
+            found = [k for k in found if k not in PRIVACY_FIELDS or k in unknown]
             declared = {k: known.get(k) for k in PRIVACY_FIELDS}
-            others = others_of(known)
             users = {str(u) for u in olds.get("privacyUsers") or []}
-            wanted, _ = privacy_floor(declared, olds, recorded_asks(olds), others, lambda: users)
-            changed += [k for k in PRIVACY_FIELDS if k in unknown
-                        or (k in wanted and normalise(k, wanted[k]) != normalise(k, olds.get(k)))]
+            wanted, _ = privacy_floor(declared, olds, recorded_asks(olds), others_of(known), lambda: users)
+            found += [k for k in PRIVACY_FIELDS if k not in unknown
+                      and k in wanted and normalise(k, wanted[k]) != normalise(k, olds.get(k))]
             if asks(declared) != (olds.get("privacyAsks") or {}):
-                changed.append("privacyAsks")  # record this stack's new asks, even where Sentry keeps more
-        replaces: list[str] = []
-        if "slug" in changed and (olds.get("adopted") or "shared" in unknown
-                                  or bool(known.get("shared")) != bool(olds.get("shared"))):
+                found.append("privacyAsks")  # record this stack's new asks, even where Sentry keeps more
+        replaces = []
+        if "slug" in found and (olds.get("adopted") or "shared" in unknown
+                                or bool(known.get("shared")) != bool(olds.get("shared"))):
             replaces = ["slug"]  # another project, not a rename of ours
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+        return found, replaces
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = ProjectInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         what = f"project '{inputs.slug}' in organization '{org}'"
-        reuse_default = props.get("defaultKeyReuse") is True
+        reuse_default = inputs.default_key_reuse is True
         found: list[dict[str, Any]] = []
 
         def find() -> dict[str, Any] | None:  # only when the POST's outcome is unknown
@@ -211,10 +180,9 @@ class ProjectProvider(SentryProvider):
         as Sentry made it and no stack has added a key yet. A finished create (by any stack) deletes or
         disables that key, so the project then belongs to whoever finished it; a project made by hand has
         another name or, made with Sentry's defaults, its default alert."""
-        platform = inputs.settings.get("platform")
-        if project.get("name") != inputs.name or (platform and project.get("platform") != platform):
+        if project.get("name") != inputs.label or (inputs.platform and project.get("platform") != inputs.platform):
             return False
-        if not inputs.default_rules:
+        if not inputs.default_alert:
             alerts = client.get(f"organizations/{org}/workflows/", what=f"alerts of project '{inputs.slug}'",
                                 params={"project": str(project["id"])})
             if alerts:
@@ -271,10 +239,9 @@ class ProjectProvider(SentryProvider):
             found.append(key_users([str(k.get("name") or "") for k in keys], inputs.stack, list(others)))
             return found[0]
 
-        declared = {k: inputs.settings.get(k) for k in PRIVACY_FIELDS}
+        declared = {k: inputs.settings().get(k) for k in PRIVACY_FIELDS}
         settings, kept = privacy_floor(declared, live, asked, others, users)
-        floored = ProjectInputs(**{**inputs.__dict__, "settings": {**inputs.settings, **settings}})
-        return floored, kept, sorted(found[0]) if found else None
+        return inputs.with_settings(settings), kept, sorted(found[0]) if found else None
 
     @staticmethod
     def _apply(client: SentryClient, org: str, inputs: ProjectInputs, live: dict[str, Any]) -> dict[str, Any]:
@@ -321,18 +288,18 @@ class ProjectProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         sid = ids.parse("project", id_)
-        inputs = ProjectInputs.from_props(props)
+        inputs = self.inputs(props)
         live = locate_project(self.client, sid.org, sid.object_id, str(props.get("slug") or ""))
         if live is None:
             return ReadResult("", {})
         agreed = props.get("agreedSettings") if isinstance(props.get("agreedSettings"), dict) else None
         outs = outputs_from_api(live, inputs, organization=sid.org, adopted=bool(props.get("adopted")), agreed=agreed)
         outs.update({k: props[k] for k in ("privacyAsks", "privacyKept", "privacyUsers") if k in props})
-        return ReadResult(id_, outs, inputs_from_outputs(outs))
+        return ReadResult(id_, outs, inputs_of_state(ProjectInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         sid = ids.parse("project", id_)
-        inputs = ProjectInputs.from_props(news)
+        inputs = self.inputs(news)
         adopted = bool(olds.get("adopted"))
         live = locate_project(self.client, sid.org, sid.object_id, str(olds.get("slug") or inputs.slug))
         if live is None:
@@ -360,8 +327,8 @@ class ProjectProvider(SentryProvider):
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = ProjectInputs.from_props(props)
-        if inputs.shared and not inputs.delete_on_destroy:
+        inputs = self.inputs(props)
+        if not inputs.deletes_on_destroy:
             return  # shared with other stacks: destroying one environment never deletes it
         sid = ids.parse("project", id_)
         live = locate_project(self.client, sid.org, sid.object_id, inputs.slug)
@@ -369,27 +336,4 @@ class ProjectProvider(SentryProvider):
             self.client.delete(f"projects/{sid.org}/{live['slug']}/", what=f"project '{live['slug']}'")
 
 
-class Project(Resource, module="sentry", name="Project"):
-    """A Sentry project (``pulumi-python:dynamic/sentry:Project``)."""
-
-    slug: pulumi.Output[str]
-    name: pulumi.Output[str]
-    platform: pulumi.Output[str]
-    teams: pulumi.Output[list[str]]
-    projectId: pulumi.Output[str]
-    organization: pulumi.Output[str]
-    adopted: pulumi.Output[bool]
-    agreedSettings: pulumi.Output[dict[str, Any]]
-    privacyKept: pulumi.Output[dict[str, Any] | None]
-    privacyUsers: pulumi.Output[list[str] | None]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full = {k: None for k in (*SETTINGS, "slug", "teams", *FLAGS, "defaultKeyReuse", "privacyOthers")}
-        full.update(props)
-        full.update({k: None for k in COMPUTED})
-        super().__init__(ProjectProvider(), resource_name, full, opts)
-
-
-__all__ = ["Project", "ProjectProvider", "get_project", "locate_project"]
+__all__ = ["ProjectProvider", "get_project", "locate_project"]

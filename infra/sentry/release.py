@@ -17,55 +17,48 @@ Pulumi id: ``{org}/{version}`` (a version never holds '/').
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import Field
 
-from infra.sentry.base import SLUG_RE, Checker, SentryProvider, declared, is_unknown
+from infra.fields import Bool, EnvName, HttpUrl, ProjectSlug, ReleaseVersion
+from infra.sentry.base import SentryProvider
+from infra.sentry.bodies import body_of
 from infra.sentry.client import SentryClient
+from infra.sentry.compare import text_or_none, unordered
 from infra.sentry.errors import SentryBadRequest
-
-VERSION_BAD = re.compile(r"[\n\r\t\f\v/\\]")
-VERSION_RESERVED = (".", "..", "latest")
-INPUT_KEYS = ("version", "projects", "url", "environment", "shared", "deleteOnDestroy")
-COMPUTED = ("organization", "releaseId", "dateCreated", "preexisting")
+from infra.sentry.shape import SentryModel, field, inputs_of_state, props_of
 
 
-@dataclass(frozen=True)
-class ReleaseInputs:
-    version: str
-    projects: tuple[str, ...]
-    url: str | None = None
-    environment: str | None = None
-    shared: bool = True
-    delete_on_destroy: bool = False
+class ReleaseInputs(SentryModel):
+    """A release (``sentrystacks:index:Release``) in every project of the stack that reports to Sentry."""
 
-    @staticmethod
-    def from_props(props: dict[str, Any]) -> ReleaseInputs:
-        return ReleaseInputs(
-            version=str(props["version"]),
-            projects=tuple(sorted({str(p) for p in props.get("projects") or ()})),
-            url=str(props["url"]) if props.get("url") else None,
-            environment=str(props["environment"]) if props.get("environment") else None,
-            shared=bool(props.get("shared", True)),
-            delete_on_destroy=bool(props.get("deleteOnDestroy", False)),
-        )
+    UNSET = "default"
+
+    version: ReleaseVersion = field("version", replace=True, description="The release's version")
+    projects: Annotated[list[ProjectSlug], Field(min_length=1)] = field(
+        "projects", compare=unordered, description="Projects the release belongs to")
+    url: HttpUrl | None = field("url", None, compare=text_or_none, description="A URL recorded with the release")
+    environment: EnvName | None = field("environment", None, sent=False, compare=text_or_none,
+                                        description="The stack's environment (what a destroy may delete)")
+    shared: Bool = field("shared", True, sent=False, description="The projects are shared by every stack")
+    delete_on_destroy: Bool = field("deleteOnDestroy", False, sent=False,
+                                    description="Delete the release on destroy when no other stack can share it")
 
     def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"version": self.version, "projects": list(self.projects)}
-        if self.url:
-            body["url"] = self.url
-        return body
+        return {**body_of(self, skip_none=True), "projects": unordered(self.projects)}
 
-    def props(self) -> dict[str, Any]:
-        return {
-            "version": self.version, "projects": list(self.projects), "url": self.url,
-            "environment": self.environment, "shared": self.shared, "deleteOnDestroy": self.delete_on_destroy,
-        }
+
+class ReleaseState(ReleaseInputs):
+    """What a Release's state holds besides its inputs."""
+
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    release_id: str | None = field("releaseId", None, sent=False, diff=False)
+    date_created: str | None = field("dateCreated", None, sent=False, diff=False)
+    preexisting: bool | None = field("preexisting", None, sent=False, diff=False,
+                                     description="The release existed before this stack created it")
 
 
 def release_path(org: str, version: str) -> str:
@@ -98,8 +91,8 @@ def outputs_from_api(
     """State of a release: the declared inputs, with ``projects`` as far as Sentry has them."""
     have = live_projects(live)
     return {
-        **inputs.props(),
-        "projects": [p for p in inputs.projects if p in have],
+        **props_of(inputs),
+        "projects": [p for p in unordered(inputs.projects) if p in have],
         "url": live.get("url") if inputs.url else None,  # someone else's URL on a shared release is no drift
         "organization": organization,
         "releaseId": str(live.get("id", "")),
@@ -108,32 +101,10 @@ def outputs_from_api(
     }
 
 
-class ReleaseProvider(SentryProvider):
+class ReleaseProvider(SentryProvider[ReleaseInputs]):
     """Create (upsert), read, add projects to, and (rarely) delete a release."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.str_("version", required=True, max_len=200)
-        version = news.get("version")
-        if isinstance(version, str) and not is_unknown(version) and (
-            VERSION_BAD.search(version) or version in VERSION_RESERVED or version != version.strip()
-        ):
-            c.fail("version", f"version {version!r} is invalid: 1-200 characters, no '/', '\\', tabs or line breaks, "
-                              f"no surrounding spaces, not {', '.join(VERSION_RESERVED)}")
-        c.str_list("projects", required=True, non_empty=True, pattern=SLUG_RE, pattern_text="a project slug")
-        c.str_("url", max_len=200, pattern=re.compile(r"^https?://\S+$"), pattern_text="an http(s) URL")
-        c.str_("environment", max_len=64)
-        c.bool_("shared")
-        c.bool_("deleteOnDestroy")
-        return CheckResult(declared(news), c.failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if any(is_unknown(v) for v in news.values()):
-            replaces = ["version"] if is_unknown(news.get("version")) else []
-            return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        new, old = ReleaseInputs.from_props(news), ReleaseInputs.from_props(olds)
-        replaces = ["version"] if new.version != old.version else []
-        return DiffResult(changes=new != old, replaces=replaces, delete_before_replace=False)
+    inputs_type = ReleaseInputs
 
     def _upsert(self, client: SentryClient, org: str, inputs: ReleaseInputs) -> dict[str, Any]:
         what = f"release '{inputs.version}' in organization '{org}'"
@@ -147,7 +118,7 @@ class ReleaseProvider(SentryProvider):
         return live or get_release(client, org, inputs.version) or {"version": inputs.version}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = ReleaseInputs.from_props(props)
+        inputs = self.inputs(props)
         client, org = self.client, self.client.org
         before = get_release(client, org, inputs.version)
         # made before (by another stack, CI, or a run of this stack that died before recording it): shared
@@ -161,16 +132,16 @@ class ReleaseProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         org, version = parse_release_id(id_)
-        inputs = ReleaseInputs.from_props({**props, "version": props.get("version") or version})
+        inputs = self.inputs({**props, "version": props.get("version") or version})
         live = get_release(self.client, org, version)
         if live is None:
             return ReadResult("", {})
         outs = outputs_from_api(live, inputs, organization=org, preexisting=bool(props.get("preexisting")))
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return ReadResult(id_, outs, inputs_of_state(ReleaseInputs, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         org, _version = parse_release_id(id_)
-        inputs = ReleaseInputs.from_props(news)
+        inputs = self.inputs(news)
         client = self.client
         live = get_release(client, org, inputs.version)
         if live is None or not set(inputs.projects) <= live_projects(live):
@@ -183,7 +154,7 @@ class ReleaseProvider(SentryProvider):
                                              preexisting=bool(olds.get("preexisting"))))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        inputs = ReleaseInputs.from_props(props)
+        inputs = self.inputs(props)
         if not inputs.delete_on_destroy or inputs.shared or props.get("preexisting"):
             return  # shared history: other stacks (or people) may point at it
         org, version = parse_release_id(id_)
@@ -201,25 +172,7 @@ class ReleaseProvider(SentryProvider):
             return  # Sentry keeps releases that events point at
 
 
-class Release(Resource, module="sentry", name="Release"):
-    """A Sentry release (``pulumi-python:dynamic/sentry:Release``)."""
-
-    version: pulumi.Output[str]
-    projects: pulumi.Output[list[str]]
-    organization: pulumi.Output[str]
-    releaseId: pulumi.Output[str]
-    preexisting: pulumi.Output[bool]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(ReleaseProvider(), resource_name, full, opts)
-
-
 __all__ = [
-    "Release",
     "ReleaseInputs",
     "ReleaseProvider",
     "get_release",

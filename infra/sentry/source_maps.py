@@ -7,77 +7,64 @@ with the same build changes nothing and sends nothing.
 
 ``create()`` first looks in this project directory's record of confirmed uploads: a second stack of the same
 release and build finds it there and sends no request. Otherwise it runs the real ``sentry-cli sourcemaps upload
---wait`` (:class:`~infra.sentry.source_maps_upload.SentryCli`), which sends only the chunks Sentry lacks and stores
-one artifact bundle per content (a killed run's upload is found again by Sentry, never duplicated), and records it.
-The files must still be the ones the program hashed: a folder rebuilt in between fails with what to do.
+--wait`` (:class:`~infra.sentry.source_maps_upload.SentryCli`) from the provider plugin's process (it runs on the
+machine of the program, in the project directory), which sends only the chunks Sentry lacks and stores one artifact
+bundle per content (a killed run's upload is found again by Sentry, never duplicated), and records it. The files
+must still be the ones the program hashed: a folder rebuilt in between fails with what to do.
 
 ``read()`` asks Sentry for the bundle (one request), so ``pulumi refresh`` shows one that is gone. ``delete()``
 leaves the bundle in Sentry: events of the release still need it, other stacks share it, and Sentry drops bundles
 nobody used for 90 days.
 
-The upload token is ``sentry:uploadToken`` (a secret; on sentry.io an organization token, scope ``org:ci``), read in
-``configure()``, else the stack's Sentry token. It reaches sentry-cli in its environment only; it is never an input,
-an output, an argument or a log line.
+The upload token is the provider's ``uploadToken`` (the program gives ``sentry:uploadToken``, a secret; on sentry.io
+an organization token, scope ``org:ci``), else the provider's Sentry token. It is a secret input of the provider
+(ciphertext in state) and reaches sentry-cli in its environment only; never a resource input, an output, an argument
+or a log line.
 
-Pulumi id: ``{org}/{project}/{release}/{bundleHash}``.
+Pulumi id: ``{org}/{project}/{release}/{bundleHash}``. Stacks made by the dynamic provider of earlier releases
+(``pulumi-python:dynamic/sentry:SourceMaps``, same inputs and outputs) upgrade through the type alias with no step.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from infra.connection import UPLOAD_TOKEN_KEY
-from infra.sentry.base import Checker, SentryProvider, declared, is_unknown
-from infra.sentry.errors import SentryToolError, register_secret
-from infra.sentry.release import VERSION_BAD, VERSION_RESERVED
-from infra.sentry.source_maps_upload import (
-    SentryCli,
-    Target,
-    Upload,
-    UploadRecord,
-    bundle_hash,
-    find_bundle,
-)
-from infra.vocabulary import DIST_RE, DIST_RULE, URL_PREFIX_RE, URL_PREFIX_RULE
-
-INPUT_KEYS = ("project", "release", "dist", "urlPrefix", "path", "bundleHash")
-IDENTITY = ("project", "release", "dist", "urlPrefix", "bundleHash")
-COMPUTED = ("organization", "bundleId", "files")
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+from infra.fields import BundleHash, Dist, ProjectSlug, ReleaseVersion, UrlPrefix, text
+from infra.sentry.base import SentryProvider
+from infra.sentry.errors import SentryToolError
+from infra.sentry.shape import SentryModel, field, inputs_of_state
+from infra.sentry.source_maps_upload import SentryCli, Target, Upload, UploadRecord, bundle_hash, find_bundle
 
 
-@dataclass(frozen=True)
-class SourceMapsInputs:
-    project: str
-    release: str
-    path: str
-    bundle_hash: str
-    url_prefix: str = "~/"
-    dist: str | None = None
+class SourceMapsInputs(SentryModel):
+    """A build's source maps in a project for a release (``sentrystacks:index:SourceMaps``); nothing is sent as a
+    request body: sentry-cli uploads the folder."""
 
-    @staticmethod
-    def from_props(props: dict[str, Any]) -> SourceMapsInputs:
-        return SourceMapsInputs(
-            project=str(props["project"]), release=str(props["release"]), path=str(props["path"]),
-            bundle_hash=str(props["bundleHash"]), url_prefix=str(props.get("urlPrefix") or "~/"),
-            dist=str(props["dist"]) if props.get("dist") else None,
-        )  # fmt: skip
+    UNSET = "default"
 
-    def props(self) -> dict[str, Any]:
-        return {"project": self.project, "release": self.release, "dist": self.dist, "urlPrefix": self.url_prefix,
-                "path": self.path, "bundleHash": self.bundle_hash}  # fmt: skip
-
-    def identity(self) -> tuple[str, ...]:
-        return self.project, self.release, self.dist or "", self.url_prefix, self.bundle_hash
+    project: ProjectSlug = field("project", replace=True, sent=False, description="The project's slug")
+    release: ReleaseVersion = field("release", replace=True, sent=False, description="The release's version")
+    dist: Dist | None = field("dist", None, replace=True, sent=False, description="The release's distribution")
+    url_prefix: UrlPrefix = field("urlPrefix", "~/", replace=True, sent=False,
+                                  description="Where the folder's files are served ('~/': the site root, any host)")
+    path: Annotated[str, text("a folder path")] = field(
+        "path", sent=False, description="The folder with the build's JavaScript and source maps (absolute)")
+    bundle_hash: BundleHash = field("bundleHash", replace=True, sent=False,
+                                    description="The build's content hash (hex SHA-256 of the files uploaded)")
 
     def target(self, base_url: str, organization: str) -> Target:
         return Target(base_url, organization, self.project, self.release, self.dist, self.url_prefix)
+
+
+class SourceMapsState(SourceMapsInputs):
+    """What a SourceMaps' state holds besides its inputs: the artifact bundle Sentry holds."""
+
+    organization: str | None = field("organization", None, sent=False, diff=False)
+    bundle_id: str | None = field("bundleId", None, sent=False, diff=False, description="The artifact bundle's id")
+    files: int | None = field("files", None, sent=False, diff=False, description="Files in the bundle")
 
 
 def source_maps_id(org: str, inputs: SourceMapsInputs) -> str:
@@ -93,57 +80,27 @@ def parse_source_maps_id(id_: str) -> tuple[str, str, str, str]:
 
 def outputs_from_api(bundle_id: str, files: int, inputs: SourceMapsInputs, *, organization: str) -> dict[str, Any]:
     """State of an upload: the declared inputs, the organization, and the bundle Sentry holds (id, files)."""
-    return {**inputs.props(), "organization": organization, "bundleId": bundle_id, "files": files}
+    return {"project": inputs.project, "release": inputs.release, "dist": inputs.dist, "urlPrefix": inputs.url_prefix,
+            "path": inputs.path, "bundleHash": inputs.bundle_hash, "organization": organization,
+            "bundleId": bundle_id, "files": files}  # fmt: skip
 
 
-class SourceMapsProvider(SentryProvider):
+class SourceMapsProvider(SentryProvider[SourceMapsInputs]):
     """Upload (once per release, build and project), read, and leave in place a build's source maps."""
 
+    inputs_type = SourceMapsInputs
     record: UploadRecord | None = None  # tests give their own; else the project directory's
 
-    def configure(self, req: ConfigureRequest) -> None:
-        super().configure(req)
-        token = req.config.get(UPLOAD_TOKEN_KEY)
-        self._upload_token: str | None = (str(token).strip() or None) if token else None
-        register_secret(self._upload_token)
-
     def _cli(self) -> SentryCli:
-        return SentryCli(getattr(self, "_upload_token", None) or self.client.connection.token)
-
-    def _record(self) -> UploadRecord:
-        return self.record or UploadRecord()
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        c = Checker(news)
-        c.slug("project")
-        c.str_("release", required=True, max_len=200)
-        release = news.get("release")
-        if isinstance(release, str) and not is_unknown(release) and (
-            VERSION_BAD.search(release) or release in VERSION_RESERVED or release != release.strip()
-        ):
-            c.fail("release", f"release {release!r} is invalid: no '/', '\\', tabs or line breaks, no surrounding "
-                              f"spaces, not {', '.join(VERSION_RESERVED)}")
-        c.str_("path", required=True)
-        c.str_("bundleHash", required=True, pattern=HASH_RE, pattern_text="a hex SHA-256 of the build's files")
-        c.str_("urlPrefix", pattern=URL_PREFIX_RE, pattern_text=URL_PREFIX_RULE)
-        c.str_("dist", pattern=DIST_RE, pattern_text=DIST_RULE)
-        return CheckResult(declared(news), c.failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if any(is_unknown(v) for v in news.values()):
-            replaces = [k for k in IDENTITY if is_unknown(news.get(k))]
-            return DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
-        new, old = SourceMapsInputs.from_props(news), SourceMapsInputs.from_props(olds)
-        replaces = [k for k, a, b in zip(IDENTITY, new.identity(), old.identity(), strict=True) if a != b]
-        return DiffResult(changes=new != old, replaces=replaces, delete_before_replace=False)
+        return SentryCli(self.upload_token or self.client.connection.token)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = SourceMapsInputs.from_props(props)
+        inputs = self.inputs(props)
         client = self.client
         org = client.org
         target = inputs.target(client.connection.api_root.removesuffix("api/0/"), org)
         key = target.key(inputs.bundle_hash)
-        record = self._record()
+        record = self.record or UploadRecord()
         upload: Upload | None = record.find(key)
         if upload is None:
             folder = Path(inputs.path)
@@ -157,44 +114,27 @@ class SourceMapsProvider(SentryProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         org, project, _release, _hash = parse_source_maps_id(id_)
-        inputs = SourceMapsInputs.from_props({**props, "project": props.get("project") or project})
+        inputs = self.inputs({**props, "project": props.get("project") or project})
         bundle = find_bundle(self.client, org, inputs.project, str(props.get("bundleId") or ""))
         if bundle is None:
             return ReadResult("", {})
         outs = outputs_from_api(str(bundle["bundleId"]), int(bundle.get("fileCount") or 0), inputs, organization=org)
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return ReadResult(id_, outs, inputs_of_state(SourceMapsInputs, outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Only the folder's path changed (anything else replaces): nothing to send."""
-        inputs = SourceMapsInputs.from_props(news)
-        return UpdateResult(outputs_from_api(str(olds.get("bundleId") or ""), int(olds.get("files") or 0), inputs,
-                                             organization=str(olds.get("organization") or self.client.org)))
+        org = str(olds.get("organization") or self.client.org)
+        return UpdateResult(outputs_from_api(str(olds.get("bundleId") or ""), int(olds.get("files") or 0),
+                                             self.inputs(news), organization=org))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return  # kept in Sentry: events of the release need it, other stacks share it (see the module docstring)
 
 
-class SourceMaps(Resource, module="sentry", name="SourceMaps"):
-    """A build's source maps in a Sentry project for a release (``pulumi-python:dynamic/sentry:SourceMaps``)."""
-
-    project: pulumi.Output[str]
-    release: pulumi.Output[str]
-    bundleHash: pulumi.Output[str]
-    bundleId: pulumi.Output[str]
-    files: pulumi.Output[int]
-
-    def __init__(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        full: dict[str, Any] = {k: None for k in (*INPUT_KEYS, *COMPUTED)}
-        full.update(props)
-        super().__init__(SourceMapsProvider(), resource_name, full, opts)
-
-
 __all__ = [
-    "SourceMaps",
     "SourceMapsInputs",
     "SourceMapsProvider",
+    "SourceMapsState",
     "outputs_from_api",
     "parse_source_maps_id",
     "source_maps_id",

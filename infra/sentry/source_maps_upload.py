@@ -82,6 +82,18 @@ def find_sentry_cli(environ: Mapping[str, str] | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class SourceMapsUpload:
+    """A service's build to upload: its folder (absolute), the content hash the program computed from it
+    (:func:`bundle_hash`), the URL prefix it is served under and the dist."""
+
+    service: str
+    path: str
+    bundle_hash: str
+    url_prefix: str = "~/"
+    dist: str | None = None
+
+
+@dataclass(frozen=True)
 class Upload:
     """What one upload of a build made in Sentry."""
 
@@ -189,6 +201,7 @@ __all__ = [
     "EXTENSIONS",
     "RECORD",
     "SentryCli",
+    "SourceMapsUpload",
     "Target",
     "Upload",
     "UploadRecord",

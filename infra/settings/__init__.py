@@ -9,9 +9,9 @@ Schema (``schema/stack-config.schema.json``) and the README's configuration refe
 (``python -m infra.settings.schema``).
 
 Modules: ``types`` (field types with their messages), ``problems`` (messages), ``sampling``, ``services``,
-``sentry_objects`` (keys, alerts, monitors), ``model`` (the stack file), ``result`` (the dataclasses the
-rest of the toolkit uses), ``loader`` (load_settings), ``build`` (the dataclasses from the model,
-placeholders), ``schema`` (schema and reference).
+``sentry_objects`` (keys, alerts, monitors), ``model`` (the stack file), ``result`` (what the rest of the toolkit
+uses: StackSettings), ``loader`` (load_settings), ``build`` (StackSettings from the model, placeholders),
+``schema`` (schema and reference).
 """
 
 from __future__ import annotations
@@ -26,15 +26,7 @@ from infra.settings.loader import (
 )
 from infra.settings.model import NS, PROJECT_MODES, SENTRY_NS, TOP_LEVEL_KEYS, ProjectMode, StackConfig, StackFile
 from infra.settings.problems import Problem, SettingsError
-from infra.settings.result import (
-    BuildSpec,
-    Healthcheck,
-    SentryTarget,
-    ServiceKeys,
-    ServiceSentry,
-    ServiceSettings,
-    StackSettings,
-)
+from infra.settings.result import BuildSpec, Healthcheck, SentryTarget, ServiceSettings, StackSettings
 from infra.settings.services import (
     DRIVERS,
     ENV_TEMPLATES,
@@ -65,8 +57,6 @@ __all__ = [
     "Problem",
     "ProjectMode",
     "SentryTarget",
-    "ServiceKeys",
-    "ServiceSentry",
     "ServiceSettings",
     "SettingsError",
     "StackConfig",

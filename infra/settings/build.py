@@ -15,11 +15,10 @@ from infra.settings.frameworks import resolve as resolve_framework
 from infra.settings.model import NS, StackConfig
 from infra.settings.problems import Loc, Problem, Renderer
 from infra.settings.result import (
+    DEFAULT_KEYS,
     BuildSpec,
     Healthcheck,
     SentryTarget,
-    ServiceKeys,
-    ServiceSentry,
     ServiceSettings,
     StackSettings,
     internal_host,
@@ -27,18 +26,6 @@ from infra.settings.result import (
     url_host,
 )
 from infra.settings.services import ServiceSettingsModel, env_template, reporting
-from infra.specs import (
-    AlertAction,
-    AlertCondition,
-    AlertSpec,
-    InboundFilterSpec,
-    KeySpec,
-    LoaderOptions,
-    MonitorCondition,
-    MonitorSpec,
-    RateLimit,
-    SourceMapsSpec,
-)
 
 PLACEHOLDER_RE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 
@@ -72,10 +59,7 @@ def build(
             health = Healthcheck(test, health.interval, health.timeout, health.retries, health.start_period)
         env = tuple(sorted((var, resolve((*base, "environment", var), val)) for var, val in model.environment.items()))
         final.append(replace(svc, command=command, healthcheck=health, environment=env))
-    keys = {n: ServiceKeys(k.current, tuple(_key(g, spec) for g, spec in sorted(k.generations.items())))
-            for n, k in cfg.keys.items()}
-    for name in sorted(n for n, s in cfg.services.items() if s.sentry is not None):
-        keys.setdefault(name, ServiceKeys(current="g1", generations=(KeySpec("g1"),)))
+    keys = {name: cfg.keys.get(name, DEFAULT_KEYS) for name in sorted(cfg.services) if cfg.services[name].sentry}
     settings = StackSettings(
         project=project,
         stack=stack,
@@ -94,9 +78,9 @@ def build(
         debug=cfg.debug,
         sampling=cfg.sampling.to_config(),
         services=tuple(final),
-        keys=tuple(sorted(keys.items())),
-        alerts=tuple(_alert(n, a, owners) for n, a in sorted(cfg.alerts.items())),
-        monitors=tuple(_monitor(n, m, owners) for n, m in sorted(cfg.monitors.items())),
+        keys=keys,
+        alerts=dict(sorted(cfg.alerts.items())),
+        monitors=dict(sorted(cfg.monitors.items())),
         labels=tuple(sorted(cfg.labels.items())),
         health_timeout=cfg.health_timeout,
         dsn_host=cfg.dsn_host,
@@ -116,20 +100,6 @@ def build(
 
 
 def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, str] | None) -> ServiceSettings:
-    sentry = None
-    if svc.sentry is not None:
-        s = svc.sentry
-        sentry = ServiceSentry(
-            project=s.project, name=s.name or s.project, platform=s.platform, resolve_age_hours=s.resolve_age_hours,
-            allowed_domains=None if s.allowed_domains is None else tuple(s.allowed_domains),
-            subject_prefix=s.subject_prefix, default_key=s.default_key, default_alert=s.default_alert,
-            inbound_filters=tuple(
-                InboundFilterSpec(name, fid, True, tuple(v)) if isinstance(v, list) else InboundFilterSpec(name, fid, v)
-                for fid, v in sorted(s.inbound_filters.items())
-            ),
-            source_maps=None if s.source_maps is None else SourceMapsSpec(
-                s.source_maps.path, s.source_maps.url_prefix, s.source_maps.dist),
-        )
     build = None
     if svc.build is not None:
         b = svc.build
@@ -148,48 +118,10 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         host_port=svc.host_port if mode == "bridge" else None, host_ip=svc.host_ip,
         bind=svc.bind or ("127.0.0.1" if mode == "host" else "0.0.0.0"),
         public=svc.public if svc.public is not None else svc.port is not None,
-        healthcheck=health, depends_on=depends, environment=(), sentry=sentry, dsn_from=svc.dsn_from,
+        healthcheck=health, depends_on=depends, environment=(), sentry=svc.sentry, dsn_from=svc.dsn_from,
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
         dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
         dsn_reload=svc.dsn_reload, user=svc.user, framework=framework, sdk=sdk(framework, platform),
-    )
-
-
-def _key(label: str, g: Any) -> KeySpec:
-    loader = None
-    if g.loader is not None:
-        lo = g.loader
-        loader = LoaderOptions(has_replay=lo.has_replay, has_performance=lo.has_performance, has_debug=lo.has_debug,
-                               has_feedback=lo.has_feedback, has_logs_and_metrics=lo.has_logs_and_metrics)
-    rate = None if g.rate_limit is None else RateLimit(g.rate_limit.count, g.rate_limit.window)
-    return KeySpec(generation=label, active=g.active, rate_limit=rate, browser_sdk_version=g.browser_sdk_version,
-                   loader=loader)
-
-
-def _alert(name: str, a: Any, owners: Mapping[str, tuple[str, str]]) -> AlertSpec:
-    services = tuple(dict.fromkeys(owners[s][0] for s in a.services))
-    spec = AlertSpec(
-        name=name, services=services,
-        actions=tuple(AlertAction(x.type, x.target_type, x.target_identifier, x.integration_id,
-                                  tuple(sorted(x.data.items())), tuple(x.urls)) for x in a.actions),
-        trigger_logic=a.trigger_logic,
-        filters=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.filters),
-        filter_logic=a.filter_logic, monitors=tuple(a.monitors), frequency_minutes=a.frequency_minutes,
-        environment=a.environment, owner=a.owner, enabled=a.enabled,
-    )
-    if a.triggers is not None:
-        spec = replace(spec, triggers=tuple(AlertCondition(c.type, c.comparison, c.result) for c in a.triggers))
-    return spec
-
-
-def _monitor(name: str, m: Any, owners: Mapping[str, tuple[str, str]]) -> MonitorSpec:
-    return MonitorSpec(
-        name=name, service=owners[m.service][0], aggregate=m.aggregate,
-        conditions=tuple(MonitorCondition(c.type, c.comparison, c.result) for c in m.conditions),
-        dataset=m.dataset, query=m.query, time_window_seconds=m.time_window_seconds,
-        event_types=tuple(m.event_types), detection_type=m.detection_type,
-        comparison_delta_seconds=m.comparison_delta_seconds, environment=m.environment, owner=m.owner,
-        description=m.description, enabled=m.enabled,
     )
 
 

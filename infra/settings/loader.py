@@ -21,10 +21,11 @@ from pydantic import ValidationError
 import infra.privacy as pv
 from infra.connection import TOKEN_KEY, resolve_connection
 from infra.settings.build import build
-from infra.settings.model import NS, SENTRY_NS, Context, StackFile, describe, key_of
+from infra.settings.model import NS, SENTRY_NS, Context, StackFile
 from infra.settings.problems import MISSING, Loc, Problem, Renderer, SettingsError, problems_from, suggest
 from infra.settings.result import SentryTarget, StackSettings
 from infra.settings.services import MERGED_FIELDS
+from infra.settings.walk import describe, key_of
 
 _STRUCTURED = {
     "alerts", "cronMonitors", "dataCollection", "keys", "labels", "monitors", "privacy", "releaseTracking",

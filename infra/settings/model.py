@@ -9,21 +9,19 @@ is reported once, not again by every alert that names it.
 
 from __future__ import annotations
 
-import re
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self, get_args, get_origin
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
 import infra.crons as crons
 import infra.privacy as pv
 from infra.connection import ConnectionValues, normalize_base_url
+from infra.fields import EnvName, ReleaseVersion
 from infra.rotation import Rotation
 from infra.sentry.errors import SentryConfigError
-from infra.settings.problems import MISSING, Issue, Loc, check, fail, join_loc, rule_error
+from infra.settings.problems import MISSING, Issue, check, fail, rule_error
 from infra.settings.sampling import SamplingSettings
 from infra.settings.sentry_objects import (
     AlertSettings,
@@ -54,11 +52,6 @@ EndpointMode = Literal["vip", "dnsrr"]
 ENDPOINT_MODES: tuple[EndpointMode, ...] = ("vip", "dnsrr")
 PublishMode = Literal["ingress", "host"]
 PUBLISH_MODES: tuple[PublishMode, ...] = ("ingress", "host")
-ENV_NAME_BAD = re.compile(r"[\n\r\f/]")
-RELEASE_BAD = re.compile(r"[\n\r\t\f\v/\\]")
-ENV_RULE = "a Sentry environment name: 1-64 characters, no '/', no line breaks, not 'None', no surrounding spaces"
-RELEASE_RULE = ("a Sentry release: 1-200 characters, no '/', '\\', tabs or line breaks, not '.', '..' or 'latest',"
-                " no surrounding spaces")
 
 
 @dataclass(frozen=True)
@@ -77,14 +70,6 @@ def _context(info: ValidationInfo) -> Context:
     return ctx
 
 
-def _env_ok(value: str) -> bool:
-    return not ENV_NAME_BAD.search(value) and value != "None" and value == value.strip()
-
-
-def _release_ok(value: str) -> bool:
-    return not RELEASE_BAD.search(value) and value not in (".", "..", "latest") and value == value.strip()
-
-
 Slug = Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=TEAM_SLUG_MAX)]
 
 
@@ -93,9 +78,9 @@ class StackConfig(Model):
 
     app: Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=64)] = Field(
         NS, description="App name (a slug); used in the Sentry alert and monitor names \"[app/stack] name\"")
-    environment: Annotated[str, text(ENV_RULE, max_len=64, check=_env_ok)] | None = Field(
+    environment: EnvName | None = Field(
         None, description="Sentry environment of the stack; default: the stack name")
-    release: Annotated[str, text(RELEASE_RULE, max_len=200, check=_release_ok)] | None = Field(
+    release: ReleaseVersion | None = Field(
         None, description="Sentry release; default: `git rev-parse --short HEAD`", validate_default=True)
     driver: Annotated[Driver, choice(DRIVERS)] = Field(
         "compose", description="How containers are deployed: compose (docker compose), docker (pulumi-docker), swarm"
@@ -310,9 +295,9 @@ def _base_url(value: Any, handler: Callable[[Any], Any]) -> Any:
 
 
 class SentryConfig(Model):
-    """The Sentry connection (``sentry:`` keys), read by the settings and by the providers' configure();
-    each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG, SENTRY_AUTH_TOKEN), then to the embedded
-    localsentry."""
+    """The Sentry connection (``sentry:`` keys), checked by the settings and handed to the Sentry provider plugin
+    (which alone reads the token); each falls back to the environment (SENTRY_BASE_URL, SENTRY_ORG,
+    SENTRY_AUTH_TOKEN), then to the embedded localsentry."""
 
     base_url: Annotated[str, WrapValidator(_base_url)] | None = Field(
         None, description="Sentry URL (https://sentry.example.com) or a sentry.io region (us, de);"
@@ -346,76 +331,6 @@ class StackFile(BaseModel):
     stack: StackConfig = Field(default_factory=lambda: StackConfig(), alias="sentry-stacks")
 
 
-# --------------------------------------------------------------------------- walking the model (for messages)
-
-
-def _candidates(tp: Any) -> list[Any]:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        return _candidates(get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [c for a in get_args(tp) if a is not type(None) for c in _candidates(a)]
-    return [tp]
-
-
-def _step(tp: Any, part: str | int) -> tuple[Any, Any] | None:
-    """The type (and FieldInfo, for a model field) one step into `tp`."""
-    for cand in _candidates(tp):
-        if isinstance(cand, type) and issubclass(cand, BaseModel):
-            for name, info in cand.model_fields.items():
-                if part in (name, info.alias):
-                    return info.annotation, info
-        origin = get_origin(cand)
-        if origin is dict and isinstance(part, str):
-            return get_args(cand)[1], None
-        if origin in (list, tuple) and isinstance(part, int):
-            return get_args(cand)[0], None
-    return None
-
-
-def model_at(loc: Loc) -> tuple[type[BaseModel] | None, Any]:
-    """The model class at `loc` (None when it is not an object of the model) and the FieldInfo naming it."""
-    tp: Any = StackFile
-    info: Any = None
-    for part in loc:
-        step = _step(tp, part)
-        if step is None:
-            return None, None
-        tp, info = step
-    models = [c for c in _candidates(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
-    return (models[0] if models else None), info
-
-
-def describe(loc: Loc, kind: str) -> str | None:
-    """Text for pydantic's own errors: what a missing key is, the keys an object allows."""
-    if kind == "missing":
-        _, info = model_at(loc)
-        return info.description if info is not None else None
-    if kind == "range":
-        _, info = model_at(loc)
-        if info is None:
-            return None
-        low = next((getattr(m, a) for m in info.metadata for a in ("ge", "gt") if getattr(m, a, None) is not None),
-                   None)
-        high = next((getattr(m, a) for m in info.metadata for a in ("le", "lt") if getattr(m, a, None) is not None),
-                    None)
-        return None if low is None and high is None else f"{'' if low is None else low}..{'' if high is None else high}"
-    if kind == "extra":
-        model, _ = model_at(loc[:-1])
-        if model is None:
-            return None
-        return ", ".join(sorted(f.alias or n for n, f in model.model_fields.items()))
-    return None
-
-
-def key_of(loc: Loc, project: str = NS) -> str:
-    """``("sentry-stacks", "services", "backend", "port")`` -> ``sentry-stacks:services.backend.port``."""
-    if not loc:
-        return project
-    ns = project if loc[0] == NS else str(loc[0])
-    return f"{ns}:{join_loc(loc[1:])}" if len(loc) > 1 else ns
-
-
 TOP_LEVEL_KEYS = tuple(sorted(f.alias or n for n, f in StackConfig.model_fields.items()))
 
 __all__ = [
@@ -428,7 +343,4 @@ __all__ = [
     "SentryConfig",
     "StackConfig",
     "StackFile",
-    "describe",
-    "key_of",
-    "model_at",
 ]

@@ -8,7 +8,6 @@ can name exact sub-keys. In an issue's message ``{@a.b}`` stands for the full ke
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +16,8 @@ from typing import Any, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
+
+from infra.fields import rule_error, suggest
 
 Loc = tuple[str | int, ...]
 
@@ -69,16 +70,6 @@ def fail(*issues: Issue) -> NoReturn:
 def check(issues: Sequence[Issue]) -> None:
     if issues:
         fail(*issues)
-
-
-def rule_error(rule: str) -> PydanticCustomError:
-    return PydanticCustomError("rule", "must be {rule}", {"rule": rule})
-
-
-def suggest(value: Any, allowed: Iterable[str]) -> str:
-    """``did you mean 'x'? `` for a near miss, else ``''``."""
-    close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def join_loc(loc: Loc) -> str:

@@ -1,5 +1,8 @@
-"""What the settings give the rest of the toolkit: frozen dataclasses, built once from the validated model
-(placeholders resolved, defaults that depend on other keys filled in)."""
+"""What the settings give the rest of the toolkit, built once from the validated model: the services with their
+placeholders resolved and the defaults that depend on other keys filled in. The Sentry objects are the settings
+model's own (validated, frozen) objects: ``ServiceSentrySettings``, ``ServiceKeysSettings``, ``AlertSettings``,
+``MonitorSettings``; the Sentry resources' typed inputs are built from them in one place
+(:mod:`infra.components.sentry_app`)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from infra.crons import CronMonitorSpec, ReleaseTracking
 from infra.privacy import SharedPrivacy, StackPrivacy
 from infra.sampling import SamplingConfig
 from infra.settings.model import EndpointMode, ProjectMode, PublishMode
-from infra.settings.services import Driver, DsnReload, EnvTemplate, NetworkMode
-from infra.specs import AlertSpec, InboundFilterSpec, KeySpec, MonitorSpec, SourceMapsSpec
+from infra.settings.sentry_objects import AlertSettings, GenerationSettings, MonitorSettings, ServiceKeysSettings
+from infra.settings.services import Driver, DsnReload, EnvTemplate, NetworkMode, ServiceSentrySettings
+
+#: a service with a Sentry project and no ``keys`` entry: one active generation, g1
+DEFAULT_KEYS = ServiceKeysSettings(current="g1", generations={"g1": GenerationSettings()})
 
 
 @dataclass(frozen=True)
@@ -36,33 +42,6 @@ class BuildSpec:
 
 
 @dataclass(frozen=True)
-class ServiceSentry:
-    """The Sentry project a service owns (other services may share its DSN with ``dsnFrom``)."""
-
-    project: str
-    name: str
-    platform: str
-    resolve_age_hours: int | None = None
-    allowed_domains: tuple[str, ...] | None = None
-    subject_prefix: str | None = None
-    default_key: Literal["keep", "deactivate", "delete"] = "delete"
-    default_alert: bool = False
-    inbound_filters: tuple[InboundFilterSpec, ...] = ()
-    source_maps: SourceMapsSpec | None = None
-
-
-@dataclass(frozen=True)
-class ServiceKeys:
-    """A service's client-key generations in this stack; ``current`` names the one whose DSN is rendered."""
-
-    current: str
-    generations: tuple[KeySpec, ...]
-
-    def generation(self, name: str) -> KeySpec | None:
-        return next((k for k in self.generations if k.generation == name), None)
-
-
-@dataclass(frozen=True)
 class ServiceSettings:
     """One container of the app, with placeholders already resolved."""
 
@@ -78,7 +57,7 @@ class ServiceSettings:
     healthcheck: Healthcheck | None
     depends_on: tuple[str, ...]
     environment: tuple[tuple[str, str], ...]
-    sentry: ServiceSentry | None
+    sentry: ServiceSentrySettings | None
     dsn_from: str | None
     env_template: EnvTemplate
     restart: str
@@ -135,9 +114,9 @@ class StackSettings:
     debug: bool
     sampling: SamplingConfig
     services: tuple[ServiceSettings, ...]
-    keys: tuple[tuple[str, ServiceKeys], ...]
-    alerts: tuple[AlertSpec, ...]
-    monitors: tuple[MonitorSpec, ...]
+    keys: dict[str, ServiceKeysSettings]
+    alerts: dict[str, AlertSettings]
+    monitors: dict[str, MonitorSettings]
     labels: tuple[tuple[str, str], ...]
     health_timeout: int
     dsn_host: str | None
@@ -170,11 +149,15 @@ class StackSettings:
         """Services that own a Sentry project (the keys of SentryApp.dsns)."""
         return tuple(s for s in self.services if s.sentry is not None)
 
+    def keys_for(self, service: str) -> ServiceKeysSettings:
+        return self.keys.get(service, DEFAULT_KEYS)
+
+    def owner_of(self, service: str) -> str:
+        """The service whose Sentry project `service` reports to (itself, or its ``dsnFrom``)."""
+        return self.service(service).dsn_service or service
+
     def cron_monitor(self, name: str) -> CronMonitorSpec:
         return next(c for c in self.cron_monitors if c.name == name)
-
-    def keys_for(self, service: str) -> ServiceKeys:
-        return dict(self.keys)[service]
 
     def public_url(self, svc: ServiceSettings) -> str | None:
         return public_url(svc, self.network_mode)
@@ -201,11 +184,10 @@ def internal_host(svc: ServiceSettings, network_mode: NetworkMode) -> str:
 
 
 __all__ = [
+    "DEFAULT_KEYS",
     "BuildSpec",
     "Healthcheck",
     "SentryTarget",
-    "ServiceKeys",
-    "ServiceSentry",
     "ServiceSettings",
     "StackSettings",
     "internal_host",

@@ -8,37 +8,48 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from infra.fields import (
+    MONITOR_WINDOWS_RULE,
+    ActionType,
+    AggregateText,
+    BrowserSdkVersion,
+    ComparisonDelta,
+    Dataset,
+    Description,
+    DetectionType,
+    EnvName,
+    EventType,
+    Frequency,
+    LogicType,
+    MonitorConditionType,
+    MonitorResult,
+    MonitorWindow,
+    Owner,
+    QueryText,
+    RateCount,
+    RateWindow,
+    TargetType,
+    Threshold,
+    WebhookUrl,
+)
 from infra.settings.problems import MISSING, Issue, check, suggest
-from infra.settings.types import Bool, Model, choice, number, one_of_numbers, text, whole
+from infra.settings.types import Bool, Model, text
 from infra.vocabulary import (
     ACTION_TYPES,
     COMPARISON_DELTAS,
-    DATASETS,
-    DETECTION_TYPES,
-    EVENT_TYPES,
     FILTER_TYPES,
-    FREQUENCIES,
     GENERATION_RE,
     GENERATION_RULE,
-    LOGIC_TYPES,
-    MONITOR_CONDITION_TYPES,
-    MONITOR_RESULTS,
-    MONITOR_WINDOWS,
     NON_INTEGRATION_ACTIONS,
-    OWNER_RE,
-    TARGET_TYPES,
     TRIGGER_TYPES,
     WEBHOOKS_PLUGIN,
 )
 
-URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 ALERT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 ALERT_NAME_RULE = "a name: letters, digits, spaces, '.', '-' and '_' (at most 64), starting with a letter or digit"
-BROWSER_SDK_RE = re.compile(r"^([0-9]+\.x|latest)$")
 IDENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-Owner = Annotated[str, text("team:<id> or user:<id>", pattern=OWNER_RE)]
-EnvName = Annotated[str, text("a Sentry environment name", max_len=64)]
-MONITOR_WINDOWS_RULE = f"one of Sentry's monitor windows, in seconds: {', '.join(map(str, MONITOR_WINDOWS))}"
+#: an alert's triggers when it gives none
+DEFAULT_TRIGGER_TYPES = ("first_seen_event", "regression_event")
 
 # --------------------------------------------------------------------------- client keys
 
@@ -46,8 +57,8 @@ MONITOR_WINDOWS_RULE = f"one of Sentry's monitor windows, in seconds: {', '.join
 class RateLimitSettings(Model):
     """At most ``count`` events per ``window`` seconds (applied when the plan allows key rate limits)."""
 
-    count: Annotated[int, whole(1)] = Field(description="count >= 1 events per window of 1..86400 seconds")
-    window: Annotated[int, whole(1, 86400)] = Field(description="count >= 1 events per window of 1..86400 seconds")
+    count: RateCount = Field(description="count >= 1 events per window of 1..86400 seconds")
+    window: RateWindow = Field(description="count >= 1 events per window of 1..86400 seconds")
 
 
 class LoaderSettings(Model):
@@ -69,8 +80,7 @@ class GenerationSettings(Model):
 
     active: Bool = Field(True, description="false disables the key in Sentry (ingest answers 403)")
     rate_limit: RateLimitSettings | None = Field(None, description="Per-key event rate limit {count, window}")
-    browser_sdk_version: Annotated[str, text("a loader SDK version such as '8.x' or 'latest'",
-                                             pattern=BROWSER_SDK_RE)] | None = Field(
+    browser_sdk_version: BrowserSdkVersion | None = Field(
         None, description="Loader SDK version such as '8.x' or 'latest'")
     loader: LoaderSettings | None = Field(None, description="JavaScript loader options")
 
@@ -149,14 +159,14 @@ Condition = Annotated[ConditionSettings, BeforeValidator(_condition, json_schema
 class ActionSettings(Model):
     """A workflow action; every type but email and webhook needs its integration's id."""
 
-    type: Annotated[str, choice(ACTION_TYPES)] = Field(description=f"allowed: {', '.join(ACTION_TYPES)}")
-    target_type: Annotated[str, choice(TARGET_TYPES)] = Field("issue_owners", description="Who is notified")
+    type: ActionType = Field(description=f"allowed: {', '.join(ACTION_TYPES)}")
+    target_type: TargetType = Field("issue_owners", description="Who is notified")
     target_identifier: Annotated[str, text("a user/team id or channel")] | None = Field(
         None, description="User/team id or channel (required with targetType user, team, specific)")
     integration_id: Annotated[str, text("an integration id")] | None = Field(
         None, description="The integration's id (required for every type but email)")
     data: dict[str, Any] = Field(default_factory=dict, description="Extra action data")
-    urls: list[Annotated[str, text("an http(s) URL", pattern=URL_RE)]] = Field(
+    urls: list[WebhookUrl] = Field(
         default_factory=list, description="webhook: callback URLs, set as the WebHooks plugin's URLs of the alert's"
         " projects (the plugin POSTs every firing of the project to all of them)")
 
@@ -189,15 +199,21 @@ class AlertSettings(Model):
     actions: list[ActionSettings] = Field(description="What the alert does, e.g. [{type: email}]")
     triggers: list[Condition] | None = Field(
         None, description="When it fires; default first_seen_event and regression_event")
-    trigger_logic: Annotated[str, choice(LOGIC_TYPES)] = Field("any-short", description="How triggers combine")
+    trigger_logic: LogicType = Field("any-short", description="How triggers combine")
     filters: list[Condition] = Field(default_factory=list, description="Action filter conditions")
-    filter_logic: Annotated[str, choice(LOGIC_TYPES)] = Field("all", description="How filters combine")
+    filter_logic: LogicType = Field("all", description="How filters combine")
     monitors: list[str] = Field(default_factory=list, description="Monitors (by name) that also feed it")
-    frequency_minutes: Annotated[int, one_of_numbers(FREQUENCIES)] = Field(
+    frequency_minutes: Frequency = Field(
         30, description="Minimum minutes between two firings for one issue")
     environment: EnvName | None = Field(None, description="Sentry environment; default the stack's")
     owner: Owner | None = Field(None, description="team:<id> or user:<id>")
     enabled: Bool = Field(True, description="false keeps it but turns it off")
+
+    def trigger_conditions(self) -> list[ConditionSettings]:
+        """The triggers, or the default ones (a new issue, a regression) when none are given."""
+        if self.triggers is not None:
+            return list(self.triggers)
+        return [ConditionSettings(type=kind) for kind in DEFAULT_TRIGGER_TYPES]
 
     @model_validator(mode="after")
     def _non_empty(self) -> Self:
@@ -223,32 +239,27 @@ class AlertSettings(Model):
 class MonitorConditionSettings(Model):
     """A metric monitor condition: ``type`` against the threshold ``comparison``, giving priority ``result``."""
 
-    type: Annotated[str, choice(MONITOR_CONDITION_TYPES)] = Field("gt", description="Comparison")
-    comparison: Annotated[float, number()] = Field(description="the threshold, a number")
-    result: Annotated[int, one_of_numbers(MONITOR_RESULTS, rule="75 (high priority), 50 (low) or 0 (resolved)")] = (
-        Field(75, description="Priority: 75 high, 50 low, 0 resolved"))
+    type: MonitorConditionType = Field("gt", description="Comparison")
+    comparison: Threshold = Field(description="the threshold, a number")
+    result: MonitorResult = Field(75, description="Priority: 75 high, 50 low, 0 resolved")
 
 
 class MonitorSettings(Model):
     """A metric monitor (a Sentry detector) on one service's project."""
 
     service: str = Field(description="A service that reports to Sentry")
-    aggregate: Annotated[str, text("an aggregate such as count() or p95(transaction.duration)", max_len=256)] = (
-        Field(description="an aggregate such as count() or p95(transaction.duration)"))
+    aggregate: AggregateText = Field(description="an aggregate such as count() or p95(transaction.duration)")
     conditions: list[MonitorConditionSettings] = Field(description="At least one {type, comparison, result}")
-    dataset: Annotated[str, choice(DATASETS)] = Field("events", description="The dataset queried")
-    query: Annotated[str, text("an event search query", allow_empty=True, max_len=1000)] = Field(
-        "", description="Event search query")
-    time_window_seconds: Annotated[int, one_of_numbers(MONITOR_WINDOWS, rule=MONITOR_WINDOWS_RULE)] = Field(
-        3600, description=MONITOR_WINDOWS_RULE)
-    event_types: list[Annotated[str, choice(EVENT_TYPES)]] = Field(
-        default_factory=list, description="Event types; default by dataset")
-    detection_type: Annotated[str, choice(DETECTION_TYPES)] = Field("static", description="How it detects")
-    comparison_delta_seconds: Annotated[int, one_of_numbers(COMPARISON_DELTAS)] | None = Field(
+    dataset: Dataset = Field("events", description="The dataset queried")
+    query: QueryText = Field("", description="Event search query")
+    time_window_seconds: MonitorWindow = Field(3600, description=MONITOR_WINDOWS_RULE)
+    event_types: list[EventType] = Field(default_factory=list, description="Event types; default by dataset")
+    detection_type: DetectionType = Field("static", description="How it detects")
+    comparison_delta_seconds: ComparisonDelta | None = Field(
         None, description="detectionType percent: compare with this many seconds earlier")
     environment: EnvName | None = Field(None, description="Sentry environment; default the stack's")
     owner: Owner | None = Field(None, description="team:<id> or user:<id>")
-    description: Annotated[str, text("a string", max_len=1000)] | None = Field(None, description="Description")
+    description: Description | None = Field(None, description="Description")
     enabled: Bool = Field(True, description="false keeps it but turns it off")
 
     @model_validator(mode="after")
@@ -309,6 +320,7 @@ def check_references(
 
 
 __all__ = [
+    "DEFAULT_TRIGGER_TYPES",
     "ActionSettings",
     "AlertSettings",
     "ConditionSettings",

@@ -10,24 +10,25 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, WrapValidator, model_validator
-from pydantic_core import PydanticCustomError
 
+from infra.fields import (
+    DEFAULT_ALERT,
+    DEFAULT_KEY_POLICY,
+    AllowedDomain,
+    Dist,
+    KeyPolicy,
+    Platform,
+    ProjectName,
+    ProjectSlug,
+    ResolveAgeHours,
+    SubjectPrefix,
+    UrlPrefix,
+)
 from infra.settings.frameworks import FRAMEWORK_RULE, FRAMEWORKS, framework_issues, owned_names, resolve
 from infra.settings.frameworks import sdk as framework_sdk
 from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
-from infra.vocabulary import (
-    DEFAULT_KEY_POLICIES,
-    DIST_RE,
-    DIST_RULE,
-    FILTER_IDS,
-    PLATFORMS,
-    PROJECT_SLUG_MAX,
-    SLUG_RE,
-    SLUG_RULE,
-    URL_PREFIX_RE,
-    URL_PREFIX_RULE,
-)
+from infra.vocabulary import FILTER_IDS, PROJECT_SLUG_MAX, SLUG_RULE
 
 Driver = Literal["docker", "compose", "swarm", "none"]
 NetworkMode = Literal["host", "bridge"]
@@ -68,22 +69,6 @@ def _is_ip(value: str) -> bool:
 
 IP = Annotated[str, text("an IP address such as 127.0.0.1 or 0.0.0.0", check=_is_ip)]
 ServiceName = Annotated[str, text(NAME_RULE, pattern=SERVICE_NAME_RE)]
-Slug = Annotated[str, text(SLUG_RULE, pattern=SLUG_RE, max_len=PROJECT_SLUG_MAX)]
-
-
-def _platform(value: Any, handler: Callable[[Any], Any]) -> Any:
-    if isinstance(value, str) and value in PLATFORMS:
-        return handler(value)
-    close = difflib.get_close_matches(str(value), sorted(PLATFORMS), n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    raise PydanticCustomError(
-        "rule", "unknown Sentry platform id; {hint}allowed: Sentry's platform ids"
-        " (python, python-django, python-celery, javascript, javascript-react, node, go, java, ..., other)",
-        {"hint": hint},
-    )
-
-
-Platform = Annotated[str, WrapValidator(_platform), Field(json_schema_extra={"enum": sorted(PLATFORMS)})]
 
 
 def _filters(value: Any, handler: Callable[[Any], Any]) -> Any:
@@ -120,28 +105,27 @@ class SourceMapsSettings(Model):
     path: Annotated[str, text("a folder path (the build's .js files and their .map files)")] = Field(
         description="Folder with the build's JavaScript and source maps, laid out as served (relative to the project"
         " root); scripts/build-images writes the reference frontend's to dist/sourcemaps/frontend")
-    url_prefix: Annotated[str, text(URL_PREFIX_RULE, pattern=URL_PREFIX_RE)] = Field(
+    url_prefix: UrlPrefix = Field(
         "~/", description="Where the folder is served: '~/' (the site root on any host), '~/static/js', or a URL")
-    dist: Annotated[str, text(DIST_RULE, pattern=DIST_RE)] | None = Field(
+    dist: Dist | None = Field(
         None, description="The release's distribution (as the SDK sends it), if the app sets one")
 
 
 class ServiceSentrySettings(Model):
     """The Sentry project a service owns (other services may report to it with ``dsnFrom``)."""
 
-    project: Slug = Field(description=f"the Sentry project slug, {SLUG_RULE}")
+    project: ProjectSlug = Field(description=f"the Sentry project slug, {SLUG_RULE}")
     platform: Platform = Field(description="a Sentry platform id such as python-django, javascript, node")
-    name: Annotated[str, text("a display name", max_len=50)] | None = Field(
-        None, description="Project display name (at most 50); default: the slug")
-    resolve_age_hours: Annotated[int, whole(0, 8760)] | None = Field(
+    name: ProjectName | None = Field(None, description="Project display name (at most 50); default: the slug")
+    resolve_age_hours: ResolveAgeHours | None = Field(
         None, description="Auto-resolve issues after this many hours (0 = off)")
-    allowed_domains: list[Annotated[str, text("a non-empty domain")]] | None = Field(
+    allowed_domains: list[AllowedDomain] | None = Field(
         None, description="Origins allowed to send events (e.g. ['*'] or ['example.com'])")
-    subject_prefix: Annotated[str, text("a string", max_len=200)] | None = Field(
+    subject_prefix: SubjectPrefix | None = Field(
         None, description="Prefix of the project's notification e-mail subjects")
-    default_key: Annotated[Literal["keep", "deactivate", "delete"], choice(DEFAULT_KEY_POLICIES)] = Field(
-        "delete", description="What to do with the 'Default' key Sentry creates with the project")
-    default_alert: Bool = Field(False, description="Keep the default alert Sentry creates with the project")
+    default_key: KeyPolicy = Field(
+        DEFAULT_KEY_POLICY, description="What to do with the 'Default' key Sentry creates with the project")
+    default_alert: Bool = Field(DEFAULT_ALERT, description="Keep the default alert Sentry creates with the project")
     inbound_filters: InboundFilters = Field(
         default_factory=dict, description="Inbound data filters: filter id -> true/false (legacy-browsers: a list)")
     source_maps: SourceMapsSettings | None = Field(

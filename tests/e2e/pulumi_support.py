@@ -47,6 +47,14 @@ def require_langhost() -> None:
         missing("The Python language host", "run `make pulumi` after `make venv`")
 
 
+def require_yaml_host() -> None:
+    """Pulumi's YAML language host (pulumi-language-yaml, built by scripts/install-pulumi-yaml)."""
+    require_pulumi()
+    if not (TOOLS_BIN / "pulumi-language-yaml").exists() and not shutil.which("pulumi-language-yaml"):
+        missing("The YAML language host", "run `make pulumi-yaml` (builds pulumi-language-yaml v1.25.0 from Go "
+                "modules into ./tools/bin)")
+
+
 @dataclass
 class PulumiProject:
     """A Pulumi project folder with its own file backend, passphrase and PULUMI_HOME."""
@@ -115,10 +123,16 @@ class PulumiProject:
         return dict(json.loads(self.run("stack", "export").stdout))
 
 
+def plugins_yaml(venv: Path = VENV) -> str:
+    """The Pulumi.yaml entry that finds the sentrystacks provider plugin in `venv` (no download, no warning)."""
+    return f"plugins:\n  providers:\n    - name: sentrystacks\n      path: {venv / 'bin'}\n"
+
+
 def write_project(workdir: Path, name: str, program: str) -> None:
-    """A Python project using the repository's venv (absolute path) and the installed packages."""
+    """A Python project using the repository's venv (absolute path), its installed packages and provider plugin."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "Pulumi.yaml").write_text(
         f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {VENV}\n"
+        + plugins_yaml()
     )
     (workdir / "__main__.py").write_text(program)

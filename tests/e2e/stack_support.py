@@ -11,6 +11,7 @@ with a running `make demo`.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import threading
@@ -38,12 +39,14 @@ def free_port() -> int:
 
 
 def copy_project(dest: Path, ls: LocalSentry, source: Path = ROOT) -> Path:
-    """A copy of the Pulumi project in `source` (this repository's, or an example's) that uses the repository's venv
-    (the toolkit installed) and `ls` as its embedded Sentry."""
+    """A copy of the Pulumi project in `source` (this repository's, an example's, or another release's worktree)
+    that uses this repository's venv (the toolkit installed) and `ls` as its embedded Sentry."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         text = (source / name).read_text(encoding="utf-8")
         (dest / name).write_text(without_stack_local_keys(text) if name != "Pulumi.yaml" else text, encoding="utf-8")
+    if (source / "templates").is_dir():  # a release before the templates moved into infra/templates/
+        shutil.copytree(source / "templates", dest / "templates")
     (dest / "venv").symlink_to(ROOT / "venv")
     info_dir = dest / ".localsentry"
     info_dir.mkdir(mode=0o700)

@@ -2,8 +2,10 @@
 
 Each bad case fails the preview with one line that starts with the setting to fix, and no Python traceback,
 before anything is created: a wrong token, a token without the scopes, an organization or a team that does not
-exist (against a real localsentry), and a base URL that answers an HTML page, closes the connection, answers
-nothing or answers JSON that is not Sentry's (tiny local HTTP servers). A healthy preview sends one request.
+exist (against a real localsentry), a base URL that answers an HTML page, closes the connection, answers nothing or
+answers JSON that is not Sentry's (tiny local HTTP servers), and a Sentry too old for the workflow API that alerts
+need (it says to set legacyAlerts). The check is the sentrystacks provider's (its check_config): a healthy preview
+of a stack with alerts sends two requests, the organization and one workflow listing.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.pulumi_support import PulumiProject
 from tests.e2e.stack_support import AppStack, copy_project, free_port
 from tests.support.localsentry import LocalSentry
+from tests.support.old_sentry import OldSentry
 
 pytestmark = pytest.mark.e2e
 
@@ -90,12 +94,40 @@ def _stack(tmp_path: Path, ls: LocalSentry, stack: str = "dev") -> AppStack:
     return created
 
 
-def test_healthy_preview_sends_one_request(tmp_path: Path, ls: LocalSentry) -> None:
+def test_healthy_preview_sends_two_requests(tmp_path: Path, ls: LocalSentry) -> None:
     stack = _stack(tmp_path, ls)
     ls.reset_stats()
     stack.run("preview")
     sent = {r: n for r, n in ls.stats()["by_route"].items() if not r.startswith("POST /_localsentry/")}
-    assert sent == {"GET /api/0/organizations/{organization_id_or_slug}/": 1}
+    assert sent == {"GET /api/0/organizations/{organization_id_or_slug}/": 1,
+                    "GET /api/0/organizations/{organization_id_or_slug}/workflows/": 1}
+
+
+def test_a_sentry_without_the_workflow_api_asks_for_legacy_alerts(tmp_path: Path, ls: LocalSentry) -> None:
+    """Issue 22 left it open: a self-hosted Sentry before 26.7 has no workflow or detector API; the preview says, in
+    one line, to set legacyAlerts (and with it, the same stack previews, once its alert's actions are ones the legacy
+    rules have: an email to a team; the default alert's webhook action has no legacy equivalent)."""
+    old = OldSentry(ls.url)
+    try:
+        stack = _stack(tmp_path, ls)
+        stack.config_set("sentry:baseUrl", old.url)
+        stack.config_set("sentry:organization", ls.org)
+        stack.config_set("sentry-stacks:team", ls.team)
+        stack.config_set("sentry:token", ls.token, secret=True)
+        output = _failed_preview(stack)
+        assert f"sentry-stacks:legacyAlerts = false: Sentry at {old.url}/api/0/ has no workflow API" in output
+        assert "set sentry-stacks:legacyAlerts: true" in output and len(_error_lines(output)) <= 2, output
+        stack.config_set("sentry-stacks:legacyAlerts", "true")
+        team = str(ls.api("GET", f"/api/0/teams/{ls.org}/{ls.team}/").json()["id"])
+        stack_file = stack.workdir / f"Pulumi.{stack.stack}.yaml"
+        config = yaml.safe_load(stack_file.read_text())
+        config["config"]["sentry-stacks:alerts"] = {"new-issues": {
+            "services": ["backend", "frontend"], "monitors": ["error-spike"],
+            "actions": [{"type": "email", "targetType": "team", "targetIdentifier": team}]}}
+        stack_file.write_text(yaml.safe_dump(config))
+        stack.run("preview")
+    finally:
+        old.stop()
 
 
 def test_bad_credentials_org_and_team_fail_preview_naming_the_setting(tmp_path: Path, ls: LocalSentry) -> None:

@@ -8,7 +8,6 @@ convergence under injected faults, and a grep for the token everywhere.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -193,9 +192,8 @@ def _resource_outputs(proj: PulumiProject) -> dict[str, dict[str, Any]]:
     state = json.loads(proj.run("stack", "export", "--show-secrets").stdout)
     out = {}
     for res in state["deployment"].get("resources", []):
-        if res["type"].startswith("pulumi-python:dynamic/sentry:"):
-            outputs = {k: v for k, v in res.get("outputs", {}).items() if k != "__provider"}
-            out[res["urn"].rsplit("::", 1)[1]] = outputs
+        if res["type"].startswith("sentrystacks:index:"):
+            out[res["urn"].rsplit("::", 1)[1]] = dict(res.get("outputs", {}))
     return out
 
 
@@ -208,22 +206,24 @@ def _assert_token_nowhere(ls: LocalSentry, stacks: list[PulumiProject]) -> None:
 
 
 def _assert_only_dsns_are_secret(proj: PulumiProject) -> None:
-    """`__provider` is kept in plain text (it names a class and holds nothing else); the DSNs stay ciphertext."""
+    """The Sentry objects are served by the sentrystacks plugin: no serialized provider in their state; the DSNs and
+    key secrets, and the provider's token, are ciphertext (never plain text)."""
     state = json.loads(proj.run("stack", "export").stdout)
-    keys = 0
+    keys = providers = 0
     for res in state["deployment"].get("resources", []):
-        if not res["type"].startswith("pulumi-python:dynamic/sentry:"):
+        if res["type"] == "pulumi:providers:sentrystacks":
+            providers += 1
+            assert set(res["inputs"]["token"]) >= {"ciphertext"}, res["urn"]
+            continue
+        if not res["type"].startswith("sentrystacks:index:"):
             continue
         for props in (res.get("inputs", {}), res.get("outputs", {})):
-            provider = props["__provider"]
-            assert isinstance(provider, str), res["urn"]
-            pickled = base64.b64decode(provider)
-            assert b"infra.sentry." in pickled and len(pickled) < 200, pickled
+            assert "__provider" not in props, res["urn"]
         if res["type"].endswith(":ClientKey"):
             keys += 1
             for name in ("dsn", "dsnSecret", "secret"):
                 assert set(res["outputs"][name]) >= {"ciphertext"}, (res["urn"], name)
-    assert keys > 0
+    assert keys > 0 and providers == 1
 
 
 def test_scale_under_rate_limits(tmp_path: Path) -> None:

@@ -44,9 +44,9 @@ UPLOAD = {"GET /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/chunk-upload/",
           "POST /api/0/organizations/{organization_id_or_slug}/artifactbundle/assemble/"}  # fmt: skip
 DEPLOY = "POST /api/0/organizations/{organization_id_or_slug}/releases/{version}/deploys/"
-# the one read every preview and `up` makes before declaring anything (infra/sentry/preflight.py; by design, see
-# tests/e2e/test_connection_cli.py::test_healthy_preview_sends_one_request)
-PREFLIGHT = "GET /api/0/organizations/{organization_id_or_slug}/"
+#: the provider's preflight (check_config, once per `up`): the organization, and one workflow listing (alerts)
+PREFLIGHT = {"GET /api/0/organizations/{organization_id_or_slug}/": 1,
+             "GET /api/0/organizations/{organization_id_or_slug}/workflows/": 1}
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def test_the_same_code_again_uploads_nothing_and_is_the_same_issue(deployed: dic
               str(builds["b"].maps))  # fmt: skip
     ls.reset_stats()
     stack.up()
-    assert api_calls(ls) == {PREFLIGHT: 1}  # the connection check; nothing to upload, nothing else to do
+    assert api_calls(ls) == PREFLIGHT  # nothing to upload, nothing else to do
     outputs = stack.outputs()
     project = outputs["sentryProjects"]["frontend"]
     before = len(clicked(ls, project))  # 1 after the test above (counted, so that this test stands on its own)

@@ -61,14 +61,14 @@ class Mocks(pulumi.runtime.Mocks):
         self.resources.append(Registered(args.typ, args.name, inputs, raw))
         outs = dict(inputs)
         kind = args.typ.rsplit(":", 1)[-1]
-        if args.typ == "pulumi-python:dynamic/sentry:Project":
+        if args.typ == "sentrystacks:index:Project":
             outs.update(projectId="42", adopted=False, settingsManaged=True)
-        elif args.typ == "pulumi-python:dynamic/sentry:ClientKey":
+        elif args.typ == "sentrystacks:index:ClientKey":
             service = args.name.split("-")[1]
             outs.update(keyId=f"k-{args.name}", public="p", secret="s" * 32, dsn=DSNS[service])
-        elif args.typ == "pulumi-python:dynamic/sentry:MetricMonitor":
+        elif args.typ == "sentrystacks:index:MetricMonitor":
             outs.update(detectorId="7")
-        elif args.typ == "pulumi-python:dynamic/sentry:Alert":
+        elif args.typ == "sentrystacks:index:Alert":
             outs.update(workflowId="9")
         elif args.typ == "pulumi-python:dynamic/files:RenderedFile" and isinstance(inputs["content"], str):
             outs.update(sha256=hashlib.sha256(inputs["content"].encode()).hexdigest(), mode=0o600)
@@ -139,7 +139,7 @@ def test_program_with_compose_driver(mocks: Mocks, tmp_path: Path, stack: str) -
         assert compose["services"] == ["backend", "beat", "frontend", "redis", "worker"]
         assert compose["healthTimeout"] == 180
         assert not [r for r in mocks.resources if r.typ.startswith("docker:")]
-        assert sorted(mocks.of("pulumi-python:dynamic/sentry:Project")) == [f"{stack}-backend", f"{stack}-frontend"]
+        assert sorted(mocks.of("sentrystacks:index:Project")) == [f"{stack}-backend", f"{stack}-frontend"]
 
     return done(p).apply(check)
 
@@ -310,12 +310,23 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
         return real_build(s, root)
 
     monkeypatch.setattr(program, "build", spy)
-    # the one read of the Sentry connection (tests/e2e/test_connection_cli.py): no Sentry under mocks
-    monkeypatch.setattr(program, "check_sentry", lambda s, root=None: seen.setdefault("checked", s))
     monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s))
+    real_provider = program.SentryStacks
+
+    def provider(name: str, **kw: Any) -> Any:
+        seen["provider"] = kw
+        return real_provider(name, **kw)
+
+    monkeypatch.setattr(program, "SentryStacks", provider)
     program.run()
-    assert seen["checked"] is seen["settings"]
     s = seen["settings"]
+    # the one read of the Sentry connection is the provider's (its check_config: tests/e2e/test_connection_cli.py);
+    # the program hands it the stack's sentry: config as written and what the stack will do
+    given = seen["provider"]
+    assert (given["base_url"], given["organization"]) == ("https://sentry.example.com", "acme")
+    assert given["token"] is None  # none in this stack file: the provider takes SENTRY_AUTH_TOKEN
+    assert given["preflight"].model_dump() == {"team": "platform", "alerts": True, "workflows": True,
+                                               "releases": True, "namespace": "sentry-stacks"}
     assert s == load_settings(stack_file, stack="dev", git_release=lambda: RELEASE, environ={})
     assert s.services[0].name == "backend" and s.alerts and s.monitors  # defaults from Pulumi.yaml
 
@@ -383,7 +394,7 @@ def test_privacy_reaches_the_projects_and_the_outputs(mocks: Mocks, tmp_path: Pa
     assert p.outputs["privacy"]["projects"]["scrubIPAddresses"] is False
 
     def check(_: Any) -> None:
-        for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
+        for project in mocks.of("sentrystacks:index:Project").values():
             assert project.inputs["scrubIPAddresses"] is False  # dev's own ask
             assert project.inputs["privacyOthers"]["prod"]["scrubIPAddresses"] is True  # prod's, for the floor
             assert project.inputs.get("sensitiveFields") is None  # nobody declares it: not managed
@@ -397,7 +408,7 @@ def test_per_environment_projects_get_the_stacks_own_privacy(mocks: Mocks, tmp_p
     p = program.build(s, root=ROOT)
 
     def check(_: Any) -> None:
-        for project in mocks.of("pulumi-python:dynamic/sentry:Project").values():
+        for project in mocks.of("sentrystacks:index:Project").values():
             assert project.inputs["scrubIPAddresses"] is False
 
     return done(p).apply(check)

@@ -13,7 +13,7 @@ from infra import program
 from tests.program.test_program import Mocks, done, settings
 from tests.unit.settings_support import RELEASE, ROOT
 
-S = "pulumi-python:dynamic/sentry:"
+S = "sentrystacks:index:"
 
 
 class CronMocks(Mocks):

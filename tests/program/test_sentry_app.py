@@ -1,29 +1,20 @@
-"""SentryApp under Pulumi mocks: resource graph, naming per environment, secret DSNs, validation."""
+"""SentryApp under Pulumi mocks: the settings become the resource graph (names per environment, secret DSNs,
+legacy mode), through the sentrystacks provider."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
-from infra.components.sentry_app import (
-    AlertAction,
-    AlertCondition,
-    AlertSpec,
-    InboundFilterSpec,
-    KeySpec,
-    MonitorCondition,
-    MonitorSpec,
-    RateLimit,
-    SentryApp,
-    SentryAppArgs,
-    SentryAppError,
-    ServiceSentrySpec,
-)
+from infra.components.sentry_app import SentryApp, SentryAppError
+from infra.components.sentry_resources import SentryStacks
+from infra.settings import StackSettings, load_settings
 
-PREFIX = "pulumi-python:dynamic/sentry:"
+PREFIX = "sentrystacks:index:"
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -33,7 +24,7 @@ class Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(args)
-        outs = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        outs = dict(args.inputs)
         kind = args.typ.removeprefix(PREFIX)
         if kind == "Project":
             outs.update(projectId="42", adopted=self.adopted)
@@ -50,33 +41,38 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-def services() -> tuple[ServiceSentrySpec, ...]:
-    return (
-        ServiceSentrySpec(
-            service="backend", project_slug="shop-backend", project_name="Shop backend", platform="python-django",
-            keys=(KeySpec("g1", active=False), KeySpec("g2", rate_limit=RateLimit(100, 60))), current_key="g2",
-            resolve_age_hours=24,
-        ),
-        ServiceSentrySpec(
-            service="frontend", project_slug="shop-frontend", project_name="Shop frontend", platform="javascript",
-            keys=(KeySpec("g1", browser_sdk_version="8.x"),), current_key="g1", allowed_domains=("*",),
-        ),
-    )
+SERVICES = {
+    "backend": {"image": "shop/backend:1", "sentry": {"project": "shop-backend", "name": "Shop backend",
+                                                      "platform": "python-django", "resolveAgeHours": 24}},
+    "frontend": {"image": "shop/frontend:1", "sentry": {
+        "project": "shop-frontend", "name": "Shop frontend", "platform": "javascript", "allowedDomains": ["*"],
+        "inboundFilters": {"localhost": True, "legacy-browsers": ["ie"]}}},
+}
+KEYS = {"backend": {"current": "g2", "generations": {"g1": False, "g2": {"rateLimit": {"count": 100, "window": 60}}}},
+        "frontend": {"current": "g1", "generations": {"g1": {"browserSdkVersion": "8.x"}}}}
 
 
-def make_args(stack: str = "dev", **kw: Any) -> SentryAppArgs:
-    base: dict[str, Any] = {
-        "app": "shop", "environment": "development" if stack == "dev" else "production", "stack": stack,
-        "team": "platform", "services": services(),
-        "monitors": (MonitorSpec("error spike", "backend", "count()", (MonitorCondition("gt", 100, 75),)),),
-        "alerts": (
-            AlertSpec("new issues", ("backend", "frontend"), (AlertAction("email"),), monitors=("error spike",)),
-        ),
-        "filters": (InboundFilterSpec("frontend", "localhost"), InboundFilterSpec("frontend", "legacy-browsers",
-                                                                                   subfilters=("ie",))),
+def settings(stack: str = "dev", **overrides: Any) -> StackSettings:
+    """A stack of two services with keys, a monitor, an alert and filters, as the settings model builds it."""
+    config: dict[str, Any] = {
+        "sentry:baseUrl": "https://sentry.example.com", "sentry:organization": "acme",
+        "sentry-stacks:app": "shop", "sentry-stacks:team": "platform", "sentry-stacks:release": "r1",
+        "sentry-stacks:environment": "development" if stack == "dev" else "production",
+        "sentry-stacks:services": SERVICES, "sentry-stacks:keys": KEYS,
+        "sentry-stacks:monitors": {"error spike": {"service": "backend", "aggregate": "count()",
+                                                   "conditions": [{"type": "gt", "comparison": 100}]}},
+        "sentry-stacks:alerts": {"new issues": {"services": ["backend", "frontend"], "actions": [{"type": "email"}],
+                                                "monitors": ["error spike"]}},
+        "sentry-stacks:releaseTracking": {"enabled": False},
     }
-    base.update(kw)
-    return SentryAppArgs(**base)
+    config.update({f"sentry-stacks:{k}": v for k, v in overrides.items()})
+    return load_settings(config, stack=stack, git_release=lambda: "r1", root=Path("/nonexistent"), environ={})
+
+
+def app(stack: str = "dev", **overrides: Any) -> SentryApp:
+    given = settings(stack, **overrides)
+    return SentryApp(f"{stack}-sentry", given, SentryStacks(f"{stack}-sentrystacks", base_url=None,
+                                                             organization=None, token=None))
 
 
 @pytest.fixture
@@ -100,7 +96,7 @@ def by_kind(mocks: Mocks, kind: str) -> list[pulumi.runtime.MockResourceArgs]:
 
 @pulumi.runtime.test
 def test_resource_graph_and_names(mocks: Mocks) -> Any:
-    app = SentryApp("dev-sentry", make_args("dev"))
+    sentry = app("dev")
 
     def check(_: Any) -> None:
         projects = {r.name: r.inputs for r in by_kind(mocks, "Project")}
@@ -126,22 +122,23 @@ def test_resource_graph_and_names(mocks: Mocks) -> Any:
         assert filters["dev-frontend-filter-localhost"]["resetOnDelete"] is False
         assert filters["dev-frontend-filter-localhost"]["shared"] is True
         for resource in mocks.resources:
-            assert resource.typ.startswith(PREFIX) or resource.typ == "sentry-stacks:index:SentryApp"
+            assert resource.typ.startswith(PREFIX) or resource.typ in (
+                "sentry-stacks:index:SentryApp", "pulumi:providers:sentrystacks")
 
-    return everything(app).apply(check)
+    return everything(sentry).apply(check)
 
 
 @pulumi.runtime.test
 def test_dsns_are_secret_and_come_from_current_key(mocks: Mocks) -> Any:
-    app = SentryApp("dev-sentry", make_args("dev"))
+    sentry = app("dev")
     expected = hashlib.md5(b"dev-backend-key-g2").hexdigest()
 
     async def check() -> None:
-        assert set(app.dsns) == {"backend", "frontend"}
-        assert await app.dsns["backend"].is_secret()
-        assert await app.dsns["backend"].future() == f"http://{expected}@localhost:9/42"
-        assert set(app.keys["backend"]) == {"g1", "g2"}
-        assert set(app.projects) == {"backend", "frontend"}
+        assert set(sentry.dsns) == {"backend", "frontend"}
+        assert await sentry.dsns["backend"].is_secret()
+        assert await sentry.dsns["backend"].future() == f"http://{expected}@localhost:9/42"
+        assert set(sentry.keys["backend"]) == {"g1", "g2"}
+        assert set(sentry.projects) == {"backend", "frontend"}
 
     return pulumi.Output.from_input(check())
 
@@ -150,7 +147,7 @@ def test_dsns_are_secret_and_come_from_current_key(mocks: Mocks) -> Any:
 def test_key_names_differ_per_environment_and_per_env_projects() -> Any:
     m = Mocks()
     pulumi.runtime.set_mocks(m, project="sentry-stacks", stack="prod", preview=False)
-    app = SentryApp("prod-sentry", make_args("prod", project_mode="per-environment", adopt_existing=True))
+    sentry = app("prod", projectMode="per-environment", adoptExisting=True)
 
     def check(_: Any) -> None:
         projects = {r.name: r.inputs for r in by_kind(m, "Project")}
@@ -163,28 +160,32 @@ def test_key_names_differ_per_environment_and_per_env_projects() -> Any:
         assert by_kind(m, "Alert")[0].inputs["environment"] == "production"
         assert by_kind(m, "InboundFilter")[0].inputs["resetOnDelete"] is True
 
-    return everything(app).apply(check)
+    return everything(sentry).apply(check)
 
 
 @pulumi.runtime.test
 def test_adopting_stack_makes_filters_read_only() -> Any:
     m = Mocks(adopted=True)
     pulumi.runtime.set_mocks(m, project="sentry-stacks", stack="prod", preview=False)
-    app = SentryApp("prod-sentry", make_args("prod"))
+    sentry = app("prod")
 
     def check(_: Any) -> None:
         for flt in by_kind(m, "InboundFilter"):
             assert flt.inputs["readOnly"] is True
 
-    return everything(app).apply(check)
+    return everything(sentry).apply(check)
 
 
 @pulumi.runtime.test
 def test_legacy_browsers_true_means_all_and_false_none(mocks: Mocks) -> Any:
     """`legacy-browsers: true` (no list) is Sentry's "all legacy browsers", never written as none."""
-    filters = (InboundFilterSpec("frontend", "legacy-browsers", True), InboundFilterSpec("backend", "legacy-browsers",
-                                                                                          False))
-    app = SentryApp("dev-sentry", make_args("dev", filters=filters))
+    services = {
+        "backend": {**SERVICES["backend"], "sentry": {**SERVICES["backend"]["sentry"],
+                                                      "inboundFilters": {"legacy-browsers": False}}},
+        "frontend": {**SERVICES["frontend"], "sentry": {**SERVICES["frontend"]["sentry"],
+                                                        "inboundFilters": {"legacy-browsers": True}}},
+    }
+    sentry = app("dev", services=services)
 
     def check(_: Any) -> None:
         got = {r.name: r.inputs for r in by_kind(mocks, "InboundFilter")}
@@ -193,19 +194,14 @@ def test_legacy_browsers_true_means_all_and_false_none(mocks: Mocks) -> Any:
         assert got["dev-backend-filter-legacy-browsers"]["subfilters"] == []
         assert "active" not in got["dev-backend-filter-legacy-browsers"]
 
-    return everything(app).apply(check)
+    return everything(sentry).apply(check)
 
 
 @pulumi.runtime.test
 def test_legacy_mode_uses_legacy_resources(mocks: Mocks) -> Any:
-    args = make_args(
-        "dev", legacy_alerts=True,
-        alerts=(AlertSpec("new issues", ("backend",),
-                          (AlertAction("email", target_type="team", target_identifier="5"),),
-                          filters=(AlertCondition("level", {"level": 40, "match": "gte"}),),
-                          monitors=("error spike",)),),
-    )
-    app = SentryApp("dev-sentry", args)
+    sentry = app("dev", legacyAlerts=True, alerts={"new issues": {
+        "services": ["backend"], "actions": [{"type": "email", "targetType": "team", "targetIdentifier": "5"}],
+        "filters": [{"type": "level", "comparison": {"level": 40, "match": "gte"}}], "monitors": ["error spike"]}})
 
     def check(_: Any) -> None:
         assert not by_kind(mocks, "Alert") and not by_kind(mocks, "MetricMonitor")
@@ -218,40 +214,13 @@ def test_legacy_mode_uses_legacy_resources(mocks: Mocks) -> Any:
         assert metric["triggers"][0]["label"] == "critical"
         assert metric["triggers"][0]["actions"] == [{"type": "email", "targetType": "team", "targetIdentifier": "5"}]
 
-    return everything(app).apply(check)
+    return everything(sentry).apply(check)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"current_key": "g9"}, "current_key 'g9' is not one of its key generations (g1, g2)"),
-        ({"keys": ()}, "service 'backend' has no client key"),
-        ({"keys": (KeySpec("g1"), KeySpec("g1")), "current_key": "g1"}, "'g1' is declared twice"),
-    ],
-)
-def test_invalid_keys_are_refused(change: dict[str, Any], message: str) -> None:
-    svc = services()[0]
-    fields = {**svc.__dict__, **change}
-    bad = ServiceSentrySpec(**fields)
+def test_what_has_no_legacy_form_is_refused() -> None:
+    """Everything else that does not hang together is the settings model's to refuse (tests/unit/test_settings.py);
+    what only SentryApp can tell is an alert that the legacy alert APIs cannot express."""
     pulumi.runtime.set_mocks(Mocks(), project="sentry-stacks", stack="dev", preview=False)
-    with pytest.raises(SentryAppError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        SentryApp("dev-sentry", make_args("dev", services=(bad, services()[1])))
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"alerts": (AlertSpec("a", ("nope",), (AlertAction("email"),)),)}, "alert 'a' watches unknown service 'nope'"),
-        ({"alerts": (AlertSpec("a", ("backend",), (AlertAction("email"),), monitors=("x",)),)},
-         "alert 'a' references unknown monitor 'x'"),
-        ({"monitors": (MonitorSpec("m", "nope", "count()", ()),), "alerts": ()},
-         "monitor 'm' is on unknown service 'nope'"),
-        ({"filters": (InboundFilterSpec("nope", "localhost"),)}, "inbound filter 'localhost' is on unknown service"),
-        ({"legacy_alerts": True, "monitors": (), "alerts": (AlertSpec("a", ("backend",), (AlertAction("slack"),)),)},
-         "alert 'a': action type 'slack'"),
-    ],
-)
-def test_inconsistent_args_are_refused(change: dict[str, Any], message: str) -> None:
-    pulumi.runtime.set_mocks(Mocks(), project="sentry-stacks", stack="dev", preview=False)
-    with pytest.raises(SentryAppError, match=message):
-        SentryApp("dev-sentry", make_args("dev", **change))
+    with pytest.raises(SentryAppError, match="alert 'a': action type 'slack'"):
+        app("dev", legacyAlerts=True, monitors={}, alerts={"a": {"services": ["backend"], "actions": [
+            {"type": "slack", "integrationId": "1", "targetType": "specific", "targetIdentifier": "#a"}]}})

@@ -16,7 +16,7 @@ from infra.sentry.source_maps_upload import bundle_hash
 from tests.program.test_program import Mocks, clean_config, done, mocks, settings  # noqa: F401 - the fixtures
 from tests.unit.settings_support import RELEASE, ROOT
 
-S = "pulumi-python:dynamic/sentry:SourceMaps"
+S = "sentrystacks:index:SourceMaps"
 
 
 def project_root(tmp: Path, *, built: bool) -> Path:

@@ -41,14 +41,14 @@ def test_the_proof_fires_delivers_explains_and_cleans_up(tmp_path: Path) -> None
         plugin = f"/api/0/projects/{ls.org}/{slug}/plugins/webhooks/"
         ls.api("PUT", plugin, json={"urls": f"{hooks.url('/hook')}\n{refused}"})
         ls.api("POST", plugin)
-        for spec in settings.alerts:
+        for name, spec in settings.alerts.items():
             actions = [{"type": a.type, "data": dict(a.data), "config": {"targetType": a.target_type,
                         "targetIdentifier": a.target_identifier}} for a in spec.actions]  # fmt: skip
             ls.api("POST", f"/api/0/organizations/{ls.org}/workflows/", json={
-                "name": f"[{settings.app}/dev] {spec.name}", "detectorIds": [stream["id"]],
+                "name": f"[{settings.app}/dev] {name}", "detectorIds": [stream["id"]],
                 "environment": spec.environment or settings.environment, "config": {"frequency": 30},
                 "triggers": {"logicType": "any-short", "conditions": [
-                    {"type": t.type, "comparison": True, "conditionResult": True} for t in spec.triggers]},
+                    {"type": t.type, "comparison": True, "conditionResult": True} for t in spec.trigger_conditions()]},
                 "actionFilters": [{"logicType": "all", "conditions": [], "actions": actions}]})  # fmt: skip
         client = SentryClient(Connection(ls.url + "/api/0/", ls.org, ls.token))
         lines: list[str] = []

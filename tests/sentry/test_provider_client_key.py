@@ -127,10 +127,11 @@ def test_rate_limit_ignored_by_plan_is_reported_then_applied_with_feature(locals
 def test_check_failures(localsentry_session: LocalSentry) -> None:
     p = provider(localsentry_session)
     failures = {f.property: f.reason for f in p.check({}, {"project": "NOT OK", "rateLimit": 5}).failures}
-    assert failures == {
-        "project": "project 'NOT OK' is invalid: lowercase letters, digits, '_' and '-' only, not all digits",
-        "name": "name is required",
-        "rateLimit": "rateLimit must be an object {count, window} or null",
+    assert failures == {  # the same types (and messages) the settings model checks a stack file with
+        "project": "project: must be a slug: lowercase letters, digits, '-' and '_', not only digits"
+                   " (^(?![0-9]+$)[a-z0-9_\\-]+$)",
+        "name": "name: required",
+        "rateLimit": "rateLimit: must be an object",
     }
 
 

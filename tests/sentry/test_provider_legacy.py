@@ -109,17 +109,20 @@ def test_legacy_check_failures(localsentry_session: LocalSentry) -> None:
     issue = {f.property: f.reason for f in provider(IssueAlertProvider, localsentry_session).check(
         {}, {"project": "web", "name": "r", "actionMatch": "some", "frequency": 1, "filters": [LEVEL],
              "conditions": [{"name": "no id"}]}).failures}
-    assert issue == {
-        "actionMatch": "actionMatch 'some' is not allowed; allowed values: all, any, none",
-        "frequency": "frequency 1 is out of range; allowed: 5..43200",
-        "conditions": 'conditions must be a list of nodes, each {"id": "<sentry class path>", ...}',
-        "actions": "actions must list at least one action (Sentry refuses a rule without one)",
-        "filterMatch": "filterMatch is required when filters are given; allowed values: all, any, none",
+    assert issue == {  # every problem at once, with the messages of the field types
+        "actionMatch": "actionMatch: must be one of 'all', 'any' or 'none'",
+        "frequency": "frequency: must be a whole number from 5 to 43200",
+        "conditions": 'conditions: must be a list of nodes, each {"id": "<sentry class path>", ...}',
+        "actions": "actions: required",
     }
+    filters = {f.property: f.reason for f in provider(IssueAlertProvider, localsentry_session).check(
+        {}, {"project": "web", "name": "r", "actionMatch": "all", "filters": [LEVEL], "actions": [EMAIL_OWNERS]}
+    ).failures}
+    assert filters == {"filterMatch": "filterMatch is required when filters are given; allowed values: all, any, none"}
     metric = [f.reason for f in provider(MetricAlertProvider, localsentry_session).check(
         {}, {"project": "web", "name": "m", "aggregate": "count()", "timeWindow": 3600, "thresholdType": 0,
              "triggers": [{"label": "warning", "alertThreshold": 1, "actions": []}]}).failures]
     assert metric == [
-        "timeWindow 3600 is not allowed; allowed values: 1, 5, 10, 15, 30, 60, 120, 240, 1440",
-        "triggers[0].label must be 'critical' (allowed order: critical, warning)",
+        "timeWindow: must be one of 1, 5, 10, 15, 30, 60, 120, 240, 1440",
+        "triggers: triggers[0].label must be 'critical' (allowed order: critical, warning)",
     ]  # `actions: []` is a shape Sentry returns (its own example): accepted

@@ -122,8 +122,10 @@ def test_adopt_only_when_told(localsentry_session: LocalSentry) -> None:
 def test_shared_project_first_creates_others_adopt_destroy_keeps_it(localsentry_session: LocalSentry) -> None:
     ls, p = localsentry_session, provider(localsentry_session)
     slug = unique("shared")
+    # defaultKey keep: the stacks add no key here, so only the untouched 'Default' key tells that the project is
+    # dev's own, finished create (with delete, a project without any key would be taken for a lost create of prod's)
     common = {"slug": slug, "name": "Shared", "platform": "python", "teams": [ls.team], "resolveAge": 24,
-              "shared": True}
+              "shared": True, "defaultKey": "keep"}
     dev, _ = create(p, **common, stack="dev")
     prod, prod_inputs = create(p, **common, stack="prod")
     assert dev.id == prod.id and dev.outs["adopted"] is False and prod.outs["adopted"] is True
@@ -163,7 +165,8 @@ def test_two_stacks_creating_the_same_shared_project_at_once(localsentry_session
 
     def up(stack: str) -> None:
         try:
-            results.append(create(p, slug=slug, name="Race", teams=[ls.team], shared=True, stack=stack)[0])
+            results.append(create(p, slug=slug, name="Race", teams=[ls.team], shared=True, stack=stack,
+                                  defaultKey="keep")[0])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -11,6 +11,7 @@ import pytest
 
 from infra import privacy as pv
 from infra.sentry.project_model import ProjectInputs, outputs_from_api
+from infra.sentry.shape import parse
 from tests.sentry.test_provider_project import create, live, provider
 from tests.support.localsentry import LocalSentry, unique
 from tests.unit.settings_support import settings_for
@@ -68,7 +69,7 @@ def _body(name: str) -> dict[str, Any]:
 def test_sentrys_own_bodies_read_without_false_drift(name: str) -> None:
     body = _body(name)
     declared = {k: body[k] for k in pv.PROJECT_FIELDS}
-    inputs = ProjectInputs.from_props({"slug": body["slug"], "teams": ["t"], **declared})
+    inputs = parse(ProjectInputs, {"slug": body["slug"], "teams": ["t"], **declared})
     outs = outputs_from_api(body, inputs, organization="o", adopted=False)
     assert {k: outs[k] for k in declared} == {k: sorted(v) if isinstance(v, list) else v for k, v in declared.items()}
     assert {k for k in inputs.differences(body) if k != "teams"} == set()
@@ -78,7 +79,7 @@ def test_sentrys_own_bodies_read_without_false_drift(name: str) -> None:
 def test_an_answer_without_privacy_fields_means_sentrys_defaults() -> None:
     body = _body("go-project-updated.json")
     assert body.get("dataScrubber") is None  # this answer leaves them out
-    inputs = ProjectInputs.from_props({"slug": body["slug"], "teams": [], **{
+    inputs = parse(ProjectInputs, {"slug": body["slug"], "teams": ["t"], **{
         "dataScrubber": True, "dataScrubberDefaults": True, "scrubIPAddresses": False}})
     assert {k for k in inputs.differences(body) if k != "teams"} == set()
 

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import proto
 
 from infra.sentry.errors import SentryToolError
 from infra.sentry.source_maps import SourceMapsProvider
 from infra.sentry.source_maps_upload import UploadRecord, bundle_hash
 from infra.vocabulary import URL_PREFIX_RULE
 from tests.support.localsentry import LocalSentry, unique
+from tests.support.plugin import Plugin, PluginError
 from tests.support.sourcemaps import Build, Toolchain
 
 pytestmark = pytest.mark.sentry
@@ -38,9 +40,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
 def provider(ls: LocalSentry, record: Path, upload_token: str | None = None) -> SourceMapsProvider:
     p = SourceMapsProvider()
     config = {"sentry:baseUrl": ls.url, "sentry:organization": ls.org, "sentry:token": ls.token}
-    if upload_token:
-        config["sentry:uploadToken"] = upload_token
     p.configure(ConfigureRequest(Config(config, "sentry-stacks")))
+    p.upload_token = upload_token  # as the plugin gives its `uploadToken` input
     p.record = UploadRecord(record)
     return p
 
@@ -162,3 +163,46 @@ def test_check_names_every_bad_input(localsentry_session: LocalSentry, tmp_path:
     reasons = {f.property: f.reason for f in result.failures}
     assert set(reasons) == {"project", "release", "path", "bundleHash", "urlPrefix", "dist"}
     assert URL_PREFIX_RULE in reasons["urlPrefix"] and "SHA-256" in reasons["bundleHash"]
+
+
+def test_through_the_plugin_with_the_upload_token_as_its_secret_input(
+    localsentry_session: LocalSentry, builds: dict[str, Build], tmp_path: Path
+) -> None:
+    """The plugin process (as the engine runs it, in the project directory) uploads with its `uploadToken` input:
+    another organization's token fails in one line without the token; the right one uploads once, and the state has
+    neither token; read and an unchanged diff send no upload; delete leaves the bundle."""
+    ls = localsentry_session
+    project = ls.create_project(name=unique("plugged"), platform="javascript")["slug"]
+    declared = props(builds["a"], project, "shop@5.0")
+    elsewhere = ls.create_token(["org:ci"], kind="org", organization=ls.create_org())
+    token = ls.create_token(["org:ci"], kind="org")
+    connection = {"baseUrl": ls.url, "organization": ls.org, "token": ls.token}
+    wrong = Plugin(tmp_path)
+    try:
+        wrong.configure({**connection, "uploadToken": elsewhere})
+        with pytest.raises(PluginError) as failed:
+            wrong.create("SourceMaps", wrong.check("SourceMaps", declared)[0])
+        assert "sentry-cli exited" in failed.value.details and elsewhere not in failed.value.details
+        assert "\n" not in failed.value.details.strip()
+    finally:
+        wrong.close()
+    plugin = Plugin(tmp_path)
+    try:
+        plugin.configure({**connection, "uploadToken": token})
+        inputs, failures = plugin.check("SourceMaps", declared)
+        assert failures == []
+        ls.reset_stats()
+        id_, created = plugin.create("SourceMaps", inputs)
+        assert calls(ls) == {UPLOAD[0]: 1, UPLOAD[1]: 1, UPLOAD[2]: 3}
+        [bundle] = bundles(ls, project)
+        state = {k: v.value for k, v in created.items()}
+        assert state["bundleId"] == bundle["bundleId"] and token not in repr(state) and ls.token not in repr(state)
+        assert (tmp_path / ".sentry-stacks" / "source-map-uploads.jsonl").exists()  # the project directory's record
+        ls.reset_stats()
+        assert plugin.read("SourceMaps", id_, state).id == id_
+        assert plugin.diff("SourceMaps", id_, state, inputs).changes == proto.DiffResponse.DIFF_NONE
+        plugin.delete("SourceMaps", id_, state)
+        assert set(calls(ls)) == {"GET /api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/files/"
+                                  "artifact-bundles/"} and len(bundles(ls, project)) == 1  # fmt: skip
+    finally:
+        plugin.close()

@@ -443,6 +443,7 @@ def test_adopted_object_first_refresh_shows_no_change(sentry: ReplaySentry, kind
         declared["project"] = body["projects"][0]
     if kind == "project":  # a project with no key yet: not an unfinished create of this stack
         sentry.add("GET", f"{API}/projects/{ORG}/{body['slug']}/keys/", [])
+        sentry.add("GET", f"{API}/organizations/{ORG}/workflows/", [])  # nor its default alert (defaultRules false)
         for team in declared["teams"]:  # the slug is taken: Sentry's answer to the create, then it is found again
             sentry.add("POST", f"{API}/teams/{ORG}/{team}/projects/",
                        {"detail": "A project with this slug already exists."}, status=409)

@@ -6,7 +6,12 @@ import copy
 from typing import Any
 
 from infra.sentry.cron_monitor import CronMonitorProvider
-from infra.sentry.cron_monitor_model import CronMonitorInputs, changed_fields, inputs_from_outputs, outputs_from_api
+from infra.sentry.cron_monitor_model import CronMonitorInputs, outputs_from_api
+from infra.sentry.shape import changes, inputs_of_state, parse
+
+
+def changed_fields(outs: dict[str, Any], declared: dict[str, Any]) -> list[str]:
+    return changes(CronMonitorInputs, outs, declared)[0]
 
 DECLARED: dict[str, Any] = {
     "project": "backend", "slug": "heartbeat-dev", "name": "[app/dev] heartbeat", "scheduleType": "crontab",
@@ -44,16 +49,16 @@ def test_check_names_each_bad_value_and_what_is_allowed() -> None:
     assert "unknown time zone 'Europe/Berln'" in bad["timezone"]
     assert "out of range; allowed: 1..40320" in bad["checkinMargin"] and "1..40320" in bad["maxRuntime"]
     assert "1..720" in bad["failureIssueThreshold"]
-    assert "allowed values: active, disabled" in bad["status"]
-    assert "user:<id> or team:<id>" in bad["owner"] and "lowercase letters" in bad["slug"]
+    assert "must be one of 'active' or 'disabled'" in bad["status"]
+    assert "team:<id> or user:<id>" in bad["owner"] and "lowercase letters" in bad["slug"]
     interval = failures({**DECLARED, "scheduleType": "interval", "schedule": [0, "fortnight"]})
     assert "unit one of minute, hour, day, week, month, year" in interval["schedule"]
-    assert "allowed values: crontab, interval" in failures({**DECLARED, "scheduleType": "cron"})["scheduleType"]
+    assert "must be one of 'crontab' or 'interval'" in failures({**DECLARED, "scheduleType": "cron"})["scheduleType"]
 
 
 def test_no_detector_is_a_known_empty_id() -> None:
     """A null detectorId output is unknown in every later preview (so was each watching alert's detectorIds)."""
-    inputs = CronMonitorInputs.from_props(DECLARED)
+    inputs = parse(CronMonitorInputs, DECLARED)
     outs = outputs_from_api(SENTRY_MONITOR, inputs, organization="acme", adopted=False, detector_id=None)
     assert outs["detectorId"] == ""
     assert CronMonitorProvider().diff("acme/heartbeat-dev", outs, DECLARED).changes is False
@@ -69,17 +74,17 @@ def test_check_refuses_what_sentry_refuses() -> None:
 
 
 def test_read_of_sentry_response_shows_no_drift_for_what_sentry_means() -> None:
-    inputs = CronMonitorInputs.from_props(DECLARED)
+    inputs = parse(CronMonitorInputs, DECLARED)
     outs = outputs_from_api(SENTRY_MONITOR, inputs, organization="acme", adopted=False, detector_id="42")
     assert outs["checkinMargin"] == 1 and outs["failureIssueThreshold"] == 1  # null: Sentry's default
     assert outs["environmentStatus"] == "ok" and outs["monitorId"] == SENTRY_MONITOR["id"]
     assert changed_fields(outs, DECLARED) == []
     assert CronMonitorProvider().diff("acme/heartbeat-dev", outs, DECLARED).changes is False
-    assert inputs_from_outputs(outs)["schedule"] == "* * * * *"
+    assert inputs_of_state(CronMonitorInputs, outs)["schedule"] == "* * * * *"
 
 
 def test_read_shows_a_schedule_changed_by_hand_and_a_new_slug_replaces() -> None:
-    inputs = CronMonitorInputs.from_props(DECLARED)
+    inputs = parse(CronMonitorInputs, DECLARED)
     edited = copy.deepcopy(SENTRY_MONITOR)
     edited["config"].update({"schedule": "*/5 * * * *", "checkin_margin": 10})
     edited["owner"] = {"type": "team", "id": "7", "name": "ops"}
@@ -91,15 +96,15 @@ def test_read_shows_a_schedule_changed_by_hand_and_a_new_slug_replaces() -> None
 
 
 def test_nicknames_and_intervals_compare_by_meaning() -> None:
-    daily = CronMonitorInputs.from_props({**DECLARED, "schedule": "@daily"})
+    daily = parse(CronMonitorInputs, {**DECLARED, "schedule": "@daily"})
     assert daily.to_body()["config"]["schedule"] == "0 0 * * *"
     live = copy.deepcopy(SENTRY_MONITOR)
     live["config"].update({"schedule_type": "interval", "schedule": [2, "hour"]})
     declared = {**DECLARED, "scheduleType": "interval", "schedule": [2, "hour"]}
-    outs = outputs_from_api(live, CronMonitorInputs.from_props(declared), organization="o", adopted=False,
+    outs = outputs_from_api(live, parse(CronMonitorInputs, declared), organization="o", adopted=False,
                             detector_id=None)
     assert changed_fields(outs, declared) == []
-    body = CronMonitorInputs.from_props(declared).to_body()
+    body = parse(CronMonitorInputs, declared).to_body()
     assert body["config"] == {"schedule_type": "interval", "schedule": [2, "hour"], "checkin_margin": 1,
                               "max_runtime": 5, "timezone": "UTC", "failure_issue_threshold": 1,
                               "recovery_threshold": 1}

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from infra.crons import CronMonitorSettings, crontab_problem, parse_cron_monitors, timezone_problem
-from infra.settings import SettingsError
-from tests.unit.settings_support import settings_for
+from infra.crons import CronMonitorSettings, crontab_problem, timezone_problem
+from infra.settings import SettingsError, load_settings
+from tests.unit.settings_support import RELEASE, ROOT, settings_for, stack_config
 
 HEARTBEAT = {"service": "worker", "schedule": "* * * * *"}
 
@@ -102,7 +102,7 @@ def test_monitor_names_slugs_and_release_tracking_problems() -> None:
 def test_alerts_may_watch_cron_monitors() -> None:
     s = settings_for("dev", alerts={"late": {"services": ["worker"], "monitors": ["heartbeat"],
                                              "actions": [{"type": "email"}]}})
-    assert s.alerts[0].monitors == ("heartbeat",)
+    assert s.alerts["late"].monitors == ["heartbeat"]
     assert any("no such monitor; monitors: error-spike, heartbeat" in p
                for p in problems(alerts={"x": {"services": ["backend"], "monitors": ["nope"],
                                                "actions": [{"type": "email"}]}}))
@@ -118,8 +118,10 @@ def test_schedules_and_zones() -> None:
     assert timezone_problem("America/New_York") is None and timezone_problem("Mars/Olympus")
     interval = CronMonitorSettings.model_validate({"service": "w", "interval": {"every": 2, "unit": "hour"}})
     assert interval.schedule_type == "interval" and interval.sentry_schedule() == [2, "hour"]
-    specs, issues = parse_cron_monitors("k", {"x": HEARTBEAT}, stack="a" * 60, reporting={"worker": "backend"})
-    assert specs == () and "not a valid slug of at most 50 characters: set slug" in issues[0].message
+    with pytest.raises(SettingsError) as info:  # <name>-<stack> longer than a monitor slug may be
+        load_settings(stack_config("dev"), stack="a" * 60, git_release=lambda: RELEASE, root=ROOT, environ={})
+    assert any("(<name>-<stack>) is not a valid slug of at most 50 characters: set slug" in str(p)
+               for p in info.value.problems), info.value.problems
 
 
 def test_a_cron_monitor_named_like_a_metric_monitor_is_said_plainly() -> None:

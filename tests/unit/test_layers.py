@@ -1,5 +1,5 @@
-"""Imports in infra/ point down: program -> components -> sentry/render/drivers -> settings, specs, vocabulary,
-connection. The settings and the leaf modules never import the layers above them."""
+"""Imports in infra/ point down: program -> components -> provider -> sentry/render/drivers -> settings, fields,
+vocabulary, connection. The settings and the leaf modules never import the layers above them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,19 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 #: module -> the infra modules it may import (prefixes)
 ALLOWED = {
     "vocabulary": (),
-    "specs": (),
+    "fields": ("infra.vocabulary",),
     "privacy": ("infra.privacy",),
     "crons": (),
     "connection": ("infra.sentry.errors",),
-    "settings": ("infra.settings", "infra.vocabulary", "infra.specs", "infra.connection", "infra.sampling",
+    "settings": ("infra.settings", "infra.vocabulary", "infra.fields", "infra.connection", "infra.sampling",
                  "infra.rotation", "infra.sentry.errors", "infra.privacy",
                  "infra.crons", "infra.contract"),
+    # the Sentry resources take their field types from the leaves, never from the settings model (the plugin
+    # process imports no settings), and never from the plugin or the program
+    "sentry": ("infra.sentry", "infra.fields", "infra.vocabulary", "infra.connection", "infra.crons",
+               "infra.unknown", "infra.provider_errors", "infra.privacy"),
+    "provider": ("infra.provider", "infra.sentry", "infra.fields", "infra.connection", "infra.provider_errors",
+                 "infra.unknown"),
     # the drivers: beside rendering, below the components; never the Sentry side
     "deploy": ("infra.deploy", "infra.settings", "infra.render", "infra.provider_errors", "infra.unknown"),
 }
@@ -27,7 +33,9 @@ ALLOWED = {
 def infra_imports(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("infra"):
+        if isinstance(node, ast.ImportFrom) and node.module == "infra":  # from infra import provider_errors
+            found |= {f"infra.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("infra"):
             found.add(node.module)
         elif isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("infra")}
@@ -49,9 +57,11 @@ def test_sampling_and_rotation_are_leaves() -> None:
 
 
 def test_sentry_models_take_value_sets_from_the_vocabulary() -> None:
+    """Value sets and constrained field types come from the vocabulary and infra/fields.py, shared with the settings."""
     for name in ("alert_model", "metric_monitor_model", "project_model"):
         text = (INFRA / "sentry" / f"{name}.py").read_text(encoding="utf-8")
-        assert "from infra.vocabulary import" in text, name
+        assert any(f in text for f in ("from infra.vocabulary import", "from infra.fields import",
+                                       "from infra import fields")), name
         for constant in ("ACTION_TYPES = (", "PLATFORMS: tuple[str, ...] = (", "DATASETS = (", "LOGIC_TYPES = ("):
             assert constant not in text, f"{name} defines {constant} again"
 

@@ -10,6 +10,7 @@ from infra.sentry.issue_alert import IssueAlertInputs
 from infra.sentry.issue_alert import outputs_from_api as issue_outputs
 from infra.sentry.metric_alert import MetricAlertInputs, MetricAlertProvider
 from infra.sentry.metric_alert import outputs_from_api as metric_outputs
+from infra.sentry.shape import changes, parse
 
 
 def test_keys_nobody_declared_are_dropped_declared_ones_kept() -> None:
@@ -63,17 +64,17 @@ def test_legacy_metric_alert_slack_channel_id_resolved_by_sentry_never_drifts() 
             {"type": "slack", "targetType": "specific", "targetIdentifier": "#alert-rule-alerts",
              "integrationId": 111}]}],
     }
-    outs = metric_outputs(SLACK_RULE, MetricAlertInputs.from_props(declared), organization="acme")
+    outs = metric_outputs(SLACK_RULE, parse(MetricAlertInputs, declared), organization="acme")
     assert "inputChannelId" not in str(outs["triggers"])
     assert MetricAlertProvider().diff("acme/12345", outs, declared).changes is False
     # declaring the channel id compares it (and a wrong one is a change)
     with_id = {**declared, "triggers": [{**declared["triggers"][0], "actions": [
         {**declared["triggers"][0]["actions"][0], "inputChannelId": "C0XXXFKLXXX"}]}]}
-    outs = metric_outputs(SLACK_RULE, MetricAlertInputs.from_props(with_id), organization="acme")
+    outs = metric_outputs(SLACK_RULE, parse(MetricAlertInputs, with_id), organization="acme")
     assert MetricAlertProvider().diff("acme/12345", outs, with_id).changes is False
     wrong = {**with_id, "triggers": [{**with_id["triggers"][0], "actions": [
         {**with_id["triggers"][0]["actions"][0], "inputChannelId": "C0OTHER"}]}]}
-    outs = metric_outputs(SLACK_RULE, MetricAlertInputs.from_props(wrong), organization="acme")
+    outs = metric_outputs(SLACK_RULE, parse(MetricAlertInputs, wrong), organization="acme")
     assert MetricAlertProvider().diff("acme/12345", outs, wrong).changes is True
 
 
@@ -88,9 +89,10 @@ def test_issue_rule_nodes_without_sentrys_labels_and_empty_targets() -> None:
                 "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"}],
                 "actions": [{"id": "sentry.mail.actions.NotifyEmailAction", "targetType": "IssueOwners",
                              "fallthroughType": "ActiveMembers"}]}
-    inputs = IssueAlertInputs.from_props(declared)
+    inputs = parse(IssueAlertInputs, declared)
     outs = issue_outputs(rule, inputs, organization="acme")
-    assert outs["actions"] == inputs.fields["actions"] and outs["conditions"] == inputs.fields["conditions"]
+    body = inputs.to_body()
+    assert outs["actions"] == body["actions"] and outs["conditions"] == body["conditions"]
 
 
 def test_workflow_actions_filled_in_by_sentry_never_drift() -> None:
@@ -103,9 +105,9 @@ def test_workflow_actions_filled_in_by_sentry_never_drift() -> None:
             "actionFilters": [{"id": "2", "organizationId": "1", "logicType": "all", "conditions": [], "actions": [
                 {**action, "id": "3", "status": "active", "integrationId": 1,
                  "data": {"tags": "", "notes": ""}, "config": {**action["config"], "targetDisplay": "#alerts"}}]}]}
-    outs = alert_model.outputs_from_api(live, alert_model.AlertInputs.from_props(declared), organization="acme",
+    outs = alert_model.outputs_from_api(live, parse(alert_model.AlertInputs, declared), organization="acme",
                                         issue_stream_ids={})
-    assert alert_model.changed_fields(outs, declared) == []
+    assert changes(alert_model.AlertInputs, outs, declared) == ([], [])
     changed = {**declared, "actionFilters": [{**declared["actionFilters"][0], "actions": [
         {**action, "config": {**action["config"], "targetIdentifier": "C999"}}]}]}
-    assert alert_model.changed_fields(outs, changed) == ["actionFilters"]
+    assert changes(alert_model.AlertInputs, outs, changed) == (["actionFilters"], [])

@@ -20,6 +20,7 @@ from infra.sentry.legacy_model import LegacyConversionError, issue_rule_from_wor
 from infra.sentry.metric_alert import MetricAlertProvider
 from infra.sentry.metric_monitor import MetricMonitorProvider
 from infra.sentry.project import ProjectProvider
+from infra.sentry.shape import changes, parse, props_of
 
 
 def reasons(provider: SentryProvider, props: dict[str, Any]) -> dict[str, list[str]]:
@@ -32,16 +33,18 @@ def reasons(provider: SentryProvider, props: dict[str, Any]) -> dict[str, list[s
 # ---------------------------------------------------------------- Project
 
 def test_project_check_failures_name_field_and_allowed_values() -> None:
+    """The Project's inputs are checked by their declared types, with the settings model's messages."""
     got = reasons(ProjectProvider(), {"slug": "Bad Slug", "teams": [], "platform": "cobol", "resolveAge": -1,
-                                      "defaultKey": "burn", "digestsMinDelay": 900, "digestsMaxDelay": 600,
-                                      "allowedDomains": []})
+                                      "defaultKey": "burn", "allowedDomains": []})
     assert "lowercase letters, digits" in got["slug"][0]
-    assert got["teams"] == ["teams must not be empty"]
-    assert "platform 'cobol' is not allowed; allowed values: android, apple" in got["platform"][0]
-    assert "resolveAge -1 is out of range" in got["resolveAge"][0]
-    assert got["defaultKey"] == ["defaultKey 'burn' is not allowed; allowed values: keep, deactivate, delete"]
-    assert "must not exceed digestsMaxDelay" in got["digestsMinDelay"][0]
-    assert got["allowedDomains"] == ["allowedDomains must not be empty"]
+    assert got["teams"] == ["teams: must not be empty"]
+    assert "platform: unknown Sentry platform id" in got["platform"][0]
+    assert got["resolveAge"] == ["resolveAge: must be a whole number from 0 to 8760"]  # the settings' range
+    assert got["defaultKey"] == ["defaultKey: unknown value; allowed: keep, deactivate, delete"]
+    assert got["allowedDomains"] == ["allowedDomains: must not be empty"]
+    digests = reasons(ProjectProvider(), {"slug": "web", "teams": ["t"], "digestsMinDelay": 900,
+                                          "digestsMaxDelay": 600})
+    assert "must not exceed digestsMaxDelay" in digests["digestsMinDelay"][0]
 
 
 def test_project_check_tolerates_unknowns_and_strips_nones() -> None:
@@ -52,7 +55,7 @@ def test_project_check_tolerates_unknowns_and_strips_nones() -> None:
 
 def test_project_missing_required_fields() -> None:
     got = reasons(ProjectProvider(), {})
-    assert got == {"slug": ["slug is required"], "teams": ["teams is required"]}
+    assert got == {"slug": ["slug: required"], "teams": ["teams: required"]}
 
 
 def test_project_diff_compares_declared_fields_only() -> None:
@@ -76,15 +79,16 @@ def test_project_slug_change_renames_unless_adopted() -> None:
 
 
 def test_project_model_body_and_differences() -> None:
-    inputs = project_model.ProjectInputs.from_props(
-        {"slug": "web", "teams": ["t"], "name": "Web", "platform": "python", "resolveAge": 24, "shared": True})
-    assert inputs.delete_on_destroy is False  # shared projects survive a destroy by default
+    inputs = parse(project_model.ProjectInputs, {"slug": "web", "teams": ["t"], "name": "Web", "platform": "python",
+                                                 "resolveAge": 24, "shared": True})
+    assert inputs.deletes_on_destroy is False  # shared projects survive a destroy by default
     live = {"slug": "web", "name": "Web", "platform": "python", "resolveAge": 0, "teams": [{"slug": "t"}]}
     assert inputs.to_body(live) == {"resolveAge": 24}
     assert inputs.differences(live) == {"resolveAge": (0, 24)}
     assert "resolveAge: Sentry has 0, this stack declares 24" in project_model.describe_differences(
         inputs.differences(live))
-    assert inputs.create_body() == {"name": "Web", "slug": "web", "default_rules": True, "platform": "python"}
+    # one default, the settings': Sentry's default alert is not kept unless a stack asks for it
+    assert inputs.create_body() == {"name": "Web", "slug": "web", "default_rules": False, "platform": "python"}
 
 
 # ---------------------------------------------------------------- ClientKey
@@ -93,31 +97,31 @@ def test_client_key_check_failures() -> None:
     got = reasons(ClientKeyProvider(), {"project": "web", "name": "x" * 65, "isActive": "yes",
                                         "rateLimit": {"count": 0, "window": 90000},
                                         "dynamicSdkLoaderOptions": {"hasMagic": True}})
-    assert got["name"] == [f"name {'x' * 65!r} is longer than 64 characters"]
-    assert got["isActive"] == ["isActive must be true or false, got 'yes'"]
-    assert "rateLimit.count 0 is out of range" in got["rateLimit"][0]
-    assert "rateLimit.window 90000 is out of range; allowed: 1..86400" in got["rateLimit"][1]
-    assert "unknown loader option 'hasMagic'; allowed: hasReplay" in got["dynamicSdkLoaderOptions"][0]
+    assert got["name"] == ["name: must be at most 64 characters long (a key name)"]
+    assert got["isActive"] == ["isActive: must be a boolean: true or false"]
+    assert got["rateLimit"] == ["rateLimit.count: must be a whole number >= 1",
+                                "rateLimit.window: must be a whole number from 1 to 86400"]
+    assert "dynamicSdkLoaderOptions" not in got  # an option this toolkit does not know is left alone
 
 
 def test_client_key_put_always_carries_browser_sdk_version() -> None:
-    inputs = client_key_model.ClientKeyInputs.from_props({"project": "web", "name": "dev-g1", "isActive": False})
+    inputs = parse(client_key_model.ClientKeyInputs, {"project": "web", "name": "dev-g1", "isActive": False})
     live = {"name": "dev-g1", "isActive": True, "browserSdkVersion": "8.x", "rateLimit": None}
     assert inputs.to_body(live) == {"isActive": False, "browserSdkVersion": "8.x"}
     assert inputs.to_body({**live, "isActive": False}) == {}
 
 
 def test_client_key_ignored_rate_limit_is_reported_not_diffed() -> None:
-    inputs = client_key_model.ClientKeyInputs.from_props(
-        {"project": "web", "name": "k", "rateLimit": {"count": 10, "window": 60}})
+    inputs = parse(client_key_model.ClientKeyInputs,
+                   {"project": "web", "name": "k", "rateLimit": {"count": 10, "window": 60}})
     live = {"id": "p" * 32, "name": "k", "isActive": True, "rateLimit": None, "projectId": 3,
             "dsn": {"public": "http://p@h/3", "secret": "http://p:s@h/3"}, "public": "p" * 32, "secret": "s" * 32}
     outs = client_key_model.outputs_from_api(live, inputs, organization="o")
     assert outs["rateLimit"] == {"count": 10, "window": 60}
     assert outs["rateLimitApplied"] is False and "projects:rate-limits" in outs["rateLimitWarning"]
     assert outs["dsn"] == "http://p@h/3" and outs["projectId"] == "3"
-    assert client_key_model.changed_fields(outs, {"project": "web", "name": "k", "rateLimit": {"count": 10,
-                                                                                             "window": 60}}) == []
+    assert changes(client_key_model.ClientKeyInputs, outs,
+                   {"project": "web", "name": "k", "rateLimit": {"count": 10, "window": 60}}) == ([], [])
 
 
 def test_client_key_diff_replaces_on_project_change() -> None:
@@ -137,14 +141,18 @@ def test_alert_check_failures() -> None:
         "actionFilters": [{"logicType": "all", "conditions": [{"type": "level"}],
                            "actions": [{"type": "slack", "config": {"targetType": "channel"}}]}, {"actions": []}],
     })
-    assert got["frequency"] == ["frequency 7 is not allowed; allowed values: 0, 5, 10, 30, 60, 180, 720, 1440"]
-    assert got["owner"] == ["owner 'bob' is invalid: expected user:<id> or team:<id>"]
-    assert "triggers.logicType 'most' is not allowed" in got["triggers"][0]
-    assert "triggers[0].type 'first_seen' is not allowed; allowed values: first_seen_event" in got["triggers"][1]
-    assert any("targetType 'channel' is not allowed" in r for r in got["actionFilters"])
-    assert any("(slack) needs an integrationId" in r for r in got["actionFilters"])
-    assert any("actionFilters[1].actions must list at least one action" in r for r in got["actionFilters"])
-    assert got["projects"] == ["an alert needs at least one project or detector to watch"]
+    assert got["frequency"] == ["frequency: must be one of 0, 5, 10, 30, 60, 180, 720, 1440"]
+    assert got["owner"] == ["owner: must be team:<id> or user:<id>"]
+    assert "triggers.logicType: unknown value; allowed: any, any-short, all, none" in got["triggers"]
+    assert any("triggers.conditions[0].type: unknown value; did you mean 'first_seen_event'?" in r
+               for r in got["triggers"])
+    assert any("actionFilters[0].actions[0].config.targetType: unknown value" in r for r in got["actionFilters"])
+    assert "actionFilters[1].actions: must not be empty" in got["actionFilters"]
+    fixed = reasons(AlertProvider(), {"name": "a", "projects": [], "actionFilters": [
+        {"actions": [{"type": "slack", "config": {"targetType": "specific", "targetIdentifier": "#ops"}}]}]})
+    assert fixed == {"actionFilters": ["actionFilters[0].actions[0]: a slack action needs an integrationId"]}
+    assert reasons(AlertProvider(), {"name": "a", "projects": [], "actionFilters": []}) == {
+        "": ["an alert needs at least one project or detector to watch"]}
 
 
 def test_alert_normalisation_ignores_server_ids_and_order() -> None:
@@ -163,9 +171,9 @@ def test_alert_normalisation_ignores_server_ids_and_order() -> None:
 
 
 def test_alert_body_attaches_issue_streams_and_detectors() -> None:
-    inputs = alert_model.AlertInputs.from_props({"name": "a", "projects": ["web"], "detectorIds": ["12"],
-                                                 "actionFilters": [{"conditions": [], "actions": [
-                                                     {"type": "email", "config": {"targetType": "issue_owners"}}]}]})
+    inputs = parse(alert_model.AlertInputs, {"name": "a", "projects": ["web"], "detectorIds": ["12"],
+                                             "actionFilters": [{"conditions": [], "actions": [
+                                                 {"type": "email", "config": {"targetType": "issue_owners"}}]}]})
     body = inputs.to_body({"web": "3"})
     assert body["detectorIds"] == [3, 12] and body["config"] == {"frequency": 30}
     assert body["actionFilters"][0]["actions"][0]["status"] == "active"
@@ -182,19 +190,22 @@ def test_metric_monitor_check_failures() -> None:
         "project": "web", "name": "m", "aggregate": "count()", "timeWindow": 5, "dataset": "logs",
         "detectionType": "percent", "conditions": [{"type": "gte", "comparison": "x", "conditionResult": 80}],
     })
-    assert got["timeWindow"] == ["timeWindow is in seconds, not minutes: 5 is too short; allowed values: 60, 300, "
-                                 "600, 900, 1800, 3600, 7200, 14400, 86400"]
-    assert "dataset 'logs' is not allowed; allowed values: events" in got["dataset"][0]
-    assert got["comparisonDelta"] == ["comparisonDelta (seconds) is required when detectionType is percent"]
-    assert "conditions[0].type 'gte' is not allowed; allowed values: anomaly_detection, gt, lte" in got["conditions"]
-    assert any("conditionResult 80 is not allowed" in r for r in got["conditions"])
-    assert "conditions[0].comparison must be a number (the threshold)" in got["conditions"]
-    assert "conditions is required" in reasons(MetricMonitorProvider(), {"project": "w", "name": "m",
-                                                                         "aggregate": "count()"})["conditions"][0]
+    assert got["timeWindow"] == ["timeWindow: must be one of Sentry's monitor windows, in seconds: 60, 300, 600, "
+                                 "900, 1800, 3600, 7200, 14400, 86400"]
+    assert got["dataset"][0].startswith("dataset: unknown value; allowed: events")
+    assert "conditions[0].type: unknown value; did you mean 'gt'? allowed: anomaly_detection, gt, lte" in (
+        got["conditions"])
+    assert any("conditions[0].conditionResult: must be 75 (high priority), 50 (low) or 0 (resolved)" in r
+               for r in got["conditions"])
+    assert "conditions: required" in reasons(MetricMonitorProvider(), {"project": "w", "name": "m",
+                                                                       "aggregate": "count()"})["conditions"]
+    threshold = reasons(MetricMonitorProvider(), {"project": "web", "name": "m", "aggregate": "count()",
+                                                  "conditions": [{"type": "gt", "comparison": {"x": 1}}]})
+    assert threshold == {"conditions": ["conditions[0]: comparison must be a number (the threshold)"]}
 
 
 def test_metric_monitor_reads_snuba_query() -> None:
-    inputs = metric_monitor_model.MetricMonitorInputs.from_props(
+    inputs = parse(metric_monitor_model.MetricMonitorInputs,
         {"project": "web", "name": "m", "aggregate": "count()", "timeWindow": 3600,
          "conditions": [{"type": "gt", "comparison": 100, "conditionResult": 75}], "environment": "prod"})
     assert inputs.to_body()["dataSources"][0]["queryType"] == 0
@@ -205,22 +216,24 @@ def test_metric_monitor_reads_snuba_query() -> None:
                 {"id": "1", "type": "gt", "comparison": 100.0, "conditionResult": 75}]}}
     outs = metric_monitor_model.outputs_from_api(live, inputs, organization="o")
     assert outs["timeWindow"] == 1800 and outs["detectorId"] == "4"
-    assert metric_monitor_model.changed_fields(outs, inputs.to_props()) == ["timeWindow"]
+    assert changes(metric_monitor_model.MetricMonitorInputs, outs, props_of(inputs)) == (["timeWindow"], [])
 
 
 # ---------------------------------------------------------------- InboundFilter
 
 def test_inbound_filter_check_failures() -> None:
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "spam"})
-    assert got["filterId"] == ["filterId 'spam' is not allowed; allowed values: browser-extensions, "
-                               "filtered-transaction, legacy-browsers, localhost, web-crawlers"]
-    got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "active": True,
+    assert got["filterId"] == ["filterId: unknown value; allowed: browser-extensions, filtered-transaction, "
+                               "legacy-browsers, localhost, web-crawlers"]
+    got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers",
                                             "subfilters": ["netscape"]})
-    assert got["active"] == ["legacy-browsers takes either subfilters (a list of browsers) or active (true: all "
-                             "legacy browsers, false: none), not both"]
-    assert "subfilters item 'netscape' is not allowed" in got["subfilters"][0]
+    assert got["subfilters"][0].startswith("subfilters[0]: unknown value; allowed: ie, edge")
+    got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "legacy-browsers", "active": True,
+                                            "subfilters": ["ie"]})
+    assert got == {"": ["legacy-browsers takes either subfilters (a list of browsers) or active (true: all legacy "
+                        "browsers, false: none), not both"]}
     got = reasons(InboundFilterProvider(), {"project": "web", "filterId": "localhost", "subfilters": ["ie"]})
-    assert got["subfilters"] == ["only legacy-browsers takes subfilters; localhost takes active: true|false"]
+    assert got == {"": ["only legacy-browsers takes subfilters; localhost takes active: true|false"]}
 
 
 # ---------------------------------------------------------------- legacy

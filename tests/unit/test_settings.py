@@ -91,8 +91,8 @@ def test_dev_and_prod_load() -> None:
         "no",
     )
     assert [s.name for s in dev.sentry_services()] == ["backend", "frontend"]
-    assert dev.keys_for("backend").current == "g1" and dev.keys_for("backend").generations[0].active
-    assert [a.name for a in dev.alerts] == ["new-issues"] and [m.name for m in dev.monitors] == ["error-spike"]
+    assert dev.keys_for("backend").current == "g1" and dev.keys_for("backend").generations["g1"].active
+    assert list(dev.alerts) == ["new-issues"] and list(dev.monitors) == ["error-spike"]
     assert dev.public_url(backend) == "http://127.0.0.1:8000" and dev.public_url(dev.service("redis")) is None
     assert dev.sentry.team == "platform" and dev.sentry.organization == "acme"
 
@@ -435,11 +435,11 @@ def test_key_generations() -> None:
     }
     s = settings_for("dev", keys=keys)
     backend = s.keys_for("backend")
-    assert backend.current == "g2" and [(g.generation, g.active) for g in backend.generations] == [
+    assert backend.current == "g2" and [(label, g.active) for label, g in backend.generations.items()] == [
         ("g1", False),
         ("g2", True),
     ]
-    assert backend.generations[1].rate_limit is not None and backend.generations[1].rate_limit.count == 100
+    assert backend.generations["g2"].rate_limit is not None and backend.generations["g2"].rate_limit.count == 100
     assert s.keys_for("frontend").current == "g1"  # default: one active generation
 
 
@@ -700,14 +700,14 @@ def test_monitor_window_is_one_of_sentrys_listed_with_every_other_problem() -> N
     ) in found
     assert any(p.startswith('sentry-stacks:driver = "kubernetes"') for p in found) and len(found) == 2
     windowed = settings_for("dev", monitors={"error-spike": {**monitor, "timeWindowSeconds": 900}})
-    assert windowed.monitors[0].time_window_seconds == 900
+    assert windowed.monitors["error-spike"].time_window_seconds == 900
 
 
 def test_alerts_map_services_to_project_owners() -> None:
     s = settings_for(
         "dev", alerts={"w": {"services": ["worker", "backend"], "actions": [{"type": "email"}]}}, monitors={}
     )
-    assert s.alerts[0].services == ("backend",)
+    assert [s.owner_of(name) for name in s.alerts["w"].services] == ["backend", "backend"]
 
 
 # --------------------------------------------------------------------------- secrets

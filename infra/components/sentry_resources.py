@@ -1,0 +1,147 @@
+"""The Sentry resources as a program declares them: each takes its typed inputs, and the provider that serves them.
+
+``Project(name, ProjectInputs(...))`` registers a ``sentrystacks:index:Project`` with the props
+:func:`~infra.sentry.shape.props_of` makes of the inputs (the only place they become a dict), an output property for
+each field of the resource's state, its secret outputs marked secret, and an alias to the type the dynamic providers
+of earlier releases gave it (``pulumi-python:dynamic/sentry:Project``): a stack made by them keeps its objects (no
+create, delete or replace; see docs/architecture.md). A value another resource gives (an ``Output``) is typed as its
+value with :func:`ref` and reaches the props as it is.
+
+:class:`SentryStacks` is the explicit provider, made from the stack's ``sentry:`` config (the token as the secret it is
+in the stack file: only the provider reads it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar, cast
+
+import pulumi
+
+from infra.provider.config import PACKAGE, Preflight
+from infra.provider.kinds import KINDS, LEGACY_TYPE
+from infra.sentry.shape import SentryModel, fields_of, props_of, secret_outputs
+
+T = TypeVar("T")
+
+
+def ref(value: pulumi.Output[T]) -> T:
+    """A value another resource gives, where a typed input wants the value: the model keeps the ``Output`` (it is
+    deferred, :mod:`infra.sentry.shape`) and the props carry it to the engine, which resolves it."""
+    return cast(T, value)
+
+
+class SentryResource(pulumi.CustomResource):
+    """A resource of the ``sentrystacks`` provider plugin (the type named like the class), declared with its typed
+    inputs."""
+
+    def __init__(self, resource_name: str, inputs: SentryModel, opts: pulumi.ResourceOptions | None = None) -> None:
+        kind = KINDS[type(self).__name__]
+        if not isinstance(inputs, kind.inputs):
+            raise TypeError(f"{kind.name} takes {kind.inputs.__name__}, not {type(inputs).__name__}")
+        props: dict[str, Any] = {key: None for _n, key, _i, _m in fields_of(kind.state)}
+        props.update(props_of(inputs))
+        own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=kind.name))],
+                                     additional_secret_outputs=secret_outputs(kind.state))
+        super().__init__(kind.token, resource_name, props, pulumi.ResourceOptions.merge(opts, own))
+
+
+class Project(SentryResource):
+    """A Sentry project: ``ProjectInputs``."""
+
+    slug: pulumi.Output[str]
+    projectId: pulumi.Output[str]
+    adopted: pulumi.Output[bool]
+    privacyKept: pulumi.Output[dict[str, Any] | None]
+    privacyUsers: pulumi.Output[list[str] | None]
+
+
+class ClientKey(SentryResource):
+    """A client key (DSN) of a project: ``ClientKeyInputs``; the DSNs and the key's secret are secret outputs."""
+
+    dsn: pulumi.Output[str]
+    keyId: pulumi.Output[str]
+    public: pulumi.Output[str]
+    isActive: pulumi.Output[bool]
+
+
+class InboundFilter(SentryResource):
+    """One of a project's inbound filters: ``InboundFilterInputs``."""
+
+
+class Alert(SentryResource):
+    """An alert (a workflow): ``AlertInputs``."""
+
+    workflowId: pulumi.Output[str]
+
+
+class MetricMonitor(SentryResource):
+    """A metric monitor (a detector): ``MetricMonitorInputs``; alerts watch it through its ``detectorId``."""
+
+    detectorId: pulumi.Output[str]
+
+
+class CronMonitor(SentryResource):
+    """A cron monitor: ``CronMonitorInputs``; ``detectorId`` is "" where the server keeps no detector for it."""
+
+    slug: pulumi.Output[str]
+    detectorId: pulumi.Output[str]
+
+
+class Release(SentryResource):
+    """A release: ``ReleaseInputs``."""
+
+    version: pulumi.Output[str]
+
+
+class DeployStart(SentryResource):
+    """When a rollout began: ``DeployStartInputs`` (no Sentry call)."""
+
+    dateStarted: pulumi.Output[str]
+
+
+class Deploy(SentryResource):
+    """A deploy record: ``DeployInputs``."""
+
+    deployId: pulumi.Output[str]
+
+
+class SourceMaps(SentryResource):
+    """A build's source maps for a release: ``SourceMapsInputs`` (uploaded once with sentry-cli)."""
+
+    bundleId: pulumi.Output[str]
+    files: pulumi.Output[int]
+
+
+class IssueAlert(SentryResource):
+    """A legacy issue alert rule: ``IssueAlertInputs``."""
+
+
+class MetricAlert(SentryResource):
+    """A legacy metric alert rule: ``MetricAlertInputs``."""
+
+
+class SentryStacks(pulumi.ProviderResource):
+    """The explicit ``sentrystacks`` provider of a stack: its Sentry connection from the stack's ``sentry:`` config
+    (each value as the stack file has it, None when it has none: the provider then takes the environment's, or the
+    embedded localsentry's) and what to check before anything is declared."""
+
+    def __init__(self, resource_name: str, *, base_url: str | None, organization: str | None,
+                 token: pulumi.Input[str] | None, preflight: Preflight | None = None,
+                 workers: int | None = None, upload_token: pulumi.Input[str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {
+            "baseUrl": base_url, "organization": organization,
+            "token": pulumi.Output.secret(token) if token is not None else None,
+            "uploadToken": pulumi.Output.secret(upload_token) if upload_token is not None else None,
+            # non-string provider inputs go JSON-encoded, as Pulumi's generated SDKs send them
+            "preflight": json.dumps(props_of(preflight), sort_keys=True) if preflight is not None else None,
+            "workers": str(workers) if workers is not None else None,
+        }
+        super().__init__(PACKAGE, resource_name, props, opts)
+
+
+__all__ = [
+    "Alert", "ClientKey", "CronMonitor", "Deploy", "DeployStart", "InboundFilter", "IssueAlert", "MetricAlert",
+    "MetricMonitor", "Project", "Release", "SentryResource", "SentryStacks", "SourceMaps", "ref",
+]

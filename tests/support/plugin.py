@@ -1,0 +1,132 @@
+"""The sentrystacks provider plugin as the engine runs it: the real process (the venv's console script), over gRPC.
+
+:class:`Plugin` starts ``pulumi-resource-sentrystacks``, reads the port it prints and calls its ResourceProvider
+methods with plain values (marshalled as the engine marshals them), so the sentry tier drives the very code the
+CLI drives. A call the plugin refuses raises :class:`PluginError` with the gRPC details (what the CLI would show).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime import proto
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from infra.provider.values import plain_map, to_map
+from tests.support.localsentry import LocalSentry
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "venv" / "bin" / "pulumi-resource-sentrystacks"
+
+
+class PluginError(Exception):
+    """The plugin answered a call with an error: `details` is what the CLI would print."""
+
+    def __init__(self, code: Any, details: str) -> None:
+        super().__init__(details)
+        self.code, self.details = code, details
+
+
+def urn(kind: str, name: str, stack: str = "test") -> str:
+    return f"urn:pulumi:{stack}::plugin-test::sentrystacks:index:{kind}::{name}"
+
+
+def _marshal(values: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
+    return PropertyValue.marshal_map(to_map(values, secrets))
+
+
+class Plugin:
+    """One plugin process and a stub on its port."""
+
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen([str(PLUGIN), "127.0.0.1:1"], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        port = self.proc.stdout.readline().strip()
+        if not port.isdigit():
+            self.proc.kill()
+            error = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"the plugin printed no port: {port!r} {error}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request, timeout=120)
+        except grpc.RpcError as exc:
+            raise PluginError(exc.code(), exc.details()) from None
+
+    def version(self) -> str:
+        from google.protobuf import empty_pb2
+
+        return str(self._call("GetPluginInfo", empty_pb2.Empty()).version)
+
+    def schema(self) -> str:
+        return str(self._call("GetSchema", proto.GetSchemaRequest(version=0)).schema)
+
+    def check_config(self, news: dict[str, Any]) -> list[tuple[str, str]]:
+        answer = self._call("CheckConfig", proto.CheckRequest(
+            urn="urn:pulumi:test::plugin-test::pulumi:providers:sentrystacks::p", olds=_marshal({}),
+            news=_marshal(news)))
+        return [(f.property, f.reason) for f in answer.failures]
+
+    def diff_config(self, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        return self._call("DiffConfig", proto.DiffRequest(
+            urn="urn:pulumi:test::plugin-test::pulumi:providers:sentrystacks::p", id="p", olds=_marshal(olds),
+            news=_marshal(news)))
+
+    def configure(self, args: dict[str, Any]) -> Any:
+        return self._call("Configure", proto.ConfigureRequest(args=_marshal(args, ("token", "uploadToken")),
+                                                              acceptSecrets=True))
+
+    def check(self, kind: str, news: dict[str, Any], olds: dict[str, Any] | None = None) -> tuple[dict[str, Any],
+                                                                                                 list[tuple[str, str]]]:
+        answer = self._call("Check", proto.CheckRequest(urn=urn(kind, "x"), olds=_marshal(olds or {}),
+                                                        news=_marshal(news)))
+        failures = [(f.property, f.reason) for f in answer.failures]
+        return plain_map(PropertyValue.unmarshal_map(answer.inputs)), failures
+
+    def diff(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any],
+             old_inputs: dict[str, Any] | None = None) -> Any:
+        return self._call("Diff", proto.DiffRequest(urn=urn(kind, "x"), id=id_, olds=_marshal(olds),
+                                                    news=_marshal(news), old_inputs=_marshal(old_inputs or {})))
+
+    def create(self, kind: str, news: dict[str, Any]) -> tuple[str, dict[str, PropertyValue]]:
+        answer = self._call("Create", proto.CreateRequest(urn=urn(kind, "x"), properties=_marshal(news)))
+        return answer.id, PropertyValue.unmarshal_map(answer.properties)
+
+    def read(self, kind: str, id_: str, state: dict[str, Any]) -> Any:
+        return self._call("Read", proto.ReadRequest(urn=urn(kind, "x"), id=id_, properties=_marshal(state)))
+
+    def update(self, kind: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, PropertyValue]:
+        answer = self._call("Update", proto.UpdateRequest(urn=urn(kind, "x"), id=id_, olds=_marshal(olds),
+                                                          news=_marshal(news)))
+        return PropertyValue.unmarshal_map(answer.properties)
+
+    def delete(self, kind: str, id_: str, state: dict[str, Any]) -> None:
+        self._call("Delete", proto.DeleteRequest(urn=urn(kind, "x"), id=id_, properties=_marshal(state)))
+
+
+@pytest.fixture
+def plugin_on_localsentry(localsentry: LocalSentry, tmp_path: Path) -> Iterator[Plugin]:
+    """A plugin process configured for the test's localsentry (use as ``plugin = plugin_on_localsentry``)."""
+    running = Plugin(tmp_path)
+    running.configure({"baseUrl": localsentry.url, "organization": localsentry.org, "token": localsentry.token})
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+__all__ = ["PLUGIN", "Plugin", "PluginError", "plugin_on_localsentry", "urn"]
