@@ -113,7 +113,11 @@ elif n > 0:
     uploads = ()
     if maps:
         from infra.sentry.source_maps_upload import bundle_hash
-        from infra.sentry.source_maps_upload import SourceMapsUpload
+
+        try:
+            from infra.sentry.source_maps_upload import SourceMapsUpload
+        except ImportError:  # the previous release (tests/e2e/test_upgrade_cli.py) kept it in infra/specs.py
+            from infra.specs import SourceMapsUpload  # type: ignore[no-redef]
 
         folder = Path(maps)
         uploads = (SourceMapsUpload("svc0", str(folder), bundle_hash(folder)),)
