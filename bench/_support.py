@@ -23,6 +23,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -387,6 +388,8 @@ def _label(cmdline: str, comm: str) -> str:
         return "program (language host's exec of __main__.py)"
     if "pulumi.dynamic" in cmdline or "pulumi-resource-pulumi-python" in cmdline:
         return "dynamic provider (pulumi.dynamic)"
+    if "pulumi-resource-sentrystacks" in cmdline:
+        return "provider plugin (sentrystacks)"
     if "pulumi-language-python" in cmdline:
         return "language host (scripts/langhost)"
     if comm == "pulumi":
@@ -396,10 +399,14 @@ def _label(cmdline: str, comm: str) -> str:
 
 @dataclass
 class ProcessProfile:
-    """CPU seconds and wall span per process kind of one CLI command (sampled from /proc every `interval`)."""
+    """CPU seconds, wall span and peak RSS per process kind of one CLI command (sampled from /proc every
+    `interval`)."""
 
     wall: float
-    kinds: dict[str, dict[str, float]]  # kind -> {"cpu", "start", "end", "processes"} (start/end from CLI start)
+    kinds: dict[str, dict[str, float]]  # kind -> {"cpu", "start", "end", "processes", "rss_mb"} (start/end from CLI
+    # start; rss_mb: the largest peak resident set (VmHWM) of one process of that kind)
+    returncode: int = 0
+    output: str = ""  # the command's stdout + stderr
 
 
 def profile_command(st: Stack, *args: str, interval: float = 0.01) -> ProcessProfile:
@@ -409,13 +416,17 @@ def profile_command(st: Stack, *args: str, interval: float = 0.01) -> ProcessPro
     ticks = os.sysconf("SC_CLK_TCK")
     start = time.perf_counter()
     proc = st.popen(*args)
-    seen: dict[int, tuple[str, float, float, float]] = {}  # pid -> (kind, first, last, cpu)
+    outputs: list[str] = []  # read while sampling: a long output must not fill the pipe and stall the CLI
+    reader = threading.Thread(target=lambda: outputs.extend(proc.communicate()), daemon=True)
+    reader.start()
+    seen: dict[int, tuple[str, float, float, float, float]] = {}  # pid -> (kind, first, last, cpu, peak RSS MB)
     while True:
         now = time.perf_counter() - start
         for pid in session_pids(proc.pid):
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text()
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                hwm = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
             except OSError:
                 continue
             comm = stat[stat.index("(") + 1 : stat.rindex(")")]
@@ -423,19 +434,21 @@ def profile_command(st: Stack, *args: str, interval: float = 0.01) -> ProcessPro
             cpu = (int(fields[11]) + int(fields[12])) / ticks
             kind = seen[pid][0] if pid in seen else _label(cmdline, comm)
             first = seen[pid][1] if pid in seen else now
-            seen[pid] = (kind, first, now, cpu)
+            rss = max(int(hwm.group(1)) / 1024 if hwm else 0.0, seen[pid][4] if pid in seen else 0.0)
+            seen[pid] = (kind, first, now, cpu, rss)
         if proc.poll() is not None:
             break
-        time.sleep(interval)
-    proc.communicate()
+        reader.join(interval)  # returns as soon as the command's output ends
+    reader.join()
     wall = time.perf_counter() - start
     kinds: dict[str, dict[str, float]] = {}
-    for kind, first, last, cpu in seen.values():
-        entry = kinds.setdefault(kind, {"cpu": 0.0, "start": first, "end": last, "processes": 0})
+    for kind, first, last, cpu, rss in seen.values():
+        entry = kinds.setdefault(kind, {"cpu": 0.0, "start": first, "end": last, "processes": 0, "rss_mb": 0.0})
         entry["cpu"] += cpu
         entry["start"], entry["end"] = min(entry["start"], first), max(entry["end"], last)
         entry["processes"] += 1
-    return ProcessProfile(wall, kinds)
+        entry["rss_mb"] = max(entry["rss_mb"], rss)
+    return ProcessProfile(wall, kinds, proc.returncode, "\n".join(outputs))
 
 
 def delete_projects(ls: LocalSentry, app: str) -> int:
