@@ -121,9 +121,11 @@ def api_calls(ls: LocalSentry) -> dict[str, int]:
 
 def click_test_sentry(chromium: str, url: str) -> None:
     def act(page: Any) -> None:
-        page.wait_for_selector("body[data-ready=true]")
-        page.click("#test-sentry")
-        page.wait_for_function("document.getElementById('status').textContent.includes('threw')")
+        # generous waits (Playwright's default is 30 s): on a loaded 2-core machine the page's first load, the SDK's
+        # start and the handler can take longer; the assertions are on what arrives, not on how fast
+        page.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        page.click("#test-sentry", timeout=120_000)
+        page.wait_for_function("document.getElementById('status').textContent.includes('threw')", timeout=120_000)
         page.wait_for_timeout(500)
 
     in_page(chromium, url, act)
