@@ -35,7 +35,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra import provider_errors
+from infra import cli_watch, provider_errors
 from infra.unknown import is_unknown
 
 DEFAULT_MODE = 0o600
@@ -116,6 +116,7 @@ def outputs_from_disk(path: str) -> dict[str, Any] | None:
 class RenderedFileProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         provider_errors.install((OSError,))  # a file that cannot be written says which and why, in one line
+        cli_watch.watch()  # the dynamic-provider host ends with the CLI (a kill -9 of it leaves no host behind)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []

@@ -43,6 +43,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra import cli_watch
 from infra.deploy.protocol import Deployed, DeployRequest
 from infra.provider_errors import install as install_provider_errors
 from infra.unknown import is_unknown
@@ -237,6 +238,7 @@ class FileDeploymentProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         install_provider_errors((DeployError, OSError))
+        cli_watch.watch()  # the dynamic-provider host ends with the CLI (a kill -9 of it leaves no host behind)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check_deployment(news, self.name_key, self.name_re, self.what)

@@ -8,15 +8,12 @@ dynamic providers hold the same small by-reference pickle for every resource of 
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 
-from infra import provider_errors
+from infra import cli_watch, provider_errors
 from infra.sentry import recovery
 from infra.sentry.client import SentryClient, connection_from_config
 from infra.sentry.errors import SentryConfigError, SentryError
@@ -33,61 +30,15 @@ def declared(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != PROVIDER_KEY and v is not None}
 
 
-_WATCHING = threading.Event()
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _command_of(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm", encoding="ascii", errors="replace") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
 def watch_cli(interval: float = 0.25) -> None:
-    """End this provider process as soon as the `pulumi` CLI that started it is gone.
+    """End this provider process as soon as the `pulumi` CLI that started it is gone (:mod:`infra.cli_watch`).
 
     A CLI killed with SIGKILL cannot stop its plugins: the provider would go on creating Sentry objects that no
     state will ever record (seen: up to 20 requests after the kill). Stopping within `interval` keeps what the
     engine journalled as pending close to what happened in Sentry, which the rerun's idempotent creates then
-    pick up. Linux only (/proc); elsewhere, and when no `pulumi` ancestor is found (tests), it does nothing.
+    pick up: under the CLI the create journal is on, and the creates in flight are marked when the CLI dies.
     """
-    if _WATCHING.is_set():
-        return
-    _WATCHING.set()
-    pid: int | None = os.getpid()
-    cli = None
-    for _ in range(4):  # python <- pulumi-resource-pulumi-python (sh) <- pulumi
-        pid = _parent_of(pid) if pid else None
-        if not pid or pid <= 1:
-            break
-        if _command_of(pid) == "pulumi":
-            cli = pid
-            break
-    if cli is None:
-        return
-    recovery.enable()  # under the CLI: remember creates a killed run may leave unrecorded
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            try:
-                os.kill(cli, 0)
-            except ProcessLookupError:
-                recovery.cli_died()  # the next run looks these up before creating them again
-                os._exit(70)  # the CLI died: stop before touching Sentry again
-            except PermissionError:
-                pass
-
-    threading.Thread(target=watch, name="pulumi-cli-watch", daemon=True).start()
+    cli_watch.watch(on_start=recovery.enable, on_gone=recovery.cli_died, interval=interval)
 
 
 class SentryProvider(ResourceProvider, Generic[I]):

@@ -21,12 +21,13 @@ ALLOWED = {
                  "infra.crons", "infra.contract"),
     # the Sentry resources take their field types from the leaves, never from the settings model (the plugin
     # process imports no settings), and never from the plugin or the program
-    "sentry": ("infra.sentry", "infra.fields", "infra.vocabulary", "infra.connection", "infra.crons",
+    "sentry": ("infra.sentry", "infra.fields", "infra.vocabulary", "infra.connection", "infra.crons", "infra.cli_watch",
                "infra.unknown", "infra.provider_errors", "infra.privacy"),
     "provider": ("infra.provider", "infra.sentry", "infra.fields", "infra.connection", "infra.provider_errors",
                  "infra.unknown"),
     # the drivers: beside rendering, below the components; never the Sentry side
-    "deploy": ("infra.deploy", "infra.settings", "infra.render", "infra.provider_errors", "infra.unknown"),
+    "deploy": ("infra.deploy", "infra.settings", "infra.render", "infra.provider_errors", "infra.unknown",
+               "infra.cli_watch"),
 }
 
 
