@@ -22,6 +22,7 @@ from tests.runtime.support import (
     new_key,
     project_events,
     running,
+    wait_events,
     write_env_file,
 )
 from tests.support.localsentry import LocalSentry
