@@ -1,6 +1,7 @@
 """Benchmark (not a test): how `up`, preview, a change, refresh and destroy grow with the stack (issue 26, Scale).
 
-    venv/bin/python bench/growth.py [--services 100,200,400] [--parallel 16] [--quick]
+    venv/bin/python bench/growth.py [--services 100,200,400] [--parallel 16] [--quick] [--sentry-limits]
+                                    [--checkpoints-only]
 
 For each size N (5N+1 Sentry objects: 501, 1,001 and 2,001 for N = 100, 200, 400) a fresh Sentry-only stack of
 the benchmarks' program (bench/_support.PROGRAM) runs, through the real CLI on its own file backend against one
@@ -16,7 +17,10 @@ checkpoint file in the backend after the phase and bytes per resource in it, and
 0.25 s, the peak resident set (VmHWM) of the CLI and of the provider plugin. Then the growth exponents
 k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects) per phase and mode (issue 26: from
 N=100 up, `up` and a change with checkpoints should stay at k <= 1.15), and the checkpoint share of `up` and
-the change, 1 - t(no checkpoints) / t(checkpoints). `--quick`: sizes 20,40. Last stdout line: one JSON object.
+the change, 1 - t(no checkpoints) / t(checkpoints). `--quick`: sizes 20,40. `--sentry-limits`: localsentry keeps
+Sentry's limits (40 requests/s per token, 25 concurrent), as in the side-by-side runs with the Terraform provider,
+and the time the requests need at that rate is printed next to each phase. `--checkpoints-only`: no second stack
+without checkpoints. Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ PHASES = {  # phase -> CLI arguments (the change sets `environment` first)
 }
 PARALLEL_PHASES = ("up", "change", "destroy")
 MODE_PHASES = {CHECKPOINTS: tuple(PHASES), NO_CHECKPOINTS: ("up", "change", "destroy")}
+SENTRY_RATE = 40.0  # requests per second per token: Sentry's limit, localsentry's default
 GROWTH_LIMIT = 1.15  # issue 26: `up` and a change, with checkpoints, from N=100 up
 CLI, PLUGIN = "pulumi CLI + engine (Go)", "provider plugin (sentrystacks)"
 
@@ -96,9 +101,11 @@ def measure(ls: LocalSentry, stack: Stack, phase: str, mode: str, parallel: int)
         tail = "\n".join(prof.output.strip().splitlines()[-12:]).replace(ls.token, "[secret]")
         raise RuntimeError(f"N={stack.services} {mode}: {phase} exited {prof.returncode}:\n{tail}")
     size, resources = checkpoint(stack)
+    requests_sent = api_requests(ls)
     return {
         "mode": mode, "phase": phase, "services": stack.services, "objects": objects_for(stack.services),
-        "seconds": round(prof.wall, 2), "api_requests": api_requests(ls), "state_bytes": size,
+        "seconds": round(prof.wall, 2), "api_requests": requests_sent, "state_bytes": size,
+        "x_request_time": round(prof.wall / (requests_sent / SENTRY_RATE), 2) if requests_sent else None,
         "state_resources": resources, "bytes_per_resource": round(size / resources) if resources else None,
         "cli_rss_mb": round(prof.kinds.get(CLI, {}).get("rss_mb", 0.0), 1),
         "plugin_rss_mb": round(prof.kinds.get(PLUGIN, {}).get("rss_mb", 0.0), 1),
@@ -150,14 +157,18 @@ def checkpoint_share(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def report(rows: list[dict[str, Any]], ks: list[dict[str, Any]], shares: list[dict[str, Any]], parallel: int) -> None:
-    print(f"\nGrowth per phase (--parallel {parallel} for up, change and destroy; localsentry without rate limits)")
-    print(f"{'mode':<15} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'API req':>7} {'state B':>9} "
-          f"{'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
+def report(rows: list[dict[str, Any]], ks: list[dict[str, Any]], shares: list[dict[str, Any]], parallel: int,
+           limits: bool) -> None:
+    rate = f"Sentry's limits ({SENTRY_RATE:.0f} requests/s, 25 concurrent)" if limits else "without rate limits"
+    print(f"\nGrowth per phase (--parallel {parallel} for up, change and destroy; localsentry {rate}); "
+          f"x req time: the seconds over the time the phase's requests need at {SENTRY_RATE:.0f}/s")
+    print(f"{'mode':<15} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'API req':>7} {'x req time':>10} "
+          f"{'state B':>9} {'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
     for r in rows:
         per = r["bytes_per_resource"] if r["bytes_per_resource"] is not None else "-"
+        over = f"{r['x_request_time']:.1f}" if r["x_request_time"] is not None else "-"
         print(f"{r['mode']:<15} {r['services']:>4} {r['objects']:>7} {r['phase']:<18} {r['seconds']:>8.2f} "
-              f"{r['api_requests']:>7} {r['state_bytes']:>9} {per:>6} {r['cli_rss_mb']:>7.0f} "
+              f"{r['api_requests']:>7} {over:>10} {r['state_bytes']:>9} {per:>6} {r['cli_rss_mb']:>7.0f} "
               f"{r['plugin_rss_mb']:>9.0f}")
     print("\nGrowth exponents k = log(t2/t1) / log(n2/n1) (n = Sentry objects; 1 = linear, 2 = quadratic)")
     print(f"{'mode':<15} {'phase':<18} {'N':>11} {'k':>6}  issue 26")
@@ -177,6 +188,9 @@ def main() -> int:
     parser.add_argument("--services", default="100,200,400", help="stack sizes in services (5N+1 objects each)")
     parser.add_argument("--parallel", type=int, default=16, help="--parallel of up, change and destroy")
     parser.add_argument("--quick", action="store_true", help="sizes 20,40")
+    parser.add_argument("--sentry-limits", action="store_true",
+                        help="keep Sentry's rate limits in localsentry (default: off, so only our cost shows)")
+    parser.add_argument("--checkpoints-only", action="store_true", help="skip the stacks without checkpoints")
     args = parser.parse_args()
     sizes = [20, 40] if args.quick else sorted({int(s) for s in args.services.split(",")})
     if not sizes or sizes[0] < 1:
@@ -187,17 +201,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-growth-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base) as ls:
-            ls.set_limits(rate_limit=0, concurrent_limit=0)
+            if not args.sentry_limits:
+                ls.set_limits(rate_limit=0, concurrent_limit=0)
+            modes = (CHECKPOINTS,) if args.checkpoints_only else tuple(MODE_PHASES)
             for n in sizes:
-                for mode in MODE_PHASES:
+                for mode in modes:
                     rows += run_size(ls, base, n, mode, args.parallel)
     ks, shares = exponents(rows, sizes), checkpoint_share(rows)
     print(f"Pulumi {info['pulumi']}, {info['nproc']} CPUs, load average {info['loadavg'][0]} before, "
           f"{os.getloadavg()[0]:.2f} after")  # fmt: skip
-    report(rows, ks, shares, args.parallel)
+    report(rows, ks, shares, args.parallel, args.sentry_limits)
     over = [k for k in ks if k["limit"] is not None and k["k"] > k["limit"]]
     emit({
-        "benchmark": "growth", "sizes": sizes, "parallel": args.parallel, "results": rows, "exponents": ks,
+        "benchmark": "growth", "sizes": sizes, "parallel": args.parallel, "sentry_limits": args.sentry_limits,
+        "results": rows, "exponents": ks,
         "checkpoint_share": shares, "over_limit": len(over), "machine": info,
         "loadavg_after": round(os.getloadavg()[0], 2), "seconds": round(time.perf_counter() - started, 1),
     })  # fmt: skip

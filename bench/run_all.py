@@ -30,7 +30,13 @@ from _support import ROOT, machine
 
 BENCH = ROOT / "bench"
 PY = "venv/bin/python"
-ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "faults", "ingest", "rotation", "sourcemaps")
+ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "growth_sentry", "growth", "faults", "ingest", "rotation",
+         "sourcemaps")
+# runs of one script with its own arguments (name -> script, arguments; --quick replaces the arguments)
+VARIANTS = {
+    "growth_sentry": ("growth", ["--services", "20,40", "--sentry-limits", "--checkpoints-only"]),
+    "growth": ("growth", ["--services", "100,200"]),
+}
 # for scripts without --quick: smaller-run flags, passed only when the script's --help lists them
 QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")],
               "sourcemaps": [("--events", "100")]}
@@ -51,14 +57,18 @@ def takes_baseline(script: Path) -> bool:
     return bool(re.search(r"--baseline(?![\w-])", proc.stdout))
 
 
+def script_of(name: str) -> Path:
+    return BENCH / f"{VARIANTS.get(name, (name, []))[0]}.py"
+
+
 def run_one(name: str, quick: bool, echo: bool = True, baseline: str = "") -> dict[str, Any]:
-    script = BENCH / f"{name}.py"
-    args: list[str] = []
+    script = script_of(name)
+    args: list[str] = list(VARIANTS.get(name, (name, []))[1])
     if quick:
-        args = quick_args(name, script)
+        args = quick_args(name, script) + [a for a in args if a in ("--sentry-limits", "--checkpoints-only")]
     if baseline and takes_baseline(script):
         args += ["--baseline", baseline]
-    command = [PY, f"bench/{name}.py", *args]
+    command = [PY, f"bench/{script.name}", *args]
     if echo:
         print(f"\n=== {shlex.join(command)}", flush=True)
     start = time.perf_counter()
@@ -258,12 +268,34 @@ def md_generic(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-RENDER = {"api_requests": md_api_requests, "throughput": md_throughput, "scale": md_scale, "faults": md_faults}
+def md_growth(d: dict[str, Any]) -> str:
+    rows = [[r["mode"], r["services"], r["objects"], r["phase"], f"{r['seconds']:.2f}", r["api_requests"],
+             "-" if r.get("x_request_time") is None else f"{r['x_request_time']:.1f}", r["bytes_per_resource"] or "-",
+             f"{r['cli_rss_mb']:.0f}", f"{r['plugin_rss_mb']:.0f}"] for r in d["results"]]  # fmt: skip
+    out = [table(["mode", "N", "objects", "phase", "seconds", "API requests", "x request time at 40/s",
+                  "state bytes per resource", "CLI peak MB", "plugin peak MB"], rows)]  # fmt: skip
+    if d.get("exponents"):
+        out += ["", "Growth exponents k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects):", ""]
+        out += [table(["mode", "phase", "N", "k", "issue 26 (k <= 1.15)"], [
+            [k["mode"], k["phase"], f"{k['from']} -> {k['to']}", f"{k['k']:.2f}",
+             "-" if k["limit"] is None else yes(k["k"] <= k["limit"])] for k in d["exponents"]])]  # fmt: skip
+    if d.get("checkpoint_share"):
+        out += ["", "Share of the time in Pulumi's checkpoints, 1 - t(PULUMI_SKIP_CHECKPOINTS) / t(default):",
+                "", table(["N", "phase", "default s", "no checkpoints s", "share"], [
+                    [c["services"], c["phase"], c["checkpoints"], c["no_checkpoints"], c["share"]]
+                    for c in d["checkpoint_share"]])]  # fmt: skip
+    return "\n".join(out)
+
+
+RENDER = {"api_requests": md_api_requests, "throughput": md_throughput, "scale": md_scale, "faults": md_faults,
+          "growth": md_growth, "growth_sentry": md_growth}
 TITLE = {
     "api_requests": "1. Requests per operation",
     "throughput": "2. Throughput under Sentry's limits",
     "scale": "3. Scale: no-op preview",
     "sdk_floor": "3b. The SDK's floor: a no-op preview of trivial dynamic resources",
+    "growth_sentry": "3c. The side-by-side workload at Sentry's limits (101 and 201 objects)",
+    "growth": "3d. Growth: up, preview, change, refresh and destroy from 501 objects up",
     "faults": "4. Fault tolerance",
     "ingest": "Ingest (localsentry)",
     "rotation": "5. Rotation under load",
@@ -305,6 +337,19 @@ def headline(results: dict[str, dict[str, Any]]) -> list[str]:
     if d:
         parts = [f"{r['objects']} objects {r['ratio_to_empty']:.2f}x" for r in d["results"] if r["objects"]]
         lines.append("No-op preview wall time vs an empty program: " + ", ".join(parts) + " (0 API requests).")
+    for name in ("growth_sentry", "growth"):
+        d = (results.get(name) or {}).get("data")
+        if d:
+            by = {(r["mode"], r["phase"], r["objects"]): r for r in d["results"]}
+            parts = [f"{o} objects: " + ", ".join(
+                f"{p} {by[('checkpoints', p, o)]['seconds']:.1f} s" for p in ("up", "preview", "change",
+                                                                              "preview --refresh", "destroy")
+                if ("checkpoints", p, o) in by) for o in sorted({r["objects"] for r in d["results"]})]  # fmt: skip
+            ks = [f"{k['phase']} {k['k']:.2f}" for k in d.get("exponents", []) if k["mode"] == "checkpoints"
+                  and k["phase"] in ("up", "change") and k["from"] >= 100]  # fmt: skip
+            limits = "at Sentry's limits" if d.get("sentry_limits") else "without rate limits"
+            lines.append(f"Growth ({limits}): " + "; ".join(parts)
+                         + (f"; k from N=100 up: {', '.join(ks)}" if ks else "") + ".")
     d = (results.get("faults") or {}).get("data")
     if d:
         cells = [r for r in d["results"] if r["kind"] != "kill"]
@@ -653,7 +698,7 @@ def main() -> int:
                   saved["machine_after"])  # fmt: skip
         print(f"wrote {out}")
         return 0
-    names = [n for n in ORDER if (BENCH / f"{n}.py").exists()]
+    names = [n for n in ORDER if script_of(n).exists()]
     if args.only:
         wanted = args.only.split(",")
         unknown = [w for w in wanted if w not in names]
