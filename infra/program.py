@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 
 from infra import privacy as pv
+from infra import stack_trace
 from infra.components.sentry_app import SentryApp, SentryAppError
 from infra.components.sentry_resources import SentryStacks
 from infra.components.service import AppDeployment
@@ -271,6 +272,7 @@ def run() -> None:
     """Entry point of the Pulumi program (root ``__main__.py``). The Sentry connection is checked by the provider
     (its ``check_config``: infra/provider/plugin.py), before any Sentry object is declared."""
     quiet_on_cancel()
+    stack_trace.trim()
     settings = load()
     check_images(settings)
     try:

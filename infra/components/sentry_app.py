@@ -33,6 +33,7 @@ import pulumi
 from pydantic import BaseModel
 
 from infra import privacy as pv
+from infra import stack_trace
 from infra.components.sentry_resources import (
     Alert,
     ClientKey,
@@ -138,6 +139,7 @@ class SentryApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: StackSettings, provider: SentryStacks,
                  opts: pulumi.ResourceOptions | None = None, source_maps: Sequence[SourceMapsUpload] = ()) -> None:
+        stack_trace.trim()  # the state keeps only the program's frames of each registration (infra/stack_trace.py)
         super().__init__("sentry-stacks:index:SentryApp", name, None,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"sentrystacks":
                                                                                               provider})))
