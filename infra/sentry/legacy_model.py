@@ -89,6 +89,9 @@ _INTERVALS = {"1min": "1m", "5min": "5m", "15min": "15m", "1hr": "1h"}
 _EMAIL_TARGETS = {"issue_owners": "IssueOwners", "team": "Team", "user": "Member"}
 
 
+_SERVICE_ACTION = "sentry.rules.actions.notify_event_service.NotifyEventServiceAction"
+
+
 class LegacyConversionError(ValueError):
     """A workflow-style definition that has no legacy equivalent."""
 
@@ -128,10 +131,15 @@ def issue_rule_from_workflow(
     legacy_actions = []
     for action in actions:
         config = action.get("config") or {}
+        if action.get("type") == "webhook" and config.get("targetIdentifier"):
+            # the WebHooks plugin, as legacy rules reach it: "Send a notification via webhooks"
+            legacy_actions.append({"id": _SERVICE_ACTION, "service": str(config["targetIdentifier"])})
+            continue
         if action.get("type") != "email" or config.get("targetType") not in _EMAIL_TARGETS:
             raise LegacyConversionError(
                 f"action type {action.get('type')!r} with target {config.get('targetType')!r} has no legacy "
-                "equivalent here; legacy mode supports email actions to issue_owners, team or user"
+                "equivalent here; legacy mode supports email actions to issue_owners, team or user, and webhook "
+                "actions (the WebHooks plugin)"
             )
         node: dict[str, Any] = {"id": "sentry.mail.actions.NotifyEmailAction",
                                 "targetType": _EMAIL_TARGETS[str(config.get("targetType"))],

@@ -105,8 +105,9 @@ def test_healthy_preview_sends_two_requests(tmp_path: Path, ls: LocalSentry) -> 
 
 def test_a_sentry_without_the_workflow_api_asks_for_legacy_alerts(tmp_path: Path, ls: LocalSentry) -> None:
     """Issue 22 left it open: a self-hosted Sentry before 26.7 has no workflow or detector API; the preview says, in
-    one line, to set legacyAlerts (and with it, the same stack previews, once its alert's actions are ones the legacy
-    rules have: an email to a team; the default alert's webhook action has no legacy equivalent)."""
+    one line, to set legacyAlerts (and with it, the same stack previews, once its alert's actions are ones a legacy
+    metric alert has too: an email to a team; the default alert also watches the error-spike monitor, whose legacy
+    metric alert cannot notify issue owners or a webhook plugin)."""
     old = OldSentry(ls.url)
     try:
         stack = _stack(tmp_path, ls)

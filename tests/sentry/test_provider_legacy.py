@@ -67,6 +67,20 @@ def test_issue_alert_lifecycle(legacy: LocalSentry) -> None:
     assert p.read(result.id, outs).id == ""
 
 
+def test_issue_alert_with_the_webhooks_plugin_reads_back_without_drift(legacy: LocalSentry) -> None:
+    ls, p = legacy, provider(IssueAlertProvider, legacy)
+    project = ls.create_project(name=unique("web"))["slug"]
+    webhooks = {"id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction", "service": "webhooks"}
+    result, inputs = create(p, project=project, name="[shop/dev] hooks", actionMatch="any",
+                            conditions=[FIRST_SEEN], actions=[EMAIL_OWNERS, webhooks], frequency=30)
+    rid = result.id.split("/")[-1]
+    body = ls.api("GET", f"/api/0/projects/{ls.org}/{project}/rules/{rid}/").json()
+    assert [a["id"] for a in body["actions"]] == [EMAIL_OWNERS["id"], webhooks["id"]]
+    read = p.read(result.id, result.outs)
+    assert p.diff(result.id, read.outs, inputs).changes is False
+    p.delete(result.id, read.outs)
+
+
 def test_metric_alert_lifecycle(legacy: LocalSentry) -> None:
     ls, p = legacy, provider(MetricAlertProvider, legacy)
     project = ls.create_project(name=unique("web"))["slug"]

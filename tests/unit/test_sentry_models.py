@@ -277,6 +277,21 @@ def test_legacy_conversions() -> None:
         metric_alert_from_monitor([], 45, [])
 
 
+
+def test_legacy_issue_rules_reach_the_webhooks_plugin() -> None:
+    """A webhook action (the WebHooks plugin) is the legacy rules' "Send a notification via webhooks"; an action
+    with no legacy form is refused, naming what legacy mode supports."""
+    rule = issue_rule_from_workflow(
+        [{"type": "first_seen_event"}], "any-short", [], "all",
+        [{"type": "email", "config": {"targetType": "issue_owners"}},
+         {"type": "webhook", "config": {"targetType": "specific", "targetIdentifier": "webhooks"}}], 30)
+    assert rule["actions"][1] == {"id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction",
+                                  "service": "webhooks"}
+    with pytest.raises(LegacyConversionError, match="'slack' .* legacy mode supports email .* and webhook actions"):
+        issue_rule_from_workflow([{"type": "first_seen_event"}], "any-short", [], "all",
+                                 [{"type": "slack", "config": {"targetType": "specific"}}], 30)
+
+
 # ---------------------------------------------------------------- pickling
 
 @pytest.mark.parametrize("cls", [ProjectProvider, ClientKeyProvider, AlertProvider, MetricMonitorProvider,
