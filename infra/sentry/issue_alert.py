@@ -11,17 +11,15 @@ import time
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from infra.fields import Bool, ProjectSlug, text, whole
-from infra.sentry import ids
-from infra.sentry.base import SentryProvider
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_int, text_or_none
-from infra.sentry.errors import SentryGone, SentryStateError
-from infra.sentry.legacy_model import GONE_ADVICE, ISSUE_ALERT_FREQUENCY, REFUSAL, norm_nodes
-from infra.sentry.shape import SentryModel, field, field_rule, fields_of, inputs_of_state, is_deferred, normalised
+from infra.sentry.errors import SentryStateError
+from infra.sentry.legacy_model import ISSUE_ALERT_FREQUENCY, norm_nodes
+from infra.sentry.legacy_rule import LegacyRuleProvider
+from infra.sentry.shape import SentryModel, field, field_rule, fields_of, is_deferred, normalised
 
 NODE_KEYS = ("conditions", "filters", "actions")
 Match = Literal["all", "any", "none"]
@@ -102,77 +100,27 @@ def find_rule(client: SentryClient, org: str, project: str, name: str) -> dict[s
     return None
 
 
-def _settle(client: SentryClient, org: str, project: str, answer: Any) -> dict[str, Any]:
-    """Follow a 202 ``{"uuid"}`` answer (asynchronous Slack lookup) to the rule."""
-    if isinstance(answer, dict) and "uuid" in answer and "id" not in answer:
-        for _ in range(10):
-            task = client.get(f"projects/{org}/{project}/rule-task/{answer['uuid']}/", what="issue alert rule task")
-            if task.get("status") == "success" and isinstance(task.get("rule"), dict):
-                return dict(task["rule"])
-            if task.get("status") == "failed":
-                raise SentryStateError(f"issue alert rule task failed: {task.get('error')}")
-            time.sleep(2)
-        raise SentryStateError("issue alert rule task did not finish (still pending after 20 s)")
-    if not isinstance(answer, dict):
-        raise SentryStateError(f"unexpected answer to an issue alert rule request: {answer!r}")
-    return answer
-
-
-class IssueAlertProvider(SentryProvider[IssueAlertInputs]):
+class IssueAlertProvider(LegacyRuleProvider[IssueAlertInputs]):
     """CRUD for legacy issue alert rules."""
 
     inputs_type = IssueAlertInputs
+    what, id_kind = "issue alert rule", "rule"
+    collection = "projects/{org}/{project}/rules/"
+    find, outputs = staticmethod(find_rule), staticmethod(outputs_from_api)
 
-    def problems(self, inputs: IssueAlertInputs) -> list[tuple[str, str]]:
-        return [("name", REFUSAL.format(what="issue alert rules"))] if self.configured_for_sentry_io else []
-
-    delete_before_replace = None
-    def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
-        try:
-            return fn(*args, **kw)
-        except SentryGone as exc:
-            raise SentryStateError(f"{exc}. {GONE_ADVICE}") from None
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = self.inputs(props)
-        client, org = self.client, self.client.org
-        path = f"projects/{org}/{inputs.project}/rules/"
-        what = f"issue alert rule '{inputs.name}' of project '{inputs.project}'"
-        existing = self._call(find_rule, client, org, inputs.project, inputs.name)
-        if existing is not None and not inputs.adopt:
-            raise SentryStateError(f"{what} already exists and this stack did not create it: set adoptExisting "
-                                   "to manage it from this stack, or rename the rule")
-        if existing is not None:
-            answer = client.put(f"{path}{existing['id']}/", inputs.to_body(), what=what)
-        else:
-            answer = self._call(client.create, path, inputs.to_body(), what=what,
-                                find=lambda: find_rule(client, org, inputs.project, inputs.name))
-        rule = _settle(client, org, inputs.project, answer)
-        return CreateResult(ids.make("rule", org, inputs.project, str(rule["id"])),
-                            outputs_from_api(rule, inputs, organization=org))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        sid = ids.parse("rule", id_)
-        inputs = self.inputs(props)
-        rule = self._call(self.client.get_or_none, f"projects/{sid.org}/{sid.project}/rules/{sid.object_id}/",
-                          what=f"issue alert rule '{inputs.name}'")
-        if not isinstance(rule, dict):
-            return ReadResult("", {})
-        outs = outputs_from_api(rule, inputs, organization=sid.org)
-        return ReadResult(id_, outs, inputs_of_state(IssueAlertInputs, outs))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        sid = ids.parse("rule", id_)
-        inputs = self.inputs(news)
-        answer = self._call(self.client.put, f"projects/{sid.org}/{sid.project}/rules/{sid.object_id}/",
-                            inputs.to_body(), what=f"issue alert rule '{inputs.name}'")
-        rule = _settle(self.client, sid.org, sid.project, answer)
-        return UpdateResult(outputs_from_api(rule, inputs, organization=sid.org))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        sid = ids.parse("rule", id_)
-        self._call(self.client.delete, f"projects/{sid.org}/{sid.project}/rules/{sid.object_id}/",
-                   what=f"issue alert rule '{props.get('name')}'")
+    def settle(self, org: str, project: str, answer: Any) -> dict[str, Any]:
+        """Follow a 202 ``{"uuid"}`` answer (asynchronous Slack lookup) to the rule."""
+        if isinstance(answer, dict) and "uuid" in answer and "id" not in answer:
+            for _ in range(10):
+                task = self.client.get(f"projects/{org}/{project}/rule-task/{answer['uuid']}/",
+                                       what="issue alert rule task")
+                if task.get("status") == "success" and isinstance(task.get("rule"), dict):
+                    return dict(task["rule"])
+                if task.get("status") == "failed":
+                    raise SentryStateError(f"issue alert rule task failed: {task.get('error')}")
+                time.sleep(2)
+            raise SentryStateError("issue alert rule task did not finish (still pending after 20 s)")
+        return super().settle(org, project, answer)
 
 
 __all__ = ["IssueAlertInputs", "IssueAlertProvider", "find_rule"]

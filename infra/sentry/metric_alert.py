@@ -11,26 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import Field, field_validator
 
 from infra.fields import Bool, Dataset, ProjectSlug, one_of_numbers, text, whole
-from infra.sentry import ids
-from infra.sentry.base import SentryProvider
 from infra.sentry.bodies import body_of
 from infra.sentry.client import SentryClient
 from infra.sentry.compare import as_declared, as_float, int_or_none, text_or_empty
-from infra.sentry.errors import SentryGone, SentryStateError
 from infra.sentry.legacy_model import (
-    GONE_ADVICE,
     METRIC_ACTION_TYPES,
     METRIC_TARGET_TYPES,
     METRIC_TIME_WINDOWS,
-    REFUSAL,
     TRIGGER_LABELS,
     norm_triggers,
 )
-from infra.sentry.shape import SentryModel, field, fields_of, inputs_of_state, is_deferred, normalised
+from infra.sentry.legacy_rule import LegacyRuleProvider
+from infra.sentry.shape import SentryModel, field, fields_of, is_deferred, normalised
 
 
 def _sorted_or_none(value: Any) -> Any:
@@ -121,58 +116,13 @@ def find_alert_rule(client: SentryClient, org: str, project: str, name: str) -> 
     return None
 
 
-class MetricAlertProvider(SentryProvider[MetricAlertInputs]):
+class MetricAlertProvider(LegacyRuleProvider[MetricAlertInputs]):
     """CRUD for legacy metric alert rules."""
 
     inputs_type = MetricAlertInputs
-    delete_before_replace = None
-
-    def problems(self, inputs: MetricAlertInputs) -> list[tuple[str, str]]:
-        return [("name", REFUSAL.format(what="metric alert rules"))] if self.configured_for_sentry_io else []
-
-    def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
-        try:
-            return fn(*args, **kw)
-        except SentryGone as exc:
-            raise SentryStateError(f"{exc}. {GONE_ADVICE}") from None
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = self.inputs(props)
-        client, org = self.client, self.client.org
-        what = f"metric alert rule '{inputs.name}' of project '{inputs.project}'"
-        existing = self._call(find_alert_rule, client, org, inputs.project, inputs.name)
-        if existing is not None and not inputs.adopt:
-            raise SentryStateError(f"{what} already exists and this stack did not create it: set adoptExisting "
-                                   "to manage it from this stack, or rename the rule")
-        if existing is not None:
-            rule = client.put(f"organizations/{org}/alert-rules/{existing['id']}/", inputs.to_body(), what=what)
-        else:
-            rule = self._call(client.create, f"organizations/{org}/alert-rules/", inputs.to_body(), what=what,
-                              find=lambda: find_alert_rule(client, org, inputs.project, inputs.name))
-        outs = outputs_from_api(rule, inputs, organization=org)
-        return CreateResult(ids.make("alert-rule", org, str(rule["id"])), outs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        sid = ids.parse("alert-rule", id_)
-        inputs = self.inputs(props)
-        rule = self._call(self.client.get_or_none, f"organizations/{sid.org}/alert-rules/{sid.object_id}/",
-                          what=f"metric alert rule '{inputs.name}'")
-        if not isinstance(rule, dict):
-            return ReadResult("", {})
-        outs = outputs_from_api(rule, inputs, organization=sid.org)
-        return ReadResult(id_, outs, inputs_of_state(MetricAlertInputs, outs))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        sid = ids.parse("alert-rule", id_)
-        inputs = self.inputs(news)
-        rule = self._call(self.client.put, f"organizations/{sid.org}/alert-rules/{sid.object_id}/", inputs.to_body(),
-                          what=f"metric alert rule '{inputs.name}'")
-        return UpdateResult(outputs_from_api(rule, inputs, organization=sid.org))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        sid = ids.parse("alert-rule", id_)
-        self._call(self.client.delete, f"organizations/{sid.org}/alert-rules/{sid.object_id}/",
-                   what=f"metric alert rule '{props.get('name')}'")
+    what, id_kind = "metric alert rule", "alert-rule"
+    collection = "organizations/{org}/alert-rules/"
+    find, outputs = staticmethod(find_alert_rule), staticmethod(outputs_from_api)
 
 
 __all__ = ["MetricAlertInputs", "MetricAlertProvider", "find_alert_rule"]
