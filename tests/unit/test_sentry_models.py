@@ -287,7 +287,7 @@ def test_legacy_issue_rules_reach_the_webhooks_plugin() -> None:
          {"type": "webhook", "config": {"targetType": "specific", "targetIdentifier": "webhooks"}}], 30)
     assert rule["actions"][1] == {"id": "sentry.rules.actions.notify_event_service.NotifyEventServiceAction",
                                   "service": "webhooks"}
-    with pytest.raises(LegacyConversionError, match="'slack' .* legacy mode supports email .* and webhook actions"):
+    with pytest.raises(LegacyConversionError, match=r"'slack' .* legacy mode supports email .* and webhook actions"):
         issue_rule_from_workflow([{"type": "first_seen_event"}], "any-short", [], "all",
                                  [{"type": "slack", "config": {"targetType": "specific"}}], 30)
 
