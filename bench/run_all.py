@@ -159,9 +159,10 @@ def md_api_requests(d: dict[str, Any]) -> str:
                    "retries, no 429s, nothing unaccounted for).")  # fmt: skip
     for u in d.get("upgrades") or []:
         verdict = "no changes" if u["preview_no_changes"] and u["up_no_changes"] else "**changes**"
-        out.append(f"\nUpgrade, N={u['services']}: a stack created and changed by the baseline, then "
-                   f"`preview --expect-no-changes` and `up --expect-no-changes` with the new code: {verdict}, "
-                   f"{u['requests']} API requests.")
+        out.append(f"\nUpgrade, N={u['services']}: a stack created and changed by the baseline, then `preview` "
+                   f"with the new code (no create, update, delete or replace of anything but the explicit provider the "
+                   f"new code declares), `up`, and `preview --expect-no-changes`: {verdict}, {u['requests']} API "
+                   f"requests.")
     return "\n".join(out)
 
 
@@ -335,8 +336,12 @@ def headline(results: dict[str, dict[str, Any]]) -> list[str]:
                 f"of the limit), {throttled} 429 answers, {failed} failed operations.")
     d = (results.get("scale") or {}).get("data")
     if d:
-        parts = [f"{r['objects']} objects {r['ratio_to_empty']:.2f}x" for r in d["results"] if r["objects"]]
-        lines.append("No-op preview wall time vs an empty program: " + ", ".join(parts) + " (0 API requests).")
+        for code in ("after", "before"):
+            parts = [f"{r['objects']} objects {r['ratio_to_empty']:.2f}x" for r in d["results"]
+                     if r["objects"] and r.get("code", "after") == code]  # fmt: skip
+            if parts:
+                lines.append(f"No-op preview wall time vs an empty program ({code}): " + ", ".join(parts)
+                             + " (0 API requests).")
     for name in ("growth_sentry", "growth"):
         d = (results.get(name) or {}).get("data")
         if d:
