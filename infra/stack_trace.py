@@ -40,5 +40,6 @@ def trim() -> bool:
         return program_frames(original())
 
     trimmed._sentry_stacks_trimmed = True  # type: ignore[attr-defined]
+    trimmed.__wrapped__ = original  # type: ignore[attr-defined]
     resource._get_stack_trace = trimmed
     return True

@@ -33,10 +33,12 @@ def test_trim_wraps_the_sdks_capture_once() -> None:
     from pulumi.runtime import resource
 
     original = resource._get_stack_trace
+    resource._get_stack_trace = getattr(original, "__wrapped__", original)  # another test's program may have trimmed
     try:
-        assert trim() and trim()
+        assert trim()
         wrapped = resource._get_stack_trace
-        assert wrapped is not original and getattr(wrapped, "_sentry_stacks_trimmed", False)
+        assert wrapped.__wrapped__ is getattr(original, "__wrapped__", original)
+        assert getattr(wrapped, "_sentry_stacks_trimmed", False)
         assert trim() and resource._get_stack_trace is wrapped, "a second call does not wrap twice"
         assert isinstance(wrapped(), source_pb2.StackTrace)
     finally:
