@@ -33,7 +33,8 @@ SERVICES: dict[str, Any] = {
     "worker": {"image": "shop/api:1", "command": ["node", "--import", "./instrument.mjs", "worker.mjs"],
                "dsnFrom": "api"},
     "redis": {"image": "shop/redis:1", "port": 6379},
-    "web": {"image": "shop/web:1", "port": 8580, "framework": "nuxt", "environment": {"NUXT_PUBLIC_API_URL": "${api.url}"},
+    "web": {"image": "shop/web:1", "port": 8580, "framework": "nuxt",
+            "environment": {"NUXT_PUBLIC_API_URL": "${api.url}", "HOST": "${self.bind}"},
             "sentry": {"project": "shop-web", "platform": "javascript-vue"}},
 }  # fmt: skip
 

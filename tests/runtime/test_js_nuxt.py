@@ -1,9 +1,10 @@
-"""@sentry-stacks/runtime in a Nuxt 3 app built for real with `nuxt build` and run as Nitro's Node server, `@sentry/vue` 11
-in the browser, against a real localsentry: the page's config comes from the running server (NUXT_PUBLIC_SENTRY_*, the
-package's Nitro plugin, never the build), so one build sends with whatever DSN the server's environment has; a secret in
-that environment is in no page or script; an error thrown in a Vue event handler, which Vue catches before
-window.onerror could see it, arrives with the environment, the release and the user; a bad value stops the server at
-start naming the variable. The app's glue is the package README's: one line of Nitro plugin, two of client plugin."""
+"""@sentry-stacks/runtime in a Nuxt 3 app built for real with `nuxt build` and run as Nitro's Node server,
+`@sentry/vue` 11 in the browser, against a real localsentry: the page's config comes from the running server
+(NUXT_PUBLIC_SENTRY_*, the package's Nitro plugin, never the build), so one build sends with whatever DSN the server's
+environment has; a secret in that environment is in no page or script; an error thrown in a Vue event handler, which
+Vue catches before window.onerror could see it, arrives with the environment, the release and the user; a bad value
+stops the server at start naming the variable. The app's glue is the package README's: one line of Nitro plugin, two
+of client plugin."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ NUXT, VUE_SDK = "3.21.11", "11.11.0"
 SECRET = "sntrys_never_public_nuxt_0123456789"
 
 FILES = {
-    "nuxt.config.ts": """export default defineNuxtConfig({ compatibilityDate: "2025-01-01", devtools: { enabled: false },
-  telemetry: false });
+    "nuxt.config.ts": """export default defineNuxtConfig({
+  compatibilityDate: "2025-01-01", devtools: { enabled: false }, telemetry: false });
 """,
     "server/plugins/sentry-stacks.js": 'export { default } from "@sentry-stacks/runtime/nuxt/server";\n',
     "plugins/sentry.client.js": """import { init } from "@sentry-stacks/runtime/nuxt/browser";
@@ -55,8 +56,9 @@ def nuxt_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_nuxt_pages_get_the_servers_public_config_and_vue_errors_arrive(localsentry: LocalSentry, nuxt_app: Path,
-                                                                      chromium: str, tmp_path: Path) -> None:  # fmt: skip
+def test_nuxt_pages_get_the_servers_public_config_and_vue_errors_arrive(
+    localsentry: LocalSentry, nuxt_app: Path, chromium: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     ls = localsentry
