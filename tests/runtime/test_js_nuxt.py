@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.runtime.js_support import npm_project, tools
+from tests.runtime.js_support import browser_page, npm_project, tools
 from tests.runtime.support import App, event_detail, free_port, running, wait_events
-from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry
+from tests.support.localsentry import LocalSentry
 
 pytestmark = pytest.mark.sentry
 NUXT, VUE_SDK = "3.21.11", "11.11.0"
@@ -59,8 +59,6 @@ def nuxt_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_nuxt_pages_get_the_servers_public_config_and_vue_errors_arrive(
     localsentry: LocalSentry, nuxt_app: Path, chromium: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     ls = localsentry
     project = ls.create_project(platform="javascript-vue")
     run = uuid.uuid4().hex[:8]
@@ -76,18 +74,10 @@ def test_nuxt_pages_get_the_servers_public_config_and_vue_errors_arrive(
         server.wait_http("/", timeout=120)
         page_html = requests.get(server.url + "/", timeout=10).text
         assert SECRET not in page_html and ls.dsn(project["slug"]) in page_html
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(user_agent=DESKTOP_UA)
-                scripts: list[str] = []
-                page.on("response", lambda r: scripts.append(r.text()) if r.url.endswith(".js") else None)
-                page.goto(server.url + "/")
-                page.wait_for_load_state("networkidle")
-                page.click("#boom")
-                events = wait_events(ls, project["slug"], 1, timeout=60)
-            finally:
-                browser.close()
+        with browser_page(chromium, server.url + "/") as (page, scripts):
+            page.wait_for_load_state("networkidle")
+            page.click("#boom")
+            events = wait_events(ls, project["slug"], 1, timeout=60)
         assert scripts and not any(SECRET in s or run in s for s in scripts), "no secret and no release in the bundles"
     [event] = [e for e in events if f"nuxt handler failure nuxt@{run}" in e["title"]]
     detail = event_detail(ls, project["slug"], event["id"])
