@@ -1,4 +1,4 @@
-// Nuxt 3/4, browser side (@sentry/vue): Sentry.init from the config the server put into the page
+// Nuxt 3, browser side (@sentry/vue): Sentry.init from the config the server put into the page
 // (./nuxt/server), with Vue's error handler attached, so an error in a component or an event handler, which Vue
 // catches before window.onerror could see it, still reaches Sentry.
 //   // plugins/sentry.client.js

@@ -1,4 +1,4 @@
-// Nuxt 3/4, server side: a Nitro plugin that hands every page the browser's public config of the running server
+// Nuxt 3, server side: a Nitro plugin that hands every page the browser's public config of the running server
 // (NUXT_PUBLIC_SENTRY_*, read at start from this process's environment, never from the build), as an inline
 // script in the page's head that runs before Nuxt's deferred module entry. A rotated DSN needs a restart, never a
 // rebuild. A bad value stops the server at start with one line naming the variable (exit 2).
