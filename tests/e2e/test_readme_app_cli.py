@@ -81,22 +81,23 @@ def readme_state_env(workdir: Path) -> dict[str, str]:
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, LocalSentry]]:
     tmp = tmp_path_factory.mktemp("readme")
     ls = LocalSentry.start(tmp / "ls")
-    workdir = tmp / "shop"
-    workdir.mkdir()
-    (workdir / "venv").symlink_to(VENV)  # step 1: the toolkit in a venv next to the project
-    [pulumi_yaml] = code_blocks(step(2), "yaml")
-    [main_py] = code_blocks(step(2), "python")
-    project = yaml.safe_load(pulumi_yaml)
-    project["config"] = {"services": {"type": "object", "default": SERVICES}}
-    (workdir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    (workdir / "__main__.py").write_text(main_py)
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != VENV / "bin")
-    env = readme_state_env(workdir)
-    assert set(env) >= {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"}, "step 1 gives no state settings"
-    Path(env["PULUMI_BACKEND_URL"].removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).write_text("shop passphrase\n")
-    proj = ReadmeProject(workdir, stack="prod", extra_env={"PATH": f"{TOOLS_BIN}{os.pathsep}{path}", **env})
-    try:
+    proj: ReadmeProject | None = None
+    try:  # a failure while writing the project stops localsentry too
+        workdir = tmp / "shop"
+        workdir.mkdir()
+        (workdir / "venv").symlink_to(VENV)  # step 1: the toolkit in a venv next to the project
+        [pulumi_yaml] = code_blocks(step(2), "yaml")
+        [main_py] = code_blocks(step(2), "python")
+        project = yaml.safe_load(pulumi_yaml)
+        project["config"] = {"services": {"type": "object", "default": SERVICES}}
+        (workdir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        (workdir / "__main__.py").write_text(main_py)
+        path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != VENV / "bin")
+        env = readme_state_env(workdir)
+        assert set(env) >= {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"}, "step 1 gives no state settings"
+        Path(env["PULUMI_BACKEND_URL"].removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).write_text("shop passphrase\n")
+        proj = ReadmeProject(workdir, stack="prod", extra_env={"PATH": f"{TOOLS_BIN}{os.pathsep}{path}", **env})
         proj.run("stack", "init", "prod", stack=False)
         for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("shop:team", ls.team),
                            ("shop:environment", "production"), ("shop:release", "shop@1.0.0"),
@@ -105,7 +106,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProje
         proj.config_set("sentry:token", ls.token, secret=True)
         yield proj, ls
     finally:
-        proj.run("destroy", "--yes", check=False)
+        if proj is not None:
+            proj.run("destroy", "--yes", check=False)
         ls.stop()
 
 
