@@ -184,6 +184,7 @@ def render_env_file(
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
             privacy=privacy_lines(settings, kept), public_prefix=contract.public_prefix(svc.framework) or "",
+            ns=settings.project,  # the keys a comment names are the project's own (shop:services.api.environment)
         )
     )
     parsed = parse_dotenv(text)

@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.support.localsentry import ROOT, needed
+from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, ROOT, needed
 
 NODE_SDK = "11.12.0"  # the versions tests/sentry already installs (shared npm cache)
 BROWSER_SDK = "11.12.0"
@@ -63,3 +63,20 @@ def static_site(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def browser_page(chromium: str, url: str) -> Iterator[tuple[Any, list[str]]]:
+    """`url` open in headless Chromium (a desktop user agent), with the text of every script the page loaded."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(user_agent=DESKTOP_UA)
+            scripts: list[str] = []
+            page.on("response", lambda r: scripts.append(r.text()) if r.url.endswith(".js") else None)
+            page.goto(url)
+            yield page, scripts
+        finally:
+            browser.close()

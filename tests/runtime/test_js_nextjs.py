@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.runtime.js_support import npm_project, tools
+from tests.runtime.js_support import browser_page, npm_project, tools
 from tests.runtime.support import App, event_detail, free_port, running, wait_events
-from tests.support.localsentry import CHROMIUM_ARGS, DESKTOP_UA, LocalSentry
+from tests.support.localsentry import LocalSentry
 
 pytestmark = pytest.mark.sentry
 NEXT, REACT, NEXTJS_SDK = "16.5.0", "19.3.1", "11.11.0"
@@ -65,8 +65,6 @@ def next_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_nextjs_reads_the_public_config_per_request(localsentry: LocalSentry, next_app: Path, chromium: str,
                                                     tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     ls = localsentry
     browser_project = ls.create_project(platform="javascript-nextjs")
     server_project = ls.create_project(platform="node")
@@ -85,18 +83,10 @@ def test_nextjs_reads_the_public_config_per_request(localsentry: LocalSentry, ne
         page_html = requests.get(server.url + "/", timeout=10).text
         assert SECRET not in page_html and ls.dsn(browser_project["slug"]) in page_html
         assert requests.get(server.url + "/fail", timeout=10).status_code == 500
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(user_agent=DESKTOP_UA)
-                scripts: list[str] = []
-                page.on("response", lambda r: scripts.append(r.text()) if r.url.endswith(".js") else None)
-                page.goto(server.url + "/")
-                page.wait_for_function("window.NEXT_SENTRY !== undefined && window.NEXT_SENTRY.ready()", timeout=60_000)
-                config = page.evaluate("window.__SENTRY_STACKS_CONFIG__")
-                event_id = page.evaluate(f"window.NEXT_SENTRY.capture('next browser failure {run}')")
-            finally:
-                browser.close()
+        with browser_page(chromium, server.url + "/") as (page, scripts):
+            page.wait_for_function("window.NEXT_SENTRY !== undefined && window.NEXT_SENTRY.ready()", timeout=60_000)
+            config = page.evaluate("window.__SENTRY_STACKS_CONFIG__")
+            event_id = page.evaluate(f"window.NEXT_SENTRY.capture('next browser failure {run}')")
         assert config["dsn"] == ls.dsn(browser_project["slug"]) and config["release"] == f"next@{run}"
         assert scripts and not any(SECRET in s or run in s for s in scripts), "no secret and no release in the bundles"
         wait_events(ls, browser_project["slug"], 1, timeout=60)

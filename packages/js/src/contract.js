@@ -202,7 +202,7 @@ export const CONTRACT = {
       "platforms": [
         "javascript-nuxt"
       ],
-      "doc": "Nuxt: the server reads SENTRY_*, the browser the NUXT_PUBLIC_ copies (runtimeConfig.public)"
+      "doc": "Nuxt: the server reads SENTRY_*, the browser the NUXT_PUBLIC_ copies (put into each page by the Nitro plugin of @sentry-stacks/runtime/nuxt/server)"
     },
     "node": {
       "sdk": "javascript",

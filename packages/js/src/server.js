@@ -2,7 +2,7 @@
 // file of `dsnReload: file`, whose SENTRY_* values win), check it, and call Sentry.init once with the app's own
 // options on top. A bad value prints one line naming the variable and exits 2 (like the Python package's check).
 import { readFileSync } from "node:fs";
-import { ConfigError, masked, readConfig, sdkOptions } from "./config.js";
+import { ConfigError, browserUser, masked, readConfig, sdkOptions } from "./config.js";
 
 export const ENV_FILE_VAR = "SENTRY_STACKS_ENV_FILE";
 const UNESCAPE = { "\\": "\\", '"': '"', n: "\n", r: "\r", t: "\t", $: "$" };
@@ -90,6 +90,12 @@ let started = null;
 /** The config in effect after initServer (or read now from process.env, before it). */
 export function currentConfig() {
   return started ?? readConfig(effectiveEnv(process.env), { side: "server" });
+}
+
+/** What Sentry gets of a request's user on the server (Sentry.setUser(serverUser(req.user))): the id, and the
+ * username and email only when the environment's dataCollection collects user info; null without an id. */
+export function serverUser(user, config = currentConfig()) {
+  return browserUser(user, config);
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError, readConfig } from "../src/config.js";
-import { effectiveEnv, logTransport, parseEnvFile, serverOptions } from "../src/server.js";
+import { effectiveEnv, logTransport, parseEnvFile, serverOptions, serverUser } from "../src/server.js";
 
 const DSN = "http://0123456789abcdef0123456789abcdef@127.0.0.1:9/42";
 
@@ -45,4 +45,14 @@ test("the app's options win over the environment", () => {
   assert.equal(options.tracesSampler({ name: "GET /x" }), 0, "the app's rate, still through the health-aware sampler");
   assert.ok(!("tracesSampleRate" in options));
   assert.equal(serverOptions(Sentry, config).tracesSampler({ name: "GET /x" }), 1);
+});
+
+test("a request's user on the server: the id, and details only when user info is collected", () => {
+  const user = { id: 42, username: "ada", email: "ada@example.com" };
+  const without = readConfig({ SENTRY_DATA_COLLECTION: '{"userInfo":false}' });
+  const withInfo = readConfig({ SENTRY_DATA_COLLECTION: '{"userInfo":true}' });
+  assert.deepEqual(serverUser(user, without), { id: "42" });
+  assert.deepEqual(serverUser(user, withInfo), { id: "42", username: "ada", email: "ada@example.com" });
+  assert.equal(serverUser(null, withInfo), null);
+  assert.equal(serverUser({ email: "no-id@example.com" }, withInfo), null);
 });

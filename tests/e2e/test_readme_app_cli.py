@@ -1,0 +1,135 @@
+"""The README's "Use it for your app", followed literally by a team's project outside this repository, through the real
+CLI against a real localsentry, with `driver: none` (no container, no fixed port).
+
+The project is what the section's steps write: step 1's venv next to the project (a link to this checkout's venv, which
+has the toolkit installed) and the state settings it gives, step 2's `Pulumi.yaml` and `__main__.py` taken from the
+README's own code blocks, step 3's services (an Express API, a worker of the same code and a Nuxt app, a stack no other
+test uses), step 4's stack values. The CLI's PATH holds the Pulumi CLI and the system, not the venv: the README never
+says to activate it, so the provider plugin must be found from what the section writes. The rendered files name the
+project's own namespace (`shop:`), the key a team edits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.render import parse_dotenv
+from tests.e2e.pulumi_support import ROOT, TOOLS_BIN, VENV, PulumiProject
+from tests.support.localsentry import LocalSentry
+
+pytestmark = pytest.mark.e2e
+
+SERVICES: dict[str, Any] = {
+    "api": {"image": "shop/api:1", "port": 8500, "environment": {"REDIS_URL": "redis://${redis.host}:6379/0"},
+            "sentry": {"project": "shop-api", "platform": "node-express"}},
+    "worker": {"image": "shop/api:1", "command": ["node", "--import", "./instrument.mjs", "worker.mjs"],
+               "dsnFrom": "api"},
+    "redis": {"image": "shop/redis:1", "port": 6379},
+    "web": {"image": "shop/web:1", "port": 8580, "framework": "nuxt",
+            "environment": {"NUXT_PUBLIC_API_URL": "${api.url}", "HOST": "${self.bind}"},
+            "sentry": {"project": "shop-web", "platform": "javascript-vue"}},
+}  # fmt: skip
+
+
+class ReadmeProject(PulumiProject):
+    """The project with the README's state settings only: its passphrase file, not the tests' passphrase."""
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        env.update(self.extra_env)
+        return env
+
+
+def section(name: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {name}\n")
+    end = text.index("\n## ", start + 1)
+    return text[start:end]
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    return [textwrap.dedent(m.group(1)) for m in re.finditer(rf"```{language}\n(.*?)\s*```", text, re.S)]
+
+
+def step(number: int) -> str:
+    text = section("Use it for your app")
+    start = text.index(f"\n{number}. **")
+    end = text.find(f"\n{number + 1}. **", start)
+    return text[start : end if end > 0 else len(text)]
+
+
+def readme_state_env(workdir: Path) -> dict[str, str]:
+    """The `export NAME=value` lines step 1 gives for the state, evaluated in the project folder."""
+    env: dict[str, str] = {}
+    for block in code_blocks(step(1), "bash"):
+        for line in (line.strip() for line in block.splitlines()):
+            if line.startswith("export "):
+                env.update((k, v.replace("$PWD", str(workdir))) for k, v in re.findall(r"(PULUMI_\w+)=(\S+)", line))
+    return env
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, LocalSentry]]:
+    tmp = tmp_path_factory.mktemp("readme")
+    ls = LocalSentry.start(tmp / "ls")
+    proj: ReadmeProject | None = None
+    try:  # a failure while writing the project stops localsentry too
+        workdir = tmp / "shop"
+        workdir.mkdir()
+        (workdir / "venv").symlink_to(VENV)  # step 1: the toolkit in a venv next to the project
+        [pulumi_yaml] = code_blocks(step(2), "yaml")
+        [main_py] = code_blocks(step(2), "python")
+        project = yaml.safe_load(pulumi_yaml)
+        project["config"] = {"services": {"type": "object", "default": SERVICES}}
+        (workdir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        (workdir / "__main__.py").write_text(main_py)
+        path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != VENV / "bin")
+        env = readme_state_env(workdir)
+        assert set(env) >= {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"}, "step 1 gives no state settings"
+        Path(env["PULUMI_BACKEND_URL"].removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).write_text("shop passphrase\n")
+        proj = ReadmeProject(workdir, stack="prod", extra_env={"PATH": f"{TOOLS_BIN}{os.pathsep}{path}", **env})
+        proj.run("stack", "init", "prod", stack=False)
+        for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("shop:team", ls.team),
+                           ("shop:environment", "production"), ("shop:release", "shop@1.0.0"),
+                           ("shop:driver", "none")):  # fmt: skip
+            proj.config_set(key, value)
+        proj.config_set("sentry:token", ls.token, secret=True)
+        yield proj, ls
+    finally:
+        if proj is not None:
+            proj.run("destroy", "--yes", check=False)
+        ls.stop()
+
+
+def test_the_readme_project_previews_and_ups_without_the_venv_on_path(shop: tuple[PulumiProject, LocalSentry]) -> None:
+    proj, ls = shop
+    preview = proj.run("preview", check=False)
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    proj.up()
+    outputs = proj.outputs(show_secrets=True)
+    assert sorted(outputs["sentryProjects"].values()) == ["shop-api", "shop-web"]
+    files = {name: Path(p) for name, p in outputs["files"].items()}
+    api, web = (parse_dotenv(files[f"{n}.env"].read_text()) for n in ("api", "web"))
+    assert api["SENTRY_DSN"] == outputs["dsns"]["api"] == parse_dotenv(files["worker.env"].read_text())["SENTRY_DSN"]
+    assert web["NUXT_PUBLIC_SENTRY_DSN"] == outputs["dsns"]["web"] and "NUXT_PUBLIC_SENTRY_DSN" not in api
+    assert ls.get_json(f"/api/0/projects/{ls.org}/shop-api/")["slug"] == "shop-api"
+
+
+def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject, LocalSentry]) -> None:
+    proj, _ = shop
+    files = proj.outputs()["files"]
+    for name in ("api.env", "web.env", "worker.env", "redis.env"):
+        text = Path(files[name]).read_text()
+        comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+        assert "sentry-stacks:" not in comments, (name, comments)
+        assert f"shop:services.{name.removesuffix('.env')}.environment" in comments, (name, comments)
