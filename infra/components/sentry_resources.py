@@ -14,6 +14,7 @@ in the stack file: only the provider reads it).
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -43,7 +44,7 @@ class SentryResource(pulumi.CustomResource):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.read_outputs = tuple(cls.__dict__.get("__annotations__", {}))
+        cls.read_outputs = tuple(inspect.get_annotations(cls))
 
     def __init__(self, resource_name: str, inputs: SentryModel, opts: pulumi.ResourceOptions | None = None) -> None:
         kind = KINDS[type(self).__name__]
