@@ -12,7 +12,8 @@ and ends). A second fresh stack of the same size then runs the first `up`, the s
 PULUMI_SKIP_CHECKPOINTS=true (mode "no checkpoints": one save at the end, no crash safety), so the share of
 the time that goes into Pulumi's checkpoints shows. `up`, change and destroy run at `--parallel` (default 16).
 
-Printed per mode, size and phase: wall seconds, API requests localsentry answered, the bytes of the stack's
+Printed per mode, size and phase: wall seconds, CPU seconds (user + system of the CLI and the processes it started,
+sampled: steadier than wall time on a loaded machine), API requests localsentry answered, the bytes of the stack's
 checkpoint file in the backend after the phase and bytes per resource in it, and, sampled from /proc every
 0.25 s, the peak resident set (VmHWM) of the CLI and of the provider plugin. Then the growth exponents
 k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects) per phase and mode (issue 26: from
@@ -117,6 +118,7 @@ def measure(ls: LocalSentry, stack: Stack, phase: str, mode: str, parallel: int)
     return {
         "mode": mode, "phase": phase, "services": stack.services, "objects": objects_for(stack.services),
         "seconds": round(prof.wall, 2), "api_requests": requests_sent, "state_bytes": size,
+        "cpu_seconds": round(sum(k["cpu"] for k in prof.kinds.values()), 2),
         "x_request_time": round(prof.wall / (requests_sent / SENTRY_RATE), 2) if requests_sent else None,
         "state_resources": resources, "bytes_per_resource": round(size / resources) if resources else None,
         "cli_rss_mb": round(prof.kinds.get(CLI, {}).get("rss_mb", 0.0), 1),
@@ -176,14 +178,14 @@ def report(rows: list[dict[str, Any]], ks: list[dict[str, Any]], shares: list[di
     rate = f"Sentry's limits ({SENTRY_RATE:.0f} requests/s, 25 concurrent)" if limits else "without rate limits"
     print(f"\nGrowth per phase (--parallel {parallel} for up, change and destroy; localsentry {rate}); "
           f"x req time: the seconds over the time the phase's requests need at {SENTRY_RATE:.0f}/s")
-    print(f"{'mode':<22} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'API req':>7} {'x req time':>10} "
-          f"{'state B':>9} {'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
+    print(f"{'mode':<22} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'CPU s':>6} {'API req':>7} "
+          f"{'x req time':>10} {'state B':>9} {'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
     for r in rows:
         per = r["bytes_per_resource"] if r["bytes_per_resource"] is not None else "-"
         over = f"{r['x_request_time']:.1f}" if r["x_request_time"] is not None else "-"
         print(f"{r['mode']:<22} {r['services']:>4} {r['objects']:>7} {r['phase']:<18} {r['seconds']:>8.2f} "
-              f"{r['api_requests']:>7} {over:>10} {r['state_bytes']:>9} {per:>6} {r['cli_rss_mb']:>7.0f} "
-              f"{r['plugin_rss_mb']:>9.0f}")
+              f"{r.get('cpu_seconds', 0.0):>6.2f} {r['api_requests']:>7} {over:>10} {r['state_bytes']:>9} {per:>6} "
+              f"{r['cli_rss_mb']:>7.0f} {r['plugin_rss_mb']:>9.0f}")
     print("\nGrowth exponents k = log(t2/t1) / log(n2/n1) (n = Sentry objects; 1 = linear, 2 = quadratic)")
     print(f"{'mode':<22} {'phase':<18} {'N':>11} {'k':>6}  issue 26")
     for k in ks:
