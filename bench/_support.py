@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from infra.workspace import CLI_GC  # noqa: E402
 from tests.support.localsentry import LocalSentry, unique  # noqa: E402
 from tests.support.sentry_program import PROGRAM  # noqa: E402
 
@@ -144,6 +145,8 @@ class Stack:
             PULUMI_HOME=str(self.pulumi_home or self.workdir / ".pulumi-home"),
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            # the CLI's garbage collector as scripts/env.sh and the toolkit's commands set it (infra/workspace.CLI_GC)
+            **{k: os.environ.get(k, v) for k, v in CLI_GC.items()},
             PULUMI_ENABLE_LEGACY_DIFF="false",
             NO_COLOR="1",
         )
