@@ -19,7 +19,7 @@ class Engine:
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
 
-    def Log(self, request: Any) -> None:  # noqa: N802 - the gRPC method's name
+    def Log(self, request: Any) -> None:
         self.sent.append((request.severity, request.message))
 
 
