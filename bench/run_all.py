@@ -269,10 +269,11 @@ def md_generic(d: dict[str, Any]) -> str:
 
 
 def md_growth(d: dict[str, Any]) -> str:
-    rows = [[r["mode"], r["services"], r["objects"], r["phase"], f"{r['seconds']:.2f}", r["api_requests"],
+    rows = [[r["mode"], r["services"], r["objects"], r["phase"], f"{r['seconds']:.2f}",
+             "-" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.2f}", r["api_requests"],
              "-" if r.get("x_request_time") is None else f"{r['x_request_time']:.1f}", r["bytes_per_resource"] or "-",
              f"{r['cli_rss_mb']:.0f}", f"{r['plugin_rss_mb']:.0f}"] for r in d["results"]]  # fmt: skip
-    out = [table(["mode", "N", "objects", "phase", "seconds", "API requests", "x request time at 40/s",
+    out = [table(["mode", "N", "objects", "phase", "seconds", "CPU s", "API requests", "x request time at 40/s",
                   "state bytes per resource", "CLI peak MB", "plugin peak MB"], rows)]  # fmt: skip
     if d.get("exponents"):
         out += ["", "Growth exponents k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects):", ""]
