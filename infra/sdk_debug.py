@@ -5,7 +5,7 @@ Pulumi's Python SDK logs four debug messages for every resource the program regi
 call from the program's event loop to the engine, which drops them unless the CLI runs with ``--debug`` (a display
 flag that never reaches the program). At 201 Sentry objects that is 800 round trips per command, on the program's
 critical path, for messages nobody sees: about 12 % of the CLI's CPU in a no-op preview and a tenth of a second of the
-program's (docs/benchmarks.md, "Where a no-op preview spends its time").
+program's (docs/benchmarks.md, section 3).
 
 :func:`quiet` drops them unless ``SENTRY_STACKS_SDK_DEBUG`` is set (``1``, ``true`` or ``yes``): set it together with
 ``pulumi ... --debug`` to see them. Info messages, warnings and errors are sent as before.
