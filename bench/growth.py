@@ -1,7 +1,7 @@
 """Benchmark (not a test): how `up`, preview, a change, refresh and destroy grow with the stack (issue 26, Scale).
 
     venv/bin/python bench/growth.py [--services 100,200,400] [--parallel 16] [--quick] [--sentry-limits]
-                                    [--checkpoints-only]
+                                    [--checkpoints-only] [--baseline REF]
 
 For each size N (5N+1 Sentry objects: 501, 1,001 and 2,001 for N = 100, 200, 400) a fresh Sentry-only stack of
 the benchmarks' program (bench/_support.PROGRAM) runs, through the real CLI on its own file backend against one
@@ -12,7 +12,8 @@ and ends). A second fresh stack of the same size then runs the first `up`, the s
 PULUMI_SKIP_CHECKPOINTS=true (mode "no checkpoints": one save at the end, no crash safety), so the share of
 the time that goes into Pulumi's checkpoints shows. `up`, change and destroy run at `--parallel` (default 16).
 
-Printed per mode, size and phase: wall seconds, API requests localsentry answered, the bytes of the stack's
+Printed per mode, size and phase: wall seconds, CPU seconds (user + system of the CLI and the processes it started,
+sampled: steadier than wall time on a loaded machine), API requests localsentry answered, the bytes of the stack's
 checkpoint file in the backend after the phase and bytes per resource in it, and, sampled from /proc every
 0.25 s, the peak resident set (VmHWM) of the CLI and of the provider plugin. Then the growth exponents
 k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects) per phase and mode (issue 26: from
@@ -20,7 +21,8 @@ N=100 up, `up` and a change with checkpoints should stay at k <= 1.15), and the 
 the change, 1 - t(no checkpoints) / t(checkpoints). `--quick`: sizes 20,40. `--sentry-limits`: localsentry keeps
 Sentry's limits (40 requests/s per token, 25 concurrent), as in the side-by-side runs with the Terraform provider,
 and the time the requests need at that rate is printed next to each phase. `--checkpoints-only`: no second stack
-without checkpoints. Last stdout line: one JSON object.
+without checkpoints. `--baseline REF` (e.g. `main`): per size, a stack of REF's code runs the same phases with
+checkpoints first (mode "checkpoints (REF)"), so before and after come from one run. Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
@@ -40,7 +42,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import LocalSentry, Stack, delete_projects, emit, machine, objects_for, profile_command, unique
+from _support import (
+    LocalSentry,
+    Stack,
+    baseline_checkout,
+    delete_projects,
+    describe_ref,
+    emit,
+    machine,
+    objects_for,
+    profile_command,
+    unique,
+)
 
 CHECKPOINTS, NO_CHECKPOINTS = "checkpoints", "no checkpoints"
 PHASES = {  # phase -> CLI arguments (the change sets `environment` first)
@@ -105,6 +118,7 @@ def measure(ls: LocalSentry, stack: Stack, phase: str, mode: str, parallel: int)
     return {
         "mode": mode, "phase": phase, "services": stack.services, "objects": objects_for(stack.services),
         "seconds": round(prof.wall, 2), "api_requests": requests_sent, "state_bytes": size,
+        "cpu_seconds": round(sum(k["cpu"] for k in prof.kinds.values()), 2),
         "x_request_time": round(prof.wall / (requests_sent / SENTRY_RATE), 2) if requests_sent else None,
         "state_resources": resources, "bytes_per_resource": round(size / resources) if resources else None,
         "cli_rss_mb": round(prof.kinds.get(CLI, {}).get("rss_mb", 0.0), 1),
@@ -112,12 +126,13 @@ def measure(ls: LocalSentry, stack: Stack, phase: str, mode: str, parallel: int)
     }  # fmt: skip
 
 
-def run_size(ls: LocalSentry, base: Path, n: int, mode: str, parallel: int) -> list[dict[str, Any]]:
+def run_size(ls: LocalSentry, base: Path, n: int, mode: str, parallel: int,
+             code: Path | None = None) -> list[dict[str, Any]]:
     app = unique("gr").replace("-", "")
-    stack = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home")
+    stack = Stack.create(base, ls, app=app, services=n, pulumi_home=base / "pulumi-home", code=code)
     rows: list[dict[str, Any]] = []
     try:
-        for phase in MODE_PHASES[mode]:
+        for phase in MODE_PHASES.get(mode, PHASES):
             rows.append(measure(ls, stack, phase, mode, parallel))
             print(f"  N={n} {mode}: {phase} {rows[-1]['seconds']:.1f} s", file=sys.stderr, flush=True)
     finally:
@@ -132,8 +147,9 @@ def exponents(rows: list[dict[str, Any]], sizes: list[int]) -> list[dict[str, An
     """k = log(t2/t1) / log(n2/n1) between consecutive sizes, per mode and phase (n: Sentry objects)."""
     seconds = {(r["mode"], r["phase"], r["services"]): r["seconds"] for r in rows}
     out: list[dict[str, Any]] = []
-    for mode, phases in MODE_PHASES.items():
-        for phase in phases:
+    modes = dict.fromkeys(r["mode"] for r in rows)
+    for mode in modes:
+        for phase in MODE_PHASES.get(mode, PHASES):
             for a, b in pairwise(sizes):
                 t1, t2 = seconds.get((mode, phase, a)), seconds.get((mode, phase, b))
                 if not t1 or not t2:
@@ -162,20 +178,20 @@ def report(rows: list[dict[str, Any]], ks: list[dict[str, Any]], shares: list[di
     rate = f"Sentry's limits ({SENTRY_RATE:.0f} requests/s, 25 concurrent)" if limits else "without rate limits"
     print(f"\nGrowth per phase (--parallel {parallel} for up, change and destroy; localsentry {rate}); "
           f"x req time: the seconds over the time the phase's requests need at {SENTRY_RATE:.0f}/s")
-    print(f"{'mode':<15} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'API req':>7} {'x req time':>10} "
-          f"{'state B':>9} {'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
+    print(f"{'mode':<22} {'N':>4} {'objects':>7} {'phase':<18} {'seconds':>8} {'CPU s':>6} {'API req':>7} "
+          f"{'x req time':>10} {'state B':>9} {'B/res':>6} {'CLI MB':>7} {'plugin MB':>9}")  # fmt: skip
     for r in rows:
         per = r["bytes_per_resource"] if r["bytes_per_resource"] is not None else "-"
         over = f"{r['x_request_time']:.1f}" if r["x_request_time"] is not None else "-"
-        print(f"{r['mode']:<15} {r['services']:>4} {r['objects']:>7} {r['phase']:<18} {r['seconds']:>8.2f} "
-              f"{r['api_requests']:>7} {over:>10} {r['state_bytes']:>9} {per:>6} {r['cli_rss_mb']:>7.0f} "
-              f"{r['plugin_rss_mb']:>9.0f}")
+        print(f"{r['mode']:<22} {r['services']:>4} {r['objects']:>7} {r['phase']:<18} {r['seconds']:>8.2f} "
+              f"{r.get('cpu_seconds', 0.0):>6.2f} {r['api_requests']:>7} {over:>10} {r['state_bytes']:>9} {per:>6} "
+              f"{r['cli_rss_mb']:>7.0f} {r['plugin_rss_mb']:>9.0f}")
     print("\nGrowth exponents k = log(t2/t1) / log(n2/n1) (n = Sentry objects; 1 = linear, 2 = quadratic)")
-    print(f"{'mode':<15} {'phase':<18} {'N':>11} {'k':>6}  issue 26")
+    print(f"{'mode':<22} {'phase':<18} {'N':>11} {'k':>6}  issue 26")
     for k in ks:
         verdict = ("" if k["limit"] is None else
                    f"<= {k['limit']}: {'yes' if k['k'] <= k['limit'] else 'NO'}")  # fmt: skip
-        print(f"{k['mode']:<15} {k['phase']:<18} {str(k['from']) + '->' + str(k['to']):>11} {k['k']:>6.2f}  {verdict}")
+        print(f"{k['mode']:<22} {k['phase']:<18} {str(k['from']) + '->' + str(k['to']):>11} {k['k']:>6.2f}  {verdict}")
     if shares:
         print("\nCheckpoint share: 1 - t(PULUMI_SKIP_CHECKPOINTS=true) / t(default)")
         for s in shares:
@@ -191,6 +207,7 @@ def main() -> int:
     parser.add_argument("--sentry-limits", action="store_true",
                         help="keep Sentry's rate limits in localsentry (default: off, so only our cost shows)")
     parser.add_argument("--checkpoints-only", action="store_true", help="skip the stacks without checkpoints")
+    parser.add_argument("--baseline", default=None, help="also measure this ref's code with checkpoints (e.g. main)")
     args = parser.parse_args()
     sizes = [20, 40] if args.quick else sorted({int(s) for s in args.services.split(",")})
     if not sizes or sizes[0] < 1:
@@ -198,6 +215,8 @@ def main() -> int:
     started = time.perf_counter()
     info = machine()
     rows: list[dict[str, Any]] = []
+    code = baseline_checkout(args.baseline) if args.baseline else None
+    before = f"{CHECKPOINTS} ({args.baseline})"
     with tempfile.TemporaryDirectory(prefix="bench-growth-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base) as ls:
@@ -205,11 +224,15 @@ def main() -> int:
                 ls.set_limits(rate_limit=0, concurrent_limit=0)
             modes = (CHECKPOINTS,) if args.checkpoints_only else tuple(MODE_PHASES)
             for n in sizes:
+                if code is not None:
+                    rows += run_size(ls, base, n, before, args.parallel, code=code)
                 for mode in modes:
                     rows += run_size(ls, base, n, mode, args.parallel)
     ks, shares = exponents(rows, sizes), checkpoint_share(rows)
     print(f"Pulumi {info['pulumi']}, {info['nproc']} CPUs, load average {info['loadavg'][0]} before, "
           f"{os.getloadavg()[0]:.2f} after")  # fmt: skip
+    if code is not None:
+        print(f"mode {before!r}: {describe_ref(args.baseline)}; the other modes: this checkout")
     report(rows, ks, shares, args.parallel, args.sentry_limits)
     over = [k for k in ks if k["limit"] is not None and k["k"] > k["limit"]]
     emit({

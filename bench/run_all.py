@@ -194,7 +194,8 @@ def md_throughput(d: dict[str, Any]) -> str:
 
 
 def md_scale(d: dict[str, Any]) -> str:
-    rows = [["empty program" if r["objects"] == 0 else r["objects"], r["median_seconds"],
+    rows = [["empty program" if r["objects"] == 0 else
+             f"{r['objects']}{' (before)' if r.get('code') == 'before' else ''}", r["median_seconds"],
              f"{r['ratio_to_empty']:.2f}", r["ms_per_object"] if r["ms_per_object"] is not None else "-",
              r.get("median_cpu_seconds", "-"), f"{r.get('cpu_ratio_to_empty', 0):.2f}", r["api_requests"],
              ", ".join(map(str, r["samples"]))] for r in d["results"]]  # fmt: skip
@@ -270,10 +271,11 @@ def md_generic(d: dict[str, Any]) -> str:
 
 
 def md_growth(d: dict[str, Any]) -> str:
-    rows = [[r["mode"], r["services"], r["objects"], r["phase"], f"{r['seconds']:.2f}", r["api_requests"],
+    rows = [[r["mode"], r["services"], r["objects"], r["phase"], f"{r['seconds']:.2f}",
+             "-" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.2f}", r["api_requests"],
              "-" if r.get("x_request_time") is None else f"{r['x_request_time']:.1f}", r["bytes_per_resource"] or "-",
              f"{r['cli_rss_mb']:.0f}", f"{r['plugin_rss_mb']:.0f}"] for r in d["results"]]  # fmt: skip
-    out = [table(["mode", "N", "objects", "phase", "seconds", "API requests", "x request time at 40/s",
+    out = [table(["mode", "N", "objects", "phase", "seconds", "CPU s", "API requests", "x request time at 40/s",
                   "state bytes per resource", "CLI peak MB", "plugin peak MB"], rows)]  # fmt: skip
     if d.get("exponents"):
         out += ["", "Growth exponents k = log(t2/t1) / log(n2/n1) between consecutive sizes (n = Sentry objects):", ""]
@@ -501,12 +503,20 @@ def notes_throughput(d: dict[str, Any]) -> list[str]:
 
 
 OWNER = {
-    "pulumi CLI + engine (Go)": "Pulumi's: the engine's step generation, snapshot and display per resource",
-    "language host (scripts/langhost)": "ours (this repository's Python host); its cost barely grows with the stack",
+    "pulumi CLI + engine (Go)": (
+        "Pulumi's: loading the stack (the passphrase's key derivation alone is about 0.18 s, also in the empty "
+        "program), the engine's step generation and display per resource"),
+    "language host (scripts/langhost)": (
+        "ours (this repository's Python host), started twice per command by the engine; its cost does not grow "
+        "with the stack"),
     "program (language host's exec of __main__.py)": (
-        "mostly Pulumi's Python SDK per registered resource (4 synchronous `engine.Log` debug RPCs, a stack trace, "
-        "asyncio tasks per output); ours: SentryApp and importing infra/ (about 0.2 s; `requests` is no longer "
-        "imported by a program)"),
+        "mostly Pulumi's Python SDK per registered resource (about 3 ms of CPU: an asyncio task per output, a stack "
+        "trace, the RegisterResource call, the wait for every pending output after each completion); ours: importing "
+        "infra/ and loading the settings (about 0.3 s) and SentryApp's typed inputs"),
+    "provider plugin (sentrystacks)": (
+        "ours on Pulumi's SDK: about 0.4 s of CPU until it listens (the interpreter, Pulumi's SDK, the pydantic "
+        "models of infra/sentry), then about 0.2 ms per check or diff in Python (half of it the SDK's property "
+        "(un)marshalling) plus gRPC"),
     "dynamic provider (pulumi.dynamic)": (
         "Pulumi's host (process start, gRPC, property (de)serialisation, a new asyncio loop per Check) and ours "
         "(check() and diff(), importing infra/sentry)"),
@@ -531,43 +541,33 @@ def notes_scale(d: dict[str, Any]) -> list[str]:
     return [
         "The empty program is the same project, config and CLI with no resources (it does not import infra/). "
         "A no-op preview sends no request to Sentry; its cost is the CLI, the language host running the program "
-        "and a check and a diff call per resource to the dynamic provider. The smallest stack also pays the fixed "
-        "cost of importing infra/ and starting the dynamic provider, so its ms per object is the highest; the "
-        "marginal cost per object is what the larger stacks show.",
+        "and a check and a diff call per resource to the provider plugin.",
         "",
-        f"The 2x target is not met ({ratio}; 4.0x in a run on the same machine earlier the same morning, while it ran "
-        "at about half this speed). A timeline of one 201-object preview from that slower period (seconds after "
-        "the CLI started; the program wrote timestamps, the provider host its start): the CLI and the language "
-        "host start the program at 1.35 s, which is the whole empty preview; the program imports infra/ "
-        "(0.27 s) and constructs its 201 resources in 0.7 s (3.4 ms each in the SDK's `Resource.__init__`: the "
-        "provider serialized with dill, a stack trace, an Output and a future per property); only then does the "
-        "SDK's event loop send the first RegisterResource, so the dynamic provider starts at 2.6-2.8 s; the "
-        "registrations (a Check and a Diff call each, then the outputs resolved in the program) end at 5.2 s, "
-        "the CLI at 5.8 s.",
+        f"The 2x target is not met ({ratio}). The path of a 201-object preview, in order (measured on 2026-12-07 "
+        "with the engine's log and timestamps from the program and the plugin): the CLI loads the stack and starts "
+        "the program as for the empty program; the program imports Pulumi's SDK and infra/ and loads the settings "
+        "(about 0.5 s) and registers the provider; the engine then starts the plugin, which needs about 0.4 s of "
+        "CPU before it listens, and every resource waits for the provider's id meanwhile; then the 201 "
+        "registrations flow at about 4.5 ms each (the SDK's work in the program, the engine's step, a check and a "
+        "diff of about 0.2 ms each in the plugin); the program exits about 0.3 s after the last one (the SDK's "
+        "wait for every pending output, the executor's shutdown), and the engine stops the plugin.",
         "",
-        "Ours, and changed: `requests` is imported only where a request is sent (the program sends none: 80 ms "
-        "of its import), and `__provider` is plain text (nothing to decrypt per resource). Ours and measured to "
-        "matter little: the provider's check() and diff() (in a cProfile of the provider process its workers "
-        "wait for work most of the run, and a Check costs about 2.6 ms, most of it Pulumi's property "
-        "(de)serialization and a new asyncio loop per call) and its worker count (a preview never had more than "
-        "2 calls in flight).",
+        "Ours, and changed (issue 26; before/after in one run with `--baseline`): the program no longer sends the "
+        "SDK's debug messages (four blocking `engine.Log` calls per resource, 828 per preview, which the engine "
+        "drops without `--debug`: about 0.25 s of the CLI's CPU and 0.1-0.2 s of the program's; "
+        "`SENTRY_STACKS_SDK_DEBUG=1` sends them again); a resource asks only for the outputs its class declares, "
+        "so the program makes 2,018 Outputs instead of 3,623 (each an asyncio task the SDK waits for); the plugin "
+        "works out each model's fields once (a check plus a diff: 267 -> 214 microseconds of CPU in process). The "
+        "benchmarks now run with Python's bytecode cache, as a user's machine does: without it every command "
+        "compiled infra/ (about 0.3 s of CPU between the program and the plugin, which the empty program does "
+        "not pay).",
         "",
-        "The floor (`bench/sdk_floor.py`, section 3b; two runs right after this one, 5 previews each, medians): "
-        "201 trivial dynamic resources (no properties; a provider whose diff says no change) take 2.03 s and "
-        "2.21 s against 0.76 s and 0.87 s for the empty program, 2.68x and 2.53x. So the 2x target is below what "
-        "Pulumi's Python SDK and engine need for any 201 Python dynamic resources; the Sentry stack of 201 "
-        "objects costs about 0.3 s more than that floor.",
-        "",
-        "Pulumi's: the Python SDK's cost per registered resource in the program, about 10 ms of CPU. Under "
-        "cProfile its largest parts were 4 synchronous `engine.Log` debug RPCs per resource (823 for 201 "
-        "resources, 0.77 s with their round trips), the loop that waits for outputs (`asyncio.wait` over every "
-        "pending output again after each completion: 75,670 `add_done_callback` calls), `serialize_provider` "
-        "(0.16 s) and stack traces (0.15 s). Experiments in a throw-away program (monkeypatches, not shipped): "
-        "sending the debug logs asynchronously changed nothing measurable; dropping them and caching "
-        "`serialize_provider` per class took about 0.5 s (10%) off a 201-object preview. What would reach 2x: a "
-        "Python SDK without per-resource synchronous logging and quadratic waiting, or a native provider instead "
-        "of Python dynamic providers (no provider process to start in Python, no per-call property "
-        "re-serialization).",
+        "Pulumi's: the Python SDK's cost per registered resource (about 3 ms of CPU in the program; the spike's "
+        "floor of 201 trivial resources of a Python plugin is 1.9-2.4x an empty program on this machine), the "
+        "engine's per-step work, starting a Python plugin (the SDK's import alone is about 0.2 s) and the "
+        "passphrase's key derivation per command. Left on our side and not worth its risk here: importing less in "
+        "the plugin before it listens (most of the 0.4 s is Pulumi's SDK, grpc and pydantic), and registering the "
+        "provider before the program loads its settings (its preflight needs them).",
         "",
     ]
 

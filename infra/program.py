@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 
 from infra import privacy as pv
-from infra import stack_trace
+from infra import sdk_debug, stack_trace
 from infra.components.sentry_app import SentryApp, SentryAppError
 from infra.components.sentry_resources import SentryStacks
 from infra.components.service import AppDeployment
@@ -273,6 +273,7 @@ def run() -> None:
     (its ``check_config``: infra/provider/plugin.py), before any Sentry object is declared."""
     quiet_on_cancel()
     stack_trace.trim()
+    sdk_debug.quiet()
     settings = load()
     check_images(settings)
     try:

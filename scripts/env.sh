@@ -9,4 +9,7 @@ export PULUMI_CONFIG_PASSPHRASE_FILE="${PULUMI_CONFIG_PASSPHRASE_FILE:-$_ss_root
 export PULUMI_HOME="${PULUMI_HOME:-$_ss_root/state/pulumi-home}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# the CLI's garbage collector runs less often, within a soft memory limit (less CLI CPU per checkpoint save)
+export GOGC="${GOGC:-400}"
+export GOMEMLIMIT="${GOMEMLIMIT:-1GiB}"
 unset _ss_root

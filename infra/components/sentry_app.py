@@ -33,7 +33,7 @@ import pulumi
 from pydantic import BaseModel
 
 from infra import privacy as pv
-from infra import stack_trace
+from infra import sdk_debug, stack_trace
 from infra.components.sentry_resources import (
     Alert,
     ClientKey,
@@ -140,6 +140,7 @@ class SentryApp(pulumi.ComponentResource):
     def __init__(self, name: str, settings: StackSettings, provider: SentryStacks,
                  opts: pulumi.ResourceOptions | None = None, source_maps: Sequence[SourceMapsUpload] = ()) -> None:
         stack_trace.trim()  # the state keeps only the program's frames of each registration (infra/stack_trace.py)
+        sdk_debug.quiet()  # no debug message per registration to the engine, unless asked for (infra/sdk_debug.py)
         super().__init__("sentry-stacks:index:SentryApp", name, None,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers={"sentrystacks":
                                                                                               provider})))

@@ -2,9 +2,10 @@
 
 ``Project(name, ProjectInputs(...))`` registers a ``sentrystacks:index:Project`` with the props
 :func:`~infra.sentry.shape.props_of` makes of the inputs (the only place they become a dict), an output property for
-each field of the resource's state, its secret outputs marked secret, and an alias to the type the dynamic providers
-of earlier releases gave it (``pulumi-python:dynamic/sentry:Project``): a stack made by them keeps its objects (no
-create, delete or replace; see docs/architecture.md). A value another resource gives (an ``Output``) is typed as its
+each output the class declares (``slug``, ``dsn``...: what a program reads; the state keeps every output anyway), its
+secret outputs marked secret, and an alias to the type the dynamic providers of earlier releases gave it
+(``pulumi-python:dynamic/sentry:Project``): a stack made by them keeps its objects (no create, delete or replace; see
+docs/architecture.md). A value another resource gives (an ``Output``) is typed as its
 value with :func:`ref` and reaches the props as it is.
 
 :class:`SentryStacks` is the explicit provider, made from the stack's ``sentry:`` config (the token as the secret it is
@@ -13,14 +14,15 @@ in the stack file: only the provider reads it).
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 
 from infra.provider.config import PACKAGE, Preflight
 from infra.provider.kinds import KINDS, LEGACY_TYPE
-from infra.sentry.shape import SentryModel, fields_of, props_of, secret_outputs
+from infra.sentry.shape import SentryModel, props_of, secret_outputs
 
 T = TypeVar("T")
 
@@ -35,11 +37,20 @@ class SentryResource(pulumi.CustomResource):
     """A resource of the ``sentrystacks`` provider plugin (the type named like the class), declared with its typed
     inputs."""
 
+    #: the outputs a program reads: the ``pulumi.Output`` attributes a subclass declares. Only these become the
+    #: resource's output properties: the SDK makes an ``Output`` (an asyncio task) of every prop, so one per field of
+    #: the state (up to 32) would be about half the program's Outputs at 201 objects, for values nobody reads.
+    read_outputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.read_outputs = tuple(inspect.get_annotations(cls))
+
     def __init__(self, resource_name: str, inputs: SentryModel, opts: pulumi.ResourceOptions | None = None) -> None:
         kind = KINDS[type(self).__name__]
         if not isinstance(inputs, kind.inputs):
             raise TypeError(f"{kind.name} takes {kind.inputs.__name__}, not {type(inputs).__name__}")
-        props: dict[str, Any] = {key: None for _n, key, _i, _m in fields_of(kind.state)}
+        props: dict[str, Any] = dict.fromkeys(self.read_outputs)
         props.update(props_of(inputs))
         own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=kind.name))],
                                      additional_secret_outputs=secret_outputs(kind.state))

@@ -24,7 +24,7 @@ with ``Model.model_construct(...)`` (which mypy checks field by field) passed th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, ClassVar, Literal, Self, TypeVar, cast
@@ -303,10 +303,11 @@ def _failure(err: Any, bounds: str | None = None) -> tuple[str, str]:
 # --------------------------------------------------------------------------- comparing
 
 
-def fields_of(cls: type[SentryModel]) -> Iterable[tuple[str, str, FieldInfo, Sentry]]:
-    """(attribute, Pulumi name, FieldInfo, metadata) of each field of `cls`."""
-    for name, info in cls.model_fields.items():
-        yield name, info.alias or name, info, meta_of(info)
+@cache
+def fields_of(cls: type[SentryModel]) -> tuple[tuple[str, str, FieldInfo, Sentry], ...]:
+    """(attribute, Pulumi name, FieldInfo, metadata) of each field of `cls` (worked out once per class: the provider
+    asks for them on every check and diff)."""
+    return tuple((name, info.alias or name, info, meta_of(info)) for name, info in cls.model_fields.items())
 
 
 def normalised(cls: type[SentryModel], key: str, value: Any) -> Any:

@@ -220,7 +220,10 @@ def _assert_only_dsns_are_secret(proj: PulumiProject) -> None:
         for props in (res.get("inputs", {}), res.get("outputs", {})):
             assert "__provider" not in props, res["urn"]
         # the registration trace holds the program's frames only (infra/stack_trace.py), not the SDK's or asyncio's
-        trace = [f.get("sourcePosition", "") for f in (res.get("stackTrace") or {}).get("frames", [])]
+        # `pulumi stack export` lists the frames ([{"sourcePosition": ...}]); the checkpoint file nests them in "frames"
+        frames = res.get("stackTrace") or []
+        frames = frames.get("frames", []) if isinstance(frames, dict) else frames
+        trace = [f.get("sourcePosition", "") for f in frames]
         assert trace and trace[-1].split("#")[0].endswith("/__main__.py"), (res["urn"], trace)
         assert not any("site-packages/pulumi/" in f or "/asyncio/" in f for f in trace), (res["urn"], trace)
         if res["type"].endswith(":ClientKey"):

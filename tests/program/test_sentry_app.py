@@ -224,3 +224,33 @@ def test_what_has_no_legacy_form_is_refused() -> None:
     with pytest.raises(SentryAppError, match="alert 'a': action type 'slack'"):
         app("dev", legacyAlerts=True, monitors={}, alerts={"a": {"services": ["backend"], "actions": [
             {"type": "slack", "integrationId": "1", "targetType": "specific", "targetIdentifier": "#a"}]}})
+
+
+def test_declared_outputs_are_state_fields_the_engine_returns() -> None:
+    """Each resource class's `pulumi.Output` attributes are the only output properties it asks for; each must be a
+    field of its type's state, or the engine would never fill it."""
+    from infra.components import sentry_resources as sr
+    from infra.provider.kinds import KINDS
+    from infra.sentry.shape import fields_of
+
+    for name, kind in KINDS.items():
+        cls = getattr(sr, name)
+        state = {key for _n, key, _i, _m in fields_of(kind.state)}
+        assert set(cls.read_outputs) <= state, f"{name}: {set(cls.read_outputs) - state} are not state fields"
+    assert sr.ClientKey.read_outputs == ("dsn", "keyId", "public", "isActive")
+    assert sr.InboundFilter.read_outputs == ()
+
+
+@pulumi.runtime.test
+def test_only_declared_outputs_and_inputs_become_outputs(mocks: Mocks) -> Any:
+    """A project exposes what the program reads (slug, projectId, adopted) and its inputs, resolved from the engine's
+    answer; the other fields of its state (dateCreated, organization...) make no Output."""
+    sentry = app("dev")
+    project = sentry.projects["backend"]
+    assert not hasattr(project, "dateCreated") and not hasattr(project, "organization")
+
+    async def check() -> None:
+        assert await project.projectId.future() == "42" and await project.adopted.future() is False
+        assert await project.slug.future() == "shop-backend"
+
+    return pulumi.Output.from_input(check())

@@ -12,8 +12,10 @@ import pytest
 import yaml
 
 from infra.workspace import (
+    CLI_GC,
     ROOT,
     PulumiCommandError,
+    pulumi_env,
     run_pulumi,
     with_config_values,
     with_salt_line,
@@ -126,3 +128,24 @@ def test_the_committed_stack_files_hold_no_backend_keys(stack: str) -> None:
     else:  # an unpacked release: the file is what was shipped
         text = (ROOT / name).read_text(encoding="utf-8")
     assert without_stack_local_keys(text) == text, f"{name} is committed with its encryptionsalt/secretsprovider"
+
+
+def test_the_cli_garbage_collector_settings_are_the_same_everywhere_the_toolkit_runs_pulumi(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/env.sh, the Makefile and the toolkit's commands (pulumi_env) give the CLI the same GOGC and GOMEMLIMIT,
+    and a value the environment already has wins."""
+    root = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if k not in CLI_GC}
+    for key in CLI_GC:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "unused")  # no passphrase file is made
+    assert {k: pulumi_env()[k] for k in CLI_GC} == CLI_GC
+    shell = subprocess.run(["bash", "-c", f"source {root / 'scripts' / 'env.sh'} && echo $GOGC $GOMEMLIMIT"],
+                           env=clean, capture_output=True, text=True, check=True)  # fmt: skip
+    make = subprocess.run(["make", "-s", "--no-print-directory", "-f", str(root / "Makefile"), "-f", "-", "print-gc"],
+                          input="print-gc:\n\t@echo $(GOGC) $(GOMEMLIMIT)\n", env=clean, cwd=root, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    expected = f"{CLI_GC['GOGC']} {CLI_GC['GOMEMLIMIT']}"
+    assert shell.stdout.strip() == expected and make.stdout.strip() == expected
+    monkeypatch.setenv("GOGC", "150")
+    assert pulumi_env()["GOGC"] == "150"
