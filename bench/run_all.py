@@ -37,6 +37,8 @@ VARIANTS = {
     "growth_sentry": ("growth", ["--services", "20,40", "--sentry-limits", "--checkpoints-only"]),
     "growth": ("growth", ["--services", "100,200"]),
 }
+# runs too large for a baseline with the dynamic resources (they fail at about 962 objects)
+NO_BASELINE = {"growth"}
 # for scripts without --quick: smaller-run flags, passed only when the script's --help lists them
 QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")],
               "sourcemaps": [("--events", "100")]}
@@ -66,7 +68,7 @@ def run_one(name: str, quick: bool, echo: bool = True, baseline: str = "") -> di
     args: list[str] = list(VARIANTS.get(name, (name, []))[1])
     if quick:
         args = quick_args(name, script) + [a for a in args if a in ("--sentry-limits", "--checkpoints-only")]
-    if baseline and takes_baseline(script):
+    if baseline and takes_baseline(script) and name not in NO_BASELINE:
         args += ["--baseline", baseline]
     command = [PY, f"bench/{script.name}", *args]
     if echo:
