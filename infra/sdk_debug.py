@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 DEBUG_ENV = "SENTRY_STACKS_SDK_DEBUG"
+#: the SDK's ``log.debug`` that quiet() replaced (empty until it does)
+SDK_DEBUG: list[Callable[..., None]] = []
 
 
 def wanted(environ: Mapping[str, str] | None = None) -> bool:
@@ -39,6 +41,7 @@ def quiet(environ: Mapping[str, str] | None = None) -> bool:
         return False
     current: Callable[..., None] = log.debug
     if current is not _dropped:
+        SDK_DEBUG.append(current)  # the SDK's own, for whoever must restore it (a test)
         log.debug = _dropped
     return True
 

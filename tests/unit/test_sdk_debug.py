@@ -10,7 +10,7 @@ from pulumi import log
 from pulumi.runtime import settings
 from pulumi.runtime.proto import engine_pb2
 
-from infra.sdk_debug import DEBUG_ENV, quiet, wanted
+from infra.sdk_debug import DEBUG_ENV, SDK_DEBUG, _dropped, quiet, wanted
 
 
 class Engine:
@@ -26,6 +26,8 @@ class Engine:
 @pytest.fixture
 def engine() -> Iterator[Engine]:
     original_debug, original_engine = log.debug, settings.SETTINGS.engine
+    if log.debug is _dropped:  # a program test of this process ran quiet() already: start from the SDK's own
+        log.debug = SDK_DEBUG[0]
     fake = Engine()
     settings.SETTINGS.engine = fake
     try:
