@@ -14,7 +14,6 @@ import functools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -25,6 +24,8 @@ from typing import TypeVar
 
 import pytest
 import requests
+
+from tests.support.ports import free_port as free_port  # the containers' host ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_LABEL = "org.sentry-stacks.test"
@@ -133,13 +134,6 @@ def demo_images() -> DemoImages:
     """The base and demo images, built (or found current) once per session."""
     require_docker()
     return built(_build_images())
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (the container binds it next)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

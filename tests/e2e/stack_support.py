@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -26,16 +25,11 @@ from infra.workspace import without_stack_local_keys
 from tests.e2e.docker_support import DEFAULT_PREFIX, demo_images, image_prefix
 from tests.e2e.pulumi_support import ROOT, PulumiProject, require_langhost, require_pulumi
 from tests.support.localsentry import DESKTOP_UA, LocalSentry
+from tests.support.ports import free_port
 
 __all__ = ["DESKTOP_UA", "AppStack", "BackendTraffic", "copy_project", "free_port", "item_tags", "refused",
            "wait_http"]
 COPIED = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def copy_project(dest: Path, ls: LocalSentry, source: Path = ROOT) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,10 @@ import requests
 from infra.files import write_atomic
 from infra.render import dotenv_quote
 from tests.support.localsentry import ROOT, LocalSentry
+from tests.support.ports import free_port as free_port
 
 APPS = Path(__file__).resolve().parent / "apps"
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def app_env(**values: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.ports import free_port as free_port
+
 
 class Receiver:
     def __init__(self, status: int = 200, port: int = 0) -> None:
@@ -72,9 +74,3 @@ def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         time.sleep(0.2)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
