@@ -30,8 +30,8 @@ from _support import ROOT, machine
 
 BENCH = ROOT / "bench"
 PY = "venv/bin/python"
-ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "growth_sentry", "growth", "faults", "ingest", "rotation",
-         "sourcemaps")
+ORDER = ("api_requests", "throughput", "scale", "sdk_floor", "pulumi_floor", "growth_sentry", "growth", "faults",
+         "ingest", "rotation", "sourcemaps")
 # runs of one script with its own arguments (name -> script, arguments; --quick replaces the arguments)
 VARIANTS = {
     "growth_sentry": ("growth", ["--services", "20,40", "--sentry-limits", "--checkpoints-only"]),
@@ -40,7 +40,8 @@ VARIANTS = {
 # runs too large for a baseline with the dynamic resources (they fail at about 962 objects)
 NO_BASELINE = {"growth"}
 # for scripts without --quick: smaller-run flags, passed only when the script's --help lists them
-QUICK_ARGS = {"ingest": [("--envelopes", "1000")], "rotation": [("--baseline-seconds", "8")],
+QUICK_ARGS = {"ingest": [("--envelopes", "1000")],
+              "pulumi_floor": [("--repeat", "1"), ("--growth", "20,40")], "rotation": [("--baseline-seconds", "8")],
               "sourcemaps": [("--events", "100")]}
 TIMEOUT = 30 * 60
 
@@ -292,13 +293,36 @@ def md_growth(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-RENDER = {"api_requests": md_api_requests, "throughput": md_throughput, "scale": md_scale, "faults": md_faults,
+def md_pulumi_floor(d: dict[str, Any]) -> str:
+    med, first = d["medians"], d["first_up"]
+    rows = []
+    for phase in ("first up", "preview", "change"):
+        v = {s: first[s] if phase == "first up" else med[s][phase] for s in ("empty", "floor", "ours")}
+        rows.append([phase, *(f"{v[s]:.2f}" for s in ("empty", "floor", "ours")), f"{v['ours'] - v['floor']:.2f}",
+                     f"{v['floor'] / v['empty']:.2f}", f"{v['ours'] / v['empty']:.2f}"])
+    out = [f"{d['objects']} objects (N={d['services']}), {d['repeat']} rounds, medians in seconds, checkpoints on:", "",
+           table(["phase", "empty program", "floor (a plugin that does nothing)", "ours", "ours - floor",
+                  "floor / empty", "ours / empty"], rows), "",
+           f"The change's {d['services'] + 1} requests need {d['change_request_seconds']:.2f} s at 40/s (issue 26's "
+           f"target: within 2x, {2 * d['change_request_seconds']:.2f} s). State per resource: floor "
+           f"{d['state_bytes_per_resource']['floor']} bytes, ours {d['state_bytes_per_resource']['ours']} bytes."]
+    if d.get("growth"):
+        out += ["", table(["floor objects", "first up s", "change s", "state bytes per resource"],
+                          [[g["objects"], g["up"], g["change"], g["state_bytes_per_resource"]] for g in d["growth"]])]
+        out += ["", table(["floor growth", "up k", "change k"],
+                          [[f"{k['from']} -> {k['to']}", k["up"], k["change"]] for k in d["exponents"]])]
+    return "\n".join(out)
+
+
+RENDER = {"api_requests": md_api_requests, "pulumi_floor": md_pulumi_floor,
+          "throughput": md_throughput, "scale": md_scale, "faults": md_faults,
           "growth": md_growth, "growth_sentry": md_growth}
 TITLE = {
     "api_requests": "1. Requests per operation",
     "throughput": "2. Throughput under Sentry's limits",
     "scale": "3. Scale: no-op preview",
     "sdk_floor": "3b. The SDK's floor: a no-op preview of trivial dynamic resources",
+    "pulumi_floor": "3e. Which part is Pulumi's: the same workload on a provider plugin that does nothing",
     "growth_sentry": "3c. The side-by-side workload at Sentry's limits (101 and 201 objects)",
     "growth": "3d. Growth: up, preview, change, refresh and destroy from 501 objects up",
     "faults": "4. Fault tolerance",
