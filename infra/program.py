@@ -29,7 +29,7 @@ from infra.provider.config import Preflight
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
 from infra.sentry.privacy_floor import describe_kept
-from infra.sentry.source_maps_upload import SourceMapsUpload, bundle_hash
+from infra.sentry.source_maps_upload import SourceMapsUpload, bundle_hash, sentry_cli_problem
 from infra.settings import (
     SettingsError,
     StackSettings,
@@ -72,6 +72,10 @@ def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsU
                             "minified in Sentry")
             continue
         found.append(SourceMapsUpload(svc.name, str(folder), digest, spec.url_prefix, spec.dist))
+    problem = sentry_cli_problem() if found else None
+    if problem is not None:  # the preview fails, not the upload half-way through an up
+        keys = ", ".join(f"{settings.project}:services.{u.service}.sentry.sourceMaps" for u in found)
+        raise pulumi.RunError(f"{keys}: {problem}")
     return tuple(found)
 
 
@@ -138,8 +142,8 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
     for note in settings.shared_privacy.notes if settings.shared_privacy is not None else ():
         pulumi.log.warn(f"shared Sentry projects of stack {stack}: {note}")
     rates = derive_rates(settings.sampling)
-    sentry = SentryApp(f"{stack}-sentry", settings, sentry_provider(settings),
-                       source_maps=source_map_uploads(settings, root))
+    uploads = source_map_uploads(settings, root)  # may stop the program: before any resource is declared
+    sentry = SentryApp(f"{stack}-sentry", settings, sentry_provider(settings), source_maps=uploads)
     missing = [svc.name for svc in settings.sentry_services() if svc.name not in sentry.dsns]
     if missing:
         raise pulumi.RunError(f"SentryApp gave no DSN for {', '.join(missing)}")

@@ -77,8 +77,28 @@ def find_sentry_cli(environ: Mapping[str, str] | None = None) -> str:
     found = shutil.which("sentry-cli")
     if found:
         return found
-    raise SentryToolError(f"no sentry-cli: run scripts/install-sentry-cli (npm @sentry/cli {CLI_VERSION}) or set "
-                          f"{CLI_ENV} to its path")
+    raise SentryToolError(f"no sentry-cli: {MISSING_CLI_HELP}")
+
+
+#: what to do when no sentry-cli is found (the toolkit installed from a checkout has scripts/install-sentry-cli;
+#: one installed from a wheel has not)
+MISSING_CLI_HELP = (f"install npm @sentry/cli {CLI_VERSION} (`npm install --global @sentry/cli@{CLI_VERSION}` puts "
+                    f"sentry-cli on PATH; a checkout of sentry-stacks has scripts/install-sentry-cli, which prints the "
+                    f"path of the one it installs) or set {CLI_ENV} to its path")
+
+
+def sentry_cli_problem(environ: Mapping[str, str] | None = None, installer: Path = INSTALLER) -> str | None:
+    """Why :func:`find_sentry_cli` would find no sentry-cli, or None; installs nothing and runs nothing, so the
+    program asks it at every preview of a stack that uploads source maps (before anything is created)."""
+    env = os.environ if environ is None else environ
+    given = env.get(CLI_ENV)
+    if given:
+        if os.path.isfile(given) and os.access(given, os.X_OK):
+            return None
+        return f"{CLI_ENV} = {given}: not an executable file (the path of sentry-cli, npm @sentry/cli {CLI_VERSION})"
+    if installer.exists() or shutil.which("sentry-cli", path=env.get("PATH")):
+        return None
+    return f"no sentry-cli to upload them with: {MISSING_CLI_HELP}"
 
 
 @dataclass(frozen=True)
@@ -208,5 +228,6 @@ __all__ = [
     "bundle_hash",
     "find_bundle",
     "find_sentry_cli",
+    "sentry_cli_problem",
     "upload_files",
 ]

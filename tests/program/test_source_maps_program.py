@@ -67,3 +67,15 @@ def test_nothing_built_declares_no_upload_and_says_so(mocks: Mocks, tmp_path: Pa
     assert p.sentry.source_maps == {}
     assert [w for w in warned if w.startswith("services.frontend.sentry.sourceMaps.path = dist/sourcemaps/frontend:")]
     return done(p).apply(check)
+
+
+def test_no_sentry_cli_to_upload_with_stops_the_program_naming_the_setting(mocks: Mocks, tmp_path: Path,  # noqa: F811
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build to upload and no sentry-cli (SENTRY_STACKS_SENTRY_CLI naming nothing): the preview fails, naming the
+    setting, instead of the upload failing half-way through an up."""
+    monkeypatch.setenv("SENTRY_STACKS_SENTRY_CLI", str(tmp_path / "no-such-sentry-cli"))
+    with pytest.raises(pulumi.RunError) as stopped:
+        program.build(settings("dev", tmp_path), root=project_root(tmp_path, built=True))
+    message = str(stopped.value)
+    assert message.startswith("sentry-stacks:services.frontend.sentry.sourceMaps: SENTRY_STACKS_SENTRY_CLI = "), message
+    assert "not an executable file" in message

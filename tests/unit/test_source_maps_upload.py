@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from infra.sentry.errors import SentryToolError, register_secret
-from infra.sentry.source_maps_upload import SentryCli, Target, Upload, UploadRecord, bundle_hash, upload_files
+from infra.sentry.source_maps_upload import (
+    CLI_ENV,
+    SentryCli,
+    Target,
+    Upload,
+    UploadRecord,
+    bundle_hash,
+    sentry_cli_problem,
+    upload_files,
+)
 
 
 def build(folder: Path, body: str = "a()") -> Path:
@@ -79,3 +88,25 @@ def test_the_cli_gets_the_token_in_its_environment_only(tmp_path: Path) -> None:
     assert args[args.index("--release") + 1] == "shop@1" and args[args.index("--dist") + 1] == "web"
     assert args[args.index("--url-prefix") + 1] == "~/static/" and args[-1] == str(tmp_path)
     assert Path(f"{seen}.env").read_text().strip() == f"{token}|https://de.sentry.io/"
+
+
+def test_a_missing_sentry_cli_is_found_out_without_running_anything(tmp_path: Path) -> None:
+    """The toolkit installed from a wheel has no scripts/install-sentry-cli: then sentry-cli comes from PATH or
+    SENTRY_STACKS_SENTRY_CLI, and without either the problem says how to get one."""
+    no_installer = tmp_path / "no-installer"
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    problem = sentry_cli_problem({"PATH": str(empty)}, installer=no_installer)
+    assert problem is not None and "no sentry-cli" in problem and CLI_ENV in problem
+    assert "npm install --global @sentry/cli@" in problem
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cli = bin_dir / "sentry-cli"
+    cli.write_text("#!/bin/sh\n")
+    cli.chmod(0o755)
+    assert sentry_cli_problem({"PATH": f"{empty}{os.pathsep}{bin_dir}"}, installer=no_installer) is None
+    assert sentry_cli_problem({"PATH": str(empty), CLI_ENV: str(cli)}, installer=no_installer) is None
+    gone = sentry_cli_problem({"PATH": str(bin_dir), CLI_ENV: str(tmp_path / "gone")}, installer=no_installer)
+    assert gone is not None and gone.startswith(f"{CLI_ENV} = {tmp_path / 'gone'}: not an executable file")
+    cli.chmod(0o644)
+    assert sentry_cli_problem({"PATH": str(bin_dir)}, installer=no_installer) is not None  # not executable
