@@ -4,26 +4,32 @@ CLI against a real localsentry, with `driver: none` (no container, no fixed port
 The project is what the section's steps write: step 1's venv next to the project (a link to this checkout's venv, which
 has the toolkit installed) and the state settings it gives, step 2's `Pulumi.yaml` and `__main__.py` taken from the
 README's own code blocks, step 3's services (an Express API, a worker of the same code and a Nuxt app, a stack no other
-test uses), step 4's stack values. The CLI's PATH holds the Pulumi CLI and the system, not the venv: the README never
-says to activate it, so the provider plugin must be found from what the section writes. The rendered files name the
-project's own namespace (`shop:`), the key a team edits.
+test uses), step 4's stack values, with no Sentry connection: step 4's own command starts localsentry in the project folder, and
+the stack finds it there (`.localsentry/info.json`). The CLI's PATH holds the Pulumi CLI and the system, not the venv:
+the README never says to activate it, so the provider plugin must be found from what the section writes. The rendered
+files name the project's own namespace (`shop:`), the key a team edits.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from infra.render import parse_dotenv
 from tests.e2e.pulumi_support import ROOT, TOOLS_BIN, VENV, PulumiProject
-from tests.support.localsentry import LocalSentry
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +51,8 @@ class ReadmeProject(PulumiProject):
     def env(self) -> dict[str, str]:
         env = super().env()
         env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        for name in ("SENTRY_BASE_URL", "SENTRY_ORG", "SENTRY_AUTH_TOKEN"):  # the connection is step 4's localsentry
+            env.pop(name, None)
         env.update(self.extra_env)
         return env
 
@@ -77,15 +85,44 @@ def readme_state_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+class Sentry:
+    """The localsentry step 4 started, as its info file describes it."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.url, self.org = str(info["url"]), str(info["organization"])
+        self.token = Path(info["token_file"]).read_text().strip()
+
+    def get_json(self, path: str) -> Any:
+        resp = requests.get(self.url + path, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
+        assert resp.status_code == 200, resp.text[:300]
+        return resp.json()
+
+
+def start_localsentry(workdir: Path) -> tuple[subprocess.Popen[bytes], Sentry]:
+    """Step 4's command, run in the project folder as written (the venv is the project's; the port a free one)."""
+    [line] = [ln for block in code_blocks(step(4), "bash") for ln in block.splitlines() if "-m localsentry" in ln]
+    args = shlex.split(line.strip().removesuffix("&"))
+    args[args.index("--port") + 1] = str(free_port())
+    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    info_file = workdir / args[args.index("--info-file") + 1]
+    for _ in range(200):
+        if info_file.is_file() and info_file.stat().st_size:
+            return proc, Sentry(json.loads(info_file.read_text()))
+        assert proc.poll() is None, f"step 4's localsentry exited {proc.returncode}"
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"step 4's localsentry wrote no {info_file}")
+
+
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, LocalSentry]]:
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, Sentry]]:
     tmp = tmp_path_factory.mktemp("readme")
-    ls = LocalSentry.start(tmp / "ls")
+    workdir = tmp / "shop"
+    workdir.mkdir()
+    (workdir / "venv").symlink_to(VENV)  # step 1: the toolkit in a venv next to the project
+    server, ls = start_localsentry(workdir)
     proj: ReadmeProject | None = None
     try:  # a failure while writing the project stops localsentry too
-        workdir = tmp / "shop"
-        workdir.mkdir()
-        (workdir / "venv").symlink_to(VENV)  # step 1: the toolkit in a venv next to the project
         [pulumi_yaml] = code_blocks(step(2), "yaml")
         [main_py] = code_blocks(step(2), "python")
         project = yaml.safe_load(pulumi_yaml)
@@ -99,19 +136,18 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProje
         Path(env["PULUMI_CONFIG_PASSPHRASE_FILE"]).write_text("shop passphrase\n")
         proj = ReadmeProject(workdir, stack="prod", extra_env={"PATH": f"{TOOLS_BIN}{os.pathsep}{path}", **env})
         proj.run("stack", "init", "prod", stack=False)
-        for key, value in (("sentry:baseUrl", ls.url), ("sentry:organization", ls.org), ("shop:team", ls.team),
-                           ("shop:environment", "production"), ("shop:release", "shop@1.0.0"),
+        for key, value in (("shop:environment", "production"), ("shop:release", "shop@1.0.0"),
                            ("shop:driver", "none")):  # fmt: skip
-            proj.config_set(key, value)
-        proj.config_set("sentry:token", ls.token, secret=True)
+            proj.config_set(key, value)  # no sentry: settings: the project folder's localsentry
         yield proj, ls
     finally:
         if proj is not None:
             proj.run("destroy", "--yes", check=False)
-        ls.stop()
+        server.terminate()
+        server.wait(timeout=30)
 
 
-def test_the_readme_project_previews_and_ups_without_the_venv_on_path(shop: tuple[PulumiProject, LocalSentry]) -> None:
+def test_the_readme_project_previews_and_ups_without_the_venv_on_path(shop: tuple[PulumiProject, Sentry]) -> None:
     proj, ls = shop
     preview = proj.run("preview", check=False)
     assert preview.returncode == 0, preview.stdout + preview.stderr
@@ -125,7 +161,7 @@ def test_the_readme_project_previews_and_ups_without_the_venv_on_path(shop: tupl
     assert ls.get_json(f"/api/0/projects/{ls.org}/shop-api/")["slug"] == "shop-api"
 
 
-def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject, LocalSentry]) -> None:
+def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject, Sentry]) -> None:
     proj, _ = shop
     files = proj.outputs()["files"]
     for name in ("api.env", "web.env", "worker.env", "redis.env"):
