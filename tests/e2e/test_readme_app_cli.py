@@ -4,10 +4,10 @@ CLI against a real localsentry, with `driver: none` (no container, no fixed port
 The project is what the section's steps write: step 1's venv next to the project (a link to this checkout's venv, which
 has the toolkit installed) and the state settings it gives, step 2's `Pulumi.yaml` and `__main__.py` taken from the
 README's own code blocks, step 3's services (an Express API, a worker of the same code and a Nuxt app, a stack no other
-test uses), step 4's stack values, with no Sentry connection: step 4's own command starts localsentry in the project folder, and
-the stack finds it there (`.localsentry/info.json`). The CLI's PATH holds the Pulumi CLI and the system, not the venv:
-the README never says to activate it, so the provider plugin must be found from what the section writes. The rendered
-files name the project's own namespace (`shop:`), the key a team edits.
+test uses), step 4's stack values, with no Sentry connection: step 4's own command starts localsentry in the project
+folder, and the stack finds it there (`.localsentry/info.json`). The CLI's PATH holds the Pulumi CLI and the system,
+not the venv: the README never says to activate it, so the provider plugin must be found from what the section writes.
+The rendered files name the project's own namespace (`shop:`), the key a team edits.
 """
 
 from __future__ import annotations
