@@ -2,10 +2,12 @@
 
     venv/bin/python bench/pulumi_floor.py [--services 40] [--repeat 5] [--growth 100,200] [--parallel 16]
 
-Three stacks on their own file backends, run one after the other through the real CLI with checkpoints on (Pulumi's
+Four stacks on their own file backends, run one after the other through the real CLI with checkpoints on (Pulumi's
 default):
 
-* **empty**: a Python program that declares nothing;
+* **empty**: a Python program that declares nothing and imports nothing but Pulumi;
+* **ours empty**: the toolkit's program (bench/_support.PROGRAM) with no service: what bench/scale.py calls the empty
+  program (it imports the toolkit, reads its settings and declares the provider);
 * **floor**: the same program shape as the toolkit's Sentry-only workload (per service a "project", then a "key",
   two "filters" and a "monitor" that take the project's name, and one "alert" over every project: 5N+1 resources,
   with the same dependencies) served by a trivial provider plugin written on ``pulumi.provider.experimental`` and the
@@ -17,11 +19,11 @@ default):
 Each is brought up once (the first ``up`` is timed), then ``--repeat`` rounds, round-robin over the stacks, of a no-op
 ``preview --expect-no-changes`` and a change of N+1 objects (``environment`` flipped: every monitor and the alert).
 Printed: medians per stack and phase, ours minus the floor (the toolkit's part), the floor over the empty program
-(issue 26's 2x preview target), and the change's floor against 2x the time its N+1 requests need at 40/s (the
-change target). ``--growth``: floor stacks of those sizes in services (first ``up`` and one change each), with the
-growth exponent k = log(t2/t1) / log(n2/n1) between consecutive sizes: Pulumi's own growth for this workload with
-checkpoints (issue 26 asks k <= 1.15 from N=100), and the state's bytes per resource. Last stdout line: one JSON
-object.
+and over the toolkit's empty program (issue 26's 2x preview target), and the change's floor against 2x the time its
+N+1 requests need at 40/s (the change target). ``--growth``: floor stacks of those sizes in services (first ``up``
+and one change each), with the growth exponent k = log(t2/t1) / log(n2/n1) between consecutive sizes: Pulumi's own
+growth for this workload with checkpoints (issue 26 asks k <= 1.15 from N=100), and the state's bytes per resource.
+Last stdout line: one JSON object.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ if projects:
     Thing("alert", {"projects": [p.slug for p in projects], "environment": environment, "frequency": 30})
 '''
 
-STACKS = ("empty", "floor", "ours")
+STACKS = ("empty", "ours empty", "floor", "ours")
 
 
 def floor_stack(base: Path, ls: LocalSentry, services: int) -> Stack:
@@ -184,8 +186,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-pulumi-floor-") as tmp:
         base = Path(tmp)
         with LocalSentry.start(base) as ls:
-            stacks = {"empty": floor_stack(base, ls, 0), "floor": floor_stack(base, ls, n)}
-            stacks["ours"] = Stack.create(base, ls, app=unique("ours").replace("-", ""), services=n)
+            stacks = {"empty": floor_stack(base, ls, 0),
+                      "ours empty": Stack.create(base, ls, app=unique("oe").replace("-", ""), services=0),
+                      "floor": floor_stack(base, ls, n),
+                      "ours": Stack.create(base, ls, app=unique("ours").replace("-", ""), services=n)}
             for name, st in stacks.items():
                 first_up[name] = timed(st, "up", "--yes", "--skip-preview", parallel, what=f"{name} up")
                 per_resource[name] = state_bytes_per_resource(st)
@@ -203,12 +207,14 @@ def main() -> int:
     med = {name: {phase: median(v) for phase, v in phases.items()} for name, phases in samples.items()}
     request_time = (n + 1) / RATE
     print(f"\n{objects} objects (N={n}), {args.repeat} rounds, medians in seconds; checkpoints on")
-    print(f"{'phase':<22}{'empty':>8}{'floor':>8}{'ours':>8}{'ours-floor':>12}{'floor/empty':>13}{'ours/empty':>12}")
+    print(f"{'phase':<10}{'empty':>7}{'ours empty':>11}{'floor':>7}{'ours':>7}{'ours-floor':>11}"
+          f"{'floor/empty':>12}{'ours/empty':>11}{'floor/ours empty':>17}{'ours/ours empty':>16}")
     for phase in ("first up", "preview", "change"):
         row = {s: first_up[s] if phase == "first up" else med[s][phase] for s in STACKS}
-        print(f"{phase:<22}{row['empty']:>8.2f}{row['floor']:>8.2f}{row['ours']:>8.2f}"
-              f"{row['ours'] - row['floor']:>12.2f}{row['floor'] / row['empty']:>13.2f}"
-              f"{row['ours'] / row['empty']:>12.2f}")
+        print(f"{phase:<10}{row['empty']:>7.2f}{row['ours empty']:>11.2f}{row['floor']:>7.2f}{row['ours']:>7.2f}"
+              f"{row['ours'] - row['floor']:>11.2f}{row['floor'] / row['empty']:>12.2f}"
+              f"{row['ours'] / row['empty']:>11.2f}{row['floor'] / row['ours empty']:>17.2f}"
+              f"{row['ours'] / row['ours empty']:>16.2f}")
     print(f"change target: 2x its {n + 1} requests at {RATE:.0f}/s = {2 * request_time:.2f} s; the floor alone takes "
           f"{med['floor']['change']:.2f} s ({med['floor']['change'] / request_time:.1f}x), ours "
           f"{med['ours']['change']:.2f} s ({med['ours']['change'] / request_time:.1f}x)")
