@@ -5,14 +5,15 @@
 Four stacks on their own file backends, run one after the other through the real CLI with checkpoints on (Pulumi's
 default):
 
-* **empty**: a Python program that declares nothing and imports nothing but Pulumi;
+* **empty**: the floor's program with no service (it imports Pulumi and infra/sdk_debug.py only);
 * **ours empty**: the toolkit's program (bench/_support.PROGRAM) with no service: what bench/scale.py calls the empty
   program (it imports the toolkit, reads its settings and declares the provider);
 * **floor**: the same program shape as the toolkit's Sentry-only workload (per service a "project", then a "key",
   two "filters" and a "monitor" that take the project's name, and one "alert" over every project: 5N+1 resources,
-  with the same dependencies) served by a trivial provider plugin written on ``pulumi.provider.experimental`` and the
-  toolkit's own gRPC server (:mod:`infra.provider.server`): check echoes, diff compares, create/update/delete do
-  nothing. What it costs is what Pulumi's Python SDK, engine and file backend cost for that workload;
+  with the same dependencies; the SDK's debug messages dropped as in the toolkit's program) served by a trivial
+  provider plugin written on ``pulumi.provider.experimental`` and the toolkit's own gRPC server
+  (:mod:`infra.provider.server`): check echoes, diff compares, create/update/delete do nothing. What it costs is
+  what Pulumi's Python SDK, engine and file backend cost for that workload;
 * **ours**: the toolkit's program (bench/_support.PROGRAM) with the ``sentrystacks`` plugin against localsentry at
   Sentry's limits (40 requests/s per token, 25 concurrent).
 
@@ -80,6 +81,9 @@ serve(Floor(), "0.0.1")
 FLOOR_PROGRAM = '''
 import pulumi
 
+from infra.sdk_debug import quiet
+
+quiet()  # as lean as the toolkit's program: no SDK debug messages (infra/sdk_debug.py)
 config = pulumi.Config()
 services = config.get_int("services") or 0
 environment = config.get("environment") or "production"
