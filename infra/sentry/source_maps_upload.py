@@ -77,8 +77,9 @@ def find_sentry_cli(environ: Mapping[str, str] | None = None) -> str:
     found = shutil.which("sentry-cli")
     if found:
         return found
-    raise SentryToolError(f"no sentry-cli: run scripts/install-sentry-cli (npm @sentry/cli {CLI_VERSION}) or set "
-                          f"{CLI_ENV} to its path")
+    raise SentryToolError(f"no sentry-cli: install npm @sentry/cli {CLI_VERSION} (`npm install -g @sentry/cli@"
+                          f"{CLI_VERSION}`; in the toolkit's repository scripts/install-sentry-cli) or set {CLI_ENV} "
+                          "to its path")
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class StackConfig(Model):
         default_factory=dict, description="Client keys (DSNs) per service: {current, generations};"
         " default one active generation g1")
     rotation: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="DSN rotations under way, per service (written by scripts/rotate-dsn)")
+        default_factory=dict, description="DSN rotations under way, per service (written by sentry-stacks-rotate-dsn)")
     monitors: dict[str, MonitorSettings] = Field(
         default_factory=dict, description="Metric monitors (Sentry detectors), by name")
     cron_monitors: dict[str, crons.CronMonitorSettings] = Field(

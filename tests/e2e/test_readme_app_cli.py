@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,16 @@ def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject
         comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
         assert "sentry-stacks:" not in comments, (name, comments)
         assert f"shop:services.{name.removesuffix('.env')}.environment" in comments, (name, comments)
+
+
+def test_a_refusal_names_the_command_the_readme_runs(shop: tuple[PulumiProject, LocalSentry]) -> None:
+    """Step 6's rotation command, run as written from the project folder: a step that must not run yet says what to
+    run instead with that same command (not `rotate-dsn`, which exists only as this repository's scripts/)."""
+    proj, _ = shop
+    if "dsns" not in proj.outputs():
+        proj.up()
+    [command] = set(re.findall(r"`(venv/bin/sentry-stacks-rotate-dsn) --stack prod", step(6)))
+    refused = subprocess.run([command, "--stack", "prod", "--service", "api", "verify"], cwd=proj.workdir,
+                             env=proj.env(), capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"run `{command} --stack prod --service api start` first" in refused.stderr, refused.stderr
