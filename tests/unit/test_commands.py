@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.commands import ROTATE_DSN, VERIFY_ALERTS, invoked_as
+from infra.commands import RENDER_ENV, ROTATE_DSN, VERIFY_ALERTS, invoked_as
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / "venv" / "bin"
@@ -46,11 +46,12 @@ def test_invoked_as_names_what_runs_again_from_here(
     assert invoked_as("-c", "fallback") == "fallback" and invoked_as("", "fallback") == "fallback"
 
 
-@pytest.mark.parametrize("script, installed", [("rotate-dsn", ROTATE_DSN), ("verify-alerts", VERIFY_ALERTS)])
+@pytest.mark.parametrize("script, installed", [("rotate-dsn", ROTATE_DSN), ("verify-alerts", VERIFY_ALERTS),
+                                               ("render-env", RENDER_ENV)])
 def test_help_names_the_command_as_run(script: str, installed: str, tmp_path: Path) -> None:
     """The installed console script, run by its path from a project folder (the README's `venv/bin/...`), and the
     repository's script, run from the repository: each usage and example line names that command, never a bare
-    `rotate-dsn`/`verify-alerts`."""
+    `rotate-dsn`/`verify-alerts`/`render-env`."""
     if not (VENV_BIN / installed).exists():
         pytest.skip(f"{installed} is not installed in venv/: run `make venv`")
     project = tmp_path / "shop"
