@@ -1,5 +1,5 @@
 """Prove that a stack's alerts and monitors fire: send what each needs through the service's real DSN, wait for
-Sentry's own record of the firing, report who was notified, and clean up (`scripts/verify-alerts`).
+Sentry's own record of the firing, report who was notified, and clean up (`sentry-stacks-verify-alerts`).
 
 Per alert (plan: `infra/alert_proof_plan.py`): the marked events (tag `sentry-stacks.proof: <run>`, their own
 fingerprint per alert, so they never join an app issue); for a regression the proof issue is resolved and seen

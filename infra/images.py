@@ -57,12 +57,13 @@ def image_problems(images: dict[str, tuple[str, bool]], key_of: dict[str, str]) 
     if not images or os.environ.get("SENTRY_STACKS_IMAGE_CHECK", "").lower() in ("off", "0", "false", "no"):
         return ImageCheck((), ())
     if shutil.which("docker") is None:
-        return ImageCheck((), ("cannot check the services' images: the docker CLI is not installed (run `make "
-                               "docker`); the deploy will fail if an image cannot be had",))
+        return ImageCheck((), ("cannot check the services' images: the docker CLI is not installed (install Docker; in"
+                               " the toolkit's repository `make docker`); the deploy will fail if an image cannot be"
+                               " had",))
     engine = _docker("version", "--format", "{{.Server.Version}}", timeout=ENGINE_TIMEOUT)
     if engine is None or engine.returncode != 0:
-        return ImageCheck((), ("cannot check the services' images: the Docker engine does not answer (run `make "
-                               "docker`); the deploy will fail if an image cannot be had",))
+        return ImageCheck((), ("cannot check the services' images: the Docker engine does not answer (start it; in the"
+                               " toolkit's repository `make docker`); the deploy will fail if an image cannot be had",))
     found: dict[str, str | None] = {}  # image -> None (can be had) or why not
     problems: list[str] = []
     for service, (image, built) in sorted(images.items()):

@@ -68,7 +68,7 @@ def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsU
         digest = bundle_hash(folder)
         if digest is None:
             pulumi.log.warn(f"services.{svc.name}.sentry.sourceMaps.path = {spec.path}: no source maps in {folder} "
-                            "(build the app first, e.g. scripts/build-images): nothing is uploaded, its frames stay "
+                            "(build the app first): nothing is uploaded, its frames stay "
                             "minified in Sentry")
             continue
         found.append(SourceMapsUpload(svc.name, str(folder), digest, spec.url_prefix, spec.dist))

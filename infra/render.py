@@ -29,6 +29,7 @@ import jinja2
 
 import infra.contract as contract
 from infra import privacy as pv
+from infra.commands import RENDER_ENV
 from infra.envs import all_envs, container_dsn, service_env
 from infra.sampling import SampleRates
 from infra.settings import ServiceSettings, StackSettings
@@ -157,9 +158,12 @@ def _environment() -> jinja2.Environment:
 
 
 def _header(settings: StackSettings, what: str) -> str:
+    """The files' first comment; the command it names is the toolkit's console script (infra/render_env.py), in the
+    venv next to the project as the README installs it (this repository has it there too)."""
     return (
         f"{what} of stack {settings.stack} ({settings.project}), rendered by sentry-stacks.\n"
-        "# Do not edit: `pulumi up` rewrites it and `scripts/render-env --check` reports edits."
+        "# Do not edit: `pulumi up` rewrites it, and in the project folder\n"
+        f"# `venv/bin/{RENDER_ENV} --stack {settings.stack} --check` reports edits."
     )
 
 

@@ -1,14 +1,14 @@
 """Rotate a service's DSN with zero lost events; every step is a stack config change applied by `pulumi up`.
 
-  rotate-dsn --stack dev --service backend start     new key, files and containers switch, then verify
-  rotate-dsn --stack dev --service backend verify    real ingest round trip with the new DSN
-  rotate-dsn --stack dev --service backend finish    disable the old key (grace + quiet window first)
-  rotate-dsn --stack dev --all abort                 back to the old keys, new ones disabled
-  rotate-dsn --stack dev status                      per key: created, active, last event, files, containers
+  %(prog)s --stack dev --service backend start     new key, files and containers switch, then verify
+  %(prog)s --stack dev --service backend verify    real ingest round trip with the new DSN
+  %(prog)s --stack dev --service backend finish    disable the old key (grace + quiet window first)
+  %(prog)s --stack dev --all abort                 back to the old keys, new ones disabled
+  %(prog)s --stack dev status                      per key: created, active, last event, files, containers
 
-Exit codes: 0 done, 3 refused (the message says why and what to do), 1 error. The repository's scripts/rotate-dsn
-runs it for this repository's project; installed, the toolkit's `sentry-stacks-rotate-dsn` runs it for the project in
-the current folder (or --cwd).
+Exit codes: 0 done, 3 refused (the message says why and what to do), 1 error. Installed, the toolkit's
+`sentry-stacks-rotate-dsn` runs it for the project in the current folder (or --cwd); in the toolkit's repository,
+scripts/rotate-dsn runs it for the repository's project.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from infra import rotation as rot
+from infra.commands import ROTATE_DSN, invoked_as
 from infra.rotation_ops import (
     StackHandle,
     containers_carrying,
@@ -47,8 +48,9 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def main(argv: list[str] | None = None, default_root: Path = ROOT) -> int:
-    ap = argparse.ArgumentParser(prog="rotate-dsn", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def main(argv: list[str] | None = None, default_root: Path = ROOT, prog: str = ROTATE_DSN) -> int:
+    """The command line; `prog` is the command as the user ran it (the usage, and what a refusal says to run)."""
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--stack", required=True, help="the Pulumi stack (environment), e.g. dev")
     ap.add_argument("--cwd", default=None, help=f"the project folder (default: {default_root})")
     who = ap.add_mutually_exclusive_group()
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None, default_root: Path = ROOT) -> int:
     args = ap.parse_args(argv)
 
     try:
-        handle = StackHandle.open(args.stack, log, Path(args.cwd).resolve() if args.cwd else default_root)
+        handle = StackHandle.open(args.stack, log, Path(args.cwd).resolve() if args.cwd else default_root, prog)
         known = handle.services()
         if args.action == "status":
             services = args.service or known
@@ -100,7 +102,8 @@ def start(handle: StackHandle, services: list[str], args: argparse.Namespace) ->
     rotations = handle.rotations()
     new_keys, records = {}, {}
     for service in services:
-        new_keys[service], records[service] = rot.plan_start(service, keys[service], rotations.get(service), _now())
+        new_keys[service], records[service] = rot.plan_start(service, keys[service], rotations.get(service), _now(),
+                                                             command=handle.command)
         log(f"{service}: rotating {records[service].old} -> {records[service].new}")
     handle.write(new_keys, dict(records))
     handle.up()
@@ -116,10 +119,11 @@ def verify(handle: StackHandle, services: list[str], args: argparse.Namespace) -
     for service in services:
         record = rotations.get(service)
         if record is None or record.phase not in ("started", "verified"):
-            raise rot.RotationRefused(f"{service}: no rotation under way; run `rotate-dsn start` first")
+            raise rot.RotationRefused(f"{service}: no rotation under way; run "
+                                      f"`{handle.command} --service {service} start` first")
         event_id = verify_key(handle, service, record.new, args.verify_timeout)
         log(f"{service}: key {record.new} verified: probe event {event_id} read back from Sentry")
-        records[service] = rot.plan_verified(service, record, _now())
+        records[service] = rot.plan_verified(service, record, _now(), command=handle.command)
     if any(records[s] != rotations.get(s) for s in records):
         handle.write(keys_from_config(handle.config.get(handle.keys_key), services), dict(records))
         handle.up()
@@ -137,7 +141,7 @@ def finish(handle: StackHandle, services: list[str], args: argparse.Namespace) -
             old = handle.key_output(service, record.old)
             if old:
                 seen = last_event(client, old["project"], old["id"], max(args.quiet, timedelta(minutes=1)) * 2)
-        reasons += rot.finish_refusals(service, record, _now(), args.grace, args.quiet, seen)
+        reasons += rot.finish_refusals(service, record, _now(), args.grace, args.quiet, seen, command=handle.command)
     if reasons:
         raise rot.RotationRefused("\n  ".join(["finish refused:", *reasons]))
     keys = keys_from_config(handle.config.get(handle.keys_key), services)
@@ -201,7 +205,7 @@ ACTIONS = {"start": start, "verify": verify, "finish": finish, "abort": abort, "
 
 def cli() -> None:
     """``sentry-stacks-rotate-dsn``: the project in the current folder."""
-    sys.exit(main(default_root=Path.cwd()))
+    sys.exit(main(default_root=Path.cwd(), prog=invoked_as(sys.argv[0], ROTATE_DSN)))
 
 
 __all__ = ["ACTIONS", "cli", "main"]

@@ -15,6 +15,9 @@ Every step of a rotation is a change to the stack's config, applied by `pulumi u
 
 Because the record lives in the stack, an interrupted rotation is resumed (``start`` again, or
 ``verify``/``finish``) or undone (``abort``) from any machine with access to the stack.
+
+A refusal says what to run next: ``command`` is the command line that ran, up to its ``--stack`` (the installed
+``sentry-stacks-rotate-dsn --stack NAME`` unless the caller says how it was run; infra/commands.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any, Literal
 
 Phase = Literal["started", "verified", "finished", "aborted"]
 _GEN_NUMBER = re.compile(r"^(.*?)(\d+)$")
+#: what a refusal names when the caller does not say how the command was run (the installed console script)
+COMMAND = "sentry-stacks-rotate-dsn --stack <stack>"
 
 
 class RotationRefused(Exception):
@@ -123,7 +128,7 @@ def next_generation(keys: ServiceKeys) -> str:
 
 
 def plan_start(
-    service: str, keys: ServiceKeys, rotation: Rotation | None, now: datetime
+    service: str, keys: ServiceKeys, rotation: Rotation | None, now: datetime, *, command: str = COMMAND
 ) -> tuple[ServiceKeys, Rotation]:
     """Add a new active generation and make it current. Resumes a rotation already under way."""
     if rotation and rotation.phase in ("started", "verified"):
@@ -133,16 +138,16 @@ def plan_start(
     if not keys.active(keys.current):
         raise RotationRefused(
             f"{service}: the current key {keys.current} is disabled; fix the stack config so that an active key "
-            "is current (or run `rotate-dsn abort`) before starting a rotation"
+            f"is current (or run `{command} --service {service} abort`) before starting a rotation"
         )
     new = next_generation(keys)
     started = keys.with_generation(new, True)
     return replace(started, current=new), Rotation(old=keys.current, new=new, phase="started", started_at=now)
 
 
-def plan_verified(service: str, rotation: Rotation | None, now: datetime) -> Rotation:
+def plan_verified(service: str, rotation: Rotation | None, now: datetime, *, command: str = COMMAND) -> Rotation:
     if rotation is None or rotation.phase not in ("started", "verified"):
-        raise RotationRefused(f"{service}: no rotation under way; run `rotate-dsn start` first")
+        raise RotationRefused(f"{service}: no rotation under way; run `{command} --service {service} start` first")
     return rotation if rotation.verified_at else replace(rotation, phase="verified", verified_at=now)
 
 
@@ -153,16 +158,18 @@ def finish_refusals(
     grace: timedelta,
     quiet: timedelta,
     old_last_event: datetime | None,
+    *,
+    command: str = COMMAND,
 ) -> list[str]:
     """Why `finish` must not disable the old key now (empty list: it may)."""
     if rotation is None or rotation.phase == "aborted":
-        return [f"{service}: no rotation under way; run `rotate-dsn start` first"]
+        return [f"{service}: no rotation under way; run `{command} --service {service} start` first"]
     if rotation.phase == "finished":
         return []
     reasons = []
     if rotation.verified_at is None:
         reasons.append(
-            f"{service}: the new key {rotation.new} is not verified; run `rotate-dsn verify` "
+            f"{service}: the new key {rotation.new} is not verified; run `{command} --service {service} verify` "
             "(a real event sent with the new DSN must be read back from Sentry)"
         )
     ready_at = rotation.started_at + grace
@@ -170,14 +177,15 @@ def finish_refusals(
         left = int((ready_at - now).total_seconds())
         reasons.append(
             f"{service}: the grace period is not over ({left}s left, grace {int(grace.total_seconds())}s since "
-            f"start at {_iso(rotation.started_at)}); run finish again after {_iso(ready_at)}"
+            f"start at {_iso(rotation.started_at)}); run `{command} --service {service} finish` again after "
+            f"{_iso(ready_at)}"
         )
     if old_last_event is not None and now - old_last_event < quiet:
         ago = int((now - old_last_event).total_seconds())
         reasons.append(
             f"{service}: the old key {rotation.old} still receives events (last one {ago}s ago; quiet window "
-            f"{int(quiet.total_seconds())}s); find what still sends with the old DSN (`rotate-dsn status`), "
-            "redeploy it, and run finish again"
+            f"{int(quiet.total_seconds())}s); find what still sends with the old DSN "
+            f"(`{command} --service {service} status`), redeploy it, and run finish again"
         )
     return reasons
 
@@ -208,6 +216,7 @@ def plan_abort(service: str, keys: ServiceKeys, rotation: Rotation | None) -> tu
 
 
 __all__ = [
+    "COMMAND",
     "Phase",
     "Rotation",
     "RotationRefused",

@@ -1,9 +1,9 @@
 """DSN rotation against a real stack: config read/write, `pulumi up`, ingest round trip, key stats.
 
-`scripts/rotate-dsn` is the thin command line over this module; the decisions are in
-`infra/rotation.py`. Every step writes the stack config in one write (keys and the rotation record
-together) and then applies it with `pulumi up` through the Automation API, so the stack stays the
-source of truth and an interrupted rotation can be resumed from any machine with access to it.
+`infra/rotate_dsn.py` (installed: `sentry-stacks-rotate-dsn`; here: `scripts/rotate-dsn`) is the thin command line
+over this module; the decisions are in `infra/rotation.py`. Every step writes the stack config in one write (keys
+and the rotation record together) and then applies it with `pulumi up` through the Automation API, so the stack stays
+the source of truth and an interrupted rotation can be resumed from any machine with access to it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from infra.commands import ROTATE_DSN
 from infra.rotation import Rotation, RotationRefused, ServiceKeys
 from infra.sentry.client import SentryClient
 from infra.workspace import PROJECT, ROOT, project_name, pulumi_binary, pulumi_env, write_config_values
@@ -75,15 +76,22 @@ class StackHandle:
     config: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     project: str = PROJECT
+    #: the command as the user ran it (infra/commands.py), named in what to run next
+    prog: str = ROTATE_DSN
 
     @staticmethod
-    def open(name: str, log: Log, root: Path = ROOT) -> StackHandle:
+    def open(name: str, log: Log, root: Path = ROOT, prog: str = ROTATE_DSN) -> StackHandle:
         from infra.workspace import select_stack
 
         handle = StackHandle(name=name, stack=select_stack(name, root), log=log, root=root,
-                             project=project_name(root))  # fmt: skip
+                             project=project_name(root), prog=prog)  # fmt: skip
         handle.reload()
         return handle
+
+    @property
+    def command(self) -> str:
+        """The command line of this stack's rotation up to ``--stack``: what a message tells the user to run."""
+        return f"{self.prog} --stack {self.name}"
 
     @property
     def keys_key(self) -> str:
@@ -225,7 +233,8 @@ def verify_key(handle: StackHandle, service: str, generation: str, timeout: floa
     entry = handle.key_output(service, generation)
     if not entry or not entry.get("dsn"):
         raise RotationRefused(
-            f"{service}: the stack has no DSN for key {generation} yet; run `rotate-dsn start` (it runs pulumi up)"
+            f"{service}: the stack has no DSN for key {generation} yet; run `{handle.command} --service {service} "
+            "start` (it runs pulumi up)"
         )
     client = handle.sentry()
     marker = f"{handle.name}/{service}/{generation}/{uuid.uuid4().hex[:8]}"
@@ -289,8 +298,9 @@ def pipeline_notice(handle: StackHandle, action: str, keys: dict[str, str]) -> l
                      f"{', '.join(names) or service} with your pipeline from those files or the output serviceEnvs "
                      f"(`pulumi stack output serviceEnvs --show-secrets --json -s {handle.name}`).")  # fmt: skip
     if action == "start":
+        which = " ".join(f"--service {service}" for service in sorted(keys))
         lines.append("  The old key stays active meanwhile; once every instance runs the new environment, run "
-                     "`rotate-dsn finish`: it refuses while the old key still receives events.")  # fmt: skip
+                     f"`{handle.command} {which} finish`: it refuses while the old key still receives events.")
     return lines
 
 

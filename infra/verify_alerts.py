@@ -1,6 +1,6 @@
 """Prove that a stack's alerts and monitors fire and reach their people.
 
-  verify-alerts --stack dev [--timeout 60] [--max-burst 200] [--keep] [--cwd PROJECT]
+  %(prog)s --stack dev [--timeout 60] [--max-burst 200] [--keep] [--cwd PROJECT]
 
 For each alert (workflow), metric monitor and cron monitor of the stack: send what makes it fire through the
 service's real DSN (marked with the tag sentry-stacks.proof and its own fingerprint), wait for Sentry's record of
@@ -9,23 +9,26 @@ receiver; elsewhere Sentry's test-fire of the actions), or why it can never fire
 afterwards (--keep leaves them). Logic: infra/alert_proof.py and infra/alert_proof_plan.py.
 
 Exit codes: 0 every alert and monitor fired and every action was delivered; 1 some did not (the lines say which and
-why); 2 the proof could not run (no such stack, no alerts, Sentry not answering). The repository's
-scripts/verify-alerts runs it for this repository's project; installed, the toolkit's `sentry-stacks-verify-alerts`
-runs it for the project in the current folder (or --cwd).
+why); 2 the proof could not run (no such stack, no alerts, Sentry not answering). Installed, the toolkit's
+`sentry-stacks-verify-alerts` runs it for the project in the current folder (or --cwd); in the toolkit's repository,
+scripts/verify-alerts runs it for the repository's project.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from infra.alert_proof import ProofError, prove_stack
+from infra.commands import VERIFY_ALERTS, invoked_as
 from infra.workspace import ROOT
 
 
-def main(argv: list[str] | None = None, default_root: Path = ROOT) -> int:
-    ap = argparse.ArgumentParser(prog="verify-alerts", description=__doc__,
+def main(argv: list[str] | None = None, default_root: Path = ROOT, prog: str = VERIFY_ALERTS) -> int:
+    """The command line; `prog` is the command as the user ran it (the usage; its name starts each error line)."""
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--stack", required=True, help="the Pulumi stack (environment), e.g. dev")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each firing (default 60)")
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None, default_root: Path = ROOT) -> int:
                                max_burst=args.max_burst, keep=args.keep,
                                root=Path(args.cwd).resolve() if args.cwd else default_root)  # fmt: skip
     except ProofError as exc:
-        print(f"verify-alerts: {exc}", file=sys.stderr)
+        print(f"{os.path.basename(prog)}: {exc}", file=sys.stderr)
         return 2
     failed = [o for o in outcomes if not o.ok]
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} proven" + (f"; not proven: "
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None, default_root: Path = ROOT) -> int:
 
 def cli() -> None:
     """``sentry-stacks-verify-alerts``: the project in the current folder."""
-    sys.exit(main(default_root=Path.cwd()))
+    sys.exit(main(default_root=Path.cwd(), prog=invoked_as(sys.argv[0], VERIFY_ALERTS)))
 
 
 __all__ = ["cli", "main"]

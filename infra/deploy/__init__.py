@@ -8,7 +8,8 @@
 | ``none`` | ``none.py`` | nothing: the Sentry side and the rendered files, for another pipeline |
 
 ``base.py`` holds what the drivers on the rendered compose file share (the error, the inputs, check, diff and the
-provider's life cycle); ``protocol.py`` the protocol. A new driver is one module here exposing ``DRIVER``, and its
+provider's life cycle); ``readiness.py`` the wait after a deploy that the compose and docker drivers share (healthy,
+or up without restarts); ``protocol.py`` the protocol. A new driver is one module here exposing ``DRIVER``, and its
 name among the settings' allowed drivers (``infra/settings/services.py``); :func:`driver` finds it by name.
 """
 

@@ -92,6 +92,8 @@ class ContainerState:
     health: str | None  # starting|healthy|unhealthy, None without a healthcheck
     exit_code: int
     last_check: str = ""
+    id: str = ""
+    restarts: int = 0  # the engine's RestartCount: restarts by the restart policy since the container was created
 
     @property
     def ready(self) -> bool:
@@ -116,13 +118,20 @@ def labelled_containers(
     ps = run(["docker", "ps", *(["-a"] if stopped else []), "-q", "--no-trunc", "--filter", f"label={label}={value}"])
     if ps.returncode != 0:
         raise failed("docker ps", ps)
-    ids = ps.stdout.split()
+    found = inspect_containers(ps.stdout.split(), service_of)
+    if found is None:  # a container removed between ps and inspect: ask again
+        return labelled_containers(label, value, service_of, stopped=stopped)
+    return found
+
+
+def inspect_containers(ids: Sequence[str], service_of: Callable[[dict[str, str]], str]) -> list[ContainerState] | None:
+    """The states of the containers `ids` (``docker inspect``), sorted by service; None when one does not exist."""
     if not ids:
         return []
     inspect = run(["docker", "inspect", *ids])
     if inspect.returncode != 0:
-        if "No such" in inspect.stderr:  # a container removed between ps and inspect: ask again
-            return labelled_containers(label, value, service_of, stopped=stopped)
+        if "No such" in inspect.stderr:
+            return None
         raise failed("docker inspect", inspect)
     out: list[ContainerState] = []
     for item in json.loads(inspect.stdout or "[]"):
@@ -138,6 +147,8 @@ def labelled_containers(
                 health=str(health["Status"]) if health else None,
                 exit_code=int(state.get("ExitCode") or 0),
                 last_check=str(log[-1].get("Output", "")) if log else "",
+                id=str(item.get("Id", "")),
+                restarts=int(item.get("RestartCount") or 0),
             )
         )
     return sorted(out, key=lambda c: (c.service, c.name))
@@ -373,6 +384,7 @@ __all__ = [
     "diff_deployment",
     "failed",
     "file_deployment",
+    "inspect_containers",
     "is_ready",
     "labelled_containers",
     "mask_dsn_keys",

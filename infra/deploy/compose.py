@@ -1,9 +1,10 @@
 """``driver: compose``: the app's containers, run by docker compose from the rendered compose file.
 
-* ``create``/``update``: ``<compose> -p <project> -f <file> up -d --remove-orphans``, then wait until every
-  service's containers run and, where a healthcheck exists, are healthy (``healthTimeout``). ``<compose>`` is
-  ``docker compose`` when available, else ``docker-compose`` (override with ``SENTRY_STACKS_COMPOSE``, e.g.
-  ``docker-compose``).
+* ``create``/``update``: ``<compose> -p <project> -f <file> up -d --remove-orphans``, then wait (``healthTimeout``)
+  until every service's containers are healthy where a healthcheck exists, else running with no restart for a few
+  seconds; a container that exits or is restarted by its restart policy fails the deploy at once, with its exit
+  code, restarts and last log lines (infra/deploy/readiness.py). ``<compose>`` is ``docker compose`` when
+  available, else ``docker-compose`` (override with ``SENTRY_STACKS_COMPOSE``, e.g. ``docker-compose``).
 * ``read`` (refresh): the project's containers by the compose project label; no container at all means the
   deployment is gone, a stopped or unhealthy one shows up as drift (fixed by ``up``).
 * ``delete``: ``down -v --remove-orphans``; without the file, the project's containers and networks are removed
@@ -22,8 +23,7 @@ import os
 import re
 import shutil
 import subprocess
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from infra.deploy.base import (
     ContainerState,
@@ -33,16 +33,15 @@ from infra.deploy.base import (
     FileDriver,
     failed,
     file_deployment,
-    is_ready,
     labelled_containers,
     run,
 )
+from infra.deploy.readiness import wait_stable
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 UP_TIMEOUT = 1800.0
-POLL = 1.0
 
 
 class ComposeError(DeployError):
@@ -86,25 +85,14 @@ def service_status(containers: Sequence[ContainerState], services: Sequence[str]
     return out
 
 
-def wait_ready(project: str, services: Sequence[str], timeout: float) -> dict[str, str]:
-    """Wait until every service is ready; raise ComposeError naming the services that are not."""
-    deadline = time.monotonic() + timeout
-    while True:
-        containers = project_containers(project)
-        status = service_status(containers, services)
-        if all(is_ready(s) for s in status.values()):
-            return status
-        crashed = [c for c in containers if c.status in ("exited", "dead") and c.service in services]
-        if crashed or time.monotonic() >= deadline:
-            waiting = [c.describe() for c in containers if not c.ready and c.service in services]
-            waiting += [f"{svc}: no container" for svc, s in status.items() if s == "missing"]
-            why = "a container stopped" if crashed else f"not healthy after {timeout:.0f} s"
-            raise ComposeError(
-                f"compose project {project}: {why}:\n  "
-                + "\n  ".join(waiting)
-                + f"\nlogs: docker logs <container name> (or `docker-compose -p {project} logs <service>`)"
-            )
-        time.sleep(POLL)
+def wait_ready(
+    project: str, services: Sequence[str], timeout: float, baseline: Mapping[str, int] | None = None
+) -> dict[str, str]:
+    """Wait until every service is ready (infra/deploy/readiness.py); raise ComposeError naming a service that exits
+    or restarts, or those not ready after `timeout`. `baseline`: each container's restart count before the deploy."""
+    return wait_stable(lambda: project_containers(project), services, timeout, what=f"compose project {project}",
+                       error=ComposeError, baseline=baseline,
+                       hint=f"\nlogs: docker logs <container name> (or `docker-compose -p {project} logs <service>`)")
 
 
 def down(project: str, file: str) -> None:
@@ -135,11 +123,12 @@ class ComposeProvider(FileDeploymentProvider):
 
     def apply(self, inputs: DeploymentInputs) -> dict[str, str]:
         cmd = compose_command()
+        before = {c.id: c.restarts for c in project_containers(inputs.name)}  # a restart after `up` is a crash
         proc = run([*cmd, "-p", inputs.name, "-f", inputs.file, "up", "-d", "--remove-orphans"],
                    cwd=os.path.dirname(inputs.file), timeout=UP_TIMEOUT)  # fmt: skip
         if proc.returncode != 0:
             raise failed(f"{' '.join(cmd)} -p {inputs.name} up -d", proc, ComposeError)
-        return wait_ready(inputs.name, inputs.services, float(inputs.health_timeout))
+        return wait_ready(inputs.name, inputs.services, float(inputs.health_timeout), before)
 
     def observe(self, inputs: DeploymentInputs) -> dict[str, str] | None:
         containers = project_containers(inputs.name)

@@ -6,7 +6,12 @@ healthcheck, restart policy, labels and ``networks_advanced``. Containers are de
 first. ``pulumi_docker`` is imported only when this driver declares something, so stacks on the other drivers never
 need the docker provider plugin.
 
-Logical names: ``{stack}-network``, ``{stack}-{service}-image``, ``{stack}-{service}`` (container).
+pulumi-docker returns once a container has started (or, with a healthcheck, is healthy): a container whose process
+exits at once and is restarted by its restart policy looks created. ``{stack}-ready`` (infra/deploy/readiness.py)
+then waits until every container is healthy or stays up, and fails the deploy naming a service that exits or
+restarts, with its exit code and last log lines.
+
+Logical names: ``{stack}-network``, ``{stack}-{service}-image``, ``{stack}-{service}`` (container), ``{stack}-ready``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import pulumi
 
 from infra.deploy.protocol import Deployed, DeployRequest
+from infra.deploy.readiness import Readiness
 from infra.render import service_labels
 from infra.settings import ServiceSettings, StackSettings
 
@@ -91,7 +97,9 @@ class DockerDriver:
                 out.images[svc.name] = remote
                 image = remote.image_id
             out.containers[svc.name] = _container(docker, request, svc, image, out)
-        out.outputs = {"containers": {n: c.id for n, c in out.containers.items()}}
+        ready = Readiness(f"{s.stack}-ready", containers={n: c.id for n, c in out.containers.items()},
+                          health_timeout=s.health_timeout, opts=child)  # fmt: skip
+        out.outputs = {"containers": {n: c.id for n, c in out.containers.items()}, "status": ready.status}
         return out
 
 

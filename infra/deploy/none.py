@@ -6,7 +6,8 @@ What the pipeline reads: the stack output ``serviceEnvs`` (secret), per service 
 (the same mapping as its rendered ``<service>.env``: DSN, environment, release, rates, data collection), and
 ``dsns`` (secret). The preview does not check images (nothing runs on this machine), and no Sentry deploy is
 recorded (the pipeline knows when its rollout is done: ``sentry-cli releases deploys <release> new -e
-<environment>``). A DSN rotation (scripts/rotate-dsn) stops after the files and says what the pipeline must do.
+<environment>``). A DSN rotation (``sentry-stacks-rotate-dsn``) stops after the files and says what the pipeline
+must do.
 """
 
 from __future__ import annotations

@@ -102,7 +102,8 @@ class StackConfig(Model):
         pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] | None = Field(
         None, description="docker compose project name (and container prefix); default <project>-<stack>")
     health_timeout: Annotated[int, whole(10, 3600)] = Field(
-        180, description="Seconds to wait for every container to be healthy after a deploy")
+        180, description="Seconds to wait after a deploy for every container to be healthy (with a healthcheck) or"
+        " running with no restart for 5 s (without); one that exits or restarts fails the deploy at once")
     dsn_host: Annotated[str, text(
         "a host name or host:port (replaces the host of the DSNs given to containers)",
         pattern=r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")] | None = Field(
@@ -124,7 +125,7 @@ class StackConfig(Model):
         default_factory=dict, description="Client keys (DSNs) per service: {current, generations};"
         " default one active generation g1")
     rotation: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="DSN rotations under way, per service (written by scripts/rotate-dsn)")
+        default_factory=dict, description="DSN rotations under way, per service (written by sentry-stacks-rotate-dsn)")
     monitors: dict[str, MonitorSettings] = Field(
         default_factory=dict, description="Metric monitors (Sentry detectors), by name")
     cron_monitors: dict[str, crons.CronMonitorSettings] = Field(

@@ -10,6 +10,7 @@ pipeline must do.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -121,7 +122,8 @@ def test_a_rotation_stops_after_the_files_and_says_what_the_pipeline_must_do(
     assert "probe event" in started.stdout  # the new key was verified by a real ingest round trip
     assert "driver none: this stack deploys no container, so the start stops after the files." in started.stdout
     assert "redeploy backend, beat, worker with your pipeline" in started.stdout
-    assert "rotate-dsn finish" in started.stdout
+    next_step = r"run `\S*scripts/rotate-dsn --stack dev --service backend finish`"  # the command as it ran
+    assert re.search(next_step, started.stdout), started.stdout
     assert new["id"] in files(app)["backend.env"].read_text() and new["id"] in files(app)["worker.env"].read_text()
     assert outputs["serviceEnvs"]["backend"]["SENTRY_DSN"] == new["dsn"]
     status = subprocess.run([*rotate, "status"], env=app.env(), capture_output=True, text=True, timeout=300)

@@ -169,3 +169,57 @@ def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject
         comments = "\n".join(line for line in text.splitlines() if line.startswith("#"))
         assert "sentry-stacks:" not in comments, (name, comments)
         assert f"shop:services.{name.removesuffix('.env')}.environment" in comments, (name, comments)
+
+
+def test_a_refusal_names_the_command_the_readme_runs(shop: tuple[PulumiProject, LocalSentry]) -> None:
+    """Step 6's rotation command, run as written from the project folder: a step that must not run yet says what to
+    run instead with that same command (not `rotate-dsn`, which exists only as this repository's scripts/)."""
+    proj, _ = shop
+    if "dsns" not in proj.outputs():
+        proj.up()
+    [command] = set(re.findall(r"`(venv/bin/sentry-stacks-rotate-dsn) --stack prod", step(6)))
+    refused = subprocess.run([command, "--stack", "prod", "--service", "api", "verify"], cwd=proj.workdir,
+                             env=proj.env(), capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"run `{command} --stack prod --service api start` first" in refused.stderr, refused.stderr
+
+
+def test_the_check_named_in_every_rendered_file_reports_edits(shop: tuple[PulumiProject, LocalSentry]) -> None:
+    """The command in the rendered files' header (step 6 names it too), run as written from the project folder with
+    the venv off PATH: it passes on the files `up` wrote, and reports a hand edit by file and variable, exit 1, no
+    DSN printed; untouched again, it passes."""
+    proj, _ = shop
+    if "dsns" not in proj.outputs():
+        proj.up()
+    outputs = proj.outputs(show_secrets=True)
+    api_env = Path(outputs["files"]["api.env"])
+    headers = {name: " ".join(line.lstrip("# ") for line in Path(path).read_text().splitlines()[:4])
+               for name, path in outputs["files"].items()}  # fmt: skip
+    named = {m.group(1) if (m := re.search(r"`([^`]*--check)` reports edits", text)) else text
+             for text in headers.values()}  # fmt: skip
+    assert named == {"venv/bin/sentry-stacks-render-env --stack prod --check"}, headers
+    [command] = named
+    assert f"`{command}`" in step(6)
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(shlex.split(command), cwd=proj.workdir, env=proj.env(), capture_output=True, text=True,
+                              timeout=300, check=False)  # fmt: skip
+
+    clean = check()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert f"{len(outputs['files'])} files in {api_env.parent} match the stack" in clean.stdout, clean.stdout
+    written = api_env.read_text()
+    try:
+        edit = [(line.replace(":6379/0", ":6379/1") if line.startswith("REDIS_URL=") else line)
+                for line in written.splitlines()]  # a hand edit: another Redis database  # fmt: skip
+        assert edit != written.splitlines()
+        api_env.write_text("\n".join(edit) + "\n")
+        edited = check()
+        assert edited.returncode == 1, edited.stdout + edited.stderr
+        assert "sentry-stacks-render-env: prod: files in" in edited.stderr, edited.stderr
+        assert "  api.env: REDIS_URL differs" in edited.stderr.splitlines(), edited.stderr
+        for dsn in outputs["dsns"].values():
+            assert dsn not in edited.stdout + edited.stderr
+    finally:
+        api_env.write_text(written)
+    assert check().returncode == 0

@@ -108,6 +108,7 @@ def done(p: program.Program) -> pulumi.Output[Any]:
     ids += [c.id for c in p.deployment.containers.values()]
     if p.deployment.compose is not None:
         ids.append(p.deployment.compose.id)
+    ids += [p.deployment.deployed.outputs["status"]] if "status" in p.deployment.deployed.outputs else []
     return pulumi.Output.all(*ids, *p.sentry.dsns.values())
 
 
@@ -232,6 +233,10 @@ def test_docker_driver_host_network(mocks: Mocks, tmp_path: Path) -> Any:
         assert containers["dev-worker"].inputs["command"] == ["/app/bin/worker"]
         assert container_env(containers["dev-backend"])["SENTRY_DSN"] == DSNS["backend"]
         assert container_env(containers["dev-worker"])["SENTRY_DSN"] == DSNS["backend"]
+        # after every container, the gate that fails the deploy when one exits or restarts (infra/deploy/readiness.py)
+        [ready] = mocks.of("pulumi-python:dynamic/docker:Readiness").values()
+        assert ready.inputs["containers"] == {f"{n[4:]}": f"{n}-id" for n in containers}
+        assert ready.inputs["healthTimeout"] == 180
 
     return done(p).apply(check)
 

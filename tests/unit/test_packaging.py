@@ -1,6 +1,6 @@
 """The toolkit as an outside project installs it: its wheel carries the templates and the variables contract, has the
-`sentry-stacks-rotate-dsn` and `sentry-stacks-verify-alerts` commands, and renders a project that is not this
-repository (examples/notes) from an installed copy, with nothing read from the checkout."""
+`sentry-stacks-rotate-dsn`, `sentry-stacks-verify-alerts` and `sentry-stacks-render-env` commands, and renders a
+project that is not this repository (examples/notes) from an installed copy, with nothing read from the checkout."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def test_the_wheel_carries_templates_contract_and_command(wheel: Path) -> None:
     assert contract == json.loads((ROOT / "packages" / "contract.json").read_text())
     assert "sentry-stacks-rotate-dsn = infra.rotate_dsn:cli" in entry_points
     assert "sentry-stacks-verify-alerts = infra.verify_alerts:cli" in entry_points
+    assert "sentry-stacks-render-env = infra.render_env:cli" in entry_points
 
 
 def test_an_installed_toolkit_renders_another_project(wheel: Path, tmp_path: Path) -> None:

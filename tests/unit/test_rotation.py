@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from infra.commands import ROTATE_DSN
 from infra.rotation import (
+    COMMAND,
     Rotation,
     RotationRefused,
     ServiceKeys,
@@ -107,3 +109,23 @@ def test_rotation_config_round_trip_and_validation() -> None:
         Rotation.from_config("backend", {**rot.to_config(), "phase": "done"})
     with pytest.raises(ValueError, match=r"rotation.backend.startedAt must be an ISO-8601"):
         Rotation.from_config("backend", {**rot.to_config(), "startedAt": "yesterday"})
+
+
+def test_refusals_name_the_command_that_ran() -> None:
+    """What to run next is the command line the user ran (up to its --stack), with the service and the step; without
+    one, the installed command: never a bare `rotate-dsn`, which exists nowhere."""
+    ran = "venv/bin/sentry-stacks-rotate-dsn --stack prod"
+    with pytest.raises(RotationRefused) as refused:
+        plan_verified("api", None, T0, command=ran)
+    assert f"run `{ran} --service api start` first" in str(refused.value)
+    with pytest.raises(RotationRefused) as refused:
+        plan_start("api", keys("g1", g1=False), None, T0, command=ran)
+    assert f"`{ran} --service api abort`" in str(refused.value)
+    _, rot = plan_start("api", keys(), None, T0)
+    reasons = finish_refusals("api", rot, T0 + timedelta(minutes=1), GRACE, QUIET, T0 + timedelta(seconds=50),
+                              command=ran)  # fmt: skip
+    assert [f"`{ran} --service api {step}`" in r for r, step in zip(reasons, ("verify", "finish", "status"),
+                                                                        strict=True)] == [True, True, True], reasons
+    assert COMMAND.split()[0] == ROTATE_DSN
+    default = finish_refusals("api", None, T0, GRACE, QUIET, None)[0]
+    assert f"`{ROTATE_DSN} --stack <stack> --service api start`" in default and "`rotate-dsn" not in default
