@@ -171,7 +171,7 @@ def test_the_rendered_files_name_the_projects_own_keys(shop: tuple[PulumiProject
         assert f"shop:services.{name.removesuffix('.env')}.environment" in comments, (name, comments)
 
 
-def test_a_refusal_names_the_command_the_readme_runs(shop: tuple[PulumiProject, LocalSentry]) -> None:
+def test_a_refusal_names_the_command_the_readme_runs(shop: tuple[PulumiProject, Sentry]) -> None:
     """Step 6's rotation command, run as written from the project folder: a step that must not run yet says what to
     run instead with that same command (not `rotate-dsn`, which exists only as this repository's scripts/)."""
     proj, _ = shop
@@ -184,7 +184,7 @@ def test_a_refusal_names_the_command_the_readme_runs(shop: tuple[PulumiProject, 
     assert f"run `{command} --stack prod --service api start` first" in refused.stderr, refused.stderr
 
 
-def test_the_check_named_in_every_rendered_file_reports_edits(shop: tuple[PulumiProject, LocalSentry]) -> None:
+def test_the_check_named_in_every_rendered_file_reports_edits(shop: tuple[PulumiProject, Sentry]) -> None:
     """The command in the rendered files' header (step 6 names it too), run as written from the project folder with
     the venv off PATH: it passes on the files `up` wrote, and reports a hand edit by file and variable, exit 1, no
     DSN printed; untouched again, it passes."""
