@@ -181,7 +181,7 @@ def load_settings(
         sentry["baseUrl"] = connection.base_url
     if connection.organization is not None:
         sentry["organization"] = connection.organization
-    context = Context(stack, connection, require_sentry, git_release or (lambda: git_short_head(root)))
+    context = Context(stack, connection, require_sentry, git_release or (lambda: git_short_head(root)), project)
     try:
         model = StackFile.model_validate({SENTRY_NS: sentry, NS: raw}, context={"settings": context})
     except ValidationError as exc:

@@ -62,6 +62,7 @@ class Context:
     connection: ConnectionValues
     require_sentry: bool
     git_release: Callable[[], str | None]
+    namespace: str = "sentry-stacks"  # the project's settings namespace (its Pulumi project name)
 
 
 def _context(info: ValidationInfo) -> Context:
@@ -320,8 +321,8 @@ class SentryConfig(Model):
                 fail(Issue(("baseUrl",), MISSING, "not set, and the embedded localsentry's info file is unusable:"
                            f" {ctx.connection.localsentry_error}"))
             fail(Issue(("baseUrl",), MISSING, "no Sentry configured: set sentry:baseUrl, sentry:organization and"
-                       " sentry-stacks:team (and the secret sentry:token), or start the embedded localsentry"
-                       " (`make demo` writes .localsentry/info.json)"))
+                       f" {ctx.namespace}:team (and the secret sentry:token), or start the embedded localsentry in the"
+                       " project folder (`venv/bin/python -m localsentry --info-file .localsentry/info.json`)"))
         return self
 
 

@@ -209,6 +209,19 @@ def test_base_url_from_the_environment_is_checked_too() -> None:
     assert found[0].startswith('sentry:baseUrl = "https://exa mple.com": must be an http(s) URL')
 
 
+def test_no_sentry_names_the_projects_own_namespace_and_a_command_outside_this_repository(tmp_path: Path) -> None:
+    """A user's project (namespace `shop:`) with no Sentry: the message names `shop:team`, and starts localsentry with
+    a command that exists outside this repository (no `make demo`)."""
+    cfg = {("shop:" + k.removeprefix("sentry-stacks:")): v for k, v in stack_config("dev").items()
+           if k.startswith("sentry-stacks:") and k != "sentry-stacks:team"}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(cfg, stack="dev", project="shop", git_release=lambda: RELEASE, environ={}, root=tmp_path)
+    message = str(raised.value)
+    assert "no Sentry configured" in message and "shop:team" in message, message
+    assert "sentry-stacks:" not in message and "make demo" not in message, message
+    assert "python -m localsentry --info-file .localsentry/info.json" in message, message
+
+
 def test_localsentry_fallback(tmp_path: Path) -> None:
     cfg = stack_config("dev", **{"sentry:baseUrl": None, "sentry:organization": None, "sentry-stacks:team": None})
     with pytest.raises(SettingsError, match=r"sentry:baseUrl = \(not set\): no Sentry configured"):
