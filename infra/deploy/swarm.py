@@ -275,9 +275,16 @@ class SwarmProvider(FileDeploymentProvider):
         stale = stale_services(running_images(inputs.name), dict(inputs.images))  # rebuilt under the same tag
         deploy(inputs.name, inputs.file)
         after = stack_services(inputs.name)
-        for service in stale:
-            if service in before and service in after and after[service].template == before[service].template:
-                force_update(inputs.name, service)
+        forced = [s for s in stale if s in before and s in after and after[s].template == before[s].template]
+        for service in forced:
+            force_update(inputs.name, service)
+        wanted = {s: record for s, record in inputs.images if s in forced}
+        deadline = time.monotonic() + float(inputs.health_timeout)
+        while wanted and stale_services(running_images(inputs.name), wanted):
+            if time.monotonic() >= deadline:  # the forced update has not started a task of the new image
+                raise SwarmError(f"swarm stack {inputs.name}: {', '.join(forced)} still run(s) the previous image "
+                                 f"{inputs.health_timeout} s after `docker service update --force`")  # fmt: skip
+            time.sleep(POLL)
         return wait_converged(inputs.name, inputs.services, float(inputs.health_timeout))
 
     def observe(self, inputs: DeploymentInputs) -> dict[str, str] | None:

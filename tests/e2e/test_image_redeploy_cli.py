@@ -21,8 +21,11 @@ import pytest
 import requests
 import yaml
 
+from infra.deploy.image_ids import image_record
+from infra.deploy.swarm import SwarmProvider
 from tests.e2e.docker_support import demo_images, docker, image_prefix, require_docker, wait_http
 from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
+from tests.e2e.swarm_support import containers_by_service, remove_stack, single_node_swarm
 from tests.support.localsentry import LocalSentry
 from tests.support.ports import free_port
 
@@ -126,3 +129,40 @@ def test_an_image_rebuilt_under_the_same_tag_is_redeployed_and_nothing_else(
     docker("rmi", web_id, check=False)  # its container is gone
     assert requests.get(f"http://127.0.0.1:{port}/index.html", timeout=10).text == "version two\n"
     proj.run("preview", "--expect-no-changes")
+
+
+def test_swarm_forces_an_update_of_the_service_whose_image_was_rebuilt_under_its_tag(tmp_path: Path) -> None:
+    require_docker()
+    base = demo_images().base
+    tag = f"{image_prefix()}redeploy-swarm:e2e-{uuid.uuid4().hex[:8]}"
+    old_id = build_web(tmp_path / "web", base, tag, "version one\n")
+    name = f"ssimg{uuid.uuid4().hex[:8]}"
+    file = tmp_path / "deploy" / "docker-compose.yml"
+    file.parent.mkdir()
+    sleep = {"command": ["sleep", "100000"], "deploy": {"update_config": {"order": "start-first"}}}
+    file.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": tag, **sleep},
+                                                                   "idle": {"image": base, **sleep}}}))
+    base_id = docker("image", "inspect", "--format", "{{.Id}}", base).stdout.strip()
+    images = {"web": image_record(tag, old_id), "idle": image_record(base, base_id)}
+    props: dict[str, Any] = {"stack": name, "file": str(file), "fileSha256": "a" * 64, "services": ["idle", "web"],
+                             "healthTimeout": 300, "images": images}
+    with single_node_swarm():
+        try:
+            outs = SwarmProvider().create(props).outs or {}
+            first = containers_by_service(name)
+            assert outs["images"] == images and len(first["web"]) == 1, (outs, first)
+            new_id = build_web(tmp_path / "web", base, tag, "version two\n")
+            news = {**props, "images": {**images, "web": image_record(tag, new_id)}}
+            assert SwarmProvider().diff(name, outs, news).changes is True
+            updated = SwarmProvider().update(name, outs, news)
+            after = containers_by_service(name)
+            assert after["idle"] == first["idle"] and after["web"] != first["web"], (first, after)
+            assert docker("inspect", "--format", "{{.Image}}", after["web"][0]).stdout.strip() == new_id
+            assert docker("exec", after["web"][0], "cat", "/srv/index.html").stdout == "version two\n"
+            assert SwarmProvider().diff(name, updated.outs, news).changes is False
+            SwarmProvider().update(name, updated.outs, news)  # the same again: nothing is forced
+            assert containers_by_service(name) == after
+        finally:
+            SwarmProvider().delete(name, props)
+            remove_stack(name)
+            docker("rmi", "--force", tag, old_id, check=False)
