@@ -11,6 +11,7 @@ container alone (its ID changes, the new content is served), and the next previe
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -67,7 +68,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProje
         serve = ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", "/srv"]
         services = {
             "web": {"image": tag, "command": serve, "sentry": {"project": "shop-web", "platform": "python"}},
-            "idle": {"image": base, "command": ["sleep", "100000"]},
+            "idle": {"image": base, "command": ["sleep", "100000"], "environment": {"ROLE": "idle"}},
         }
         config = {"shop:services": services, "shop:driver": "compose", "shop:release": "shop@1.0.0",
                   "shop:environment": "production", "shop:composeProject": f"ssimg{uuid.uuid4().hex[:8]}",
@@ -118,8 +119,8 @@ def test_an_image_rebuilt_under_the_same_tag_is_redeployed_and_nothing_else(
     new_id = build_web(tmp_path / "web", base, tag, "version two\n")
     assert new_id != web_id
     preview = proj.run("preview", "--diff")
-    assert "images" in preview.stdout and f'web: "{tag} {web_id}" => "{tag} {new_id}"' in " ".join(
-        preview.stdout.split()), preview.stdout
+    assert re.search(rf'~ images\s*: {{\n(.*\n)*\s*~ web\s*: "{re.escape(tag)} {web_id}" => "{re.escape(tag)} '
+                     rf'{new_id}"', preview.stdout), preview.stdout
     assert "prod-compose" in preview.stdout and "1 to update" in preview.stdout, preview.stdout
     assert proj.run("preview", "--expect-no-changes", check=False).returncode != 0
     proj.up()
