@@ -7,8 +7,11 @@ once per image: an image is fine when it is on the host (``docker image inspect`
 (``build``), or when its registry lists it (``docker manifest inspect``, a few seconds at most); a registry that
 does not answer counts as not pullable, and the message says so. When the Docker engine itself does not answer,
 nothing can be checked: :func:`image_problems` says that once, as a warning, and the deploy step will fail alone.
-``SENTRY_STACKS_IMAGE_CHECK=off`` skips the check, for runs that deploy no container on this machine
-(`pulumi up --exclude '**-deploy**' --exclude-dependents`: Sentry objects and files only).
+The IDs of the images found on the host are the check's by-product (``ids``): the compose and swarm deployments
+record them, so an image rebuilt under the same tag redeploys its services (infra/deploy/image_ids.py).
+``SENTRY_STACKS_IMAGE_CHECK=off`` skips the check, for runs that deploy no container on this machine (`pulumi up
+--exclude '**-deploy**' --exclude-dependents`: Sentry objects and files only); it records no ID either, so a rebuild
+under the same tag is then not seen.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from infra.deploy.image_ids import local_image_id
 
 #: seconds for one registry lookup (a registry that does not answer in this time is not usable for a pull)
 REGISTRY_TIMEOUT = 15.0
@@ -25,10 +31,12 @@ ENGINE_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class ImageCheck:
-    """What the check found: one line per image that cannot be had (``problems``), and ``warnings``."""
+    """What the check found: one line per image that cannot be had (``problems``), ``warnings``, and the ID of each
+    image on the host that no service builds (``ids``: reference -> ``sha256:…``)."""
 
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
+    ids: Mapping[str, str] = field(default_factory=dict)
 
 
 def _docker(*args: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
@@ -65,26 +73,27 @@ def image_problems(images: dict[str, tuple[str, bool]], key_of: dict[str, str]) 
         return ImageCheck((), ("cannot check the services' images: the Docker engine does not answer (start it; in the"
                                " toolkit's repository `make docker`); the deploy will fail if an image cannot be had",))
     found: dict[str, str | None] = {}  # image -> None (can be had) or why not
+    ids: dict[str, str] = {}
     problems: list[str] = []
     for service, (image, built) in sorted(images.items()):
         if built:
             continue
         if image not in found:
-            found[image] = _why_not(image)
+            local = local_image_id(image, ENGINE_TIMEOUT)
+            if local is not None:
+                ids[image] = local
+            found[image] = None if local is not None else _why_not(image)
         if found[image] is not None:
             problems.append(
                 f"{key_of[service]} = {image}: service {service} cannot get its image: it is not on this host, the "
                 f"service has no build, and {found[image]}. Build or load it (`docker build -t {image} …`, "
                 "`docker load`), add a build to the service, or fix the name or tag"
             )
-    return ImageCheck(tuple(problems), ())
+    return ImageCheck(tuple(problems), (), ids)
 
 
 def _why_not(image: str) -> str | None:
-    """None when `image` is on the host or its registry lists it; else why it cannot be pulled."""
-    local = _docker("image", "inspect", "--format", "{{.Id}}", image, timeout=ENGINE_TIMEOUT)
-    if local is not None and local.returncode == 0:
-        return None
+    """None when the registry of `image` (not on the host) lists it; else why it cannot be pulled."""
     registry = _registry_of(image)
     remote = _docker("manifest", "inspect", image, timeout=REGISTRY_TIMEOUT)
     if remote is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,9 @@ def privacy_kept(settings: StackSettings, sentry: SentryApp) -> pulumi.Output[di
     return pulumi.Output.all(**parts).apply(say)
 
 
-def build(settings: StackSettings, root: Path | None = None) -> Program:
-    """Declare the stack's resources from validated settings and export its outputs."""
+def build(settings: StackSettings, root: Path | None = None, image_ids: Mapping[str, str] | None = None) -> Program:
+    """Declare the stack's resources from validated settings and export its outputs. `image_ids`: image reference ->
+    its ID on the Docker host (:func:`check_images`), so a rebuild under the same tag redeploys its services."""
     root = root or Path.cwd()
     stack = settings.stack
     for warning in (*settings.warnings, *settings.privacy.warnings):
@@ -174,6 +175,7 @@ def build(settings: StackSettings, root: Path | None = None) -> Program:
         compose_file=compose.path,
         compose_sha256=compose.sha256,
         root=root,
+        image_ids=image_ids,
         opts=pulumi.ResourceOptions(depends_on=[*files.values(), *sentry.before_deploy(),
                                                 *([deploy_start] if deploy_start else [])]),
     )
@@ -241,12 +243,13 @@ def load(root: Path | None = None) -> StackSettings:
         ) from None
 
 
-def check_images(settings: StackSettings) -> None:
+def check_images(settings: StackSettings) -> Mapping[str, str]:
     """Every service's image can be had (on the host, built by the stack, or pullable: infra/images.py), so that a
     preview fails, naming the service and the image, instead of an `up` that stops half-way. Raises RunError.
-    A driver that runs nothing on this machine (none) needs no image here."""
+    A driver that runs nothing on this machine (none) needs no image here. The IDs of the images found on the host
+    (reference -> ID), for the deployment (infra/deploy/image_ids.py)."""
     if not driver(settings.driver).runs_containers:
-        return
+        return {}
     images = {svc.name: (svc.image, svc.build is not None) for svc in settings.services}
     keys = {svc.name: f"{settings.project}:services.{svc.name}.image" for svc in settings.services}
     found = image_problems(images, keys)
@@ -256,6 +259,7 @@ def check_images(settings: StackSettings) -> None:
         pulumi.log.error(problem)
     if found.problems:
         raise pulumi.RunError(found.problems[-1])
+    return found.ids
 
 
 #: the program's exit status when the engine cancels it (SIGINT from the language host, as Pulumi's own hosts send)
@@ -279,9 +283,9 @@ def run() -> None:
     stack_trace.trim()
     sdk_debug.quiet()
     settings = load()
-    check_images(settings)
+    image_ids = check_images(settings)
     try:
-        build(settings)
+        build(settings, image_ids=image_ids)
     except SentryAppError as exc:
         pulumi.log.error(str(exc))
         raise pulumi.RunError(f"inconsistent Sentry settings: {exc}") from None

@@ -7,6 +7,7 @@ driver declares: ``{stack}-compose`` (compose), ``{stack}-swarm`` (swarm), ``{st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pulumi
@@ -19,7 +20,8 @@ class AppDeployment(pulumi.ComponentResource):
     """The containers of one stack.
 
     `envs`: service -> env mapping (a secret Output). `compose_file` / `compose_sha256`: the rendered compose file
-    (path and content hash, from its RenderedFile), deployed by the compose and swarm drivers.
+    (path and content hash, from its RenderedFile), deployed by the compose and swarm drivers. `image_ids`: image
+    reference -> its ID on the Docker host (infra/images.py), so a rebuild under the same tag redeploys.
     """
 
     driver: DeployDriver
@@ -33,6 +35,7 @@ class AppDeployment(pulumi.ComponentResource):
         compose_file: pulumi.Input[str],
         compose_sha256: pulumi.Input[str],
         root: Path | None = None,
+        image_ids: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("sentry-stacks:index:AppDeployment", name, None, opts)
@@ -40,7 +43,7 @@ class AppDeployment(pulumi.ComponentResource):
         self.driver = driver(settings.driver)
         self.deployed = self.driver.declare(
             DeployRequest(settings=settings, envs=envs, compose_file=compose_file, compose_sha256=compose_sha256,
-                          root=root or Path.cwd(), parent=self)
+                          root=root or Path.cwd(), parent=self, image_ids=dict(image_ids or {}))
         )
         self.register_outputs(self.deployed.outputs)
 

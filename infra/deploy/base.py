@@ -4,14 +4,15 @@ container states, the inputs, the check, the diff and the provider's life cycle.
 :class:`FileDeploymentProvider` is the dynamic provider of a deployment of the rendered ``docker-compose.yml``
 (compose: ``docker compose up``; swarm: ``docker stack deploy``). Its inputs (:class:`DeploymentInputs`) are the
 deployment's name (the compose project, the swarm stack: ``name_key`` says which property holds it), the file, its
-content hash, the services to wait for and the health timeout. A subclass names that property and brings three
+content hash, the services to wait for, the health timeout and the image of each service that does not build its
+own (``images``: reference and ID, infra/deploy/image_ids.py). A subclass names that property and brings three
 steps: :meth:`~FileDeploymentProvider.apply` (deploy and wait), :meth:`~FileDeploymentProvider.observe` (what runs,
 for refresh) and :meth:`~FileDeploymentProvider.remove`.
 
 * ``check``: every bad input is a CheckFailure naming the property, so a preview fails before anything runs;
   unknown values (preview) are accepted.
-* ``diff``: a new name replaces the deployment (the old one removed first); a new file, file content, service list
-  or timeout, or a service the last refresh found not ready, updates it; an unknown value is a change.
+* ``diff``: a new name replaces the deployment (the old one removed first); a new file, file content, service list,
+  timeout or image ID, or a service the last refresh found not ready, updates it; an unknown value is a change.
 * ``create``: a failed create removes what it started (``SENTRY_STACKS_KEEP_FAILED=1`` keeps it), so nothing runs
   outside the state.
 
@@ -26,7 +27,7 @@ import os
 import re
 import subprocess
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -44,6 +45,7 @@ from pulumi.dynamic import (
 )
 
 from infra import cli_watch
+from infra.deploy.image_ids import changed_images, check_images_prop, image_records, rerecorded
 from infra.deploy.protocol import Deployed, DeployRequest
 from infra.provider_errors import install as install_provider_errors
 from infra.unknown import is_unknown
@@ -52,7 +54,7 @@ DEFAULT_HEALTH_TIMEOUT = 180
 _DSN_SECRET = re.compile(r"(?i)(://)[0-9a-f]{32}(:[0-9a-f]{32})?@")
 _KEY_PARAM = re.compile(r"(?i)(sentry_key=)[0-9a-f]{32}")
 #: the properties every file deployment compares besides its name
-_FIELDS = ("file", "fileSha256", "services", "healthTimeout")
+_FIELDS = ("file", "fileSha256", "services", "healthTimeout", "images")
 
 
 class DeployError(RuntimeError):
@@ -167,6 +169,7 @@ class DeploymentInputs:
     file_sha256: str
     services: tuple[str, ...]
     health_timeout: int
+    images: tuple[tuple[str, str], ...] = ()  # (service, "<ref> <id>"): infra/deploy/image_ids.py
 
     @staticmethod
     def from_props(props: dict[str, Any], name_key: str) -> DeploymentInputs:
@@ -176,6 +179,7 @@ class DeploymentInputs:
             file_sha256=str(props.get("fileSha256") or ""),
             services=tuple(str(s) for s in props.get("services") or ()),
             health_timeout=int(props.get("healthTimeout") or DEFAULT_HEALTH_TIMEOUT),
+            images=tuple(sorted((str(k), str(v)) for k, v in dict(props.get("images") or {}).items())),
         )
 
     def props(self, name_key: str) -> dict[str, Any]:
@@ -185,6 +189,7 @@ class DeploymentInputs:
             "fileSha256": self.file_sha256,
             "services": list(self.services),
             "healthTimeout": self.health_timeout,
+            "images": dict(self.images),
         }
 
 
@@ -206,6 +211,9 @@ def check_deployment(news: dict[str, Any], name_key: str, name_re: re.Pattern[st
     timeout = news.get("healthTimeout", DEFAULT_HEALTH_TIMEOUT)
     if not is_unknown(timeout) and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         failures.append(CheckFailure("healthTimeout", "must be a positive number of seconds"))
+    images = news.get("images")
+    if not is_unknown(images) and (bad := check_images_prop(images)) is not None:
+        failures.append(bad)
     inputs = dict(news)
     if isinstance(path, str) and path.strip() and not is_unknown(path):
         inputs["file"] = os.path.abspath(path)
@@ -213,8 +221,8 @@ def check_deployment(news: dict[str, Any], name_key: str, name_re: re.Pattern[st
 
 
 def diff_deployment(olds: dict[str, Any], news: dict[str, Any], name_key: str) -> DiffResult:
-    """A new name replaces (the old one is removed first); a new file, file content, service list or timeout, or
-    a service that is not ready any more, updates."""
+    """A new name replaces (the old one is removed first); a new file, file content, service list, timeout or
+    image ID (infra/deploy/image_ids.py), or a service that is not ready any more, updates."""
     if is_unknown(news.get(name_key)):
         return DiffResult(changes=True, replaces=[name_key], delete_before_replace=True)
     if any(is_unknown(news.get(k)) for k in _FIELDS):
@@ -231,6 +239,7 @@ def diff_deployment(olds: dict[str, Any], news: dict[str, Any], name_key: str) -
         or list(olds.get("services") or []) != services
         or int(olds.get("healthTimeout") or DEFAULT_HEALTH_TIMEOUT)
         != int(news.get("healthTimeout") or DEFAULT_HEALTH_TIMEOUT)
+        or bool(changed_images(olds.get("images"), news.get("images")))
     )
     return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
@@ -272,7 +281,8 @@ class FileDeploymentProvider(ResourceProvider):
     def _up(self, inputs: DeploymentInputs) -> dict[str, Any]:
         if not os.path.isfile(inputs.file):
             raise self.error(f"the compose file {inputs.file} does not exist (it is written by a RenderedFile first)")
-        return {**inputs.props(self.name_key), "status": self.apply(inputs)}
+        status = self.apply(inputs)
+        return {**inputs.props(self.name_key), "images": rerecorded(dict(inputs.images)), "status": status}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = DeploymentInputs.from_props(props, self.name_key)
@@ -310,6 +320,7 @@ class FileDeploymentResource(Resource):
     fileSha256: pulumi.Output[str]
     services: pulumi.Output[list[str]]
     healthTimeout: pulumi.Output[int]
+    images: pulumi.Output[dict[str, str]]
     status: pulumi.Output[dict[str, str]]
 
     def __init__(
@@ -321,10 +332,12 @@ class FileDeploymentResource(Resource):
         file_sha256: pulumi.Input[str],
         services: Sequence[str],
         health_timeout: int = DEFAULT_HEALTH_TIMEOUT,
+        images: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {self.provider_class.name_key: name, "file": file, "fileSha256": file_sha256,
-                 "services": list(services), "healthTimeout": health_timeout, "status": None}  # fmt: skip
+                 "services": list(services), "healthTimeout": health_timeout,
+                 "images": dict(images or {}), "status": None}  # fmt: skip
         super().__init__(self.provider_class(), resource_name, props, opts)
 
     @property
@@ -366,6 +379,7 @@ class FileDriver:
             file_sha256=request.compose_sha256,
             services=[svc.name for svc in s.services],
             health_timeout=s.health_timeout,
+            images=image_records([(svc.name, svc.image) for svc in s.services if svc.build is None], request.image_ids),
             opts=pulumi.ResourceOptions(parent=request.parent),
         )
         return Deployed(outputs={"composeProject": deployment.deployment_name, "status": deployment.status},
@@ -373,21 +387,7 @@ class FileDriver:
 
 
 __all__ = [
-    "DEFAULT_HEALTH_TIMEOUT",
-    "ContainerState",
-    "DeployError",
-    "DeploymentInputs",
-    "FileDeploymentProvider",
-    "FileDeploymentResource",
-    "FileDriver",
-    "check_deployment",
-    "diff_deployment",
-    "failed",
-    "file_deployment",
-    "inspect_containers",
-    "is_ready",
-    "labelled_containers",
-    "mask_dsn_keys",
-    "run",
-    "tail",
-]
+    "DEFAULT_HEALTH_TIMEOUT", "ContainerState", "DeployError", "DeploymentInputs", "FileDeploymentProvider",
+    "FileDeploymentResource", "FileDriver", "check_deployment", "diff_deployment", "failed", "file_deployment",
+    "inspect_containers", "is_ready", "labelled_containers", "mask_dsn_keys", "run", "tail",
+]  # fmt: skip

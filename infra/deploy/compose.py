@@ -5,6 +5,9 @@
   seconds; a container that exits or is restarted by its restart policy fails the deploy at once, with its exit
   code, restarts and last log lines (infra/deploy/readiness.py). ``<compose>`` is ``docker compose`` when
   available, else ``docker-compose`` (override with ``SENTRY_STACKS_COMPOSE``, e.g. ``docker-compose``).
+* An image rebuilt under the same tag is a new ID in the deployment's ``images`` (infra/deploy/image_ids.py), so the
+  deployment updates and ``up -d`` recreates exactly the containers whose image ID changed (compose compares it
+  itself: v1 in its config hash, v2 in its ``com.docker.compose.image`` label); no ``--force-recreate`` is needed.
 * ``read`` (refresh): the project's containers by the compose project label; no container at all means the
   deployment is gone, a stopped or unhealthy one shows up as drift (fixed by ``up``).
 * ``delete``: ``down -v --remove-orphans``; without the file, the project's containers and networks are removed

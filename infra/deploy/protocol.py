@@ -12,6 +12,7 @@ resources that run it, answering :class:`Deployed`. Two flags tell the program w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +34,9 @@ class DeployRequest:
     root: Path
     #: the component the driver's resources are children of
     parent: pulumi.Resource
+    #: image reference -> its ID on this machine's Docker host, for the images there (infra/images.py): a rebuild
+    #: under the same tag is a new ID, which redeploys the services that run it (infra/deploy/image_ids.py)
+    image_ids: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,6 +6,11 @@
   previous spec is still running (``healthTimeout``). A rolled-back or paused update, or tasks that keep failing,
   fail the deployment with the task errors. Rolling updates themselves are Swarm's: the compose file carries
   ``deploy.update_config`` (``start-first`` where the service allows it; see infra/render.py).
+* An image rebuilt under the same tag (a new ID in the deployment's ``images``: infra/deploy/image_ids.py) leaves the
+  stack file as it was, and ``stack deploy`` (with ``--resolve-image never``, the spec names the tag, not an ID)
+  updates nothing. So before the deploy, the services whose running tasks run another image than the one recorded
+  are noted, and each of them whose spec the deploy did not change gets ``docker service update --force
+  --no-resolve-image``: a rolling update to the image the tag now names, on this host.
 * The engine must be a swarm manager (``docker info``: ``LocalNodeState`` active, ``ControlAvailable``); otherwise
   a clear error says so before anything is deployed. This module never initialises, joins or leaves a swarm.
 * ``read`` (refresh): the stack's services and task containers; no service at all means the stack is gone.
@@ -26,7 +31,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from infra.deploy.base import (
@@ -42,6 +47,7 @@ from infra.deploy.base import (
     mask_dsn_keys,
     run,
 )
+from infra.deploy.image_ids import split_record
 
 STACK_LABEL = "com.docker.stack.namespace"
 SERVICE_LABEL = "com.docker.swarm.service.name"
@@ -84,6 +90,7 @@ class ServiceState:
     update_state: str  # "" without an update, else updating|completed|paused|rollback_*
     update_message: str
     spec_version: int
+    template: str = ""  # the task template (what a task runs) as canonical JSON: unchanged by a no-op deploy
 
 
 def _unprefixed(stack: str, full: str) -> str:
@@ -113,6 +120,7 @@ def stack_services(stack: str) -> dict[str, ServiceState]:
             update_state=str(update.get("State") or ""),
             update_message=str(update.get("Message") or ""),
             spec_version=int((item.get("Version") or {}).get("Index") or 0),
+            template=json.dumps(spec.get("TaskTemplate") or {}, sort_keys=True),
         )
     return out
 
@@ -200,6 +208,40 @@ def deploy(stack: str, file: str) -> None:
         raise failed(f"docker stack deploy ... {stack}", proc, SwarmError)
 
 
+def stale_services(running: Mapping[str, set[str]], images: Mapping[str, str]) -> list[str]:
+    """The services whose running tasks (`running`: service -> the image IDs of its task containers) run another
+    image than the ID recorded for them (`images`: service -> ``"<ref> <id>"``); none running, or no ID: not stale."""
+    out = []
+    for service, record in sorted(images.items()):
+        image_id = split_record(record)[1]
+        if image_id is not None and running.get(service) and running[service] != {image_id}:
+            out.append(service)
+    return out
+
+
+def running_images(stack: str) -> dict[str, set[str]]:
+    """Service -> the image IDs its running task containers were created from."""
+    ps = run(["docker", "ps", "-q", "--no-trunc", "--filter", f"label={STACK_LABEL}={stack}"])
+    if ps.returncode != 0 or not ps.stdout.split():
+        return {}
+    fmt = f'{{{{index .Config.Labels "{SERVICE_LABEL}"}}}} {{{{.Image}}}}'
+    inspect = run(["docker", "inspect", "--format", fmt, *ps.stdout.split()])
+    out: dict[str, set[str]] = {}
+    for line in inspect.stdout.splitlines():  # a container gone since `ps` is left out
+        name, _, image = line.strip().partition(" ")
+        if name and image:
+            out.setdefault(_unprefixed(stack, name), set()).add(image)
+    return out
+
+
+def force_update(stack: str, service: str) -> None:
+    """A rolling update of the service to the image its tag names now on this host (same spec)."""
+    proc = run(["docker", "service", "update", "--detach", "--force", "--no-resolve-image", f"{stack}_{service}"],
+               timeout=DEPLOY_TIMEOUT)  # fmt: skip
+    if proc.returncode != 0:
+        raise failed(f"docker service update --force {stack}_{service}", proc, SwarmError)
+
+
 def remove(stack: str, timeout: float = 120.0) -> None:
     """``docker stack rm``, then wait until the stack's containers and networks are gone."""
     if not stack_services(stack) and not stack_containers(stack) and not _stack_networks(stack):
@@ -229,7 +271,20 @@ class SwarmProvider(FileDeploymentProvider):
 
     def apply(self, inputs: DeploymentInputs) -> dict[str, str]:
         require_manager()
+        before = stack_services(inputs.name)
+        stale = stale_services(running_images(inputs.name), dict(inputs.images))  # rebuilt under the same tag
         deploy(inputs.name, inputs.file)
+        after = stack_services(inputs.name)
+        forced = [s for s in stale if s in before and s in after and after[s].template == before[s].template]
+        for service in forced:
+            force_update(inputs.name, service)
+        wanted = {s: record for s, record in inputs.images if s in forced}
+        deadline = time.monotonic() + float(inputs.health_timeout)
+        while wanted and stale_services(running_images(inputs.name), wanted):
+            if time.monotonic() >= deadline:  # the forced update has not started a task of the new image
+                raise SwarmError(f"swarm stack {inputs.name}: {', '.join(forced)} still run(s) the previous image "
+                                 f"{inputs.health_timeout} s after `docker service update --force`")  # fmt: skip
+            time.sleep(POLL)
         return wait_converged(inputs.name, inputs.services, float(inputs.health_timeout))
 
     def observe(self, inputs: DeploymentInputs) -> dict[str, str] | None:
@@ -252,11 +307,14 @@ __all__ = [
     "SwarmError",
     "SwarmProvider",
     "deploy",
+    "force_update",
     "remove",
     "require_manager",
+    "running_images",
     "service_status",
     "stack_containers",
     "stack_services",
+    "stale_services",
     "swarm_state",
     "task_errors",
     "wait_converged",

@@ -119,7 +119,8 @@ def done(p: program.Program) -> pulumi.Output[Any]:
 @pulumi.runtime.test
 def test_program_with_compose_driver(mocks: Mocks, tmp_path: Path, stack: str) -> Any:
     s = settings(stack, tmp_path)
-    p = program.build(s, root=ROOT)
+    image_id = "sha256:" + "1" * 64  # every image on the host (program.check_images): the deployment records them
+    p = program.build(s, root=ROOT, image_ids={svc.image: image_id for svc in s.services})
 
     def check(_: Any) -> None:
         files = mocks.of("pulumi-python:dynamic/files:RenderedFile")
@@ -139,6 +140,8 @@ def test_program_with_compose_driver(mocks: Mocks, tmp_path: Path, stack: str) -
         assert compose["fileSha256"] == hashlib.sha256(compose_file["content"].encode()).hexdigest()
         assert compose["services"] == ["backend", "beat", "frontend", "redis", "worker"]
         assert compose["healthTimeout"] == 180
+        pulled = {svc.name: f"{svc.image} {image_id}" for svc in s.services if svc.build is None}
+        assert pulled and compose["images"] == pulled  # a service that builds its image records none
         assert not [r for r in mocks.resources if r.typ.startswith("docker:")]
         assert sorted(mocks.of("sentrystacks:index:Project")) == [f"{stack}-backend", f"{stack}-frontend"]
 
@@ -310,12 +313,12 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
     seen: dict[str, Any] = {}
     real_build = program.build
 
-    def spy(s: StackSettings, root: Path | None = None) -> program.Program:
+    def spy(s: StackSettings, root: Path | None = None, image_ids: Any = None) -> program.Program:
         seen["settings"] = s
-        return real_build(s, root)
+        return real_build(s, root, image_ids)
 
     monkeypatch.setattr(program, "build", spy)
-    monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s))
+    monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s) and {})
     real_provider = program.SentryStacks
 
     def provider(name: str, **kw: Any) -> Any:
