@@ -282,6 +282,28 @@ def test_compose_file_in_bridge_mode(tmp_path: Path) -> None:
     assert "ports" not in doc["services"]["redis"] and doc["networks"] == {"default": {"name": "sentry-stacks-dev"}}
 
 
+def test_a_service_without_variables_renders_no_environment_key(tmp_path: Path) -> None:
+    """A service with no variables at all (no Sentry, no environment): no `environment:` key, which YAML would read
+    as null and docker-compose 1.29 rejects the whole file for ("contains an invalid type"); the real compose
+    accepts the file."""
+    cmd = docker_compose()
+    cfg = stack_config("dev")
+    cfg["sentry-stacks:services"]["idle"] = {"image": "sentry-stacks/redis:latest", "command": ["sleep", "infinity"]}
+    from infra.settings import load_settings
+
+    s = load_settings(cfg, stack="dev", git_release=lambda: RELEASE, environ={})
+    rendered = render_all(s, DSNS, derive_rates(s.sampling), root=tmp_path)
+    assert rendered.envs["idle"] == {}
+    doc = yaml.safe_load(rendered.files[COMPOSE_FILE])
+    assert "environment" not in doc["services"]["idle"], doc["services"]["idle"]
+    deploy = tmp_path / "deploy" / "dev"
+    deploy.mkdir(parents=True)
+    (deploy / COMPOSE_FILE).write_text(rendered.files[COMPOSE_FILE])
+    proc = subprocess.run([*cmd, "-p", "sentry-stacks-dev", "-f", COMPOSE_FILE, "config"], cwd=deploy,
+                          capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.parametrize("mode", ["host", "bridge"])
 def test_docker_compose_config_accepts_the_file(tmp_path: Path, mode: str) -> None:
     cmd = docker_compose()
