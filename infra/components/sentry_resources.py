@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 
+from infra import sdk_outputs
 from infra.provider.config import PACKAGE, Preflight
 from infra.provider.kinds import KINDS, LEGACY_TYPE
 from infra.sentry.shape import SentryModel, props_of, secret_outputs
@@ -38,9 +39,11 @@ class SentryResource(pulumi.CustomResource):
     inputs."""
 
     #: the outputs a program reads: the ``pulumi.Output`` attributes a subclass declares. Only these become the
-    #: resource's output properties: the SDK makes an ``Output`` (an asyncio task) of every prop, so one per field of
-    #: the state (up to 32) would be about half the program's Outputs at 201 objects, for values nobody reads.
+    #: resource's output properties, and only these become ``Output`` attributes: the SDK would make an ``Output``
+    #: (an asyncio task) of every prop, inputs included, for values nobody reads (infra/sdk_outputs.py).
     read_outputs: ClassVar[tuple[str, ...]] = ()
+    #: the SDK makes ``Output`` attributes of these only, not of every input too (infra/sdk_outputs.py)
+    declared_outputs_only: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -50,6 +53,7 @@ class SentryResource(pulumi.CustomResource):
         kind = KINDS[type(self).__name__]
         if not isinstance(inputs, kind.inputs):
             raise TypeError(f"{kind.name} takes {kind.inputs.__name__}, not {type(inputs).__name__}")
+        sdk_outputs.declared_only()
         props: dict[str, Any] = dict.fromkeys(self.read_outputs)
         props.update(props_of(inputs))
         own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=kind.name))],
