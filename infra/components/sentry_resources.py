@@ -34,6 +34,18 @@ def ref(value: pulumi.Output[T]) -> T:
     return cast(T, value)
 
 
+def legacy_alias(kind: str, resource_name: str, parent: pulumi.Resource | None) -> str | pulumi.Output[str]:
+    """The URN the dynamic providers of earlier releases gave this resource: same name, same parent, their type.
+
+    The same alias as ``pulumi.Alias(type_=...)``, made with one ``apply`` of the parent's URN instead of the SDK's
+    (an ``Alias`` object costs a dozen Outputs per resource, each an asyncio task the program keeps until it ends:
+    about 2,400 at 201 objects, a third of the program's tasks in a no-op preview; docs/benchmarks.md)."""
+    legacy = LEGACY_TYPE.format(name=kind)
+    if parent is None:  # the stack's own children: no parent type in the URN
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{legacy}::{resource_name}"
+    return parent.urn.apply(lambda urn: f"{urn[: urn.rfind('::')]}${legacy}::{resource_name}")
+
+
 class SentryResource(pulumi.CustomResource):
     """A resource of the ``sentrystacks`` provider plugin (the type named like the class), declared with its typed
     inputs."""
@@ -56,7 +68,8 @@ class SentryResource(pulumi.CustomResource):
         sdk_outputs.declared_only()
         props: dict[str, Any] = dict.fromkeys(self.read_outputs)
         props.update(props_of(inputs))
-        own = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_TYPE.format(name=kind.name))],
+        parent = opts.parent if opts is not None else None
+        own = pulumi.ResourceOptions(aliases=[legacy_alias(kind.name, resource_name, parent)],
                                      additional_secret_outputs=secret_outputs(kind.state))
         super().__init__(kind.token, resource_name, props, pulumi.ResourceOptions.merge(opts, own))
 

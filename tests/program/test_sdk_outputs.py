@@ -82,3 +82,26 @@ def test_declared_outputs_only(mocks: Mocks) -> Any:
         assert mocks.inputs["dev-backend-key"]["project"] == "shop-backend"
 
     return pulumi.Output.all(project.slug, project.projectId, key.dsn, thing.platform).apply(check)  # type: ignore
+
+
+@pulumi.runtime.test
+def test_legacy_alias_is_the_urn_the_sdk_would_compute(mocks: Mocks) -> Any:
+    from pulumi.runtime.resource import create_urn
+
+    from infra.components.sentry_resources import legacy_alias
+    from infra.provider.kinds import LEGACY_TYPE
+
+    outer = pulumi.ComponentResource("sentry-stacks:index:SentryApp", "prod-sentry")
+    inner = pulumi.ComponentResource("acme:index:Group", "group", opts=pulumi.ResourceOptions(parent=outer))
+    legacy = LEGACY_TYPE.format(name="ClientKey")
+    top = legacy_alias("ClientKey", "k", None)
+    assert top == f"urn:pulumi:dev::sentry-stacks::{legacy}::k"  # no parent: known at once, no Output
+    mine = [pulumi.Output.from_input(top), legacy_alias("ClientKey", "k", outer), legacy_alias("ClientKey", "k", inner)]
+    sdks = [create_urn("k", legacy), create_urn("k", legacy, outer), create_urn("k", legacy, inner)]
+
+    def check(values: list[str]) -> None:
+        assert values[:3] == values[3:]
+        assert values[2] == ("urn:pulumi:dev::sentry-stacks::sentry-stacks:index:SentryApp$acme:index:Group$"
+                             f"{legacy}::k")
+
+    return pulumi.Output.all(*mine, *sdks).apply(check)
