@@ -12,7 +12,10 @@
 * ``check_config`` runs the preflight of :mod:`infra.sentry.preflight` when the program asks for it (the toolkit's
   does): one read of the organization before anything is declared, in preview and up only;
 * ``diff_config`` never replaces (a new token or URL is the same Sentry objects), also against the inputs of the
-  ``pulumi-python`` provider of a stack made by the dynamic providers.
+  ``pulumi-python`` provider of a stack made by the dynamic providers;
+* ``close`` (at the plugin's shutdown, :func:`infra.provider.server.shut_down`, once the server answers no more
+  calls): the requests still running on the pool finish before the event loop closes, so their create journal
+  lines are written (:mod:`infra.sentry.recovery`); a create that returns then stays pending, being unanswered.
 
 The token is read in ``configure`` only (explicit provider input, stack config, environment, or the localsentry info
 file) and kept in memory; the provider answers with secrets marked secret (DSNs, key secrets).
@@ -21,6 +24,7 @@ file) and kept in memory; the provider answers with secrets marked secret (DSNs,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +39,7 @@ from infra.provider.kinds import BY_TOKEN, Kind
 from infra.provider.schema import schema
 from infra.provider.server import serve
 from infra.provider.values import plain, plain_map, secret_keys, to_map
+from infra.sentry import recovery
 from infra.sentry.base import SentryProvider, watch_cli
 from infra.sentry.client import SentryClient, connection_from_values
 from infra.sentry.errors import SentryConfigError, SentryError, register_secret
@@ -69,6 +74,7 @@ class SentryStacksProvider(p.Provider):
         self._client: SentryClient | None = None
         self._error: SentryConfigError | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._retired: list[ThreadPoolExecutor] = []  # the pools of earlier configures, closed with the last one
         self._providers: dict[str, SentryProvider[Any]] = {}
         self._upload_token: str | None = None
 
@@ -117,6 +123,8 @@ class SentryStacksProvider(p.Provider):
             self._client, self._error = None, exc
         self._upload_token = (config.upload_token or "").strip() or None
         register_secret(self._upload_token)
+        if self._pool is not None:
+            self._retired.append(self._pool)
         self._pool = ThreadPoolExecutor(max_workers=config.pool_size(), thread_name_prefix="sentry")
         self._providers = {}
         return p.ConfigureResponse(accept_secrets=True, supports_preview=False, accept_resources=False)
@@ -130,7 +138,21 @@ class SentryStacksProvider(p.Provider):
         return found
 
     async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        except asyncio.CancelledError:  # the engine gets no answer, but the request goes on in its thread
+            recovery.unanswered()
+            raise
+
+    async def close(self) -> None:
+        """The plugin answers no more calls: wait for the requests still running on the pools (their journal lines
+        written while the event loop is open); a create that returns from now on stays pending."""
+        recovery.unanswered()
+        pools = [*self._retired, *([self._pool] if self._pool is not None else [])]
+        self._pool, self._retired = None, []
+        loop = asyncio.get_running_loop()
+        for pool in pools:
+            await loop.run_in_executor(None, functools.partial(pool.shutdown, wait=True, cancel_futures=True))
 
     # ------------------------------------------------------------------- resources
 

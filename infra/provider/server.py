@@ -15,6 +15,13 @@ over gRPC, with gaps found by experiment (../coord/provider-spike.md, section 0)
   0 = DIFF_UNKNOWN) and reads ``inputDiff`` of a detailed diff (the attribute is ``input_diff``). Here the enum is
   mapped as the resource ``Diff`` maps it, and no detailed diff is sent (the engine shows the inputs' difference).
 * **the serve loop**: ``server.main`` hard-codes ``ProviderServicer``; :func:`serve` is the same loop with ours.
+* **the shutdown**: the engine ends a plugin with SIGINT (then SIGKILL 5 s later). The stock loop lets the
+  KeyboardInterrupt tear ``asyncio.run`` down with the gRPC server still running, whose ``__del__`` then schedules
+  its shutdown on the closed loop: a ``RuntimeError: Event loop is closed`` traceback on the plugin's stderr (the
+  engine's verbose log), and the calls in flight are dropped. :func:`serve` takes SIGINT/SIGTERM on the loop
+  instead, stops the server (the calls in flight have :data:`GRACE` seconds to answer), then awaits the provider's
+  ``close()`` (the plugin's requests still running on its thread pool finish and write their create journal lines)
+  before the loop closes.
 
 Unknown values are never answered with ``PropertyValue.computed()`` (it cannot be marshalled: ``ValueError:
 Unsupported value type``): the plugin sends the wire sentinel instead (:mod:`infra.provider.values`). Blocking calls
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -43,6 +51,8 @@ from infra.provider_errors import expect, one_line
 from infra.sentry.errors import SentryError
 
 T = TypeVar("T")
+#: seconds the calls in flight have to answer once the engine ends the plugin (it kills it 5 s after its SIGINT)
+GRACE = 4.0
 _unmarshal = PropertyValue.unmarshal_map
 _marshal = PropertyValue.marshal_map
 
@@ -156,23 +166,46 @@ async def start(provider: p.Provider, version: str, engine: str) -> tuple[grpc.a
     return server, port
 
 
+def _on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stop` (on the loop: no KeyboardInterrupt)."""
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    except (NotImplementedError, RuntimeError):  # not Unix, or not the main thread: asyncio.run's KeyboardInterrupt
+        pass  # (it cancels run(), whose finally still shuts down on the loop)
+
+
+async def shut_down(server: grpc.aio.Server, provider: p.Provider, grace: float = GRACE) -> None:
+    """Stop `server` (no new calls; those in flight have `grace` seconds to answer, the rest are cancelled), then
+    the provider's own ``close()``: all of it on the running loop, so nothing is left to schedule on a closed one."""
+    await server.stop(grace)
+    close = getattr(provider, "close", None)
+    if close is not None:
+        await close()
+
+
 def serve(provider: p.Provider, version: str, argv: list[str] | None = None) -> None:
     """Serve `provider` to the engine whose address is the first argument; the port goes to stdout (the engine
-    reads it from there)."""
+    reads it from there). SIGINT or SIGTERM (how the engine ends a plugin) shuts down cleanly (:func:`shut_down`)."""
     parser = argparse.ArgumentParser(description="the sentrystacks Pulumi provider plugin")
     parser.add_argument("engine", help="the Pulumi engine's address")
     engine = parser.parse_known_args(argv)[0].engine
 
     async def run() -> None:
+        stop = asyncio.Event()
+        _on_signals(asyncio.get_running_loop(), stop)
         server, port = await start(provider, version, engine)
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
-        await server.wait_for_termination()
+        try:
+            await stop.wait()  # nothing else ends the server
+        finally:
+            await shut_down(server, provider)
 
     try:
         asyncio.run(run())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a signal before the loop took them, or where it cannot
         pass
 
 
-__all__ = ["DiffRequest", "Servicer", "diff_changes", "serve", "start"]
+__all__ = ["GRACE", "DiffRequest", "Servicer", "diff_changes", "serve", "shut_down", "start"]

@@ -12,7 +12,9 @@ This journal remembers those creates, per project directory (the provider's work
 
 * ``{"begin": key}`` before a create's POST, ``{"done": key}`` after the create returned;
 * when the provider sees the CLI gone (:func:`infra.sentry.base.watch_cli`), ``{"begin": key}`` again for every
-  create this process finished: the CLI may have died before recording it.
+  create this process finished: the CLI may have died before recording it;
+* once the provider plugin can no longer answer (shut down with calls still running, or a call cancelled:
+  :func:`unanswered`), a create that returns writes no ``done``: its answer never reached the engine.
 
 A key whose last line is ``begin`` is *pending*: the next run looks that object up by name before POSTing
 (finding it is what makes a rerun converge with no duplicate), then writes ``done``. The journal holds names
@@ -144,6 +146,13 @@ def settled(journal_key: str) -> None:
     _append([{"done": journal_key}])
 
 
+def unanswered() -> None:
+    """The provider can no longer answer the engine (it is shutting down, or a call was cancelled): a create that
+    returns from now on stays pending (its object may be missing from the state); those answered stay done."""
+    with _lock:
+        _state["dying"] = True
+
+
 def cli_died() -> None:
     """The CLI is gone: every create this process finished may be missing from the state. Mark them pending."""
     with _lock:
@@ -152,4 +161,4 @@ def cli_died() -> None:
     _append([{"begin": k} for k in keys])
 
 
-__all__ = ["JOURNAL", "cli_died", "creating", "disable", "enable", "key", "may_exist", "settled"]
+__all__ = ["JOURNAL", "cli_died", "creating", "disable", "enable", "key", "may_exist", "settled", "unanswered"]

@@ -2,8 +2,8 @@
 
 Against a real localsentry: with `lookupFirst: false` (what SentryApp passes) a create sends one POST and no
 read; a create the journal lists as pending (its CLI was killed) finds its object by name instead of making a
-second one; the journal records begin/done, marks finished creates pending again when the CLI dies, and is
-inert without a CLI.
+second one; the journal records begin/done, marks finished creates pending again when the CLI dies, leaves
+pending a create that returns when its answer can no longer reach the engine, and is inert without a CLI.
 """
 
 from __future__ import annotations
@@ -72,6 +72,21 @@ def test_journal_records_begin_done_and_a_dead_cli(journal: Path) -> None:
     recovery.enable(journal)
     assert not recovery.may_exist(key) and recovery.may_exist(other)
     assert journal.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_create_returning_when_no_answer_can_reach_the_engine_stays_pending(journal: Path) -> None:
+    """The plugin shut down (or its call was cancelled) while the create ran: no done, the next run looks it up."""
+    answered = recovery.key("key", "http://x/api/0/", "org", "proj", "dev-g1")
+    late = recovery.key("key", "http://x/api/0/", "org", "proj", "dev-g2")
+    with recovery.creating(answered):
+        pass
+    recovery.unanswered()
+    with recovery.creating(late):
+        pass
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert lines == [{"begin": answered}, {"done": answered}, {"begin": late}]
+    recovery.enable(journal)
+    assert recovery.may_exist(late) and not recovery.may_exist(answered)
 
 
 def test_journal_is_inert_without_a_cli(tmp_path: Path) -> None:

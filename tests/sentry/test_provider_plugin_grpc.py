@@ -3,18 +3,22 @@
 The plugin (``venv/bin/pulumi-resource-sentrystacks``) is started as the engine starts it and called with what the
 engine sends: check, create, read, diff (no change after a read), update, delete; each resource type the toolkit
 declares, the legacy ones in localsentry's legacy-alerts mode; the preflight of check_config; secrets marked secret;
-a gone object read as gone; errors as one line.
+a gone object read as gone; errors as one line; the plugin ended (SIGINT, as the engine ends it) with a create in
+flight.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.runtime import proto
 
+from infra.provider.server import GRACE
 from infra.provider.values import plain_map
 from tests.support.localsentry import LocalSentry, unique
 from tests.support.old_sentry import OldSentry
@@ -166,3 +170,67 @@ def test_default_provider_reads_the_sentrystacks_config(localsentry: LocalSentry
         assert plugin.version() and json.loads(plugin.schema())["name"] == "sentrystacks"
     finally:
         plugin.close()
+
+
+def _journal(cwd: Path) -> list[dict[str, str]]:
+    path = cwd / ".sentry-stacks" / "pending-creates.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _ended_mid_create(ls: LocalSentry, tmp_path: Path, delay: float) -> tuple[Any, int, str, list[dict[str, str]]]:
+    """A plugin under a "CLI" (its create journal on), ended with SIGINT while a key's POST takes `delay` seconds
+    in localsentry: the create's answer (or PluginError), the plugin's exit code and stderr, its journal."""
+    project = ls.create_project(name=unique("halt"))["slug"]
+    plugin = Plugin(tmp_path, under_cli=True)
+    try:
+        plugin.configure({"baseUrl": ls.url, "organization": ls.org, "token": ls.token})
+        ls.set_faults(path=f"^/api/0/projects/{ls.org}/{project}/keys/$", methods=["POST"], delay=1.0,
+                      delay_seconds=delay)
+        answer: list[Any] = []
+
+        def create() -> None:
+            try:
+                answer.append(plugin.create("ClientKey", {"project": project, "name": "test-g1",
+                                                          "lookupFirst": False}))
+            except PluginError as exc:
+                answer.append(exc)
+
+        call = threading.Thread(target=create)
+        call.start()
+        deadline = time.monotonic() + 10
+        while not _journal(tmp_path) and time.monotonic() < deadline:  # `begin` is written just before the POST
+            time.sleep(0.02)
+        assert _journal(tmp_path), "the create never began"
+        plugin.interrupt()
+        call.join(timeout=30)
+        code, err = plugin.finish()
+    finally:
+        plugin.close()
+    [result] = answer
+    return result, code, err, _journal(tmp_path)
+
+
+def test_a_plugin_ended_mid_create_answers_it_and_exits_cleanly(localsentry: LocalSentry, tmp_path: Path) -> None:
+    """The engine ends a plugin with SIGINT (and SIGKILL 5 s later). A create in flight then is still answered (it
+    has infra.provider.server.GRACE seconds), its journal says begin then done, and the plugin exits 0 with nothing
+    on stderr. Before, the loop closed with the gRPC server running: "RuntimeError: Event loop is closed" on
+    stderr, and the create's answer lost although its journal said done."""
+    result, code, err, journal = _ended_mid_create(localsentry, tmp_path, delay=1.0)
+    assert not isinstance(result, PluginError), result
+    id_, outputs = result
+    assert id_ and outputs["dsn"].is_secret
+    assert "test-g1" in [k["name"] for k in localsentry.keys(outputs["project"].value)]
+    assert (code, err) == (0, ""), err
+    key = journal[0]["begin"]
+    assert key.startswith("key|") and journal == [{"begin": key}, {"done": key}]
+
+
+def test_a_create_outlasting_the_grace_stays_pending(localsentry: LocalSentry, tmp_path: Path) -> None:
+    """A create still running when the grace is over cannot be answered: the engine gets an error, the plugin waits
+    for the request (not cut off mid-POST) and exits cleanly, and the create stays pending in the journal (no
+    done): the next run looks its object up by name before POSTing again."""
+    result, code, err, journal = _ended_mid_create(localsentry, tmp_path, delay=GRACE + 1.0)
+    assert isinstance(result, PluginError), result
+    assert (code, err) == (0, ""), err
+    [begin] = journal
+    assert list(begin) == ["begin"] and begin["begin"].startswith("key|")

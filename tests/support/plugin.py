@@ -3,10 +3,16 @@
 :class:`Plugin` starts ``pulumi-resource-sentrystacks``, reads the port it prints and calls its ResourceProvider
 methods with plain values (marshalled as the engine marshals them), so the sentry tier drives the very code the
 CLI drives. A call the plugin refuses raises :class:`PluginError` with the gRPC details (what the CLI would show).
+``Plugin(..., under_cli=True)`` starts it below a process named ``pulumi`` (a shell), as the CLI does: the plugin
+then keeps its create journal (infra/cli_watch.py finds its CLI by that name); :meth:`Plugin.interrupt` ends it as
+the engine does (SIGINT) and :meth:`Plugin.finish` gives its exit code and stderr.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,20 +50,48 @@ def _marshal(values: dict[str, Any], secrets: tuple[str, ...] = ()) -> Any:
 class Plugin:
     """One plugin process and a stub on its port."""
 
-    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen([str(PLUGIN), "127.0.0.1:1"], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None, *, under_cli: bool = False) -> None:
+        argv = [str(PLUGIN), "127.0.0.1:1"]
+        if under_cli:  # `pulumi -c '"$@"; exit $?' pulumi <plugin>`: a shell named pulumi waits for the plugin
+            cli = cwd / "cli" / "pulumi"
+            cli.parent.mkdir(parents=True, exist_ok=True)
+            cli.symlink_to(shutil.which("sh") or "/bin/sh")
+            argv = [str(cli), "-c", '"$@"; exit $?', "pulumi", *argv]
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
         assert self.proc.stdout is not None
         port = self.proc.stdout.readline().strip()
         if not port.isdigit():
             self.proc.kill()
             error = self.proc.stderr.read() if self.proc.stderr else ""
             raise RuntimeError(f"the plugin printed no port: {port!r} {error}")
+        #: the plugin's own process (the shell's child under the "CLI")
+        self.pid = self.proc.pid
+        if under_cli:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children", encoding="ascii") as handle:
+                self.pid = int(handle.read().split()[0])
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
 
+    def interrupt(self) -> None:
+        """End the plugin as the engine ends it at the end of a command: SIGINT."""
+        os.kill(self.pid, signal.SIGINT)
+
+    def finish(self, timeout: float = 15) -> tuple[int, str]:
+        """Wait for the plugin to exit: its exit code and what it wrote to stderr."""
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        finally:
+            self.channel.close()
+        return self.proc.returncode, err
+
     def close(self) -> None:
         self.channel.close()
+        if self.pid != self.proc.pid and self.proc.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.proc.kill()
         self.proc.wait(timeout=10)
 

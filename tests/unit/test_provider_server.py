@@ -5,21 +5,28 @@ fixes or changes it makes that test fail, and the work-around can go) and ours."
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime import proto
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from infra.provider.plugin import SentryStacksProvider
 from infra.provider.server import Servicer
 from infra.provider.values import plain, to_map, to_value
 from infra.sentry.errors import SentryStateError
+from tests.support.plugin import PLUGIN
 
 T = TypeVar("T")
 URN = "urn:pulumi:dev::proj::sentry-stacks:index:SentryApp$sentrystacks:index:{kind}::dev-{name}"
@@ -163,3 +170,41 @@ def test_calls_run_on_the_providers_own_pool(monkeypatch: pytest.MonkeyPatch) ->
     Slow.peak = 0
     run(creates())
     assert Slow.peak == 12
+
+
+STOCK_PLUGIN = """
+import sys
+from pulumi.provider.experimental import provider as p
+from pulumi.provider.experimental.server import main
+main(sys.argv[1:], "1.0.0", p.Provider())
+"""
+
+
+def _ended(argv: list[str], sig: int) -> tuple[int, str]:
+    """A plugin process that answered one call, ended with `sig`: its exit code and stderr."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), proc.stderr.read() if proc.stderr else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            assert provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=10).version
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, err
+
+
+def test_the_stock_serve_loop_ends_with_event_loop_is_closed() -> None:
+    """Stock: the engine's SIGINT (how it ends a plugin after every command) unwinds asyncio.run with the gRPC server
+    running; its __del__ then schedules the shutdown on the closed loop, a traceback on stderr."""
+    code, err = _ended([sys.executable, "-c", STOCK_PLUGIN, "127.0.0.1:1"], signal.SIGINT)
+    assert code == 0 and "RuntimeError: Event loop is closed" in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_plugin_ends_cleanly_on_the_engines_signal(sig: int) -> None:
+    """Ours (the real console script): the server is stopped on the loop, exit 0, nothing on stderr."""
+    assert _ended([str(PLUGIN), "127.0.0.1:1"], sig) == (0, "")
