@@ -122,6 +122,7 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
         dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
         dsn_reload=svc.dsn_reload, user=svc.user, framework=framework, sdk=sdk(framework, platform),
+        framework_own=svc.framework is not None or owner is None or owner[0] == name,
     )
 
 

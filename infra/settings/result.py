@@ -76,6 +76,9 @@ class ServiceSettings:
     #: whose shape its Sentry values take (``python`` or ``javascript``)
     framework: str = "other"
     sdk: str = "python"
+    #: the framework is the service's own (``framework`` set, or its own project's platform), not implied by the
+    #: platform of the project whose DSN it borrows (``dsnFrom``)
+    framework_own: bool = True
     #: the cron monitors whose scheduled job this service runs (``cronMonitors.<name>.service`` names it)
     cron_monitors: tuple[str, ...] = ()
 
