@@ -24,6 +24,7 @@ from infra.settings.result import (
     internal_host,
     public_url,
     url_host,
+    url_scheme,
 )
 from infra.settings.services import ServiceSettingsModel, env_template, reporting
 
@@ -162,7 +163,7 @@ class _Resolver:
                 add(f"${{{expr}}}: service {svc.name} has no port")
                 return match.group(0)
             host = internal_host(svc, self.mode)
-            url = f"http://{url_host(host)}:{svc.port}"
+            url = f"{url_scheme(svc)}://{url_host(host)}:{svc.port}"
             values = {"bind": svc.bind, "host": host, "port": str(svc.port), "url": url}
             if attr in values:
                 return values[attr]
