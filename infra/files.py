@@ -4,7 +4,8 @@ The file is written atomically (a temp file in the same folder, created with the
 start, fsync, rename, fsync of the folder), so a reader never sees a half-written file and a secret is
 never readable by others, not even for an instant. Its content is a secret input and output, so it is
 encrypted in state. `pulumi refresh` detects drift: a file edited by hand shows a changed `sha256`
-(and content), a removed file is reported as deleted. `pulumi destroy` removes the file.
+(and content), a removed file is reported as deleted. `pulumi destroy` removes the file, and its folder when
+nothing else is left in it.
 
 ``owner`` (a uid, optional) makes another user the file's owner from its first byte on (still mode 0600):
 the env file of a ``dsnReload: file`` service is read by the container's user through a read-only mount.
@@ -81,6 +82,20 @@ def write_atomic(path: str, content: str, mode: int = DEFAULT_MODE, owner: int |
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_file(path: str) -> None:
+    """Remove the file (gone already is fine), then its folder if that is empty now: `pulumi destroy` leaves no empty
+    ``deploy/<stack>/`` behind. A folder with anything else in it (another file, a write in progress) stays, and so
+    does one that cannot be removed (a mount point, no permission): the file is what was asked for."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    try:
+        os.rmdir(os.path.dirname(os.path.abspath(path)))  # fails unless the folder is empty
+    except OSError:
+        pass
 
 
 @dataclass(frozen=True)
@@ -183,11 +198,7 @@ class RenderedFileProvider(ResourceProvider):
         return UpdateResult({**outs, "owner": inputs.owner})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        path = str(props.get("path") or id_)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        remove_file(str(props.get("path") or id_))
 
 
 class RenderedFile(Resource, module="files", name="RenderedFile"):
@@ -219,4 +230,5 @@ class RenderedFile(Resource, module="files", name="RenderedFile"):
         )
 
 
-__all__ = ["RenderedFile", "RenderedFileInputs", "RenderedFileProvider", "outputs_from_disk", "write_atomic"]
+__all__ = ["RenderedFile", "RenderedFileInputs", "RenderedFileProvider", "outputs_from_disk", "remove_file",
+           "write_atomic"]

@@ -178,6 +178,15 @@ def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None
     return pv.describe(settings.privacy.collection, {**values, **fields}, kept={k: users for k in fields})
 
 
+def sentry_kind(svc: ServiceSettings) -> str:
+    """What the (Python) backend env file's header says the service is: its framework, or, for a service that reports
+    with another's DSN (``dsnFrom``) and names no framework of its own, whose DSN it uses (an RQ worker
+    with the DSN of a Flask app is no Flask app)."""
+    if svc.framework_own:
+        return f"{svc.framework}, sentry-python"
+    return f"sentry-python, with the DSN of {svc.dsn_service}"
+
+
 def render_env_file(
     settings: StackSettings, svc: ServiceSettings, env: Mapping[str, str], kept: Mapping[str, Any] | None = None
 ) -> str:
@@ -187,6 +196,7 @@ def render_env_file(
         .get_template(f"{svc.env_template}.env.j2")
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
+            sentry_kind=sentry_kind(svc),
             privacy=privacy_lines(settings, kept), public_prefix=contract.public_prefix(svc.framework) or "",
             ns=settings.project,  # the keys a comment names are the project's own (shop:services.api.environment)
         )

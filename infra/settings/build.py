@@ -24,6 +24,7 @@ from infra.settings.result import (
     internal_host,
     public_url,
     url_host,
+    url_scheme,
 )
 from infra.settings.services import ServiceSettingsModel, env_template, reporting
 
@@ -122,6 +123,7 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
         dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
         dsn_reload=svc.dsn_reload, user=svc.user, framework=framework, sdk=sdk(framework, platform),
+        framework_own=svc.framework is not None or owner is None or owner[0] == name,
     )
 
 
@@ -161,7 +163,7 @@ class _Resolver:
                 add(f"${{{expr}}}: service {svc.name} has no port")
                 return match.group(0)
             host = internal_host(svc, self.mode)
-            url = f"http://{url_host(host)}:{svc.port}"
+            url = f"{url_scheme(svc)}://{url_host(host)}:{svc.port}"
             values = {"bind": svc.bind, "host": host, "port": str(svc.port), "url": url}
             if attr in values:
                 return values[attr]

@@ -76,6 +76,9 @@ class ServiceSettings:
     #: whose shape its Sentry values take (``python`` or ``javascript``)
     framework: str = "other"
     sdk: str = "python"
+    #: the framework is the service's own (``framework`` set, or its own project's platform), not implied by the
+    #: platform of the project whose DSN it borrows (``dsnFrom``)
+    framework_own: bool = True
     #: the cron monitors whose scheduled job this service runs (``cronMonitors.<name>.service`` names it)
     cron_monitors: tuple[str, ...] = ()
 
@@ -163,14 +166,28 @@ class StackSettings:
         return public_url(svc, self.network_mode)
 
 
+#: the URL scheme of a service whose image is a well-known server that does not speak HTTP, by the image's name
+#: (registry, path, tag and digest aside: ``redis:7-alpine``, ``docker.io/library/postgres@sha256:...``); every other
+#: service's URL is ``http://``
+SCHEMES = {"redis": "redis", "valkey": "redis", "keydb": "redis", "postgres": "postgresql", "mysql": "mysql",
+           "mariadb": "mysql", "mongo": "mongodb"}  # fmt: skip
+
+
+def url_scheme(svc: ServiceSettings) -> str:
+    name = svc.image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return SCHEMES.get(name.lower(), "http")
+
+
 def public_url(svc: ServiceSettings, network_mode: NetworkMode) -> str | None:
+    """What the host reaches the service at (stack output ``serviceUrls``, ``${<service>.publicUrl}``), None when
+    it publishes no port; in its own scheme (``redis://127.0.0.1:6379`` for Redis, not ``http://``)."""
     if svc.port is None or not svc.public:
         return None
     if network_mode == "host":
         host = svc.bind if svc.bind not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{url_host(host)}:{svc.port}"
+        return f"{url_scheme(svc)}://{url_host(host)}:{svc.port}"
     host = svc.host_ip if svc.host_ip not in ("0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{url_host(host)}:{svc.host_port or svc.port}"
+    return f"{url_scheme(svc)}://{url_host(host)}:{svc.host_port or svc.port}"
 
 
 def url_host(host: str) -> str:
@@ -192,4 +209,5 @@ __all__ = [
     "StackSettings",
     "internal_host",
     "public_url",
+    "url_scheme",
 ]

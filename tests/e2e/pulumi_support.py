@@ -11,11 +11,17 @@ import os
 import secrets
 import shutil
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+
+from tests.support.localsentry import LocalSentry
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS_BIN = ROOT / "tools" / "bin"
@@ -136,3 +142,24 @@ def write_project(workdir: Path, name: str, program: str) -> None:
         + plugins_yaml()
     )
     (workdir / "__main__.py").write_text(program)
+
+
+@contextmanager
+def compose_shop(tmp: Path, services: dict[str, Any], compose_prefix: str) -> Iterator[PulumiProject]:
+    """A `shop` project running the toolkit's own program on the compose driver: stack `prod` of `services`, release
+    shop@1.0.0, its own localsentry (under `tmp`) and a compose project named `compose_prefix` and a random suffix.
+    Initialised with its Sentry token, not deployed; on leaving, destroyed and its localsentry stopped."""
+    ls = LocalSentry.start(tmp / "ls")
+    proj = PulumiProject(tmp / "shop", stack="prod")
+    try:
+        write_project(proj.workdir, "shop", "import infra.program\ninfra.program.run()\n")
+        config = {"shop:services": services, "shop:driver": "compose", "shop:release": "shop@1.0.0",
+                  "shop:environment": "production", "shop:composeProject": f"{compose_prefix}{uuid.uuid4().hex[:8]}",
+                  "shop:team": ls.team, "sentry:baseUrl": ls.url, "sentry:organization": ls.org}  # fmt: skip
+        (proj.workdir / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": config}))
+        proj.init()
+        proj.config_set("sentry:token", ls.token, secret=True)
+        yield proj
+    finally:
+        proj.run("destroy", "--yes", check=False)
+        ls.stop()

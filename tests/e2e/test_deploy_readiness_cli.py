@@ -19,14 +19,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import yaml
 
 from infra.deploy import readiness
 from infra.deploy.readiness import ReadinessError, ReadinessProvider
 from infra.render import parse_dotenv
 from tests.e2e.docker_support import Containers, demo_images, require_docker
-from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
-from tests.support.localsentry import LocalSentry
+from tests.e2e.pulumi_support import PulumiProject, compose_shop, require_langhost, require_pulumi
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
@@ -44,27 +42,14 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
     require_langhost()
     require_docker()
     images = demo_images()
-    tmp = tmp_path_factory.mktemp("ready")
-    ls = LocalSentry.start(tmp / "ls")
-    proj = PulumiProject(tmp / "shop", stack="prod")
-    try:
-        write_project(proj.workdir, "shop", "import infra.program\ninfra.program.run()\n")
-        port = free_port()
-        services = {
-            "cache": {"image": images.redis, "environment": {"REDIS_PORT": str(port), "REDIS_BIND": "127.0.0.1"}},
-            "worker": {"image": images.base, "command": ["sh", "-c", CRASH], "dependsOn": ["cache"],
-                       "sentry": {"project": "shop-worker", "platform": "python"}},
-        }  # fmt: skip
-        config = {"shop:services": services, "shop:driver": "compose", "shop:release": "shop@1.0.0",
-                  "shop:environment": "production", "shop:composeProject": f"ssready{uuid.uuid4().hex[:8]}",
-                  "shop:team": ls.team, "sentry:baseUrl": ls.url, "sentry:organization": ls.org}  # fmt: skip
-        (proj.workdir / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": config}))
-        proj.init()
-        proj.config_set("sentry:token", ls.token, secret=True)
+    port = free_port()
+    services = {
+        "cache": {"image": images.redis, "environment": {"REDIS_PORT": str(port), "REDIS_BIND": "127.0.0.1"}},
+        "worker": {"image": images.base, "command": ["sh", "-c", CRASH], "dependsOn": ["cache"],
+                   "sentry": {"project": "shop-worker", "platform": "python"}},
+    }  # fmt: skip
+    with compose_shop(tmp_path_factory.mktemp("ready"), services, "ssready") as proj:
         yield proj
-    finally:
-        proj.run("destroy", "--yes", check=False)
-        ls.stop()
 
 
 def test_compose_up_fails_naming_a_service_that_crash_loops_and_passes_once_it_stays_up(shop: PulumiProject) -> None:

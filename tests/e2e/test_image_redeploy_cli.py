@@ -25,9 +25,8 @@ import yaml
 from infra.deploy.image_ids import image_record
 from infra.deploy.swarm import SwarmProvider
 from tests.e2e.docker_support import demo_images, docker, image_prefix, require_docker, wait_http
-from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
+from tests.e2e.pulumi_support import PulumiProject, compose_shop, require_langhost, require_pulumi
 from tests.e2e.swarm_support import containers_by_service, remove_stack, single_node_swarm
-from tests.support.localsentry import LocalSentry
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
@@ -60,26 +59,16 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProje
     tmp = tmp_path_factory.mktemp("redeploy")
     tag = f"{image_prefix()}redeploy-web:e2e-{uuid.uuid4().hex[:8]}"
     build_web(tmp / "web", base, tag, "version one\n")
-    ls = LocalSentry.start(tmp / "ls")
-    proj = PulumiProject(tmp / "shop", stack="prod")
     port = free_port()
+    serve = ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", "/srv"]
+    services = {
+        "web": {"image": tag, "command": serve, "sentry": {"project": "shop-web", "platform": "python"}},
+        "idle": {"image": base, "command": ["sleep", "100000"], "environment": {"ROLE": "idle"}},
+    }
     try:
-        write_project(proj.workdir, "shop", "import infra.program\ninfra.program.run()\n")
-        serve = ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", "/srv"]
-        services = {
-            "web": {"image": tag, "command": serve, "sentry": {"project": "shop-web", "platform": "python"}},
-            "idle": {"image": base, "command": ["sleep", "100000"], "environment": {"ROLE": "idle"}},
-        }
-        config = {"shop:services": services, "shop:driver": "compose", "shop:release": "shop@1.0.0",
-                  "shop:environment": "production", "shop:composeProject": f"ssimg{uuid.uuid4().hex[:8]}",
-                  "shop:team": ls.team, "sentry:baseUrl": ls.url, "sentry:organization": ls.org}  # fmt: skip
-        (proj.workdir / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": config}))
-        proj.init()
-        proj.config_set("sentry:token", ls.token, secret=True)
-        yield proj, tag, port
+        with compose_shop(tmp, services, "ssimg") as proj:
+            yield proj, tag, port
     finally:
-        proj.run("destroy", "--yes", check=False)
-        ls.stop()
         docker("rmi", "--force", tag, check=False)
 
 

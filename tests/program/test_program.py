@@ -149,6 +149,15 @@ def test_program_with_compose_driver(mocks: Mocks, tmp_path: Path, stack: str) -
 
 
 @pulumi.runtime.test
+def test_service_urls_name_a_redis_by_its_own_scheme(mocks: Mocks, tmp_path: Path) -> Any:
+    """A new user's trial: serviceUrls.redis said http://... for Redis."""
+    p = program.build(settings("prod", tmp_path, serviceOverrides={"redis": {"public": True}}), root=ROOT)
+    assert p.outputs["serviceUrls"] == {"backend": "http://127.0.0.1:8000", "frontend": "http://127.0.0.1:8080",
+                                        "redis": "redis://127.0.0.1:6380"}  # fmt: skip
+    return done(p)
+
+
+@pulumi.runtime.test
 def test_outputs(mocks: Mocks, tmp_path: Path) -> Any:
     s = settings("prod", tmp_path)
     p = program.build(s, root=ROOT)

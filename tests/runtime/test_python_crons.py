@@ -39,8 +39,13 @@ def test_the_rendered_monitor_is_what_the_stack_declares() -> None:
         "heartbeat-dev", "* * * * *", None, "UTC")
     assert heartbeat.config["max_runtime"] == 2 and heartbeat.config["checkin_margin"] == 1
     assert list(cron_monitors(env)) == ["heartbeat"] and cron_monitors({}) == {}
-    with pytest.raises(ConfigError, match=r"does not run the cron monitor 'nightly'.*cronMonitors\.nightly\.service"):
+    with pytest.raises(ConfigError, match=r"does not run the cron monitor 'nightly'.*cronMonitors\.nightly\.service"
+                       ) as missing:  # fmt: skip
         cron_monitor("nightly", env)
+    # the runtime does not know the project's name: the key is not given another project's prefix
+    message = str(missing.value)
+    assert "set <project>:cronMonitors.nightly.service to this service (<project>: your Pulumi project's name)" in \
+        message and "sentry-stacks:" not in message, message
     with pytest.raises(ConfigError, match="SENTRY_STACKS_CRON_MONITORS must be a JSON object"):
         cron_monitors({"SENTRY_STACKS_CRON_MONITORS": "[1]"})
 
@@ -79,7 +84,7 @@ def test_celery_beat_reports_exactly_the_declared_schedule(schedule: dict[str, A
     ({"schedule": "@hourly"}, r"as '0 \* \* \* \*'.*declare schedule: \"0 \* \* \* \*\""),
 ])  # fmt: skip
 def test_a_schedule_celery_would_report_differently_is_refused(schedule: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match=r"sentry-stacks:cronMonitors\.job: .*" + message):
+    with pytest.raises(ConfigError, match=r"^<project>:cronMonitors\.job: .*" + message):
         beat_schedule({"job": "shop.job"}, monitor(**schedule))
 
 
@@ -87,7 +92,8 @@ def test_the_stack_and_the_app_must_agree() -> None:
     env = rendered()
     with pytest.raises(ConfigError, match="runs the cron monitor\\(s\\) heartbeat but the app schedules no task"):
         beat_schedule({}, env)
-    with pytest.raises(ConfigError, match="no cron monitor nightly is run by this service"):
+    with pytest.raises(ConfigError, match=r"no cron monitor nightly is run by this service .*: declare it in "
+                                           r"<project>:cronMonitors with this service"):  # fmt: skip
         beat_schedule({"heartbeat": "t.h", "nightly": "t.n"}, env)
     assert beat_schedule({"heartbeat": "t.h"}, {}) == {}  # the worker: the variable is not rendered there
     zones = rendered(a={"service": "beat", "schedule": "0 * * * *", "timezone": "UTC"},
@@ -125,4 +131,4 @@ def test_a_real_beat_runs_the_monitor_or_stops_at_start_without_one(tmp_path: Pa
         assert "runs no cron monitor" not in out
     else:
         assert proc.returncode == 2, out[-2000:]
-        assert "this celery beat runs no cron monitor" in out and "cronMonitors.heartbeat.service" in out
+        assert "this celery beat runs no cron monitor" in out and "<project>:cronMonitors.heartbeat.service" in out

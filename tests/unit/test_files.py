@@ -44,7 +44,7 @@ def test_write_atomic_readers_never_see_partial_content(tmp_path: Path) -> None:
 
 def test_provider_lifecycle_and_drift(tmp_path: Path) -> None:
     p = RenderedFileProvider()
-    path = str(tmp_path / "x.env")
+    path = str(tmp_path / "deploy" / "x.env")
     checked = p.check({}, {"path": path, "content": "A=1\n", "mode": 0o600})
     assert checked.failures == []
     created = p.create(checked.inputs)
@@ -54,7 +54,7 @@ def test_provider_lifecycle_and_drift(tmp_path: Path) -> None:
     # No change → no diff; content change → update; path change → replace.
     assert p.diff(path, created.outs, checked.inputs).changes is False
     assert p.diff(path, created.outs, {**checked.inputs, "content": "A=2\n"}).changes is True
-    moved = p.diff(path, created.outs, {**checked.inputs, "path": str(tmp_path / "y.env")})
+    moved = p.diff(path, created.outs, {**checked.inputs, "path": str(tmp_path / "deploy" / "y.env")})
     assert moved.changes is True and moved.replaces == ["path"]
 
     Path(path).write_text("HAND=1\n")
@@ -66,6 +66,26 @@ def test_provider_lifecycle_and_drift(tmp_path: Path) -> None:
     assert not p.read(path, created.outs).id
 
     p.delete(path, created.outs)  # already gone: no error
+
+
+def test_delete_removes_the_folder_it_leaves_empty_and_no_other(tmp_path: Path) -> None:
+    """`pulumi destroy` leaves no empty deploy/<stack>/ behind (a new user's trial); a folder that still holds
+    anything (another rendered file, a file of the user's) stays, and so does the folder above it."""
+    p = RenderedFileProvider()
+    stack = tmp_path / "deploy" / "prod"
+    created = {name: p.create({"path": str(stack / name), "content": f"{name}\n"}) for name in ("a.env", "b.env")}
+    kept = tmp_path / "deploy" / "kept"
+    mine = p.create({"path": str(kept / "c.env"), "content": "C=1\n"})
+    (kept / "notes.txt").write_text("the user's\n")
+
+    p.delete(created["a.env"].id, created["a.env"].outs or {})
+    assert sorted(f.name for f in stack.iterdir()) == ["b.env"]  # the other file keeps its folder
+    p.delete(created["b.env"].id, created["b.env"].outs or {})
+    assert not stack.exists()
+    p.delete(mine.id, mine.outs or {})
+    assert sorted(f.name for f in kept.iterdir()) == ["notes.txt"]
+    assert sorted(f.name for f in (tmp_path / "deploy").iterdir()) == ["kept"]
+    p.delete(created["b.env"].id, created["b.env"].outs or {})  # a second delete (file and folder gone): no error
 
 
 def test_check_failures_name_the_field(tmp_path: Path) -> None:

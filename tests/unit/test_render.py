@@ -219,6 +219,20 @@ def test_env_file_holds_exactly_the_mapping() -> None:
     assert sentry_keys == sorted(sentry_keys) and keys[len(sentry_keys) :] == sorted(keys[len(sentry_keys) :])
 
 
+def test_the_env_header_of_a_worker_with_another_services_dsn_does_not_name_that_services_framework() -> None:
+    """A new user's trial: the env file of an RQ worker (``dsnFrom: web``, a Flask app) said "Sentry (flask, ...)"."""
+    web = {"image": "shop/web:1", "port": 8000, "sentry": {"project": "shop-web", "platform": "python-flask"}}
+    s = settings_for("prod", services={"web": web, "worker": {"image": "shop/web:1", "dsnFrom": "web"},
+                                       "beat": {"image": "shop/web:1", "dsnFrom": "web", "framework": "celery"}},
+                     serviceOverrides={}, alerts={}, monitors={}, cronMonitors={}, keys={})  # fmt: skip
+    rendered = render_all(s, {"web": DSNS["backend"]}, derive_rates(s.sampling))
+    kinds = {name: rendered.files[f"{name}.env"].split("\n")[3] for name in ("web", "worker", "beat")}
+    assert kinds["web"].startswith("# Sentry (flask, sentry-python): read by"), kinds
+    assert kinds["worker"].startswith("# Sentry (sentry-python, with the DSN of web): read by"), kinds
+    assert kinds["beat"].startswith("# Sentry (celery, sentry-python): read by"), kinds  # its own, declared
+    assert "flask" not in rendered.files["worker.env"]
+
+
 def test_a_template_that_drops_a_variable_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import infra.render as render
 

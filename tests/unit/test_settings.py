@@ -436,6 +436,24 @@ def test_placeholders_in_bridge_mode() -> None:
     assert found.startswith('sentry-stacks:services.backend.bind = "127.0.0.1": with networkMode bridge')
 
 
+def test_a_redis_url_has_the_redis_scheme_not_http() -> None:
+    """A new user's trial: the stack output serviceUrls.redis said http://... for Redis."""
+    s = settings_for("dev", services=services(
+        redis={"public": True},
+        db={"image": "docker.io/library/postgres:16@sha256:" + "a" * 64, "port": 5432},
+        cache={"image": "registry.example.com:5000/valkey/valkey:8", "port": 6390, "public": False},
+        backend={"environment": {"REDIS_URL": "${redis.url}/0", "R": "${redis.publicUrl}", "DB": "${db.url}",
+                                 "C": "${cache.url}", "SELF": "${self.url}"}},
+    ))  # fmt: skip
+    assert s.public_url(s.service("redis")) == "redis://127.0.0.1:6380"
+    assert s.public_url(s.service("db")) == "postgresql://127.0.0.1:5432"
+    assert s.public_url(s.service("backend")) == "http://127.0.0.1:8000"  # any other image: HTTP
+    env = dict(s.service("backend").environment)
+    assert env["REDIS_URL"] == "redis://127.0.0.1:6380/0" and env["R"] == "redis://127.0.0.1:6380"
+    assert (env["DB"], env["C"], env["SELF"]) == ("postgresql://127.0.0.1:5432", "redis://127.0.0.1:6390",
+                                                  "http://127.0.0.1:8000")  # fmt: skip
+
+
 # --------------------------------------------------------------------------- keys and rotation
 
 

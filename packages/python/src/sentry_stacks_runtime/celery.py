@@ -25,7 +25,7 @@ from celery import Celery, signals
 from celery.schedules import crontab
 
 from sentry_stacks_runtime.config import ConfigError
-from sentry_stacks_runtime.crons import CRON_MONITORS_VAR, CronMonitor, cron_monitors
+from sentry_stacks_runtime.crons import CONFIG_KEY, CRON_MONITORS_VAR, PROJECT_NOTE, CronMonitor, cron_monitors
 from sentry_stacks_runtime.users import current_user
 
 #: how sentry-sdk names an interval: the largest of these units that divides it (sentry_sdk.crons.utils)
@@ -62,7 +62,7 @@ def connect() -> None:
 
 
 def _schedule(monitor: CronMonitor) -> Any:
-    where = f"sentry-stacks:cronMonitors.{monitor.name}"
+    where = f"{CONFIG_KEY}.{monitor.name}"
     if monitor.crontab is not None:
         declared = str(monitor.config["schedule"]["value"]).strip()
         if declared != monitor.crontab:
@@ -104,7 +104,7 @@ def beat_schedule(tasks: Mapping[str, str | Mapping[str, Any]],
     unknown = sorted(set(tasks) - set(monitors))
     if unknown:
         raise ConfigError(f"{CRON_MONITORS_VAR}: no cron monitor {', '.join(unknown)} is run by this service (it runs "
-                          f"{', '.join(monitors)}): declare it in sentry-stacks:cronMonitors with this service")
+                          f"{', '.join(monitors)}): declare it in {CONFIG_KEY} with this service ({PROJECT_NOTE})")
     out: dict[str, dict[str, Any]] = {}
     for name, monitor in monitors.items():
         task = tasks[name]
@@ -135,7 +135,7 @@ def configure_beat(app: Celery, tasks: Mapping[str, str | Mapping[str, Any]],
 def _no_monitors(names: list[str]) -> Any:
     def stop(**_: Any) -> None:
         print(f"sentry_stacks_runtime: this celery beat runs no cron monitor ({CRON_MONITORS_VAR} is not set): in the "
-              f"stack, set sentry-stacks:cronMonitors.{names[0]}.service to this service", flush=True)
+              f"stack, set {CONFIG_KEY}.{names[0]}.service to this service ({PROJECT_NOTE})", flush=True)
         raise SystemExit(2)  # not an Exception: Celery's signal dispatch lets it end beat
 
     return stop

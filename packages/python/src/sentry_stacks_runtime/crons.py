@@ -26,6 +26,10 @@ CRON_MONITORS_VAR = "SENTRY_STACKS_CRON_MONITORS"
 MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
           "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}  # fmt: skip
 UNITS = ("minute", "hour", "day", "week", "month", "year")
+#: the stack's config key of the cron monitors, for messages: the project's name (Pulumi.yaml's ``name``) prefixes it,
+#: and the runtime is not told which it is
+CONFIG_KEY = "<project>:cronMonitors"
+PROJECT_NOTE = "<project>: your Pulumi project's name"
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,8 @@ def cron_monitor(name: str, env: Mapping[str, str] | None = None) -> CronMonitor
     if name not in found:
         runs = ", ".join(found) or "none"
         raise ConfigError(f"this service does not run the cron monitor {name!r} ({CRON_MONITORS_VAR}: {runs}): in "
-                          f"the stack, set sentry-stacks:cronMonitors.{name}.service to this service")  # fmt: skip
+                          f"the stack, set {CONFIG_KEY}.{name}.service to this service ({PROJECT_NOTE})")  # fmt: skip
     return found[name]
 
 
-__all__ = ["CRON_MONITORS_VAR", "MACROS", "CronMonitor", "cron_monitor", "cron_monitors"]
+__all__ = ["CONFIG_KEY", "CRON_MONITORS_VAR", "MACROS", "CronMonitor", "cron_monitor", "cron_monitors"]
