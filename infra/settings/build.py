@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import infra.contract as contract
 from infra.crons import CronMonitorSpec
 from infra.settings.frameworks import guessed_warning, sdk
 from infra.settings.frameworks import resolve as resolve_framework
@@ -46,7 +47,8 @@ def build(
     for name, declared in sorted(cfg.services.items()):
         staged[name] = replace(_service(name, declared, cfg.network_mode, owners.get(name)), cron_monitors=jobs[name])
         platform = staged[name].platform
-        if platform is not None and resolve_framework(declared.framework, platform)[1]:
+        borrowed = declared.framework is None and owners.get(name, (name,))[0] != name
+        if platform is not None and not borrowed and resolve_framework(declared.framework, platform)[1]:
             warnings.append(guessed_warning(project, name, platform))
     final: list[ServiceSettings] = []
     for name, svc in sorted(staged.items()):
@@ -113,6 +115,11 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
                              start_period=h.start_period)
     platform = owner[1] if owner else None
     framework = resolve_framework(svc.framework, platform)[0]
+    borrowed = svc.framework is None and owner is not None and owner[0] != name
+    if borrowed and contract.public_prefix(framework):
+        # a process with a browser app's DSN (a Node worker of a Next.js app) is no browser app: it runs the Node
+        # SDK, and no browser copies (NEXT_PUBLIC_SENTRY_*...) go into its environment unless it says so
+        framework = "node"
     depends = tuple(dict.fromkeys(svc.depends_on))
     return ServiceSettings(
         name=name, image=svc.image, build=build, command=None, port=svc.port,

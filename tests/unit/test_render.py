@@ -233,6 +233,27 @@ def test_the_env_header_of_a_worker_with_another_services_dsn_does_not_name_that
     assert "flask" not in rendered.files["worker.env"]
 
 
+def test_a_node_worker_with_a_nextjs_apps_dsn_gets_no_browser_copies() -> None:
+    """A worker of the same code as a Next.js app (``dsnFrom: web``, no framework of its own) runs the Node SDK: its
+    env file is a JavaScript server's, with no NEXT_PUBLIC_ copies and no Next.js header; one that declares its
+    framework keeps it."""
+    web = {"image": "shop/web:1", "port": 3000, "sentry": {"project": "shop-web", "platform": "javascript-nextjs"}}
+    s = settings_for("prod", services={"web": web, "worker": {"image": "shop/web:1", "dsnFrom": "web"},
+                                       "preview": {"image": "shop/web:1", "port": 3001, "dsnFrom": "web",
+                                                   "framework": "nextjs"}},
+                     serviceOverrides={}, alerts={}, monitors={}, cronMonitors={}, keys={})  # fmt: skip
+    by_name = {svc.name: svc for svc in s.services}
+    assert (by_name["web"].framework, by_name["worker"].framework, by_name["preview"].framework) == (
+        "nextjs", "node", "nextjs")
+    assert by_name["worker"].sdk == "javascript"
+    rendered = render_all(s, {"web": DSNS["frontend"]}, derive_rates(s.sampling))
+    worker, web_env = rendered.files["worker.env"], rendered.files["web.env"]
+    assert "NEXT_PUBLIC_SENTRY_DSN=" in web_env and "NEXT_PUBLIC_SENTRY_DSN=" in rendered.files["preview.env"]
+    assert "NEXT_PUBLIC_" not in worker and "Next.js" not in worker
+    assert "# Sentry for a JavaScript server (node;" in worker and "SENTRY_DSN=" in worker
+    assert not [w for w in s.warnings if "worker" in w]
+
+
 def test_a_template_that_drops_a_variable_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import infra.render as render
 
