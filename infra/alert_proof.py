@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import infra.contract as contract
 from infra.alert_proof_plan import Probe, plan_alert, plan_cron, plan_monitor
 from infra.rotation_ops import StackHandle
 from infra.sentry.client import SentryClient
@@ -41,6 +42,15 @@ FLUSH_EVERY = 50
 
 class ProofError(RuntimeError):
     """The proof cannot run at all (one line: no alerts, no outputs, Sentry not answering)."""
+
+
+def sdk_name(platform: str) -> str:
+    """The ``sdk.name`` events of a service of this Sentry platform carry: ``sentry.python``, ``sentry.javascript``
+    (``javascript-*``, ``node-*``...), else the platform's own SDK's (``go``: ``sentry.go``, ``ruby``:
+    ``sentry.ruby``)."""
+    head = platform.split("-")[0]
+    sdk = contract.platform_sdk(platform)
+    return f"sentry.{sdk}" if sdk is not None else f"sentry.{head}" if head else "sentry.python"
 
 
 @dataclass
@@ -93,8 +103,7 @@ class Prover:
         return self.client.connection.api_root.rsplit("/api/0/", 1)[0] + f"/_localsentry/{what}"
 
     def context(self) -> dict[str, Any]:
-        services = {s.name: {"platform": (s.platform or "").split("-")[0], "sdk": "sentry.python"
-                             if (s.platform or "").startswith("python") else "sentry.javascript"}
+        services = {s.name: {"platform": (s.platform or "").split("-")[0], "sdk": sdk_name(s.platform or "")}
                     for s in self.settings.sentry_services()}  # fmt: skip
         return {"environment": self.settings.environment, "release": self.settings.release, "services": services}
 

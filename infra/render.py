@@ -178,13 +178,22 @@ def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None
     return pv.describe(settings.privacy.collection, {**values, **fields}, kept={k: users for k in fields})
 
 
+def foreign_sdk(svc: ServiceSettings) -> str | None:
+    """The language of a service whose Sentry platform is neither Python nor JavaScript (``go``, ``ruby``, ``java``...)
+    and that names no framework with a runtime package: no runtime package reads its file, its own SDK does."""
+    if svc.framework != "other" or not svc.platform or contract.platform_sdk(svc.platform) is not None:
+        return None
+    return svc.platform.split("-")[0]
+
+
 def sentry_kind(svc: ServiceSettings) -> str:
     """What the (Python) backend env file's header says the service is: its framework, or, for a service that reports
     with another's DSN (``dsnFrom``) and names no framework of its own, whose DSN it uses (an RQ worker
-    with the DSN of a Flask app is no Flask app)."""
+    with the DSN of a Flask app is no Flask app). A Go (Ruby, Java...) service is not called sentry-python."""
+    sdk = f"the {language} SDK" if (language := foreign_sdk(svc)) else "sentry-python"
     if svc.framework_own:
-        return f"{svc.framework}, sentry-python"
-    return f"sentry-python, with the DSN of {svc.dsn_service}"
+        return f"{svc.framework}, {sdk}"
+    return f"{sdk}, with the DSN of {svc.dsn_service}"
 
 
 def render_env_file(
@@ -196,7 +205,7 @@ def render_env_file(
         .get_template(f"{svc.env_template}.env.j2")
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
-            sentry_kind=sentry_kind(svc),
+            sentry_kind=sentry_kind(svc), foreign_sdk=foreign_sdk(svc),
             privacy=privacy_lines(settings, kept), public_prefix=contract.public_prefix(svc.framework) or "",
             ns=settings.project,  # the keys a comment names are the project's own (shop:services.api.environment)
         )

@@ -122,7 +122,8 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         framework = "node"
     depends = tuple(dict.fromkeys(svc.depends_on))
     return ServiceSettings(
-        name=name, image=svc.image, build=build, command=None, port=svc.port,
+        name=name, image=svc.image, build=build, port=svc.port,
+        command=svc.command,  # as declared (its URL scheme is that of its program); placeholders resolved later
         host_port=svc.host_port if mode == "bridge" else None, host_ip=svc.host_ip,
         bind=svc.bind or ("127.0.0.1" if mode == "host" else "0.0.0.0"),
         public=svc.public if svc.public is not None else svc.port is not None,

@@ -173,9 +173,18 @@ SCHEMES = {"redis": "redis", "valkey": "redis", "keydb": "redis", "postgres": "p
            "mariadb": "mysql", "mongo": "mongodb"}  # fmt: skip
 
 
+#: the same by the program the command runs, for such a server run from another image (the toolkit's base image has
+#: redis-server: ``command: [redis-server, ...]``)
+COMMAND_SCHEMES = {"redis-server": "redis", "valkey-server": "redis", "keydb-server": "redis", "postgres": "postgresql",
+                   "mysqld": "mysql", "mariadbd": "mysql", "mongod": "mongodb"}  # fmt: skip
+
+
 def url_scheme(svc: ServiceSettings) -> str:
     name = svc.image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
-    return SCHEMES.get(name.lower(), "http")
+    if name.lower() in SCHEMES:
+        return SCHEMES[name.lower()]
+    program = svc.command[0].rsplit("/", 1)[-1] if svc.command else ""
+    return COMMAND_SCHEMES.get(program, "http")
 
 
 def public_url(svc: ServiceSettings, network_mode: NetworkMode) -> str | None:

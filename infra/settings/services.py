@@ -210,7 +210,8 @@ Environment = Annotated[dict[str, Scalar], WrapValidator(_env), Field(json_schem
 
 class ServiceSettingsModel(Model):
     """One container of the app. String values of environment, command and healthcheck.test may use
-    placeholders: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl}."""
+    placeholders: ${stack}, ${environment}, ${release}, ${app}, ${<service>.host|port|bind|url|publicUrl} (<service>
+    may be self: ${self.port} is the service's own port)."""
 
     image: Annotated[str, text(IMAGE_RULE, pattern=IMAGE_RE)] = Field(
         description=f"{IMAGE_RULE} (with build, the tag given to the built image)")

@@ -69,3 +69,16 @@ def test_a_metric_monitor_gets_a_burst_past_its_lowest_threshold() -> None:
     p95 = MonitorSettings.model_validate({"service": "backend", "aggregate": "p95(transaction.duration)",
                                           "dataset": "transactions", "conditions": [{"comparison": 1}]})
     assert "proves count() and count_unique(user)" in str(plan_monitor("slow", p95, "backend", CTX, 200).reason)
+
+
+def test_a_go_service_is_proven_with_its_own_sdk_name() -> None:
+    """A new user's Go trial: the proof took every non-Python service for sentry.javascript, so an alert filtered on
+    sentry-go's sdk.name was called one that can never fire."""
+    from infra.alert_proof import sdk_name
+
+    assert [sdk_name(p) for p in ("go", "python-fastapi", "javascript-react", "node-express", "ruby-rails")] == [
+        "sentry.go", "sentry.python", "sentry.javascript", "sentry.javascript", "sentry.ruby"]
+    ctx = {**CTX, "services": {"backend": {"platform": "go", "sdk": sdk_name("go")}}}
+    go_only = alert(filters=[{"type": "event_attribute",
+                              "comparison": {"attribute": "sdk.name", "match": "eq", "value": "sentry.go"}}])
+    assert plan_alert("a", go_only, ["backend"], ctx, 200).reason is None

@@ -254,6 +254,37 @@ def test_a_node_worker_with_a_nextjs_apps_dsn_gets_no_browser_copies() -> None:
     assert not [w for w in s.warnings if "worker" in w]
 
 
+def test_the_env_file_of_a_go_service_names_its_own_sdk_and_the_variables_it_reads() -> None:
+    """A new user's trial with a Go API (platform go, sentry-go): its env file said "Sentry (other, sentry-python):
+    read by sentry_stacks_runtime.init()", a package a Go program cannot use."""
+    api = {"image": "shop/api:1", "port": 8080, "sentry": {"project": "shop-api", "platform": "go"},
+           "environment": {"REDIS_ADDR": "${redis.host}:${redis.port}"}, "dependsOn": ["redis"]}
+    s = settings_for("dev", services={"api": api, "worker": {"image": "shop/api:1", "dsnFrom": "api"},
+                                      "redis": {"image": "redis:7", "port": 6379}},
+                     sampling={"errors": 0.5, "traces": 0.25},
+                     serviceOverrides={}, alerts={}, monitors={}, cronMonitors={}, keys={})  # fmt: skip
+    rendered = render_all(s, {"api": DSNS["backend"]}, derive_rates(s.sampling))
+    text = rendered.files["api.env"]
+    assert parse_dotenv(text) == rendered.envs["api"]
+    env = rendered.envs["api"]
+    # what sentry-go reads by itself, and the rates its ClientOptions take from the app's code
+    assert env["SENTRY_DSN"] == DSNS["backend"] and env["SENTRY_ENVIRONMENT"] == s.environment
+    assert env["SENTRY_RELEASE"] == s.release
+    assert (env["SENTRY_SAMPLE_RATE"], env["SENTRY_TRACES_SAMPLE_RATE"]) == ("0.5", "0.25")
+    assert env["REDIS_ADDR"] == "127.0.0.1:6379" and env["PORT"] == "8080"
+    assert not any(k.startswith(("PUBLIC_", "VITE_", "NEXT_PUBLIC_")) for k in env)
+    comment = "\n".join(line for line in text.split("\n") if line.startswith("#"))
+    assert "# Sentry (other, the go SDK): no runtime package reads this file; the go SDK reads SENTRY_DSN," in comment
+    assert "sentry_stacks_runtime" not in comment and "sentry-sdk alone" not in comment
+    assert "the go SDK does not read it" in comment
+    worker = rendered.files["worker.env"]
+    assert "# Sentry (the go SDK, with the DSN of api): no runtime package" in worker
+    assert "sentry_stacks_runtime" not in worker
+    python = settings_for("dev")
+    assert "read by sentry_stacks_runtime.init()" in render_all(python, DSNS, derive_rates(python.sampling)).files[
+        "backend.env"]
+
+
 def test_a_template_that_drops_a_variable_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import infra.render as render
 

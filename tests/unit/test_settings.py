@@ -454,6 +454,23 @@ def test_a_redis_url_has_the_redis_scheme_not_http() -> None:
                                                   "http://127.0.0.1:8000")  # fmt: skip
 
 
+
+def test_a_redis_run_from_the_base_image_has_the_redis_scheme() -> None:
+    """A new user's Go trial: Redis run as the README says, from the base image with redis-server (which the image
+    name does not say), got http:// in serviceUrls and ${redis.url}."""
+    s = settings_for("dev", services=services(
+        redis={"image": "sentry-stacks/base:bookworm", "port": 6391, "public": True,
+               "command": ["/usr/bin/redis-server", "--port", "${self.port}", "--bind", "${self.bind}"]},
+        db={"image": "sentry-stacks/base:bookworm", "port": 5433, "command": "postgres -p ${self.port}"},
+        backend={"command": ["python3", "-m", "app"], "environment": {"REDIS_URL": "${redis.url}/0", "DB": "${db.url}"}},
+    ))  # fmt: skip
+    port = s.service("redis").port
+    assert s.public_url(s.service("redis")) == f"redis://127.0.0.1:{port}"
+    assert s.service("redis").command == ("/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1")
+    env = dict(s.service("backend").environment)
+    assert (env["REDIS_URL"], env["DB"]) == (f"redis://127.0.0.1:{port}/0", "postgresql://127.0.0.1:5433")
+    assert s.public_url(s.service("backend")) == "http://127.0.0.1:8000"  # any other program: HTTP
+
 # --------------------------------------------------------------------------- keys and rotation
 
 
