@@ -332,6 +332,35 @@ def test_browser_button_error_and_connected_trace(stack: Stack, chromium: str) -
 
 
 @pytest.mark.browser
+def test_a_late_backend_answer_never_overwrites_a_newer_status(stack: Stack, chromium: str) -> None:
+    """The page's load calls the backend; its answer is held until after the "Test Sentry" click, then let through:
+    the status line keeps the click's outcome (the newest action), not the older call's."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    held: list[Any] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(user_agent=DESKTOP_UA)
+            page.route("**/api/core/hello/", lambda route: held.append(route))  # not answered until continued below
+            page.goto(f"{stack.frontend_url}/?user={unique('late')}")
+            page.wait_for_selector("body[data-ready=true]")
+            deadline = time.monotonic() + 30
+            while not held and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
+            assert held, "the page's load did not call the backend"
+            page.click("#test-sentry")
+            page.wait_for_function("document.getElementById('status').textContent.includes('threw')")
+            with page.expect_response("**/api/core/hello/") as answered:
+                held[0].continue_()
+            assert answered.value.status == 200
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)  # the page has read the answer (it shows it at once when it does)
+            assert "threw" in (page.text_content("#status") or "")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
 def test_browser_login_user_replay_trace_and_server_load_error(stack: Stack, chromium: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     project = stack.frontend_project

@@ -124,6 +124,9 @@ def click_test_sentry(chromium: str, url: str) -> None:
         # generous waits (Playwright's default is 30 s): on a loaded 2-core machine the page's first load, the SDK's
         # start and the handler can take longer; the assertions are on what arrives, not on how fast
         page.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        # the load's backend call has answered (the page shows the newest action's outcome either way:
+        # test_images.py's test_a_late_backend_answer_never_overwrites_a_newer_status)
+        page.wait_for_function("document.getElementById('status').textContent.length > 0", timeout=120_000)
         page.click("#test-sentry", timeout=120_000)
         page.wait_for_function("document.getElementById('status').textContent.includes('threw')", timeout=120_000)
         page.wait_for_timeout(500)
