@@ -160,15 +160,16 @@ def one_of_numbers(values: Sequence[int], rule: str | None = None) -> Rule:
     return Rule(Field(json_schema_extra={"enum": list(values)}), WrapValidator(validate))
 
 
-def choice(values: Sequence[str]) -> Rule:
-    """One of `values` (``Annotated[str, choice(...)]``); a near miss gets a suggestion."""
+def choice(values: Sequence[str], hint: Callable[[str], str] | None = None) -> Rule:
+    """One of `values` (``Annotated[str, choice(...)]``); a near miss gets a suggestion, anything else what `hint`
+    says of it (``"…; "``, or ``""``)."""
 
     def validate(value: Any, handler: Callable[[Any], Any]) -> Any:
         if isinstance(value, str) and value in values:
             return handler(value)
+        said = suggest(value, values) or (hint(str(value)) if hint is not None else "")
         raise PydanticCustomError(
-            "rule", "unknown value; {hint}allowed: {allowed}",
-            {"hint": suggest(value, values), "allowed": ", ".join(values)},
+            "rule", "unknown value; {hint}allowed: {allowed}", {"hint": said, "allowed": ", ".join(values)}
         )
 
     return Rule(Field(json_schema_extra={"enum": list(values)}), WrapValidator(validate))

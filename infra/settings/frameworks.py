@@ -18,8 +18,26 @@ FRAMEWORKS: tuple[str, ...] = contract.frameworks()
 LEGACY_BROWSER = "sveltekit"
 #: toolkit variables a service's own environment may set (it wins): whether events are logged; the live env file
 OVERRIDABLE = frozenset({"SENTRY_STACKS_LOG_EVENTS", "SENTRY_STACKS_ENV_FILE"})
+#: browser libraries a framework value may name by mistake (their Sentry platforms are javascript-<name>)
+BROWSER_LIBRARIES = frozenset({"javascript", "react", "vue", "angular", "svelte", "solid", "preact", "ember", "astro",
+                               "remix", "gatsby"})
 FRAMEWORK_RULE = ("What the service is: the names its Sentry variables get (the browser's public copies) and their SDK"
                   " shape; default: from its Sentry platform (python-django: django, javascript-nextjs: nextjs, ...)")
+
+
+def framework_hint(value: str) -> str:
+    """What to write instead of a framework the toolkit has no name for (``express``: node; ``rails``: other)."""
+    word = value.strip().lower()
+    if word in BROWSER_LIBRARIES:
+        return (f"{value} in the browser: 'vite' when its build is served as static files, else the framework of the"
+                " server that renders it (sveltekit, nextjs, nuxt); ")
+    for name, entry in contract.contract()["frameworks"].items():
+        for platform in entry["platforms"]:
+            if word in (platform, platform.split("-", 1)[-1]):
+                return f"a {platform} service is '{name}'; "
+    return ("a service in a language or framework without a runtime package here (Go, Ruby, Java, PHP, .NET...) is"
+            " 'other', with its sentry.platform (go, ruby-rails, java-spring-boot...); a Node server is 'node', a"
+            " browser build served as static files 'vite'; ")
 
 
 def resolve(framework: str | None, platform: str | None) -> tuple[str, bool]:
@@ -85,5 +103,5 @@ def framework_issues(name: str, framework: str | None, platform: str | None, env
     return issues
 
 
-__all__ = ["FRAMEWORKS", "FRAMEWORK_RULE", "LEGACY_BROWSER", "framework_issues", "guessed_warning", "owned_names",
-           "resolve", "sdk"]  # fmt: skip
+__all__ = ["FRAMEWORKS", "FRAMEWORK_RULE", "LEGACY_BROWSER", "framework_hint", "framework_issues", "guessed_warning",
+           "owned_names", "resolve", "sdk"]  # fmt: skip

@@ -24,7 +24,7 @@ from infra.fields import (
     SubjectPrefix,
     UrlPrefix,
 )
-from infra.settings.frameworks import FRAMEWORK_RULE, FRAMEWORKS, framework_issues, owned_names, resolve
+from infra.settings.frameworks import FRAMEWORK_RULE, FRAMEWORKS, framework_hint, framework_issues, owned_names, resolve
 from infra.settings.frameworks import sdk as framework_sdk
 from infra.settings.problems import Issue, check, fail, rule_error
 from infra.settings.types import Bool, Model, Scalar, choice, name_map, text, whole
@@ -229,7 +229,7 @@ class ServiceSettingsModel(Model):
     environment: Environment = Field(default_factory=dict, description="Environment variables (placeholders)")
     sentry: ServiceSentrySettings | None = Field(None, description="The Sentry project this service owns")
     dsn_from: ServiceName | None = Field(None, description="Report with the DSN of this other service's project")
-    framework: Annotated[str, choice(FRAMEWORKS)] | None = Field(
+    framework: Annotated[str, choice(FRAMEWORKS, framework_hint)] | None = Field(
         None, description=FRAMEWORK_RULE)
     env_template: Annotated[EnvTemplate, choice(ENV_TEMPLATES)] | None = Field(
         None, description="Env file layout; default backend (Python) or frontend (JavaScript) by the framework's SDK,"

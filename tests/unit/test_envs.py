@@ -101,6 +101,22 @@ def test_a_framework_of_the_other_sdk_is_refused() -> None:
         app_settings("node", "node", dsnReload="file")
 
 
+@pytest.mark.parametrize(("value", "says"), [
+    ("go", "'other', with its sentry.platform (go, "),
+    ("rails", "'other', with its sentry.platform"),
+    ("express", "a node-express service is 'node'"),
+    ("Koa", "a node-koa service is 'node'"),
+    ("react", "'vite' when its build is served as static files"),
+    ("djnago", "did you mean 'django'?"),
+])  # fmt: skip
+def test_an_unknown_framework_says_what_to_write_instead(value: str, says: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        app_settings(value, "go")
+    message = str(raised.value)
+    assert f'services.app.framework = "{value}": unknown value; ' in message and says in message, message
+    assert "allowed: sveltekit, nextjs, vite, nuxt, node, django, flask, fastapi, celery, other" in message
+
+
 @pytest.mark.parametrize(("stack", "expected"), [("dev", "false"), ("prod", None)])
 def test_a_deployed_stack_sends_its_events(stack: str, expected: str | None) -> None:
     """The runtime packages log instead of sending in development environments unless told; the toolkit tells a
