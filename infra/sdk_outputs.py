@@ -4,9 +4,9 @@ Pulumi's Python SDK makes an ``Output`` of every key of a resource's props when 
 (``rpc.transfer_properties``): four futures and an asyncio task each, all tracked until the program ends, and the
 SDK's ``wait_for_rpcs`` re-arms a callback on every pending one each time one of them completes. For a Sentry object
 those are mostly its *inputs* (a project's platform, an alert's triggers and actions...), values the program gave
-and never reads back: at 201 objects, 7,154 Output tasks against 2,902 for the same stack on a provider that does
-nothing with three to five props per object, and about a quarter of the program's CPU in a no-op preview
-(docs/benchmarks.md, issue 26).
+and never reads back, each kept pending until the engine answers the resource's registration (docs/benchmarks.md,
+issue 26: with the alias of infra/components/sentry_resources.py, 4,895 -> 2,681 asyncio tasks in a no-op preview
+of 201 objects).
 
 :func:`declared_only` makes the SDK transfer, for a class that says so (``declared_outputs_only``), only the props
 named in its ``read_outputs``: the outputs a program reads (``slug``, ``dsn``...). Every prop still reaches the

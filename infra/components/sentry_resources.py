@@ -38,8 +38,8 @@ def legacy_alias(kind: str, resource_name: str, parent: pulumi.Resource | None) 
     """The URN the dynamic providers of earlier releases gave this resource: same name, same parent, their type.
 
     The same alias as ``pulumi.Alias(type_=...)``, made with one ``apply`` of the parent's URN instead of the SDK's
-    (an ``Alias`` object costs a dozen Outputs per resource, each an asyncio task the program keeps until it ends:
-    about 2,400 at 201 objects, a third of the program's tasks in a no-op preview; docs/benchmarks.md)."""
+    (the SDK expands an ``Alias`` object into about a dozen chained Outputs per resource, each an asyncio task the
+    program keeps until it ends; docs/benchmarks.md)."""
     legacy = LEGACY_TYPE.format(name=kind)
     if parent is None:  # the stack's own children: no parent type in the URN
         return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{legacy}::{resource_name}"

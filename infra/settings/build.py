@@ -47,8 +47,7 @@ def build(
     for name, declared in sorted(cfg.services.items()):
         staged[name] = replace(_service(name, declared, cfg.network_mode, owners.get(name)), cron_monitors=jobs[name])
         platform = staged[name].platform
-        borrowed = declared.framework is None and owners.get(name, (name,))[0] != name
-        if platform is not None and not borrowed and resolve_framework(declared.framework, platform)[1]:
+        if platform is not None and staged[name].framework_own and resolve_framework(declared.framework, platform)[1]:
             warnings.append(guessed_warning(project, name, platform))
     final: list[ServiceSettings] = []
     for name, svc in sorted(staged.items()):
@@ -115,8 +114,8 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
                              start_period=h.start_period)
     platform = owner[1] if owner else None
     framework = resolve_framework(svc.framework, platform)[0]
-    borrowed = svc.framework is None and owner is not None and owner[0] != name
-    if borrowed and contract.public_prefix(framework):
+    framework_own = svc.framework is not None or owner is None or owner[0] == name
+    if not framework_own and contract.public_prefix(framework):
         # a process with a browser app's DSN (a Node worker of a Next.js app) is no browser app: it runs the Node
         # SDK, and no browser copies (NEXT_PUBLIC_SENTRY_*...) go into its environment unless it says so
         framework = "node"
@@ -131,7 +130,7 @@ def _service(name: str, svc: ServiceSettingsModel, mode: str, owner: tuple[str, 
         env_template=env_template(svc, platform), restart=svc.restart, labels=tuple(sorted(svc.labels.items())),
         dsn_service=owner[0] if owner else None, platform=platform, replicas=svc.replicas,
         dsn_reload=svc.dsn_reload, user=svc.user, framework=framework, sdk=sdk(framework, platform),
-        framework_own=svc.framework is not None or owner is None or owner[0] == name,
+        framework_own=framework_own,
     )
 
 
