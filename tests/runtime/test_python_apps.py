@@ -102,7 +102,7 @@ def test_django_in_development_logs_instead_of_sending_unless_asked(localsentry:
 
     # asked to send (a deployed development stack), with no traces rate: only a sampled parent's trace continues
     env.update(SENTRY_STACKS_LOG_EVENTS="false", SENTRY_TRACES_SAMPLE_RATE="0", SENTRY_DATA_COLLECTION=json.dumps(
-        PROD_COLLECTION))
+        PROD_COLLECTION), SENTRY_DEBUG="true")  # debug: the SDK logs each send (read only on failure, below)
     web = gunicorn("djangoapp.wsgi:application", env, tmp_path / "dev-send.log")
     with running(web):
         web.wait_http("/api/health/")
@@ -122,7 +122,8 @@ def test_django_in_development_logs_instead_of_sending_unless_asked(localsentry:
     assert [e["title"] for e in errors] == [f"ViewFailure: view failed {run}"], "the noise logger is dropped in dev"
     assert errors[0]["user"]["id"] == f"bob-{run}"
     assert errors[0]["user"].get("email") is None, "user_info false: the id only"
-    assert len(traced) == 1 and "/hello/" in traced[0], traced
+    # on failure: what localsentry received (by route and outcome) and the app's log, to tell a lost send from a drop
+    assert len(traced) == 1 and "/hello/" in traced[0], (traced, ls.stats(), web.output()[-3000:])
 
 
 def test_flask_sends_environment_release_user_and_skips_health(localsentry: LocalSentry, tmp_path: Path) -> None:
