@@ -17,6 +17,8 @@ _HERE = Path(__file__).resolve().parent
 _PLACES = (_HERE / "contract.json", _HERE.parent / "packages" / "contract.json")
 #: platforms whose SDK is JavaScript (for the framework ``other``)
 _JAVASCRIPT_PLATFORMS = ("javascript", "node", "bun", "deno")
+#: the SDK of a platform without a runtime package here (Go, Ruby, Java, PHP, .NET...): the variables without ``sdks``
+FOREIGN = "foreign"
 
 
 @lru_cache(maxsize=1)
@@ -43,11 +45,13 @@ def framework_of(platform: str) -> str | None:
 
 
 def sdk_of(framework: str, platform: str) -> str:
-    """``python`` or ``javascript``: the SDK a service of `framework` runs (``other``: by its platform)."""
+    """The SDK a service of `framework` runs (``other``: by its platform): ``python`` or ``javascript``, whose runtime
+    packages read the environment, or :data:`FOREIGN` for a platform of another language (``go``, ``ruby-rails``,
+    ``java-spring-boot``...), whose own SDK and code read it. Without a platform (no Sentry): ``python``."""
     sdk = contract()["frameworks"][framework]["sdk"]
     if sdk is not None:
         return str(sdk)
-    return "javascript" if platform.split("-")[0] in _JAVASCRIPT_PLATFORMS else "python"
+    return platform_sdk(platform) or (FOREIGN if platform else "python")
 
 
 def platform_sdk(platform: str) -> str | None:
@@ -56,18 +60,34 @@ def platform_sdk(platform: str) -> str | None:
     return "javascript" if head in _JAVASCRIPT_PLATFORMS else "python" if head == "python" else None
 
 
+def value_shape(sdk: str) -> str:
+    """The SDK whose shape a service's JSON values take (``SENTRY_DATA_COLLECTION``, the cron monitors' config): its
+    own, and sentry-python's for a foreign SDK (whose code maps them)."""
+    return "javascript" if sdk == "javascript" else "python"
+
+
+def foreign_language(sdk: str, platform: str | None) -> str | None:
+    """The language of a foreign SDK, by its platform (``go``; ``ruby`` for ruby-rails, ``java`` for
+    java-spring-boot...); None for the runtime packages' SDKs."""
+    return platform.split("-")[0] if sdk == FOREIGN and platform else None
+
+
 def public_prefix(framework: str) -> str | None:
     """The prefix of the browser's copies for `framework` (``PUBLIC_``, ``NEXT_PUBLIC_``...), None without one."""
     prefix = contract()["publicPrefixes"].get(framework)
     return str(prefix) if prefix else None
 
 
+def read_names(sdk: str) -> tuple[str, ...]:
+    """The variables the process of a service running `sdk` reads, rendered or not (``sdks``: only those SDKs)."""
+    return tuple(str(v["name"]) for v in contract()["variables"] if v["server"] and sdk in v.get("sdks", (sdk,)))
+
+
 def server_names(sdk: str) -> tuple[str, ...]:
-    """The variables the toolkit renders for the process of a service running `sdk`."""
-    return tuple(
-        str(v["name"]) for v in contract()["variables"]
-        if v["server"] and v["rendered"] and sdk in v.get("sdks", (sdk,))
-    )  # fmt: skip
+    """The variables the toolkit renders for the process of a service running `sdk`: for a foreign SDK only those
+    its own code can use, never one that only a runtime package reads."""
+    rendered = {str(v["name"]) for v in contract()["variables"] if v["rendered"]}
+    return tuple(name for name in read_names(sdk) if name in rendered)
 
 
 def public_names() -> tuple[str, ...]:
@@ -86,6 +106,6 @@ def development_environments() -> frozenset[str]:
 
 
 __all__ = [
-    "contract", "development_environments", "framework_of", "frameworks", "platform_sdk", "public_names",
-    "public_prefix", "rendered_public_names", "sdk_of", "server_names",
+    "FOREIGN", "contract", "development_environments", "foreign_language", "framework_of", "frameworks", "platform_sdk",
+    "public_names", "public_prefix", "read_names", "rendered_public_names", "sdk_of", "server_names", "value_shape",
 ]  # fmt: skip

@@ -5,9 +5,11 @@ reports to Sentry, the values the stack decides (DSN, environment, release, rate
 monitors it runs, whether events are logged). Which of those values a service gets, under which names, is the
 variables contract's (``packages/contract.json``, read by infra/contract.py), by the service's framework:
 
-* the process reads the contract's server variables for its SDK (``SENTRY_PROFILE_*`` only for Python), each value
-  in that SDK's shape (``SENTRY_DATA_COLLECTION``: sentry-python's ``data_collection`` or the JavaScript SDK's
-  ``dataCollection``; ``SENTRY_STACKS_CRON_MONITORS``: each SDK's monitor config);
+* the process reads the contract's server variables for its SDK (``SENTRY_PROFILE_*`` only for Python; a foreign
+  SDK's service, Go, Ruby, Java..., none that only a runtime package reads, such as ``SENTRY_STACKS_LOG_EVENTS``),
+  each value in that SDK's shape (``SENTRY_DATA_COLLECTION``: sentry-python's ``data_collection`` or the JavaScript
+  SDK's ``dataCollection``; ``SENTRY_STACKS_CRON_MONITORS``: each SDK's monitor config; a foreign SDK's code gets
+  sentry-python's to map);
 * a framework with a browser gets copies of the contract's public variables under its public prefix (``PUBLIC_``
   SvelteKit, ``NEXT_PUBLIC_`` Next.js, ``VITE_`` Vite, ``NUXT_PUBLIC_`` Nuxt), the browser's DSN without
   ``dsnHost`` (the browser is not in a container). Nothing else ever gets a public name: a ``SENTRY_*`` variable of
@@ -15,7 +17,8 @@ variables contract's (``packages/contract.json``, read by infra/contract.py), by
 
 ``SENTRY_STACKS_LOG_EVENTS``: the runtime packages log events instead of sending them in development environments
 (the contract's ``developmentEnvironments``) unless told otherwise; a deployed stack sends, so the toolkit renders
-``false`` there, unless the service's own environment sets it (``true`` keeps a noisy stack's events local).
+``false`` there (for a service a runtime package runs), unless the service's own environment sets it (``true`` keeps
+a noisy stack's events local).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def monitor_config(spec: CronMonitorSpec, sdk: str) -> dict[str, Any]:
     config = {"schedule": schedule, "timezone": c.timezone, "checkin_margin": c.checkin_margin_minutes,
               "max_runtime": c.max_runtime_minutes, "failure_issue_threshold": c.failure_issue_threshold,
               "recovery_threshold": c.recovery_threshold}  # fmt: skip
-    return config if sdk == "python" else {_MONITOR_KEYS.get(k, k): v for k, v in config.items()}
+    return config if contract.value_shape(sdk) == "python" else {_MONITOR_KEYS.get(k, k): v for k, v in config.items()}
 
 
 def cron_monitors_json(settings: StackSettings, svc: ServiceSettings) -> str:
@@ -74,7 +77,8 @@ def cron_monitors_json(settings: StackSettings, svc: ServiceSettings) -> str:
 def sentry_values(settings: StackSettings, svc: ServiceSettings, dsn: str, rates: SampleRates) -> dict[str, str]:
     """Every contract variable the stack gives this service a value for (before names are chosen)."""
     collection = settings.privacy.collection
-    options = pv.python_options(collection) if svc.sdk == "python" else pv.javascript_options(collection)
+    python = contract.value_shape(svc.sdk) == "python"
+    options = pv.python_options(collection) if python else pv.javascript_options(collection)
     values = {
         "SENTRY_DEBUG": "true" if settings.debug else "false",
         "SENTRY_DSN": dsn,

@@ -43,6 +43,8 @@ LABEL_PREFIX = "sentry-stacks"
 LIVE_DIR = "/run/sentry-stacks"
 LIVE_ENV_VAR = "SENTRY_STACKS_ENV_FILE"
 LIVE_KEYS = ("SENTRY_DSN",)
+#: what every Sentry SDK reads from the environment by itself (sentry-python, JavaScript, sentry-go, sentry-ruby...)
+SDK_READS = ("SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE")
 _SWARM_RESTART = {"no": "none", "on-failure": "on-failure", "always": "any", "unless-stopped": "any"}
 
 
@@ -179,11 +181,19 @@ def privacy_lines(settings: StackSettings, kept: Mapping[str, Any] | None = None
 
 
 def foreign_sdk(svc: ServiceSettings) -> str | None:
-    """The language of a service whose Sentry platform is neither Python nor JavaScript (``go``, ``ruby``, ``java``...)
-    and that names no framework with a runtime package: no runtime package reads its file, its own SDK does."""
-    if svc.framework != "other" or not svc.platform or contract.platform_sdk(svc.platform) is not None:
-        return None
-    return svc.platform.split("-")[0]
+    """The language of a service that runs a foreign SDK (infra/contract.py: a platform neither Python nor JavaScript,
+    ``go``, ``ruby``, ``java``..., and no framework with a runtime package): no runtime package reads its file, its own
+    SDK and code do."""
+    return contract.foreign_language(svc.sdk, svc.platform)
+
+
+def foreign_maps(svc: ServiceSettings, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The rendered values a foreign SDK's code maps to its options: the contract's for its SDK, but those the SDK
+    reads by itself (SDK_READS) and ``SENTRY_DATA_COLLECTION`` (the privacy lines say it)."""
+    if foreign_sdk(svc) is None:
+        return ()
+    skip = {*SDK_READS, "SENTRY_DATA_COLLECTION"}
+    return tuple(sorted(n for n in contract.server_names(svc.sdk) if n in env and n not in skip))
 
 
 def sentry_kind(svc: ServiceSettings) -> str:
@@ -205,7 +215,7 @@ def render_env_file(
         .get_template(f"{svc.env_template}.env.j2")
         .render(
             env=dict(sorted(env.items())), service=svc, header=_header(settings, f"Environment of {svc.name}"),
-            sentry_kind=sentry_kind(svc), foreign_sdk=foreign_sdk(svc),
+            sentry_kind=sentry_kind(svc), foreign_sdk=foreign_sdk(svc), foreign_maps=foreign_maps(svc, env),
             privacy=privacy_lines(settings, kept), public_prefix=contract.public_prefix(svc.framework) or "",
             ns=settings.project,  # the keys a comment names are the project's own (shop:services.api.environment)
         )
@@ -343,6 +353,7 @@ __all__ = [
     "LIVE_DIR",
     "LIVE_ENV_VAR",
     "LIVE_KEYS",
+    "SDK_READS",
     "TEMPLATES",
     "ComposeService",
     "RenderedSet",
@@ -351,6 +362,8 @@ __all__ = [
     "container_dsn",
     "container_env",
     "dotenv_quote",
+    "foreign_maps",
+    "foreign_sdk",
     "parse_dotenv",
     "privacy_lines",
     "render_all",

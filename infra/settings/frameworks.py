@@ -18,6 +18,8 @@ FRAMEWORKS: tuple[str, ...] = contract.frameworks()
 LEGACY_BROWSER = "sveltekit"
 #: toolkit variables a service's own environment may set (it wins): whether events are logged; the live env file
 OVERRIDABLE = frozenset({"SENTRY_STACKS_LOG_EVENTS", "SENTRY_STACKS_ENV_FILE"})
+#: read by the runtime packages but superseded by the stack's ``dataCollection`` (rendered in SENTRY_DATA_COLLECTION)
+SUPERSEDED = frozenset({"SENTRY_SEND_DEFAULT_PII"})
 #: browser libraries a framework value may name by mistake (their Sentry platforms are javascript-<name>)
 BROWSER_LIBRARIES = frozenset({"javascript", "react", "vue", "angular", "svelte", "solid", "preact", "ember", "astro",
                                "remix", "gatsby"})
@@ -63,15 +65,18 @@ def guessed_warning(namespace: str, service: str, platform: str) -> str:
 
 
 def sdk(framework: str, platform: str | None) -> str:
-    """``python`` or ``javascript``: the SDK shape of the rendered values."""
+    """``python``, ``javascript`` or ``foreign`` (infra/contract.py, ``sdk_of``): what reads the rendered values."""
     return contract.sdk_of(framework, platform or "")
 
 
 def owned_names(framework: str, platform: str | None) -> frozenset[str]:
-    """The variables the toolkit renders into such a service, which its own ``environment`` may not set."""
+    """The variables the toolkit renders into such a service, which its own ``environment`` may not set (and, where a
+    runtime package reads it, the switch that ``dataCollection`` supersedes); a foreign SDK's service may set the
+    rest, which its own code reads."""
     prefix = contract.public_prefix(framework)
     public = {f"{prefix}{name}" for name in contract.public_names()} if prefix else set()
-    server = set(contract.server_names(sdk(framework, platform))) | {"SENTRY_SEND_DEFAULT_PII"}
+    service_sdk = sdk(framework, platform)
+    server = set(contract.server_names(service_sdk)) | (SUPERSEDED & set(contract.read_names(service_sdk)))
     return frozenset((server - OVERRIDABLE) | public)
 
 
@@ -96,7 +101,8 @@ def framework_issues(name: str, framework: str | None, platform: str | None, env
                                 + ", ".join(contract.rendered_public_names())
                                 + f"); a {prefix} variable reaches every visitor, so a token or secret never gets"
                                 " one: remove it, or give it a name the browser does not read"))
-    if dsn_reload == "file" and sdk(resolved, platform) == "javascript":
+    service_sdk = sdk(resolved, platform)
+    if dsn_reload == "file" and service_sdk == "javascript":
         issues.append(Issue((name, "dsnReload"), dsn_reload, "the JavaScript runtime reads its environment once at"
                             " start (its browser copies at each page load), so a new DSN needs a restart: use"
                             " dsnReload: restart"))

@@ -8,12 +8,14 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 import infra.contract as contract
 from infra.envs import service_env
-from infra.render import parse_dotenv, render_all
+from infra.render import COMPOSE_FILE, parse_dotenv, render_all
 from infra.sampling import derive_rates
 from infra.settings import SettingsError
+from infra.settings.frameworks import owned_names
 from tests.unit.settings_support import DSNS, settings_for
 
 TOKEN = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_secret"
@@ -53,7 +55,8 @@ def test_each_framework_gets_its_names_and_a_secret_never_becomes_public(framewo
     assert sentry <= set(contract.server_names(sdk)), sorted(sentry - set(contract.server_names(sdk)))
     assert ("SENTRY_PROFILE_LIFECYCLE" in env) == (sdk == "python")
     collection = json.loads(env["SENTRY_DATA_COLLECTION"])
-    assert ("user_info" in collection) == (sdk == "python") and ("userInfo" in collection) == (sdk == "javascript")
+    shape = contract.value_shape(sdk)  # a foreign SDK's code gets sentry-python's shape to map
+    assert ("user_info" in collection) == (shape == "python") and ("userInfo" in collection) == (shape == "javascript")
     # the browser: exactly the contract's rendered public list under the framework's prefix, or nothing
     public = {k for k in env if prefix and k.startswith(prefix)}
     assert public == ({f"{prefix}{n}" for n in contract.rendered_public_names()} if prefix else set())
@@ -150,3 +153,63 @@ def test_the_service_that_runs_a_cron_monitor_gets_its_slug_and_schedule() -> No
     assert "SENTRY_STACKS_CRON_MONITORS" not in service_env(s, s.service("web"), dsns, rates)
     with pytest.raises(SettingsError, match="SENTRY_STACKS_CRON_MONITORS is set by the toolkit"):
         settings_for("prod", serviceOverrides={"beat": {"environment": {"SENTRY_STACKS_CRON_MONITORS": "{}"}}})
+
+
+#: what a service of an SDK without a runtime package (Go, Ruby, Java...) can use: its SDK reads the first three, its
+#: code maps the rest (SENTRY_DATA_COLLECTION in sentry-python's shape)
+LANGUAGE_NEUTRAL = {"SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SAMPLE_RATE",
+                    "SENTRY_TRACES_SAMPLE_RATE", "SENTRY_DEBUG", "SENTRY_DATA_COLLECTION"}
+
+
+@pytest.mark.parametrize(("platform", "language"), [("go", "go"), ("ruby-rails", "ruby")])
+def test_a_service_of_an_sdk_without_a_runtime_package_gets_only_what_its_own_code_can_use(platform: str,
+                                                                                           language: str) -> None:
+    """Nothing in a Go (Ruby...) service reads the profiling rates (sentry-python's) or SENTRY_STACKS_LOG_EVENTS (the
+    runtime packages'): its env file and its container get neither, even in a development stack, where a runtime
+    package's service gets SENTRY_STACKS_LOG_EVENTS=false."""
+    crons = {"nightly": {"service": "app", "schedule": "30 2 * * *", "checkinMarginMinutes": 5}}
+    s = settings_for("dev", services={"app": {"image": "shop/app:1", "port": 9000,
+                                              "sentry": {"project": "shop-app", "platform": platform}},
+                                      "worker": {"image": "shop/app:1", "dsnFrom": "app"},
+                                      "py": {"image": "shop/py:1", "dsnFrom": "app", "framework": "flask"}},
+                     serviceOverrides={}, alerts={}, monitors={}, cronMonitors=crons, keys={})  # fmt: skip
+    assert s.environment in contract.development_environments()
+    app, worker = s.service("app"), s.service("worker")
+    assert (app.framework, app.sdk, worker.sdk) == ("other", contract.FOREIGN, contract.FOREIGN)
+    rendered = render_all(s, {"app": DSNS["backend"]}, derive_rates(s.sampling))
+    compose = yaml.safe_load(rendered.files[COMPOSE_FILE])["services"]
+    for name, extra in (("app", {"SENTRY_STACKS_CRON_MONITORS"}), ("worker", set())):
+        env = rendered.envs[name]
+        assert {k for k in env if k.startswith("SENTRY_")} == LANGUAGE_NEUTRAL | extra, name
+        assert parse_dotenv(rendered.files[f"{name}.env"]) == env
+        assert {k for k in compose[name]["environment"] if k.startswith("SENTRY_")} == LANGUAGE_NEUTRAL | extra
+        # what the toolkit renders is exactly what the service's own environment may not set
+        assert owned_names("other", platform) == LANGUAGE_NEUTRAL | {"SENTRY_STACKS_CRON_MONITORS"}
+    env = rendered.envs["app"]
+    assert "user_info" in json.loads(env["SENTRY_DATA_COLLECTION"])  # sentry-python's shape, for its code to map
+    assert json.loads(env["SENTRY_STACKS_CRON_MONITORS"])["nightly"]["config"]["checkin_margin"] == 5
+    # a Python service with the same DSN still gets what its runtime package reads
+    assert {"SENTRY_PROFILE_LIFECYCLE", "SENTRY_STACKS_LOG_EVENTS"} <= set(rendered.envs["py"])
+    # the file says which values the code maps, and that nothing else of the toolkit's is there
+    comment = [line for line in rendered.files["app.env"].split("\n") if line.startswith("#")]
+    start = comment.index(f"# Sentry (other, the {language} SDK): no runtime package reads this file; the {language}"
+                          " SDK reads SENTRY_DSN,")
+    listed = [line.split()[1] for line in comment[start + 3:start + 7]]
+    assert listed == ["SENTRY_DEBUG", "SENTRY_SAMPLE_RATE", "SENTRY_STACKS_CRON_MONITORS", "SENTRY_TRACES_SAMPLE_RATE"]
+    assert "# No value that only a runtime package reads is rendered;" in comment[start + 7]
+    assert "sentry-python's." not in "\n".join(comment) and "PROFILE" not in "\n".join(comment)
+
+
+@pytest.mark.parametrize("platform", ["go", "ruby-rails"])
+def test_a_service_of_an_sdk_without_a_runtime_package_may_set_what_the_toolkit_does_not_render(platform: str) -> None:
+    """Its own SENTRY_PROFILES_SAMPLE_RATE (sentry-ruby has profiling), SENTRY_STACKS_LOG_EVENTS or
+    SENTRY_SEND_DEFAULT_PII is its code's business: the toolkit renders none of them for it, so it refuses none; what
+    it renders it still refuses, and a Python service still may not set the profiling rates."""
+    own = {"SENTRY_PROFILES_SAMPLE_RATE": "0.5", "SENTRY_STACKS_LOG_EVENTS": "true", "SENTRY_SEND_DEFAULT_PII": "false"}
+    env = env_of(app_settings("other", platform, environment=own))
+    assert {k: env[k] for k in own} == own
+    with pytest.raises(SettingsError, match="SENTRY_SAMPLE_RATE is set by the toolkit"):
+        app_settings("other", platform, environment={"SENTRY_SAMPLE_RATE": "1"})
+    for name in ("SENTRY_PROFILES_SAMPLE_RATE", "SENTRY_SEND_DEFAULT_PII"):
+        with pytest.raises(SettingsError, match=f"{name} is set by the toolkit"):
+            app_settings("flask", "python-flask", environment={name: own[name]})

@@ -1,6 +1,6 @@
 // Generated from packages/contract.json by scripts/gen-contract.mjs: do not edit.
 export const CONTRACT = {
-  "description": "The environment the Sentry Stacks toolkit renders into each service, and what its runtime packages (sentry-stacks-runtime for Python, @sentry-stacks/runtime for JavaScript) read. One source: the packages load or are generated from this file, and the toolkit renders from it (infra/contract.py). kind: dsn | text | rate (0..1) | bool | choice | json | path | seconds. server: the process reads it (sdks: only those SDKs; default every SDK). public: true = also rendered with the framework's public prefix for the browser (only these ever become public). rendered: the toolkit renders it. frameworks: what a service can be (services.<name>.framework), the SDK it runs and the Sentry platforms that imply it; publicPrefixes: the prefix its browser reads.",
+  "description": "The environment the Sentry Stacks toolkit renders into each service, and what its runtime packages (sentry-stacks-runtime for Python, @sentry-stacks/runtime for JavaScript) read. One source: the packages load or are generated from this file, and the toolkit renders from it (infra/contract.py). kind: dsn | text | rate (0..1) | bool | choice | json | path | seconds. server: the process reads it (sdks: only those SDKs, python and javascript being the runtime packages' and foreign any SDK without one here (Go, Ruby, Java...), whose own code reads the variable; default every SDK). public: true = also rendered with the framework's public prefix for the browser (only these ever become public). rendered: the toolkit renders it. frameworks: what a service can be (services.<name>.framework), the SDK it runs and the Sentry platforms that imply it; publicPrefixes: the prefix its browser reads.",
   "version": 1,
   "variables": [
     {
@@ -95,7 +95,7 @@ export const CONTRACT = {
       "server": true,
       "public": true,
       "rendered": true,
-      "doc": "JSON object, the SDK's own data collection option in its own shape: sentry-python's data_collection (snake_case), the JavaScript SDK 11's dataCollection (camelCase)"
+      "doc": "JSON object, the SDK's own data collection option in its own shape: sentry-python's data_collection (snake_case), the JavaScript SDK 11's dataCollection (camelCase); a foreign SDK's code gets sentry-python's to map"
     },
     {
       "name": "SENTRY_DEBUG",
@@ -113,6 +113,10 @@ export const CONTRACT = {
       "server": true,
       "public": true,
       "rendered": false,
+      "sdks": [
+        "python",
+        "javascript"
+      ],
       "doc": "deprecated: send_default_pii / sendDefaultPii; ignored when SENTRY_DATA_COLLECTION is set"
     },
     {
@@ -140,6 +144,10 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
+      "sdks": [
+        "python",
+        "javascript"
+      ],
       "doc": "dsnReload: file: a mounted rendered env file whose SENTRY_* values win over the environment and are re-read on change (the SDK client is swapped, no restart)"
     },
     {
@@ -149,6 +157,9 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": false,
+      "sdks": [
+        "python"
+      ],
       "doc": "how often the env file is checked for a change, 0.05..3600 seconds"
     },
     {
@@ -158,6 +169,10 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
+      "sdks": [
+        "python",
+        "javascript"
+      ],
       "doc": "true: log each event instead of sending it; false: send; unset: log in a development environment (see developmentEnvironments), send elsewhere. The toolkit renders false where the default would log (a deployed stack sends), unless the service's own environment sets it"
     },
     {
@@ -167,7 +182,7 @@ export const CONTRACT = {
       "server": true,
       "public": false,
       "rendered": true,
-      "doc": "the cron monitors this service runs (cronMonitors.<name>.service): a JSON object of name -> {\"slug\", \"config\"}, config being the SDK's monitor config in its own shape, exactly as the stack declares the Sentry monitor: sentry-python's monitor_config (schedule {type: crontab|interval, value, unit}, timezone, checkin_margin, max_runtime, failure_issue_threshold, recovery_threshold), the JavaScript SDK's MonitorConfig (the same in camelCase)"
+      "doc": "the cron monitors this service runs (cronMonitors.<name>.service): a JSON object of name -> {\"slug\", \"config\"}, config being the SDK's monitor config in its own shape, exactly as the stack declares the Sentry monitor: sentry-python's monitor_config (schedule {type: crontab|interval, value, unit}, timezone, checkin_margin, max_runtime, failure_issue_threshold, recovery_threshold), the JavaScript SDK's MonitorConfig (the same in camelCase); a foreign SDK's code gets sentry-python's to map"
     }
   ],
   "publicPrefixes": {
@@ -248,7 +263,7 @@ export const CONTRACT = {
     "other": {
       "sdk": null,
       "platforms": [],
-      "doc": "a server the toolkit does not know: SENTRY_* in its platform's SDK shape (JavaScript for javascript-*, node-*, bun, deno; else Python)"
+      "doc": "a server the toolkit does not know: SENTRY_* in its platform's SDK shape (JavaScript for javascript-*, node-*, bun, deno; Python for python-*); another language (go, ruby-rails, java-spring-boot...) runs a foreign SDK: only the variables without sdks, which its own code reads, with the JSON values in Python's shape"
     }
   },
   "developmentEnvironments": [
