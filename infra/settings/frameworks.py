@@ -106,6 +106,12 @@ def framework_issues(name: str, framework: str | None, platform: str | None, env
         issues.append(Issue((name, "dsnReload"), dsn_reload, "the JavaScript runtime reads its environment once at"
                             " start (its browser copies at each page load), so a new DSN needs a restart: use"
                             " dsnReload: restart"))
+    if dsn_reload == "file" and (language := contract.foreign_language(service_sdk, platform)):
+        issues.append(Issue((name, "dsnReload"), dsn_reload, f"platform {platform} runs the {language} SDK, which no"
+                            " runtime package serves here: nothing re-reads the mounted env file"
+                            " (SENTRY_STACKS_ENV_FILE), so after a DSN rotation the service would keep sending with"
+                            " the old key until it restarts; use dsnReload: restart (the default: a new DSN replaces"
+                            " the container)"))
     return issues
 
 

@@ -241,7 +241,8 @@ class ServiceSettingsModel(Model):
         1, description="Tasks of the service (driver swarm; compose and docker run one container)")
     dsn_reload: Annotated[DsnReload, choice(DSN_RELOADS)] = Field(
         "restart", description="restart: a new DSN replaces the container; file: the app re-reads its mounted env"
-        " file (SENTRY_STACKS_ENV_FILE), so a rotation restarts nothing")
+        " file (SENTRY_STACKS_ENV_FILE), so a rotation restarts nothing (Python: sentry-stacks-runtime; not the"
+        " JavaScript runtime or an SDK without a runtime package)")
     user: Annotated[str, text("a numeric uid or uid:gid, e.g. 10001", pattern=USER_RE)] | None = Field(
         None, description="uid[:gid] the container runs as; with dsnReload: file it owns the env file")
 

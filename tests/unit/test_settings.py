@@ -776,6 +776,22 @@ def test_a_frontend_cannot_reload_its_dsn_from_a_file() -> None:
     assert "frontend.dsnReload" in found and "JavaScript runtime" in found and "dsnReload: restart" in found
 
 
+@pytest.mark.parametrize(("platform", "language"), [("go", "go"), ("ruby-rails", "ruby"), ("java-spring-boot", "java")])
+def test_a_service_of_an_sdk_without_a_runtime_package_cannot_reload_its_dsn_from_a_file(platform: str,
+                                                                                         language: str) -> None:
+    """Nothing re-reads a Go (Ruby, Java...) service's env file: after a rotation it would keep the old key."""
+    sentry = {"project": "sentry-stacks-demo-backend", "platform": platform}
+    found = one(services=services(backend={"sentry": sentry}))  # the reference backend has dsnReload: file
+    assert found.startswith(f'sentry-stacks:services.backend.dsnReload = "file": platform {platform} runs the'
+                            f" {language} SDK, which no runtime package serves here"), found
+    assert "old key" in found and "use dsnReload: restart" in found
+    # a service with its DSN (dsnFrom) runs that SDK too, unless it names a framework with a runtime package
+    worker = one(services=services(backend={"sentry": sentry, "dsnReload": "restart"}, worker={"framework": None}))
+    assert worker.startswith('sentry-stacks:services.worker.dsnReload = "file": platform'), worker
+    ok = settings_for("dev", services=services(backend={"sentry": sentry, "dsnReload": "restart"}))
+    assert (ok.service("worker").sdk, ok.service("worker").dsn_reload) == ("python", "file")  # celery: the package
+
+
 def test_a_frontend_cannot_set_the_public_sentry_names_itself() -> None:
     found = one(serviceOverrides={"frontend": {"environment": {"PUBLIC_SENTRY_DSN": "http://k@evil.example/1"}}})
     assert "PUBLIC_SENTRY_DSN is set by the toolkit" in found
