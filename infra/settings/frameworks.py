@@ -4,8 +4,9 @@ A service's framework is set, or implied by its Sentry platform (``packages/cont
 ``python-django`` is django, ``javascript-nextjs`` nextjs, ``node-express`` node, ...). A browser platform that names
 no framework (``javascript``, ``javascript-react``, ...) keeps what the toolkit rendered before it knew frameworks,
 SvelteKit's ``PUBLIC_`` names, with a warning that says how to choose; any other platform is ``other`` (the
-``SENTRY_*`` names in its language's SDK shape). The framework decides the SDK shape of the rendered values and the
-prefix of the browser's copies; both come from the contract, never from here.
+``SENTRY_*`` names in its language's SDK shape; a language without a runtime package, Go, Ruby, Java..., runs a
+``foreign`` SDK: only the names its own code can use, and no ``dsnReload: file``). The framework and platform decide
+the SDK of the rendered values and the prefix of the browser's copies; both come from the contract, never from here.
 """
 
 from __future__ import annotations

@@ -72,8 +72,9 @@ class ServiceSettings:
     dsn_reload: DsnReload = "restart"
     #: ``uid[:gid]`` the container runs as (``user``); with ``dsnReload: file`` it owns the env file
     user: str | None = None
-    #: what the service is (``framework``, or implied by its platform: infra/settings/frameworks.py) and the SDK
-    #: whose shape its Sentry values take (``python`` or ``javascript``)
+    #: what the service is (``framework``, or implied by its platform: infra/settings/frameworks.py) and the SDK that
+    #: reads its Sentry values (infra/contract.py, ``sdk_of``: ``python``, ``javascript``, or ``foreign`` for a
+    #: platform without a runtime package, go, ruby-rails..., which gets only the variables its own code can use)
     framework: str = "other"
     sdk: str = "python"
     #: the framework is the service's own (``framework`` set, or its own project's platform), not implied by the

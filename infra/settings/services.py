@@ -232,8 +232,8 @@ class ServiceSettingsModel(Model):
     framework: Annotated[str, choice(FRAMEWORKS, framework_hint)] | None = Field(
         None, description=FRAMEWORK_RULE)
     env_template: Annotated[EnvTemplate, choice(ENV_TEMPLATES)] | None = Field(
-        None, description="Env file layout; default backend (Python) or frontend (JavaScript) by the framework's SDK,"
-        " service without Sentry")
+        None, description="Env file layout; default backend (Python, or an SDK without a runtime package) or frontend"
+        " (JavaScript) by the service's SDK, service without Sentry")
     restart: Annotated[str, choice(RESTART_POLICIES)] = Field("unless-stopped", description="Restart policy")
     labels: Annotated[dict[str, Scalar], name_map("a Docker label key", LABEL_KEY_RE, "a map of label keys")] = (
         Field(default_factory=dict, description="Docker labels"))
