@@ -4,8 +4,9 @@ Declared once, as :class:`ProviderConfig`: the schema's provider inputs and conf
 ``configure``/``check_config`` parse. Two ways in, one resolver (:func:`infra.connection.resolve_connection`):
 
 * an explicit provider (the toolkit's program makes one from the stack's ``sentry:baseUrl``, ``sentry:organization``
-  and, as a secret, ``sentry:token``, with a ``preflight``): its inputs arrive as ``args`` (a non-string input
-  JSON-encoded); with a ``preflight`` (the toolkit's), messages name the toolkit's ``sentry:*`` keys;
+  and, as a secret, ``sentry:token``, with its settings ``namespace``: infra/provider/resource.py): its inputs arrive
+  as ``args`` (a non-string input JSON-encoded); with a ``namespace`` or a ``preflight`` (the toolkit's, before
+  the provider was registered ahead of the settings), messages name the toolkit's ``sentry:*`` keys;
 * the default provider (YAML or other programs): the stack's ``sentrystacks:*`` config arrives as ``args`` and as
   ``variables`` (``sentrystacks:config:<key>``); messages name those keys.
 
@@ -24,9 +25,9 @@ from typing import Annotated, Any
 
 from infra.connection import BASE_URL_KEY, ORG_KEY, TOKEN_KEY, ConnectionValues, resolve_connection
 from infra.fields import Bool, TeamSlug, whole
+from infra.provider.resource import PACKAGE
 from infra.sentry.shape import SentryModel, field, parse_state
 
-PACKAGE = "sentrystacks"
 #: the provider's own thread pool for Sentry calls, unless configured: Sentry's 25 concurrent requests less one
 DEFAULT_WORKERS = 24
 WORKERS_ENV = "SENTRY_STACKS_PROVIDER_WORKERS"
@@ -35,7 +36,8 @@ TOOLKIT_KEYS = {"baseUrl": BASE_URL_KEY, "organization": ORG_KEY, "token": TOKEN
 
 
 class Preflight(SentryModel):
-    """What the program will do in Sentry, so what ``check_config`` checks before anything is changed."""
+    """What the program will do in Sentry, so what the connection check (the provider's ``checkConnection`` function,
+    or ``check_config`` with a ``preflight`` input) checks before anything is changed."""
 
     team: TeamSlug | None = field("team", None, description="The team that owns the projects (checked to exist)")
     alerts: Bool = field("alerts", False, description="Alerts or monitors: the token needs alerts:write")
@@ -64,7 +66,10 @@ class ProviderConfig(SentryModel):
         f" or {WORKERS_ENV}; the pacer keeps to what Sentry allows")
     preflight: Preflight | None = field(
         "preflight", None, description="Check the connection when the provider is checked (preview and up): the "
-        "organization, the token's scopes, the team, the workflow API")
+        "organization, the token's scopes, the team, the workflow API (or call checkConnection)")
+    namespace: str | None = field(
+        "namespace", None, description="The Sentry Stacks settings namespace of the program that made this provider "
+        "from its stack's sentry:* config: messages then name those keys")
 
     def pool_size(self, environ: Mapping[str, str] | None = None) -> int:
         env = os.environ if environ is None else environ
@@ -77,7 +82,7 @@ class ProviderConfig(SentryModel):
         """The connection: these values, then the environment, then the embedded localsentry."""
         given = {TOOLKIT_KEYS["baseUrl"]: self.base_url, TOOLKIT_KEYS["organization"]: self.organization,
                  TOOLKIT_KEYS["token"]: self.token}
-        toolkit = self.preflight is not None
+        toolkit = self.preflight is not None or self.namespace is not None
         names = {v: (v if toolkit else f"{PACKAGE}:{k}") for k, v in TOOLKIT_KEYS.items()}
         return resolve_connection(given.get, environ, root, read_token=True, source=lambda key: names[key])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infra.provider.resource import PACKAGE
 from infra.sentry.alert import AlertProvider
 from infra.sentry.alert_model import AlertState
 from infra.sentry.base import SentryProvider
@@ -29,7 +30,6 @@ from infra.sentry.release import ReleaseProvider, ReleaseState
 from infra.sentry.shape import SentryModel
 from infra.sentry.source_maps import SourceMapsProvider, SourceMapsState
 
-PACKAGE = "sentrystacks"
 #: the type of the dynamic providers of earlier releases, for the aliases that upgrade their stacks in place
 LEGACY_TYPE = "pulumi-python:dynamic/sentry:{name}"
 

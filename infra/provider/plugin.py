@@ -9,8 +9,10 @@
 * ``create``, ``read``, ``update`` and ``delete`` send Sentry requests: they run on the provider's own thread pool,
   as many at once as the engine sends (``--parallel``) up to the pool's size (``workers``, default 24), and the
   pacer (:mod:`infra.sentry.client`) keeps all of them within what Sentry allows;
-* ``check_config`` runs the preflight of :mod:`infra.sentry.preflight` when the program asks for it (the toolkit's
-  does): one read of the organization before anything is declared, in preview and up only;
+* ``invoke`` of ``checkConnection`` runs the preflight of :mod:`infra.sentry.preflight` for what the program will do
+  (the toolkit's program asks for it once its settings are loaded, before it declares any Sentry object): one read of
+  the organization (and one of the workflow API), in preview and up only; ``check_config`` runs the same check when
+  the provider's inputs carry a ``preflight`` (a program that knows what it will do before it makes its provider);
 * ``diff_config`` never replaces (a new token or URL is the same Sentry objects), also against the inputs of the
   ``pulumi-python`` provider of a stack made by the dynamic providers;
 * ``close`` (at the plugin's shutdown, :func:`infra.provider.server.shut_down`, once the server answers no more
@@ -33,9 +35,10 @@ from typing import Any, TypeVar
 
 from pulumi.provider.experimental import provider as p
 
-from infra.provider.config import ProviderConfig, provider_config
+from infra.provider.config import Preflight, ProviderConfig, provider_config
 from infra.provider.imports import import_read, provider_choices
 from infra.provider.kinds import BY_TOKEN, Kind
+from infra.provider.resource import CHECK_CONNECTION
 from infra.provider.schema import schema
 from infra.provider.server import serve
 from infra.provider.values import plain, plain_map, secret_keys, to_map
@@ -44,7 +47,7 @@ from infra.sentry.base import SentryProvider, watch_cli
 from infra.sentry.client import SentryClient, connection_from_values
 from infra.sentry.errors import SentryConfigError, SentryError, register_secret
 from infra.sentry.preflight import Needs, check_connection
-from infra.sentry.shape import check_props, secret_outputs
+from infra.sentry.shape import check_props, parse_state, secret_outputs
 
 T = TypeVar("T")
 #: provider inputs whose change is a change of the provider (never a replacement of its resources)
@@ -72,6 +75,7 @@ class SentryStacksProvider(p.Provider):
 
     def __init__(self) -> None:
         self._client: SentryClient | None = None
+        self._config = ProviderConfig()
         self._error: SentryConfigError | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._retired: list[ThreadPoolExecutor] = []  # the pools of earlier configures, closed with the last one
@@ -89,17 +93,14 @@ class SentryStacksProvider(p.Provider):
             k: v for k, v in provider_config(news).model_dump(by_alias=True).items() if v is not None})]
         config = provider_config(news)
         if not failures and config.preflight is not None:
-            problem = await asyncio.get_running_loop().run_in_executor(None, self._preflight, config)
+            problem = await asyncio.get_running_loop().run_in_executor(None, self._preflight, config, config.preflight)
             if problem:
                 failures.append(p.CheckFailure("", problem))
         return p.CheckResponse(inputs=request.new_inputs, failures=failures)
 
     @staticmethod
-    def _preflight(config: ProviderConfig) -> str | None:
+    def _preflight(config: ProviderConfig, flight: Preflight) -> str | None:
         """One read of the organization (and of the workflow API when asked): None, or the one-line problem."""
-        flight = config.preflight
-        if flight is None:
-            return None
         try:
             values = config.connection()
             check_connection(connection_from_values(values), values, Needs(
@@ -109,6 +110,20 @@ class SentryStacksProvider(p.Provider):
             return str(exc)
         return None
 
+    async def invoke(self, request: p.InvokeRequest) -> p.InvokeResponse:
+        """``checkConnection`` (the preflight a program asks for once it knows what it will do): ``problem``, the
+        one-line problem, or nothing when Sentry can take the program's objects."""
+        if request.tok != CHECK_CONNECTION:
+            raise SentryConfigError(f"the sentrystacks provider has no function {request.tok!r} (it has"
+                                    f" {CHECK_CONNECTION})")
+        args = plain_map(request.args)
+        wrong = check_props(Preflight, args)
+        if wrong:
+            raise SentryConfigError(f"{CHECK_CONNECTION}: " + "; ".join(f"{prop}: {reason}" for prop, reason in wrong))
+        flight = parse_state(Preflight, args)
+        problem = await asyncio.get_running_loop().run_in_executor(None, self._preflight, self._config, flight)
+        return p.InvokeResponse(return_value=to_map({"problem": problem}))
+
     async def diff_config(self, request: p.DiffRequest) -> p.DiffResponse:
         olds, news = plain_map(request.old_state), plain_map(request.new_inputs)
         changed = [k for k in COMPARED if olds.get(k) != news.get(k)]
@@ -116,7 +131,7 @@ class SentryStacksProvider(p.Provider):
 
     async def configure(self, request: p.ConfigureRequest) -> p.ConfigureResponse:
         watch_cli()  # under the CLI: the create journal, and stop at once when a killed CLI leaves us behind
-        config = provider_config(plain_map(request.args), request.variables)
+        config = self._config = provider_config(plain_map(request.args), request.variables)
         try:
             self._client, self._error = SentryClient(connection_from_values(config.connection())), None
         except SentryConfigError as exc:  # said on the first use: a refresh of nothing needs no Sentry

@@ -1,7 +1,8 @@
 """The ``sentrystacks`` package schema, generated from the resources' typed declarations (no second description).
 
 Each resource's ``inputProperties`` come from its inputs model, its ``properties`` from its state model (the inputs
-and what Sentry computes), the provider's from :class:`~infra.provider.config.ProviderConfig`; nested models become
+and what Sentry computes), the provider's from :class:`~infra.provider.config.ProviderConfig`, the ``checkConnection``
+function's inputs from :class:`~infra.provider.config.Preflight`; nested models become
 ``types``; a field declared secret is ``secret: true`` (DSNs, key secrets, the token). ``GetSchema`` answers it
 (``pulumi package get-schema``, YAML programs, code generation), and ``python -m infra.provider.schema`` writes it to
 ``schema/sentrystacks.schema.json`` (``--check``: exit 1 when that file is out of date; ``make lint`` runs it).
@@ -19,8 +20,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from infra.fields import type_options
-from infra.provider.config import ProviderConfig
+from infra.provider.config import Preflight, ProviderConfig
 from infra.provider.kinds import KINDS, PACKAGE, token
+from infra.provider.resource import CHECK_CONNECTION
 from infra.sentry.shape import SentryModel, meta_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +90,15 @@ def schema(version: str) -> dict[str, Any]:
     found: dict[str, dict[str, Any]] = {}
     resources = {kind.token: _resource(kind.inputs, kind.state, kind.description, found) for kind in KINDS.values()}
     provider = _object(ProviderConfig, found)
+    check = _object(Preflight, found)
+    functions = {CHECK_CONNECTION: {
+        "description": "Check the Sentry connection for what a program will do (the organization, the token's "
+                       "scopes, the team, the workflow API): one read of the organization, before anything is changed",
+        "inputs": {"properties": check["properties"]},
+        "outputs": {"properties": {"problem": {
+            "type": "string", "description": "The one-line problem (naming the setting to fix); absent when Sentry "
+                                             "can take the program's objects"}}},
+    }}
     return {
         "name": PACKAGE,
         "version": version,
@@ -99,6 +110,7 @@ def schema(version: str) -> dict[str, Any]:
         "provider": {"description": "The sentrystacks provider: where Sentry is and how to reach it",
                      "inputProperties": provider["properties"]},
         "resources": resources,
+        "functions": functions,
         "types": {name: found[name] for name in sorted(found)},
         "language": {"python": {"packageName": "pulumi_sentrystacks", "respectSchemaVersion": True,
                                 "pyproject": {"enabled": True}}},

@@ -131,6 +131,12 @@ class Servicer(ProviderServicer):
         return proto.DiffResponse(replaces=resp.replaces, stables=resp.stables, changes=diff_changes(resp.changes),
                                   deleteBeforeReplace=resp.delete_before_replace, diffs=resp.diffs)
 
+    async def Invoke(self, request: Any, context: Any) -> Any:
+        resp = await self._answer(context, self._provider.invoke(p.InvokeRequest(request.tok,
+                                                                                 _unmarshal(request.args))))
+        return proto.InvokeResponse(**{"return": _marshal(resp.return_value or {})},
+                                    failures=_failures(resp.failures))
+
     async def Create(self, request: Any, context: Any) -> Any:
         resp = await self._answer(context, self._provider.create(p.CreateRequest(
             request.urn, _unmarshal(request.properties), request.timeout, request.preview)))

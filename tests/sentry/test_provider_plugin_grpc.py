@@ -2,9 +2,9 @@
 
 The plugin (``venv/bin/pulumi-resource-sentrystacks``) is started as the engine starts it and called with what the
 engine sends: check, create, read, diff (no change after a read), update, delete; each resource type the toolkit
-declares, the legacy ones in localsentry's legacy-alerts mode; the preflight of check_config; secrets marked secret;
-a gone object read as gone; errors as one line; the plugin ended (SIGINT, as the engine ends it) with a create in
-flight.
+declares, the legacy ones in localsentry's legacy-alerts mode; the preflight of check_config and of checkConnection;
+secrets marked secret; a gone object read as gone; errors as one line; the plugin ended (SIGINT, as the engine ends
+it) with a create in flight.
 """
 
 from __future__ import annotations
@@ -121,6 +121,39 @@ def test_check_failures_and_errors_over_grpc(localsentry: LocalSentry, plugin: P
     assert info.value.details.startswith("create project") and "HTTP 404" in info.value.details
     assert "\n" not in info.value.details
     assert 'File "' not in info.value.details
+
+
+def test_check_connection_function(localsentry: LocalSentry, tmp_path: Path) -> None:
+    """The preflight the toolkit's program asks for once its settings are loaded (``checkConnection``): the same
+    requests as check_config's, with the provider's connection, each problem the one line that names the setting
+    (the stack's sentry:* keys: the provider's namespace says the toolkit's program made it)."""
+    ls = localsentry
+    plugin = Plugin(tmp_path)
+    check = "sentrystacks:index:checkConnection"
+    try:
+        plugin.configure({"baseUrl": ls.url, "organization": ls.org, "token": ls.token, "namespace": "shop"})
+        ls.reset_stats()
+        assert plugin.invoke(check, {"team": ls.team, "workflows": True, "namespace": "shop"}) == {}
+        sent = {r: n for r, n in ls.stats()["by_route"].items() if not r.startswith("POST /_localsentry/")}
+        assert sent == {"GET /api/0/organizations/{organization_id_or_slug}/": 1,
+                        "GET /api/0/organizations/{organization_id_or_slug}/workflows/": 1}
+        problem = plugin.invoke(check, {"team": "no-such-team", "namespace": "shop"})["problem"]
+        assert problem.startswith("shop:team = no-such-team: organization") and "no such team" in problem
+        plugin.configure({"baseUrl": ls.url, "organization": ls.org, "token": "sntryu_" + "0" * 64,
+                          "namespace": "shop"})
+        problem = plugin.invoke(check, {"namespace": "shop"})["problem"]
+        assert problem.startswith("sentry:token: Sentry at") and "0" * 64 not in problem
+        plugin.configure({"baseUrl": ls.url, "organization": ls.org, "token": "sntryu_" + "0" * 64})
+        assert plugin.invoke(check, {})["problem"].startswith("sentrystacks:token: Sentry at")  # another program's
+        with pytest.raises(PluginError) as unknown:
+            plugin.invoke("sentrystacks:index:nothing", {})
+        assert "has no function 'sentrystacks:index:nothing'" in unknown.value.details
+        assert "\n" not in unknown.value.details
+        with pytest.raises(PluginError) as bad:
+            plugin.invoke(check, {"team": "Not A Slug!"})
+        assert "team" in bad.value.details and "\n" not in bad.value.details
+    finally:
+        plugin.close()
 
 
 def test_preflight_in_check_config(localsentry: LocalSentry, tmp_path: Path) -> None:

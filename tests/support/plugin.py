@@ -120,6 +120,12 @@ class Plugin:
             urn="urn:pulumi:test::plugin-test::pulumi:providers:sentrystacks::p", id="p", olds=_marshal(olds),
             news=_marshal(news)))
 
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A provider function's answer as plain values (``return``; failures raise as an error would)."""
+        answer = self._call("Invoke", proto.InvokeRequest(tok=token, args=_marshal(args)))
+        assert not answer.failures, answer.failures
+        return plain_map(PropertyValue.unmarshal_map(getattr(answer, "return")))
+
     def configure(self, args: dict[str, Any]) -> Any:
         return self._call("Configure", proto.ConfigureRequest(args=_marshal(args, ("token", "uploadToken")),
                                                               acceptSecrets=True))
