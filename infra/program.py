@@ -2,10 +2,13 @@
 
 :func:`run` is called by the root ``__main__.py``. It validates the whole stack config first
 (:mod:`infra.settings`); on any problem it logs every one of them as an error and stops with a
-``RunError`` before a single resource is registered, so ``pulumi preview`` fails and nothing is
-created. :func:`build` then declares everything and returns the stack outputs.
+``RunError`` before a single Sentry object, file or container is declared, so ``pulumi preview`` fails and nothing
+is created (only the stack's ``sentrystacks`` provider is registered before: importing this module in a program
+registers it, so that its plugin starts while the toolkit loads; a provider changes nothing by itself).
+:func:`build` then declares everything and returns the stack outputs.
 """
 
+# ruff: noqa: E402 (the provider is registered before the rest of the toolkit is imported: see _start)
 from __future__ import annotations
 
 import os
@@ -17,8 +20,37 @@ from typing import Any
 
 import pulumi
 
-from infra import privacy as pv
 from infra import sdk_debug, stack_trace
+from infra.provider import resource as provider_resource
+
+
+def _start() -> None:
+    """The program's first steps, before the rest of the toolkit is imported: exit quietly when cancelled, Pulumi's
+    stack traces and debug messages trimmed, then the stack's provider registered, so that the engine starts its
+    plugin while the program loads (infra/provider/resource.py). Only in a program the engine runs."""
+    if provider_resource.engine_attached():
+        quiet_on_cancel()
+        stack_trace.trim()
+        sdk_debug.quiet()
+        provider_resource.start()
+
+
+def quiet_on_cancel() -> None:
+    """Exit at once, without a traceback, when the language host interrupts the program.
+
+    The engine cancels the program when an update fails (or the CLI is stopped) and the language host sends it
+    SIGINT. The SDK may then be blocked in a call to the engine that is already gone, and Python's
+    KeyboardInterrupt would print a traceback of the SDK's internals under the stack's diagnostics, after the
+    provider's one-line error. Nothing is left for the program to do once the engine cancels it."""
+    signal.signal(signal.SIGINT, lambda _sig, _frame: os._exit(EXIT_CANCELLED))
+
+
+#: the program's exit status when the engine cancels it (SIGINT from the language host, as Pulumi's own hosts send)
+EXIT_CANCELLED = 130
+_start()
+
+# the rest of the toolkit, imported while the engine starts the provider's plugin
+from infra import privacy as pv
 from infra.components.sentry_app import SentryApp, SentryAppError
 from infra.components.sentry_resources import SentryStacks
 from infra.components.service import AppDeployment
@@ -29,6 +61,7 @@ from infra.provider.config import Preflight
 from infra.render import COMPOSE_FILE, RenderedSet, render_all
 from infra.sampling import SampleRates, derive_rates
 from infra.sentry.privacy_floor import describe_kept
+from infra.sentry.shape import props_of
 from infra.sentry.source_maps_upload import SourceMapsUpload, bundle_hash, sentry_cli_problem
 from infra.settings import (
     SettingsError,
@@ -42,20 +75,24 @@ from infra.settings import (
 
 
 def sentry_provider(settings: StackSettings) -> SentryStacks:
-    """The stack's ``sentrystacks`` provider, from its ``sentry:`` config as the stack file has it (the token as a
-    secret: only the provider reads it; what is not set, the provider takes from the environment or the embedded
-    localsentry), with the preflight of what this stack will do (one read of the organization before anything is
-    declared, in preview and up: infra/sentry/preflight.py)."""
-    config = pulumi.Config("sentry")
-    preflight = None
+    """The stack's ``sentrystacks`` provider (registered as the program started: infra/provider/resource.py), once it
+    has checked the Sentry connection for what this stack will do: one read of the organization (and of the workflow
+    API) before any Sentry object is declared, in preview and up (infra/sentry/preflight.py). A problem stops the
+    program with its one line, which names the setting to fix."""
+    provider = provider_resource.stack_provider(settings.project)
     if settings.sentry_services():
         sentry_alerts = bool(settings.alerts or settings.monitors)
         preflight = Preflight(team=settings.sentry.team, alerts=sentry_alerts or bool(settings.cron_monitors),
                               workflows=sentry_alerts and not settings.legacy_alerts,
                               releases=settings.release_tracking.enabled, namespace=settings.project)
-    return SentryStacks(f"{settings.stack}-sentrystacks", base_url=config.get("baseUrl"),
-                        organization=config.get("organization"), token=config.get_secret("token"),
-                        upload_token=config.get_secret("uploadToken"), preflight=preflight)
+        answer = pulumi.runtime.invoke(provider_resource.CHECK_CONNECTION, props_of(preflight),
+                                       pulumi.InvokeOptions(provider=provider))
+        problem = (answer.value or {}).get("problem")
+        if problem:
+            raise pulumi.RunError(str(problem))
+    return provider
+
+
 def source_map_uploads(settings: StackSettings, root: Path) -> tuple[SourceMapsUpload, ...]:
     """The builds to upload (``services.<name>.sentry.sourceMaps``), each with its content hash. A folder without
     source maps (not built yet) is left out with a warning: that service's frames stay minified in Sentry."""
@@ -262,23 +299,10 @@ def check_images(settings: StackSettings) -> Mapping[str, str]:
     return found.ids
 
 
-#: the program's exit status when the engine cancels it (SIGINT from the language host, as Pulumi's own hosts send)
-EXIT_CANCELLED = 130
-
-
-def quiet_on_cancel() -> None:
-    """Exit at once, without a traceback, when the language host interrupts the program.
-
-    The engine cancels the program when an update fails (or the CLI is stopped) and the language host sends it
-    SIGINT. The SDK may then be blocked in a call to the engine that is already gone, and Python's
-    KeyboardInterrupt would print a traceback of the SDK's internals under the stack's diagnostics, after the
-    provider's one-line error. Nothing is left for the program to do once the engine cancels it."""
-    signal.signal(signal.SIGINT, lambda _sig, _frame: os._exit(EXIT_CANCELLED))
-
-
 def run() -> None:
-    """Entry point of the Pulumi program (root ``__main__.py``). The Sentry connection is checked by the provider
-    (its ``check_config``: infra/provider/plugin.py), before any Sentry object is declared."""
+    """Entry point of the Pulumi program (root ``__main__.py``; importing this module registered the provider). The
+    Sentry connection is checked by the provider (its ``checkConnection``: :func:`sentry_provider`), before any Sentry
+    object is declared."""
     quiet_on_cancel()
     stack_trace.trim()
     sdk_debug.quiet()

@@ -9,20 +9,20 @@ docs/architecture.md). A value another resource gives (an ``Output``) is typed a
 value with :func:`ref` and reaches the props as it is.
 
 :class:`SentryStacks` is the explicit provider, made from the stack's ``sentry:`` config (the token as the secret it is
-in the stack file: only the provider reads it).
+in the stack file: only the provider reads it): :mod:`infra.provider.resource`, light to import, as the program
+registers it first.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from typing import Any, ClassVar, TypeVar, cast
 
 import pulumi
 
 from infra import sdk_outputs
-from infra.provider.config import PACKAGE, Preflight
 from infra.provider.kinds import KINDS, LEGACY_TYPE
+from infra.provider.resource import SentryStacks
 from infra.sentry.shape import SentryModel, props_of, secret_outputs
 
 T = TypeVar("T")
@@ -147,26 +147,6 @@ class IssueAlert(SentryResource):
 
 class MetricAlert(SentryResource):
     """A legacy metric alert rule: ``MetricAlertInputs``."""
-
-
-class SentryStacks(pulumi.ProviderResource):
-    """The explicit ``sentrystacks`` provider of a stack: its Sentry connection from the stack's ``sentry:`` config
-    (each value as the stack file has it, None when it has none: the provider then takes the environment's, or the
-    embedded localsentry's) and what to check before anything is declared."""
-
-    def __init__(self, resource_name: str, *, base_url: str | None, organization: str | None,
-                 token: pulumi.Input[str] | None, preflight: Preflight | None = None,
-                 workers: int | None = None, upload_token: pulumi.Input[str] | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        props: dict[str, Any] = {
-            "baseUrl": base_url, "organization": organization,
-            "token": pulumi.Output.secret(token) if token is not None else None,
-            "uploadToken": pulumi.Output.secret(upload_token) if upload_token is not None else None,
-            # non-string provider inputs go JSON-encoded, as Pulumi's generated SDKs send them
-            "preflight": json.dumps(props_of(preflight), sort_keys=True) if preflight is not None else None,
-            "workers": str(workers) if workers is not None else None,
-        }
-        super().__init__(PACKAGE, resource_name, props, opts)
 
 
 __all__ = [

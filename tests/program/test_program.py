@@ -54,6 +54,7 @@ class Registered:
 @dataclass
 class Mocks(pulumi.runtime.Mocks):
     resources: list[Registered] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         raw = {k: v for k, v in args.inputs.items() if k != "__provider"}
@@ -79,6 +80,7 @@ class Mocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.calls.append((args.token, dict(args.args), args.provider))
         return {}
 
     def of(self, typ: str) -> dict[str, Registered]:
@@ -328,22 +330,18 @@ def test_run_reads_the_stack_config(mocks: Mocks, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(program, "build", spy)
     monkeypatch.setattr(program, "check_images", lambda s: seen.setdefault("images", s) and {})
-    real_provider = program.SentryStacks
-
-    def provider(name: str, **kw: Any) -> Any:
-        seen["provider"] = kw
-        return real_provider(name, **kw)
-
-    monkeypatch.setattr(program, "SentryStacks", provider)
     program.run()
     s = seen["settings"]
-    # the one read of the Sentry connection is the provider's (its check_config: tests/e2e/test_connection_cli.py);
-    # the program hands it the stack's sentry: config as written and what the stack will do
-    given = seen["provider"]
-    assert (given["base_url"], given["organization"]) == ("https://sentry.example.com", "acme")
-    assert given["token"] is None  # none in this stack file: the provider takes SENTRY_AUTH_TOKEN
-    assert given["preflight"].model_dump() == {"team": "platform", "alerts": True, "workflows": True,
-                                               "releases": True, "namespace": "sentry-stacks"}
+    # the one read of the Sentry connection is the provider's (its checkConnection: tests/e2e/test_connection_cli.py),
+    # asked once the settings say what the stack will do; the provider has the stack's sentry: config as written
+    [provider] = mocks.of("pulumi:providers:sentrystacks").values()
+    assert provider.name == "dev-sentrystacks"
+    assert provider.inputs == {"baseUrl": "https://sentry.example.com", "organization": "acme",
+                               "namespace": "sentry-stacks"}  # no token in this stack file: SENTRY_AUTH_TOKEN
+    [(token, args, via)] = mocks.calls
+    assert token == "sentrystacks:index:checkConnection" and via is not None and "dev-sentrystacks" in via
+    assert args == {"team": "platform", "alerts": True, "workflows": True, "releases": True,
+                    "namespace": "sentry-stacks"}
     assert s == load_settings(stack_file, stack="dev", git_release=lambda: RELEASE, environ={})
     assert s.services[0].name == "backend" and s.alerts and s.monitors  # defaults from Pulumi.yaml
 

@@ -10,9 +10,10 @@ project); optional `sourceMaps: <folder>` uploads that build's source maps to sv
 
 The stack is described as a stack file would (the settings model validates it and SentryApp builds the resources
 from it, as the toolkit's own program does), served by an explicit `sentrystacks` provider made from the stack's
-`sentry:` config, without a preflight (so a benchmark counts the objects' requests only). With the code of a release
-before the provider plugin (the benchmarks' baseline checkout), the same stack is declared through that release's
-SentryAppArgs and its dynamic providers.
+`sentry:` config and registered first, as the toolkit's program does (infra/provider/resource.py), without a
+preflight (so a benchmark counts the objects' requests only). With the code of a release before the provider plugin
+(the benchmarks' baseline checkout), the same stack is declared through that release's SentryAppArgs and its dynamic
+providers.
 """
 
 PROGRAM = '''
@@ -34,6 +35,12 @@ try:
     from infra.components.sentry_resources import SentryStacks
 except ImportError:  # a release before the provider plugin (the benchmarks' baseline)
     SentryStacks = None
+try:  # as the toolkit's program: the provider first, so its plugin starts while the program loads
+    from infra.provider.resource import stack_provider, start as start_provider
+except ImportError:  # a release that made the provider after the settings
+    stack_provider = start_provider = None
+if n > 0 and start_provider is not None:
+    start_provider()
 
 if n > 0 and SentryStacks is not None:
     from infra.components.sentry_app import SentryApp
@@ -65,10 +72,13 @@ if n > 0 and SentryStacks is not None:
         **{f"sentry:{k}": v for k in ("baseUrl", "organization") if (v := pulumi.Config("sentry").get(k))},
     }
     settings = load_settings(config, stack=stack, project="sentry-stacks", root=Path.cwd())
-    sentry_cfg = pulumi.Config("sentry")
-    provider = SentryStacks(f"{stack}-sentrystacks", base_url=sentry_cfg.get("baseUrl"),
-                            organization=sentry_cfg.get("organization"), token=sentry_cfg.get_secret("token"),
-                            upload_token=sentry_cfg.get_secret("uploadToken"))
+    if stack_provider is not None:
+        provider = stack_provider(pulumi.get_project())
+    else:
+        sentry_cfg = pulumi.Config("sentry")
+        provider = SentryStacks(f"{stack}-sentrystacks", base_url=sentry_cfg.get("baseUrl"),
+                                organization=sentry_cfg.get("organization"), token=sentry_cfg.get_secret("token"),
+                                upload_token=sentry_cfg.get_secret("uploadToken"))
     uploads = ()
     if maps:
         from infra.program import source_map_uploads
