@@ -5,7 +5,8 @@ registration only when the program lets its event loop run. Registered after the
 and loaded its settings, the plugin then started (about 0.5 s: Python, Pulumi's SDK, the Sentry models) while every
 Sentry object of the program waited for it. :func:`start` registers the provider before any of that, from the stack's
 ``sentry:`` config alone, and lets the loop send the registration, so the plugin starts while the program is still
-loading (``infra.program`` calls it as it is imported by the program; ``bench/pulumi_floor.py`` measures it).
+loading (``infra.program`` calls it as it is imported by the program; ``bench/scale.py`` measures it). It does so in
+a preview, which changes nothing: an ``up`` of settings that turn out wrong must leave nothing in the stack's state.
 
 What the preflight checks depends on the settings, so it is no longer a provider input the toolkit sets: the program
 asks for it once its settings are loaded, by the provider's ``checkConnection`` function (infra/program.py,
@@ -73,8 +74,10 @@ def engine_attached() -> bool:
 
 def start() -> bool:
     """Register the stack's provider now and let the registration go out, so that the engine starts the plugin while
-    the program goes on loading. Only in a program the engine runs; True when it registered it."""
-    if not engine_attached() or _early:
+    the program goes on loading. Only in a preview of a program the engine runs (True when it registered it): an
+    update registers it once the settings are known to be valid, so that a stack whose settings are wrong gets
+    nothing in its state, not even a provider (tests/e2e/test_settings_cli.py)."""
+    if not engine_attached() or _early or not pulumi.runtime.is_dry_run():
         return False
     _early.append(stack_provider(pulumi.get_project()))
     try:  # the SDK's own way to let its loop run from synchronous code (what a synchronous invoke does)
