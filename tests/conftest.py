@@ -3,6 +3,7 @@
 - `localsentry`: a fresh server per test (function scope).
 - `localsentry_session`: one server for the session; use `unique_name` for everything you create.
 - `chromium`: the Debian chromium binary; skips locally when missing, fails when CI=true.
+- every test: it leaves no sentry-sdk client active in the test process (`_no_sentry_client_left`).
 - the `schema` marker: tests that need Sentry's published OpenAPI schema (`../shared/sentry-api/` beside the
   repository, or `$SENTRY_API_SCHEMA_DIR`). Without it they all skip with one reason; with CI=true they fail.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sentry_sdk
 
 from localsentry import contract
 from tests.support.localsentry import LocalSentry, chromium_path, unique
@@ -42,6 +44,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _schema_present(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("schema") and contract.schema_dir() is None:
         pytest.fail(f"CI requires it. {SCHEMA_MISSING}")
+
+
+@pytest.fixture(autouse=True)
+def _no_sentry_client_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that makes a sentry-sdk client active in the test process removes it again. A client left behind
+    instruments the rest of the session: its stdlib integration adds its own `sentry-trace` and `baggage` headers to
+    every request later tests send, so an app under test gets two `sentry-trace` headers where a test set one, and
+    the SDK there continues the first (the Django runtime test's sampled parent was ignored). The leaking test fails
+    at teardown, and the client is removed so that the tests after it run as they would alone."""
+    active_before = sentry_sdk.get_client().is_active()
+    yield
+    client = sentry_sdk.get_client()
+    if active_before or not client.is_active():
+        return
+    for scope in (sentry_sdk.get_current_scope(), sentry_sdk.get_isolation_scope(), sentry_sdk.get_global_scope()):
+        scope.set_client(None)
+    client.close()
+    pytest.fail(f"{request.node.nodeid} left a sentry-sdk client active in the test process (sentry_sdk.init "
+                "without removing it): later tests' requests would carry its trace headers")
 
 
 @pytest.fixture

@@ -8,8 +8,10 @@ and the development switch that logs instead of sending."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,31 @@ def django_env(tmp_path: Path, dsn: str, **values: str) -> dict[str, str]:
 
 def transactions(ls: LocalSentry, project: str) -> list[str]:
     return [str(t.get("title") or t.get("culprit")) for t in project_events(ls, project, "event.type:transaction")]
+
+
+def test_the_apps_receive_the_trace_headers_a_test_sends_and_no_others() -> None:
+    """The parent decisions below are the `sentry-trace` headers these tests send. A sentry-sdk client active in the
+    test process (one a test left) would add its own `sentry-trace` and `baggage` to every request, before the
+    test's: gunicorn joins the two, the app's SDK continues the first, and the sampled parent is lost."""
+    seen: list[tuple[list[str], list[str]]] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.headers.get_all("sentry-trace") or [], self.headers.get_all("baggage") or []))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        requests.get(f"http://127.0.0.1:{server.server_address[1]}/", headers={"sentry-trace": SAMPLED}, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [([SAMPLED], [])]
 
 
 def test_django_and_celery_send_environment_release_user_and_rates(localsentry: LocalSentry, tmp_path: Path) -> None:
