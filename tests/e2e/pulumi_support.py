@@ -144,6 +144,19 @@ def write_project(workdir: Path, name: str, program: str) -> None:
     (workdir / "__main__.py").write_text(program)
 
 
+def project_on_localsentry(workdir: Path, name: str, program: str, ls: LocalSentry, **plain: str) -> PulumiProject:
+    """A project of `program` (:func:`write_project`), stack ``dev`` initialised with `ls`'s URL, organization and
+    token (a secret) as its ``sentry:`` config, and the `plain` project config values."""
+    write_project(workdir, name, program)
+    proj = PulumiProject(workdir, stack="dev")
+    proj.init()
+    args = ["--plaintext", f"sentry:baseUrl={ls.url}", "--plaintext", f"sentry:organization={ls.org}"]
+    for key, value in plain.items():
+        args += ["--plaintext", f"{key}={value}"]
+    proj.run("config", "set-all", *args, "--secret", f"sentry:token={ls.token}")
+    return proj
+
+
 @contextmanager
 def compose_shop(tmp: Path, services: dict[str, Any], compose_prefix: str) -> Iterator[PulumiProject]:
     """A `shop` project running the toolkit's own program on the compose driver: stack `prod` of `services`, release

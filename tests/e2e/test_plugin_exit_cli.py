@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
+from tests.e2e.pulumi_support import project_on_localsentry, require_langhost, require_pulumi
 from tests.support.localsentry import LocalSentry
 from tests.support.sentry_program import PROGRAM
 
@@ -38,13 +38,8 @@ def test_the_plugin_exits_without_a_traceback(tmp_path: Path) -> None:
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         workdir = tmp_path / "proj"
-        write_project(workdir, "plugin-exit", PROGRAM)
-        proj = PulumiProject(workdir, stack="dev")
-        proj.init()
-        proj.run("config", "set-all", "--plaintext", f"sentry:baseUrl={ls.url}", "--plaintext",
-                 f"sentry:organization={ls.org}", "--plaintext", "app=shop", "--plaintext", "services=1",
-                 "--plaintext", "extras=false", "--plaintext", "environment=development", "--plaintext",
-                 f"team={ls.team}", "--secret", f"sentry:token={ls.token}")
+        proj = project_on_localsentry(workdir, "plugin-exit", PROGRAM, ls, app="shop", services="1", extras="false",
+                                      environment="development", team=ls.team)
 
         up = proj.up(*VERBOSE)
         _clean_exit(up.stderr, "up")

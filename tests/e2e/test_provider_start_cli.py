@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.pulumi_support import PulumiProject, require_langhost, require_pulumi, write_project
+from tests.e2e.pulumi_support import project_on_localsentry, require_langhost, require_pulumi
 from tests.support.localsentry import LocalSentry
 
 pytestmark = pytest.mark.e2e
@@ -70,11 +70,7 @@ def test_the_plugin_starts_while_the_program_is_still_loading(tmp_path: Path) ->
     ls = LocalSentry.start(tmp_path / "ls")
     try:
         workdir = tmp_path / "proj"
-        write_project(workdir, "provider-start", PROGRAM)
-        proj = PulumiProject(workdir, stack="dev")
-        proj.init()
-        proj.run("config", "set-all", "--plaintext", f"sentry:baseUrl={ls.url}", "--plaintext",
-                 f"sentry:organization={ls.org}", "--secret", f"sentry:token={ls.token}")
+        proj = project_on_localsentry(workdir, "provider-start", PROGRAM, ls)
         said = workdir / "plugin-started-while-loading"
         proj.run("preview")
         assert said.read_text() == "True True"  # a preview: the plugin ran while the program had not loaded yet
